@@ -1,0 +1,162 @@
+package airlock
+
+import "time"
+
+// Status is the status of a release request.
+type Status string
+
+const (
+	StatusPending           Status = "PENDING"
+	StatusSubmitted         Status = "SUBMITTED"
+	StatusPartiallyReviewed Status = "PARTIALLY_REVIEWED"
+	StatusReviewed          Status = "REVIEWED"
+	StatusReturned          Status = "RETURNED"
+	StatusApproved          Status = "APPROVED"
+	StatusRejected          Status = "REJECTED"
+	StatusReleased          Status = "RELEASED"
+	StatusWithdrawn         Status = "WITHDRAWN"
+)
+
+// Statuses lists every status in workflow order.
+var Statuses = []Status{
+	StatusPending, StatusSubmitted, StatusPartiallyReviewed, StatusReviewed, StatusReturned,
+	StatusApproved, StatusRejected, StatusReleased, StatusWithdrawn,
+}
+
+// Owner says who acts on a request in a given status.
+type Owner string
+
+const (
+	OwnerAuthor   Owner = "AUTHOR"
+	OwnerReviewer Owner = "REVIEWER"
+	OwnerSystem   Owner = "SYSTEM"
+)
+
+// Phase drives what each viewer may see of the current turn.
+type Phase string
+
+const (
+	PhaseAuthor        Phase = "AUTHOR"
+	PhaseIndependent   Phase = "INDEPENDENT"
+	PhaseConsolidating Phase = "CONSOLIDATING"
+	PhaseComplete      Phase = "COMPLETE"
+)
+
+// FileType is the role of a file on a request.
+type FileType string
+
+const (
+	FileTypeOutput     FileType = "OUTPUT"
+	FileTypeSupporting FileType = "SUPPORTING"
+	FileTypeWithdrawn  FileType = "WITHDRAWN"
+)
+
+// Vote is one reviewer's opinion on one output file.
+type Vote string
+
+const (
+	VoteApproved         Vote = "APPROVED"
+	VoteChangesRequested Vote = "CHANGES_REQUESTED"
+	VoteUndecided        Vote = "UNDECIDED"
+)
+
+// Decision combines the votes of the reviewers whose reviews count.
+type Decision string
+
+const (
+	DecisionIncomplete       Decision = "INCOMPLETE"
+	DecisionApproved         Decision = "APPROVED"
+	DecisionChangesRequested Decision = "CHANGES_REQUESTED"
+	DecisionConflicted       Decision = "CONFLICTED"
+)
+
+// Visibility of a comment or audit event.
+type Visibility string
+
+const (
+	VisibilityPublic  Visibility = "PUBLIC"
+	VisibilityPrivate Visibility = "PRIVATE"
+)
+
+// DefaultGroup is the group name used when none is given.
+const DefaultGroup = "default"
+
+// ReleaseRequest is the request aggregate: the request row with its groups, files, votes
+// and comments. Loaded whole, so rules can be evaluated on one consistent value.
+type ReleaseRequest struct {
+	ID              string
+	Workspace       string
+	Project         string
+	Organisations   []string
+	Author          string
+	Status          Status
+	CreatedAt       time.Time
+	LastSubmittedAt *time.Time
+	// SubmittedReviews holds the reviewers who submitted a review in the current turn.
+	SubmittedReviews map[string]time.Time
+	ReviewTurn       int
+	// TurnReviewers holds the reviewers who had submitted in the previous turn.
+	TurnReviewers []string
+	// Groups in creation order.
+	Groups []*FileGroup
+	// ReleaseID is the id job-server returned for this request's release, if any.
+	ReleaseID string
+}
+
+// FileGroup is a named bucket of request files with shared context, controls and comments.
+type FileGroup struct {
+	Name      string
+	Context   string
+	Controls  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Files in the order they were added.
+	Files []*RequestFile
+	// Comments oldest first.
+	Comments []*Comment
+}
+
+// RequestFile is one file on a request: a copy of a workspace file at the time it was added.
+type RequestFile struct {
+	RelPath  string
+	Group    string
+	FileType FileType
+	// FileID is the SHA-256 of the stored copy (also its blob name).
+	FileID    string
+	Size      int64
+	Timestamp time.Time
+	JobID     string
+	Commit    string
+	Repo      string
+	RowCount  *int
+	ColCount  *int
+	// Reviews keyed by reviewer username.
+	Reviews map[string]*FileReview
+
+	ReleasedAt        *time.Time
+	ReleasedBy        string
+	Uploaded          bool
+	UploadedAt        *time.Time
+	UploadAttempts    int
+	UploadAttemptedAt *time.Time
+	UploadError       string
+}
+
+// FileReview is one reviewer's vote on one file.
+type FileReview struct {
+	Reviewer   string
+	Status     Vote
+	ReviewTurn int
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Comment is a markdown comment on a group.
+type Comment struct {
+	ID         string
+	Author     string
+	Text       string
+	Visibility Visibility
+	ReviewTurn int
+	CreatedAt  time.Time
+}

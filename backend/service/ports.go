@@ -1,0 +1,117 @@
+package service
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// Store is the persistence port, implemented by store/sqlite. Every state change happens
+// inside InTx; a Tx sees a consistent snapshot and commits or rolls back as a whole.
+type Store interface {
+	// InTx runs fn in one immediate write transaction.
+	InTx(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// RequestFilter selects requests. Zero fields do not filter.
+type RequestFilter struct {
+	Workspace string
+	Author    string
+	Statuses  []airlock.Status
+	// ExcludeAuthor drops requests authored by this user (a checker's review queue).
+	ExcludeAuthor string
+}
+
+// Tx is one transaction. Mutations that users can see take the audit event that records
+// them, written in the same transaction (the few exceptions are internal bookkeeping).
+// Reads return *airlock.Error with CodeNotFound for unknown ids.
+type Tx interface {
+	// Requests (whole aggregates: groups, files, votes, comments).
+	GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest, error)
+	// FindCurrentRequest returns the author's active request for the workspace, or nil.
+	FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error)
+	ListRequests(ctx context.Context, f RequestFilter) ([]*airlock.ReleaseRequest, error)
+	InsertRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error
+	// UpdateRequest saves status, turn, last submitted time, submitted reviews, turn
+	// reviewers and release id.
+	UpdateRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error
+
+	// UpsertGroup creates a group or saves its context and controls.
+	UpsertGroup(ctx context.Context, requestID string, g *airlock.FileGroup, ev airlock.AuditEvent) error
+
+	InsertFile(ctx context.Context, requestID string, f *airlock.RequestFile, ev airlock.AuditEvent) error
+	// UpdateFile saves group, file type, content fields and release/upload fields.
+	UpdateFile(ctx context.Context, requestID string, f *airlock.RequestFile, ev airlock.AuditEvent) error
+	// DeleteFile removes a file and its votes (the withdraw audit is written by the caller).
+	DeleteFile(ctx context.Context, requestID, relpath string) error
+	// RecordUploadAttempt counts an attempt before it is made, and stores the last error.
+	RecordUploadAttempt(ctx context.Context, requestID, relpath string, at time.Time, lastError string) error
+
+	UpsertReview(ctx context.Context, requestID, relpath string, rv *airlock.FileReview, ev airlock.AuditEvent) error
+	DeleteReview(ctx context.Context, requestID, relpath, reviewer string, ev airlock.AuditEvent) error
+
+	// InsertComment stores c and sets c.ID.
+	InsertComment(ctx context.Context, requestID, group string, c *airlock.Comment, ev airlock.AuditEvent) error
+	DeleteComment(ctx context.Context, requestID, commentID string, ev airlock.AuditEvent) error
+	SetCommentVisibility(ctx context.Context, requestID, commentID string, v airlock.Visibility, ev airlock.AuditEvent) error
+
+	// AppendAudit writes one audit event (hash-chained).
+	AppendAudit(ctx context.Context, ev airlock.AuditEvent) error
+	// HideAuditEventsForTurn hides a request's events of one turn (early return).
+	HideAuditEventsForTurn(ctx context.Context, requestID string, turn int) error
+	// ListAudit returns events newest first.
+	ListAudit(ctx context.Context, f airlock.AuditFilter) ([]airlock.AuditEvent, error)
+
+	// ReleasedFileIDs returns the content hashes of every released file of a workspace.
+	ReleasedFileIDs(ctx context.Context, workspace string) (map[string]bool, error)
+	// PendingUploads returns requests with released files not yet uploaded.
+	PendingUploads(ctx context.Context) ([]*airlock.ReleaseRequest, error)
+
+	// Users: the cache of job-server user records.
+	UpsertUser(ctx context.Context, u airlock.User, refreshedAt time.Time) error
+	GetUser(ctx context.Context, username string) (airlock.User, time.Time, error)
+}
+
+// Workspaces is the read-only view of workspace folders, implemented by backend/workspace.
+// Paths are workspace-relative POSIX paths; anything resolving outside the workspace, or not
+// a visible file, is a CodeNotFound error and is never read.
+type Workspaces interface {
+	// Names lists the workspace folders.
+	Names() ([]string, error)
+	// Exists reports whether a workspace folder exists.
+	Exists(ws string) bool
+	// ManifestHash changes whenever the set of outputs changes.
+	ManifestHash(ws string) (string, error)
+	// List returns one directory level ("" is the root), sorted as the tree is shown.
+	List(ws, dir string, includeOutOfDate bool) ([]airlock.TreeEntry, error)
+	// Stat returns a visible file's metadata with its content hash.
+	Stat(ws, path string) (airlock.WorkspaceFile, error)
+	// Open opens a visible file for reading.
+	Open(ws, path string) (ReadSeekCloser, error)
+}
+
+// ReadSeekCloser is an open file.
+type ReadSeekCloser interface {
+	io.ReadSeekCloser
+}
+
+// Files is the content-addressed store of request file copies, implemented by
+// backend/filestore.
+type Files interface {
+	// Put streams src into the store of a request, hashing while copying; when wantHash is
+	// not empty the content must match it. It returns the sha256 hex and the size.
+	Put(ctx context.Context, workspace, requestID string, src io.Reader, wantHash string) (string, int64, error)
+	// Open opens a stored copy.
+	Open(workspace, requestID, fileID string) (ReadSeekCloser, error)
+	// Path is the on-disk path of a stored copy (for the uploader and benchmarks).
+	Path(workspace, requestID, fileID string) (string, error)
+}
+
+// Publisher receives events after commit (live.Hub). Publish never blocks.
+type Publisher interface {
+	Publish(events ...airlock.Event)
+}

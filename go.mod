@@ -1,0 +1,3 @@
+module github.com/trelab/airlock
+
+go 1.26.8
