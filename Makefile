@@ -1,0 +1,42 @@
+# Airlock: two commands do everything on a fresh machine — `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+DATA ?= ./airlock-data
+LISTEN ?= 127.0.0.1:8080
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+export CGO_ENABLED := 1
+
+.PHONY: run test test-go test-frontend bench lint build frontend deps
+
+build: frontend
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/airlock .
+
+## run: start the server on demo data (created on first start) and print how to log in
+run: build
+	@test -d $(DATA) || ./bin/airlock demo --data-dir $(DATA)
+	./bin/airlock serve --data-dir $(DATA) --listen $(LISTEN)
+
+## test: everything CI runs, installing what the tests need first
+test: deps frontend test-frontend test-go
+
+deps:
+	@bash build/deps.sh
+
+frontend:
+	@bash build/frontend.sh
+
+test-frontend:
+	@bash build/frontend.sh test
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+## bench: the benchmarks of the issues, each reported against a baseline from the same run
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+
+lint:
+	gofmt -l . | (! grep .)
+	$(GO) vet ./...

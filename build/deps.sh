@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh Debian machine: only what is missing.
+set -euo pipefail
+need=()
+command -v node >/dev/null || need+=(nodejs npm)
+[ -n "${need[*]}" ] || exit 0
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
