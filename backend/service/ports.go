@@ -91,12 +91,7 @@ type Workspaces interface {
 	// Stat returns a visible file's metadata with its content hash.
 	Stat(ws, path string) (airlock.WorkspaceFile, error)
 	// Open opens a visible file for reading.
-	Open(ws, path string) (ReadSeekCloser, error)
-}
-
-// ReadSeekCloser is an open file.
-type ReadSeekCloser interface {
-	io.ReadSeekCloser
+	Open(ws, path string) (io.ReadSeekCloser, error)
 }
 
 // Files is the content-addressed store of request file copies, implemented by
@@ -106,7 +101,7 @@ type Files interface {
 	// not empty the content must match it. It returns the sha256 hex and the size.
 	Put(ctx context.Context, workspace, requestID string, src io.Reader, wantHash string) (string, int64, error)
 	// Open opens a stored copy.
-	Open(workspace, requestID, fileID string) (ReadSeekCloser, error)
+	Open(workspace, requestID, fileID string) (io.ReadSeekCloser, error)
 	// Path is the on-disk path of a stored copy (for the uploader and benchmarks).
 	Path(workspace, requestID, fileID string) (string, error)
 }
