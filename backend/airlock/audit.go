@@ -1,6 +1,9 @@
 package airlock
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // AuditType is the type of an audit event, stored by name.
 type AuditType string
@@ -70,3 +73,85 @@ type AuditFilter struct {
 	ExcludeTypes []AuditType
 	Limit        int
 }
+
+// NewAuditEvent builds a request-scoped audit event: the actor, r's workspace and id, path,
+// a copy of extra, and extra["review_turn"] set to r's current turn. With r nil it is a
+// workspace-less event (use NewWorkspaceAuditEvent for workspace file views). CreatedAt is
+// left for the service to stamp.
+func NewAuditEvent(t AuditType, u User, r *ReleaseRequest, path string, extra map[string]string) AuditEvent {
+	ev := AuditEvent{Type: t, User: u.Username, Path: path, Extra: map[string]string{}}
+	for k, v := range extra {
+		ev.Extra[k] = v
+	}
+	if r != nil {
+		ev.Workspace = r.Workspace
+		ev.Request = r.ID
+		ev.Extra["review_turn"] = r.TurnString()
+	}
+	return ev
+}
+
+// NewWorkspaceAuditEvent builds an event about a workspace (no request, no turn), such as
+// WORKSPACE_FILE_VIEW.
+func NewWorkspaceAuditEvent(t AuditType, u User, ws, path string, extra map[string]string) AuditEvent {
+	ev := NewAuditEvent(t, u, nil, path, extra)
+	ev.Workspace = ws
+	return ev
+}
+
+// Visibility is the event's visibility (extra "visibility", absent means PUBLIC).
+func (ev AuditEvent) Visibility() Visibility {
+	if v := Visibility(ev.Extra["visibility"]); v == VisibilityPrivate {
+		return v
+	}
+	return VisibilityPublic
+}
+
+// Turn is the event's review turn, or -1 when it has none.
+func (ev AuditEvent) Turn() int {
+	s, ok := ev.Extra["review_turn"]
+	if !ok {
+		return -1
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// AuditDescription is the text shown for an event type in the activity log.
+func AuditDescription(t AuditType) string { return auditDescriptions[t] }
+
+var auditDescriptions = map[AuditType]string{
+	AuditWorkspaceFileView:           "Viewed file",
+	AuditRequestFileView:             "Viewed file",
+	AuditRequestFileDownload:         "Downloaded file",
+	AuditRequestCreate:               "Created request",
+	AuditRequestSubmit:               "Submitted request",
+	AuditRequestWithdraw:             "Withdrew request",
+	AuditRequestReview:               "Submitted review",
+	AuditRequestApprove:              "Approved request",
+	AuditRequestReject:               "Rejected request",
+	AuditRequestReturn:               "Returned request",
+	AuditRequestRelease:              "Released request",
+	AuditRequestEarlyReturn:          "Request returned early; comments and votes for turn reset",
+	AuditRequestEdit:                 "Edited the Context/Controls",
+	AuditRequestComment:              "Commented",
+	AuditRequestCommentDelete:        "Comment deleted",
+	AuditRequestCommentVisibilityPub: "Private comment made public",
+	AuditRequestFileAdd:              "Added file",
+	AuditRequestFileUpdate:           "Updated file",
+	AuditRequestFileWithdraw:         "Withdrew file from group",
+	AuditRequestFileApprove:          "Approved file",
+	AuditRequestFileRequestChanges:   "Changes requested to file",
+	AuditRequestFileResetReview:      "Reset review of file",
+	AuditRequestFileUndecided:        "File with changes requested moved to undecided",
+	AuditRequestFileRelease:          "File released",
+	AuditRequestFileUpload:           "File uploaded",
+	AuditRequestForceClose:           "Request closed by an operator",
+	AuditRequestFileUploadFailed:     "File upload failed",
+}
+
+// ReadOnlyAuditTypes are the view events the activity panels leave out.
+var ReadOnlyAuditTypes = []AuditType{AuditWorkspaceFileView, AuditRequestFileView, AuditRequestFileUndecided}

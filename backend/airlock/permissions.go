@@ -1,0 +1,150 @@
+package airlock
+
+// Workspace access kinds, as the API's workspace summary reports them.
+const (
+	AccessRole     = "ROLE"
+	AccessCopilot  = "COPILOT"
+	AccessChecker  = "CHECKER"
+	AccessReadonly = "READONLY"
+)
+
+// CanViewWorkspace: output checkers, read-only users, role holders and copilots (§1.2).
+func CanViewWorkspace(u User, ws string) bool { return CheckCanViewWorkspace(u, ws) == nil }
+
+// CheckCanViewWorkspace returns a not_found error when u may not view ws or its requests.
+func CheckCanViewWorkspace(u User, ws string) error {
+	if u.Username == "" {
+		return Errorf(CodeNotFound, "you do not have permission to view %s or its requests", ws)
+	}
+	if u.OutputChecker || u.ReadonlyAccess {
+		return nil
+	}
+	if _, ok := u.Workspaces[ws]; ok {
+		return nil
+	}
+	if _, ok := u.CopilotedWorkspaces[ws]; ok {
+		return nil
+	}
+	return Errorf(CodeNotFound, "you do not have permission to view %s or its requests", ws)
+}
+
+// HasRole reports whether u holds a role on ws (copilot, read-only and checker do not count).
+func HasRole(u User, ws string) bool {
+	_, ok := u.Workspaces[ws]
+	return ok
+}
+
+// WorkspaceAccess returns what u's record says about ws and the kind of access u has:
+// ROLE, COPILOT, CHECKER, READONLY, or "" when u may not view it. The grant is the role
+// entry, else the copilot entry, else the zero grant (unknown project, not archived).
+func WorkspaceAccess(u User, ws string) (grant WorkspaceGrant, access string) {
+	if g, ok := u.Workspaces[ws]; ok {
+		return g, AccessRole
+	}
+	if g, ok := u.CopilotedWorkspaces[ws]; ok {
+		return g, AccessCopilot
+	}
+	unknown := WorkspaceGrant{Project: Project{Name: "Unknown project", Ongoing: true}}
+	if u.OutputChecker {
+		return unknown, AccessChecker
+	}
+	if u.ReadonlyAccess {
+		return unknown, AccessReadonly
+	}
+	return WorkspaceGrant{}, ""
+}
+
+// WorkspaceIsActive reports whether ws, as u's record describes it, is not archived and its
+// project is ongoing. Workspaces u's record says nothing about count as active (§2.5).
+func WorkspaceIsActive(u User, ws string) bool { return checkWorkspaceActive(u, ws) == nil }
+
+func checkWorkspaceActive(u User, ws string) error {
+	g, ok := u.Workspaces[ws]
+	if !ok {
+		g, ok = u.CopilotedWorkspaces[ws]
+	}
+	if !ok {
+		return nil
+	}
+	if g.Archived {
+		return Errorf(CodePermissionDenied, "%s has been archived", ws)
+	}
+	if !g.Project.Ongoing {
+		return Errorf(CodePermissionDenied, "%s is part of an inactive project", ws)
+	}
+	return nil
+}
+
+// CanActionRequests: u may create and edit requests for ws.
+func CanActionRequests(u User, ws string) bool { return CheckCanActionRequests(u, ws) == nil }
+
+// CheckCanActionRequests: u holds a role on ws, ws is not archived (checked first) and its
+// project is ongoing (§1.2).
+func CheckCanActionRequests(u User, ws string) error {
+	g, ok := u.Workspaces[ws]
+	if !ok {
+		return Errorf(CodePermissionDenied, "you do not have permission to author requests for %s", ws)
+	}
+	if g.Archived {
+		return Errorf(CodePermissionDenied, "%s has been archived", ws)
+	}
+	if !g.Project.Ongoing {
+		return Errorf(CodePermissionDenied, "%s is part of an inactive project", ws)
+	}
+	return nil
+}
+
+// CanReviewRequests: u is an output checker (the reviewer lists).
+func CanReviewRequests(u User) bool { return CheckCanReviewRequests(u) == nil }
+
+// CheckCanReviewRequests: only output checkers may see the review lists.
+func CheckCanReviewRequests(u User) error {
+	if !u.OutputChecker {
+		return Errorf(CodePermissionDenied, "Only output-checkers allowed")
+	}
+	return nil
+}
+
+// CanReview: u is an output checker and not the author of r.
+func CanReview(u User, r *ReleaseRequest) bool { return CheckCanReview(u, r) == nil }
+
+// CheckCanReview: u is an output checker and not the author of r. Checkers never review
+// their own requests, even when they also hold a role.
+func CheckCanReview(u User, r *ReleaseRequest) error {
+	if !u.OutputChecker || u.Username == r.Author {
+		return Errorf(CodePermissionDenied, "You do not have permission to review this request")
+	}
+	return nil
+}
+
+// CanCurrentlyReview: u may review r and r is under review.
+func CanCurrentlyReview(u User, r *ReleaseRequest) bool { return CheckCanCurrentlyReview(u, r) == nil }
+
+// CheckCanCurrentlyReview: u may review r and r is in a reviewer-owned status.
+func CheckCanCurrentlyReview(u User, r *ReleaseRequest) error {
+	if err := CheckCanReview(u, r); err != nil {
+		return err
+	}
+	if r.Status.Owner() != OwnerReviewer {
+		return Errorf(CodeInvalidState, "cannot review request in state %s", r.Status)
+	}
+	return nil
+}
+
+// CanEdit: u is the author, may action requests for the workspace, and r is author-owned.
+func CanEdit(u User, r *ReleaseRequest) bool { return CheckCanEdit(u, r) == nil }
+
+// CheckCanEdit: u is r's author, may action requests for r's workspace, and r is PENDING or
+// RETURNED (§1.2, in that order).
+func CheckCanEdit(u User, r *ReleaseRequest) error {
+	if u.Username != r.Author {
+		return Errorf(CodePermissionDenied, "only author %s can edit this request", r.Author)
+	}
+	if err := CheckCanActionRequests(u, r.Workspace); err != nil {
+		return err
+	}
+	if r.Status.Owner() != OwnerAuthor {
+		return Errorf(CodeInvalidState, "cannot edit request that is in state %s", r.Status)
+	}
+	return nil
+}
