@@ -160,3 +160,12 @@ type Comment struct {
 	ReviewTurn int
 	CreatedAt  time.Time
 }
+
+// RequestFilter selects requests. Zero fields do not filter.
+type RequestFilter struct {
+	Workspace string
+	Author    string
+	Statuses  []Status
+	// ExcludeAuthor drops requests authored by this user (a checker's review queue).
+	ExcludeAuthor string
+}

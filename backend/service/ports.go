@@ -17,14 +17,8 @@ type Store interface {
 	View(ctx context.Context, fn func(Tx) error) error
 }
 
-// RequestFilter selects requests. Zero fields do not filter.
-type RequestFilter struct {
-	Workspace string
-	Author    string
-	Statuses  []airlock.Status
-	// ExcludeAuthor drops requests authored by this user (a checker's review queue).
-	ExcludeAuthor string
-}
+// RequestFilter selects requests (declared in airlock so adapters need not import service).
+type RequestFilter = airlock.RequestFilter
 
 // Tx is one transaction. Mutations that users can see take the audit event that records
 // them, written in the same transaction (the few exceptions are internal bookkeeping).
