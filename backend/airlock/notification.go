@@ -1,6 +1,9 @@
 package airlock
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Notification tells job-server of a status change (reference §7.5).
 type Notification struct {
@@ -26,4 +29,71 @@ type ReleaseFile struct {
 	SHA256 string
 	// Date is the stored copy's modification time (roughly when it was added).
 	Date time.Time
+}
+
+// Notification event types sent to job-server on status changes (§7.5).
+const (
+	NotifyRequestSubmitted         = "request_submitted"
+	NotifyRequestResubmitted       = "request_resubmitted"
+	NotifyRequestPartiallyReviewed = "request_partially_reviewed"
+	NotifyRequestReviewed          = "request_reviewed"
+	NotifyRequestApproved          = "request_approved"
+	NotifyRequestRejected          = "request_rejected"
+	NotifyRequestReturned          = "request_returned"
+	NotifyRequestReleased          = "request_released"
+	NotifyRequestWithdrawn         = "request_withdrawn"
+)
+
+// NotificationEventType is the job-server event type of a move from one status to another
+// (§7.5), or "" when the move is not notified (PENDING is never a target).
+func NotificationEventType(from, to Status) string {
+	switch to {
+	case StatusSubmitted:
+		if from == StatusReturned {
+			return NotifyRequestResubmitted
+		}
+		return NotifyRequestSubmitted
+	case StatusPartiallyReviewed:
+		return NotifyRequestPartiallyReviewed
+	case StatusReviewed:
+		return NotifyRequestReviewed
+	case StatusApproved:
+		return NotifyRequestApproved
+	case StatusRejected:
+		return NotifyRequestRejected
+	case StatusReturned:
+		return NotifyRequestReturned
+	case StatusReleased:
+		return NotifyRequestReleased
+	case StatusWithdrawn:
+		return NotifyRequestWithdrawn
+	case StatusPending:
+		return ""
+	}
+	return ""
+}
+
+// StatusNotification is the notification of r having moved from status from to its current
+// status by actor, with optional update lines.
+func StatusNotification(r *ReleaseRequest, from Status, actor User, updates ...NotificationUpdate) Notification {
+	n := Notification{
+		EventType:     NotificationEventType(from, r.Status),
+		Workspace:     r.Workspace,
+		Request:       r.ID,
+		RequestAuthor: r.Author,
+		User:          actor.Username,
+	}
+	if len(updates) > 0 {
+		n.Updates = updates
+	}
+	return n
+}
+
+// FilesToUploadUpdate is the update line of a request_approved notification:
+// "1 file will be uploaded", "N files will be uploaded".
+func FilesToUploadUpdate(n int) NotificationUpdate {
+	if n == 1 {
+		return NotificationUpdate{Update: "1 file will be uploaded"}
+	}
+	return NotificationUpdate{Update: fmt.Sprintf("%d files will be uploaded", n)}
 }

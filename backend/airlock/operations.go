@@ -1,0 +1,436 @@
+package airlock
+
+import (
+	"strings"
+)
+
+// Every operation comes as CheckCanX, returning the coded error with the reason, and CanX,
+// derived from it. Request-level checks start with "can u see the workspace" (not_found).
+
+// withMessage keeps err's code and replaces its message.
+func withMessage(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return Errorf(ErrorCode(err), format, args...)
+}
+
+// CanCreateRequest: see CheckCanCreateRequest.
+func CanCreateRequest(u User, ws string) bool { return CheckCanCreateRequest(u, ws) == nil }
+
+// CheckCanCreateRequest: u may view ws and may action requests there (role, not archived,
+// project ongoing). One current request per user and workspace is the service's get-or-create.
+func CheckCanCreateRequest(u User, ws string) error {
+	if err := CheckCanViewWorkspace(u, ws); err != nil {
+		return err
+	}
+	return CheckCanActionRequests(u, ws)
+}
+
+// CanAddFile: see CheckCanAddFile.
+func CanAddFile(u User, r *ReleaseRequest, relpath string, st WorkspaceFileStatus, ft FileType, p Policy) bool {
+	return CheckCanAddFile(u, r, relpath, st, ft, p) == nil
+}
+
+// CheckCanAddFile: u may edit r; the file type is allowed; its workspace status st (for u)
+// is UNRELEASED, RELEASED or WITHDRAWN; RELEASED files only as SUPPORTING; the relpath is
+// not already on r (unless it is there withdrawn: re-adding replaces it) (§4.4.2, §4.4.4).
+func CheckCanAddFile(u User, r *ReleaseRequest, relpath string, st WorkspaceFileStatus, ft FileType, p Policy) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	if err := CheckCanEdit(u, r); err != nil {
+		return err
+	}
+	if !ft.Valid() {
+		return Errorf(CodeInvalid, "Cannot add a file as %s", ft)
+	}
+	if !IsAllowedFileType(relpath, p) {
+		return Errorf(CodeInvalid, "Cannot add file of type %s to request", FileExt(relpath))
+	}
+	switch st {
+	case WorkspaceUnreleased, WorkspaceReleased, WorkspaceWithdrawn:
+	default:
+		return Errorf(CodeInvalidState, "Cannot add file to request if it is in status %s", st)
+	}
+	if st == WorkspaceReleased && ft == FileTypeOutput {
+		return Errorf(CodeInvalid, "Released files cannot be added as output files")
+	}
+	if f := r.File(relpath); f != nil && f.FileType != FileTypeWithdrawn {
+		return Errorf(CodeConflict, "%s file has already been added to request (in file group '%s')",
+			fileTypeTitle(f.FileType), f.Group)
+	}
+	return nil
+}
+
+func fileTypeTitle(t FileType) string {
+	s := strings.ToLower(string(t))
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// CanUpdateFile: see CheckCanUpdateFile.
+func CanUpdateFile(u User, r *ReleaseRequest, relpath string, st WorkspaceFileStatus, p Policy) bool {
+	return CheckCanUpdateFile(u, r, relpath, st, p) == nil
+}
+
+// CheckCanUpdateFile: u may edit r; the file is on r; its type is allowed; it is still a
+// valid workspace file; its workspace content changed (status UPDATED) (§4.4.3).
+func CheckCanUpdateFile(u User, r *ReleaseRequest, relpath string, st WorkspaceFileStatus, p Policy) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	if err := CheckCanEdit(u, r); err != nil {
+		return err
+	}
+	if r.File(relpath) == nil {
+		return Errorf(CodeNotFound, "File %s is not on this request", relpath)
+	}
+	if !IsAllowedFileType(relpath, p) {
+		return Errorf(CodeInvalid, "Cannot update file of type %s in request", FileExt(relpath))
+	}
+	if st == WorkspaceInvalid {
+		return Errorf(CodeInvalidState, "File is no longer a valid output file in the workspace; it can be withdrawn but not modified")
+	}
+	if st != WorkspaceUpdated {
+		return Errorf(CodeInvalidState, "Cannot update file in request if it is not updated on disk")
+	}
+	return nil
+}
+
+// CanChangeFileProperties: see CheckCanChangeFileProperties.
+func CanChangeFileProperties(u User, r *ReleaseRequest, relpath string, st WorkspaceFileStatus, group string, ft FileType) bool {
+	return CheckCanChangeFileProperties(u, r, relpath, st, group, ft) == nil
+}
+
+// CheckCanChangeFileProperties: move the file at relpath to group and/or make it ft without
+// changing its content (§4.4.5). An empty group or file type means "unchanged". u may edit
+// r; RELEASED files cannot become OUTPUT; withdrawn files cannot change; something must
+// change. The workspace file need not be valid any more.
+func CheckCanChangeFileProperties(u User, r *ReleaseRequest, relpath string, st WorkspaceFileStatus, group string, ft FileType) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	f := r.File(relpath)
+	if f == nil {
+		return Errorf(CodeNotFound, "File %s is not on this request", relpath)
+	}
+	if err := CheckCanEdit(u, r); err != nil {
+		return withMessage(err, "Cannot change file group or type for request file %s", relpath)
+	}
+	if group == "" {
+		group = f.Group
+	}
+	if ft == "" {
+		ft = f.FileType
+	}
+	if ft != f.FileType && !ft.Valid() {
+		return Errorf(CodeInvalid, "Cannot change a file to %s", ft)
+	}
+	if st == WorkspaceReleased && ft == FileTypeOutput {
+		return Errorf(CodeInvalid, "Released files cannot be added as output files")
+	}
+	if f.FileType == FileTypeWithdrawn {
+		return Errorf(CodeInvalidState, "Cannot change file group or type for a withdrawn file")
+	}
+	if group == f.Group && ft == f.FileType {
+		return Errorf(CodeInvalid, "No changes to make")
+	}
+	return nil
+}
+
+// CanWithdrawFile: see CheckCanWithdrawFile.
+func CanWithdrawFile(u User, r *ReleaseRequest, relpath string) bool {
+	return CheckCanWithdrawFile(u, r, relpath) == nil
+}
+
+// CheckCanWithdrawFile: the file is on r (checked first); u may edit r; the file is not
+// already withdrawn (§4.4.6). Works whatever the workspace file's state.
+func CheckCanWithdrawFile(u User, r *ReleaseRequest, relpath string) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	f := r.File(relpath)
+	if f == nil {
+		return Errorf(CodeNotFound, "File %s is not on this request", relpath)
+	}
+	if err := CheckCanEdit(u, r); err != nil {
+		return withMessage(err, "Cannot withdraw file %s from request", relpath)
+	}
+	if f.FileType == FileTypeWithdrawn {
+		return Errorf(CodeInvalidState, "File has already been withdrawn from request")
+	}
+	return nil
+}
+
+// WithdrawDeletes reports whether withdrawing a file from r removes it (PENDING) rather than
+// marking it WITHDRAWN (RETURNED).
+func WithdrawDeletes(r *ReleaseRequest) bool { return r.Status == StatusPending }
+
+// CanEditGroup: see CheckCanEditGroup.
+func CanEditGroup(u User, r *ReleaseRequest, group string) bool {
+	return CheckCanEditGroup(u, r, group) == nil
+}
+
+// CheckCanEditGroup: u may edit r and the group exists (§4.4.7).
+func CheckCanEditGroup(u User, r *ReleaseRequest, group string) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	if err := CheckCanEdit(u, r); err != nil {
+		return err
+	}
+	if r.Group(group) == nil {
+		return Errorf(CodeNotFound, "Group %s is not on this request", group)
+	}
+	return nil
+}
+
+// CanSubmit: see CheckCanSubmit.
+func CanSubmit(u User, r *ReleaseRequest, p Policy) bool { return CheckCanSubmit(u, r, p) == nil }
+
+// CheckCanSubmit: submit or resubmit (T2, T3). u is the author; the workspace is not archived
+// and its project ongoing (DECISIONS 5); r has an output file; r may move to SUBMITTED; no
+// non-empty group lacks context or controls; every group that needs a public comment this
+// turn has one (§5.5).
+func CheckCanSubmit(u User, r *ReleaseRequest, p Policy) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	if u.Username != r.Author {
+		return Errorf(CodePermissionDenied, "only %s can submit this request", r.Author)
+	}
+	if err := checkWorkspaceActive(u, r.Workspace); err != nil {
+		return err
+	}
+	if len(r.OutputFiles()) == 0 {
+		return Errorf(CodeInvalidState, "Cannot submit request with no output files")
+	}
+	if err := CheckTransition(u, r, StatusSubmitted, p); err != nil {
+		return err
+	}
+	var incomplete []string
+	for _, g := range r.Groups {
+		if g.IsIncomplete() {
+			incomplete = append(incomplete, "'"+g.Name+"'")
+		}
+	}
+	if len(incomplete) > 0 {
+		return Errorf(CodeInvalidState, "Incomplete context and/or controls for filegroup(s): %s", strings.Join(incomplete, ", "))
+	}
+	if missing := GroupsMissingPublicComment(r, p); len(missing) > 0 {
+		return Errorf(CodeInvalidState, "Filegroup(s) are missing comments: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// CanWithdrawRequest: see CheckCanWithdrawRequest.
+func CanWithdrawRequest(u User, r *ReleaseRequest) bool { return CheckCanWithdrawRequest(u, r) == nil }
+
+// CheckCanWithdrawRequest: only the generic check (author, PENDING or RETURNED); the
+// workspace's activity is not re-checked, so a request can always be closed (T4).
+func CheckCanWithdrawRequest(u User, r *ReleaseRequest) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	return CheckTransition(u, r, StatusWithdrawn, DefaultPolicy())
+}
+
+// CanVote: see CheckCanVote.
+func CanVote(u User, r *ReleaseRequest, relpath string) bool {
+	return CheckCanVote(u, r, relpath) == nil
+}
+
+// CheckCanVote: approve or request changes. u is a checker who is not the author, r is
+// under review, the file is an output file of r (§4.4.8). Allowed after u submitted.
+func CheckCanVote(u User, r *ReleaseRequest, relpath string) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	if err := CheckCanCurrentlyReview(u, r); err != nil {
+		return err
+	}
+	f := r.File(relpath)
+	if f == nil {
+		return Errorf(CodeNotFound, "File %s is not on this request", relpath)
+	}
+	if f.FileType != FileTypeOutput {
+		return Errorf(CodeInvalid, "file is not an output file on this request")
+	}
+	return nil
+}
+
+// CanResetVote: see CheckCanResetVote.
+func CanResetVote(u User, r *ReleaseRequest, relpath string) bool {
+	return CheckCanResetVote(u, r, relpath) == nil
+}
+
+// CheckCanResetVote: as voting, plus u has not submitted this turn and has a vote to reset.
+func CheckCanResetVote(u User, r *ReleaseRequest, relpath string) error {
+	if err := CheckCanVote(u, r, relpath); err != nil {
+		return err
+	}
+	if r.HasSubmitted(u.Username) {
+		return Errorf(CodeInvalidState, "cannot reset file from submitted review")
+	}
+	if r.File(relpath).Vote(u.Username) == nil {
+		return Errorf(CodeNotFound, "You have no vote on %s to reset", relpath)
+	}
+	return nil
+}
+
+// CanMarkUndecided: see CheckCanMarkUndecided.
+func CanMarkUndecided(r *ReleaseRequest, v Vote) bool { return CheckCanMarkUndecided(r, v) == nil }
+
+// CheckCanMarkUndecided: the system sets a vote to UNDECIDED only in PARTIALLY_REVIEWED (any
+// vote, early return) or RETURNED (CHANGES_REQUESTED votes, resubmission) (behaviour 62).
+func CheckCanMarkUndecided(r *ReleaseRequest, v Vote) error {
+	switch {
+	case r.Status == StatusPartiallyReviewed:
+		return nil
+	case r.Status == StatusReturned && v == VoteChangesRequested:
+		return nil
+	}
+	return Errorf(CodeInvalidState, "cannot change a %s vote to UNDECIDED in state %s", v, r.Status)
+}
+
+// CanSubmitReview: see CheckCanSubmitReview.
+func CanSubmitReview(u User, r *ReleaseRequest, p Policy) bool {
+	return CheckCanSubmitReview(u, r, p) == nil
+}
+
+// CheckCanSubmitReview: u may currently review r; u voted (not UNDECIDED) on every output
+// file; u commented this turn on every group where u requested changes; u has not submitted
+// this turn (§4.4.8, in that order). ReviewOutcome gives the resulting status.
+func CheckCanSubmitReview(u User, r *ReleaseRequest, p Policy) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	if err := CheckCanCurrentlyReview(u, r); err != nil {
+		return err
+	}
+	for _, f := range r.OutputFiles() {
+		if v := f.Vote(u.Username); v == nil || v.Status == VoteUndecided {
+			return Errorf(CodeInvalidState, "You must review all files to submit your review")
+		}
+	}
+	if len(GroupsMissingReviewerComment(r, u.Username)) > 0 {
+		return Errorf(CodeInvalidState, "You must add a comment on any groups for which you have requested file changes before you can submit your review")
+	}
+	if r.HasSubmitted(u.Username) {
+		return Errorf(CodeInvalidState, "You have already submitted your review of this request")
+	}
+	if next, changed := ReviewOutcome(r, u.Username, p); changed {
+		return CheckTransition(u, r, next, p)
+	}
+	return nil
+}
+
+// IsEarlyReturn reports whether returning r now is an early return: fewer submitted reviews
+// than required this turn.
+func IsEarlyReturn(r *ReleaseRequest, p Policy) bool { return len(r.SubmittedReviews) < p.Reviews() }
+
+// CanReturn: see CheckCanReturn.
+func CanReturn(u User, r *ReleaseRequest, p Policy) bool { return CheckCanReturn(u, r, p) == nil }
+
+// CheckCanReturn: u may currently review r; no group lacks a required public comment (only
+// ever in REVIEWED); r may move to RETURNED (T7, T8).
+func CheckCanReturn(u User, r *ReleaseRequest, p Policy) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	if err := CheckCanCurrentlyReview(u, r); err != nil {
+		return err
+	}
+	if missing := GroupsMissingPublicComment(r, p); len(missing) > 0 {
+		return Errorf(CodeInvalidState, "Filegroup(s) are missing public comments: %s", strings.Join(missing, ", "))
+	}
+	return CheckTransition(u, r, StatusReturned, p)
+}
+
+// CanReject: see CheckCanReject.
+func CanReject(u User, r *ReleaseRequest, p Policy) bool { return CheckCanReject(u, r, p) == nil }
+
+// CheckCanReject: REVIEWED, checker not the author; no comment requirement (T9).
+func CheckCanReject(u User, r *ReleaseRequest, p Policy) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	return CheckTransition(u, r, StatusRejected, p)
+}
+
+// CanRelease: see CheckCanRelease.
+func CanRelease(u User, r *ReleaseRequest, p Policy) bool { return CheckCanRelease(u, r, p) == nil }
+
+// CheckCanRelease: from REVIEWED the generic check for APPROVED (checker not the author,
+// every output file approved); from APPROVED (retry) a checker who is not the author
+// (DECISIONS 4); then every output file's type must be allowed (§4.4.11).
+func CheckCanRelease(u User, r *ReleaseRequest, p Policy) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	if r.Status == StatusApproved {
+		if err := CheckCanReview(u, r); err != nil {
+			return err
+		}
+	} else if err := CheckTransition(u, r, StatusApproved, p); err != nil {
+		return err
+	}
+	for _, f := range r.OutputFiles() {
+		if !IsAllowedFileType(f.RelPath, p) {
+			return Errorf(CodeInvalid, "Invalid file type (%s) found in request", f.RelPath)
+		}
+	}
+	return nil
+}
+
+// FilesToRelease are the output files not yet released (withdrawn and supporting files are
+// never released); a retry releases only these.
+func FilesToRelease(r *ReleaseRequest) []*RequestFile {
+	var out []*RequestFile
+	for _, f := range r.OutputFiles() {
+		if f.ReleasedAt == nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// CanDownload: see CheckCanDownload.
+func CanDownload(u User, r *ReleaseRequest) bool { return CheckCanDownload(u, r) == nil }
+
+// CheckCanDownload: output checkers who are not the author, once r has been submitted at
+// least once (DECISIONS 6).
+func CheckCanDownload(u User, r *ReleaseRequest) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	if !u.OutputChecker || u.Username == r.Author {
+		return Errorf(CodePermissionDenied, "Only output checkers who are not the author can download request files")
+	}
+	if r.LastSubmittedAt == nil && r.ReviewTurn == 0 {
+		return Errorf(CodeInvalidState, "Files cannot be downloaded before the request has been submitted")
+	}
+	return nil
+}
+
+// CanForceClose: see CheckCanForceClose.
+func CanForceClose(r *ReleaseRequest, to Status) bool { return CheckCanForceClose(r, to) == nil }
+
+// CheckCanForceClose: the operator's forced close (DECISIONS 1) moves a request in any
+// non-final status to REJECTED or WITHDRAWN. It bypasses the transition table and
+// permissions by design; the service audits it as REQUEST_FORCE_CLOSE.
+func CheckCanForceClose(r *ReleaseRequest, to Status) error {
+	if to != StatusRejected && to != StatusWithdrawn {
+		return Errorf(CodeInvalid, "A request can only be closed as REJECTED or WITHDRAWN, not %s", to)
+	}
+	if r.Status == to {
+		return Errorf(CodeInvalidState, "Release request is already in status %s", to)
+	}
+	if r.Status.IsFinal() {
+		return Errorf(CodeInvalidState, "Release request is already closed (%s)", r.Status)
+	}
+	return nil
+}
