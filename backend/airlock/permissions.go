@@ -134,9 +134,12 @@ func CheckCanCurrentlyReview(u User, r *ReleaseRequest) error {
 // CanEdit: u is the author, may action requests for the workspace, and r is author-owned.
 func CanEdit(u User, r *ReleaseRequest) bool { return CheckCanEdit(u, r) == nil }
 
-// CheckCanEdit: u is r's author, may action requests for r's workspace, and r is PENDING or
-// RETURNED (§1.2, in that order).
+// CheckCanEdit: u can see r's workspace (not_found), is r's author, may action requests for
+// r's workspace, and r is PENDING or RETURNED (§1.2, in that order).
 func CheckCanEdit(u User, r *ReleaseRequest) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
 	if u.Username != r.Author {
 		return Errorf(CodePermissionDenied, "only author %s can edit this request", r.Author)
 	}
