@@ -72,7 +72,9 @@ func matrixOps() []matrixOp {
 				return CanAddFile(u, r, "out/b.txt", WorkspaceUnreleased, FileTypeSupporting, p)
 			}, authors(editable)},
 		{"update file",
-			func(u User, r *ReleaseRequest) error { return CheckCanUpdateFile(u, r, "out/a.csv", WorkspaceUpdated, p) },
+			func(u User, r *ReleaseRequest) error {
+				return CheckCanUpdateFile(u, r, "out/a.csv", WorkspaceUpdated, p)
+			},
 			func(u User, r *ReleaseRequest) bool { return CanUpdateFile(u, r, "out/a.csv", WorkspaceUpdated, p) },
 			authors(editable)},
 		{"move file to new group",
