@@ -1,0 +1,194 @@
+// Package filestore is the content-addressed store of request file copies (service.Files):
+// <root>/requests/<workspace>/<request id>/<sha256 hex>.
+//
+// A copy is streamed once into a temporary file in the request's folder while it is
+// hashed, fsynced, checked against the expected hash, renamed to its hash and the folder
+// fsynced. Identical content in one request shares one blob. Nothing is left behind when
+// any step fails. Blobs are never deleted.
+package filestore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// Store keeps request file copies under one root folder.
+type Store struct {
+	root string
+}
+
+// New returns the store under root (usually the data directory); blobs live in
+// root/requests.
+func New(root string) *Store {
+	return &Store{root: filepath.Join(root, "requests")}
+}
+
+// validSegment reports whether s can be one path segment: not empty, no separators or
+// NUL, not hidden (temporary files start with a dot) and so never "." or "..".
+func validSegment(s string) bool {
+	return s != "" && !strings.HasPrefix(s, ".") && !strings.ContainsAny(s, "/\\\x00")
+}
+
+func (s *Store) requestDir(workspace, requestID string) (string, error) {
+	if !validSegment(workspace) || !validSegment(requestID) {
+		return "", airlock.Errorf(airlock.CodeInvalid, "Invalid workspace or request id.")
+	}
+	return filepath.Join(s.root, workspace, requestID), nil
+}
+
+// validHash reports whether h is a lower-case SHA-256 hex digest.
+func validHash(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for _, c := range h {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Put streams src into the request's folder, hashing while copying. When wantHash is not
+// empty the content must match it (else CodeInvalid). It returns the SHA-256 hex and size.
+func (s *Store) Put(ctx context.Context, workspace, requestID string, src io.Reader, wantHash string) (sum string, size int64, err error) {
+	dir, err := s.requestDir(workspace, requestID)
+	if err != nil {
+		return "", 0, err
+	}
+	if err := mkdirSynced(dir); err != nil {
+		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot create request folder")
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot create temporary file")
+	}
+	tmpName := tmp.Name()
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tmp.Close()
+			_ = os.Remove(tmpName)
+		}
+	}()
+
+	h := sha256.New()
+	size, err = io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx: ctx, r: src})
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", 0, airlock.WrapError(airlock.CodeUnavailable, err, "The copy was cancelled.")
+		}
+		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot copy file")
+	}
+	sum = hex.EncodeToString(h.Sum(nil))
+	if wantHash != "" && !strings.EqualFold(wantHash, sum) {
+		return "", 0, airlock.Errorf(airlock.CodeInvalid,
+			"The file has changed on disk since the workspace manifest was written (its content no longer matches the recorded hash), so it cannot be added.")
+	}
+	if err := tmp.Chmod(0o440); err != nil {
+		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot store file")
+	}
+	if err := tmp.Sync(); err != nil {
+		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot store file")
+	}
+	if err := tmp.Close(); err != nil {
+		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot store file")
+	}
+	final := filepath.Join(dir, sum)
+	if fi, err := os.Lstat(final); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
+		// Identical content is already stored: drop the copy (the deferred cleanup).
+		return sum, size, nil
+	}
+	if err := os.Rename(tmpName, final); err != nil {
+		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot store file")
+	}
+	committed = true
+	if err := syncDir(dir); err != nil {
+		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot store file")
+	}
+	return sum, size, nil
+}
+
+// Open opens a stored copy.
+func (s *Store) Open(workspace, requestID, fileID string) (io.ReadSeekCloser, error) {
+	p, err := s.Path(workspace, requestID, fileID)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return f, nil
+}
+
+// Path is the on-disk path of a stored copy; CodeNotFound when there is none.
+func (s *Store) Path(workspace, requestID, fileID string) (string, error) {
+	dir, err := s.requestDir(workspace, requestID)
+	if err != nil || !validHash(fileID) {
+		return "", airlock.Errorf(airlock.CodeNotFound, "The stored copy of this file was not found.")
+	}
+	p := filepath.Join(dir, fileID)
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", notFound(err)
+	}
+	return p, nil
+}
+
+func notFound(err error) error {
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return airlock.Errorf(airlock.CodeNotFound, "The stored copy of this file was not found.")
+	}
+	return airlock.WrapError(airlock.CodeNotFound, err, "The stored copy of this file was not found.")
+}
+
+// ctxReader stops a copy when the context is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// mkdirSynced creates dir and its missing parents, fsyncing each parent that gained an
+// entry so that the new folders survive a crash.
+func mkdirSynced(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := mkdirSynced(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return syncDir(parent)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,102 @@
+package workspace
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// fileKey identifies one version of a file well enough to reuse its hash: an atomic
+// replace changes the inode, a write changes size or mtime (or ctime).
+type fileKey struct {
+	size  int64
+	mtime int64
+	ctime int64
+	ino   uint64
+}
+
+func keyOf(fi fs.FileInfo) fileKey {
+	k := fileKey{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		k.ino = st.Ino
+		k.ctime = time.Unix(st.Ctim.Sec, st.Ctim.Nsec).UnixNano()
+	}
+	return k
+}
+
+// hashCache remembers the SHA-256 of files by (size, mtime, ctime, inode), so an unchanged
+// file is never hashed twice. Keys are "<workspace>/<relative path>".
+type hashCache struct {
+	mu      sync.Mutex
+	entries map[string]hashEntry
+	hashed  int64 // number of files actually hashed (for tests and metrics)
+}
+
+type hashEntry struct {
+	key  fileKey
+	hash string
+}
+
+func newHashCache() *hashCache { return &hashCache{entries: map[string]hashEntry{}} }
+
+func (c *hashCache) lookup(name string, k fileKey) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[name]
+	if !ok || e.key != k {
+		return "", false
+	}
+	return e.hash, true
+}
+
+func (c *hashCache) store(name string, k fileKey, h string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries[name] = hashEntry{key: k, hash: h}
+}
+
+func (c *hashCache) forget(prefix string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name := range c.entries {
+		if name == prefix || len(name) > len(prefix) && name[:len(prefix)] == prefix && name[len(prefix)] == '/' {
+			delete(c.entries, name)
+		}
+	}
+}
+
+func (c *hashCache) count() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hashed
+}
+
+// hashOpen returns the hash of the opened file f, from the cache when its key is unchanged.
+// A file that changes while it is hashed is not cached.
+func (c *hashCache) hashOpen(name string, f *os.File) (string, fileKey, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return "", fileKey{}, err
+	}
+	k := keyOf(fi)
+	if h, ok := c.lookup(name, k); ok {
+		return h, k, nil
+	}
+	sum := sha256.New()
+	if _, err := io.Copy(sum, f); err != nil {
+		return "", k, err
+	}
+	h := hex.EncodeToString(sum.Sum(nil))
+	c.mu.Lock()
+	c.hashed++
+	c.mu.Unlock()
+	if after, err := f.Stat(); err == nil && keyOf(after) == k {
+		c.store(name, k, h)
+	}
+	return h, k, nil
+}

@@ -1,0 +1,75 @@
+package workspace
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// writeFile writes content at root/rel, creating folders.
+func writeFile(t testing.TB, root, rel, content string) {
+	t.Helper()
+	p := filepath.Join(root, filepath.FromSlash(rel))
+	require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+}
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// output is one manifest entry; zero fields take sensible defaults.
+type output struct {
+	Level           string  `json:"level"`
+	JobID           string  `json:"job_id"`
+	Action          string  `json:"action"`
+	Repo            string  `json:"repo"`
+	Commit          string  `json:"commit"`
+	Size            int64   `json:"size"`
+	Timestamp       float64 `json:"timestamp"`
+	ContentHash     string  `json:"content_hash"`
+	Excluded        bool    `json:"excluded"`
+	RowCount        *int    `json:"row_count"`
+	ColCount        *int    `json:"col_count"`
+	OutOfDateAction bool    `json:"out_of_date_action,omitempty"`
+	OutOfDateOutput bool    `json:"out_of_date_output,omitempty"`
+}
+
+// moderately returns a manifest entry describing content.
+func moderately(content string) output {
+	return output{Level: "moderately_sensitive", JobID: "job1", Action: "act", Repo: "https://github.com/o/r",
+		Commit: "abc123", Size: int64(len(content)), Timestamp: 1715000000.5, ContentHash: sha(content)}
+}
+
+func writeManifest(t testing.TB, wsDir string, outputs map[string]output) {
+	t.Helper()
+	data, err := json.Marshal(map[string]any{"workspace": filepath.Base(wsDir), "repo": "https://github.com/o/r", "outputs": outputs})
+	require.NoError(t, err)
+	writeFile(t, wsDir, ManifestPath, string(data))
+}
+
+func assertCode(t *testing.T, err error, code airlock.Code) {
+	t.Helper()
+	require.Error(t, err)
+	assert.Equal(t, code, airlock.ErrorCode(err), "error: %v", err)
+}
+
+func names(es []airlock.TreeEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Name
+		if e.Dir {
+			out[i] += "/"
+		}
+	}
+	return out
+}

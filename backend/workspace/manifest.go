@@ -1,0 +1,101 @@
+package workspace
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// ManifestPath is the job-runner manifest, relative to a workspace folder.
+const ManifestPath = "metadata/manifest.json"
+
+// manifestFile is the part of job-runner's metadata/manifest.json that Airlock reads.
+type manifestFile struct {
+	Workspace string                    `json:"workspace"`
+	Repo      *string                   `json:"repo"`
+	Outputs   map[string]manifestOutput `json:"outputs"`
+}
+
+type manifestOutput struct {
+	Level           string  `json:"level"`
+	JobID           string  `json:"job_id"`
+	JobRequest      string  `json:"job_request"`
+	Action          string  `json:"action"`
+	Repo            string  `json:"repo"`
+	Commit          string  `json:"commit"`
+	Size            int64   `json:"size"`
+	Timestamp       float64 `json:"timestamp"`
+	ContentHash     string  `json:"content_hash"`
+	Excluded        bool    `json:"excluded"`
+	Message         *string `json:"message"`
+	RowCount        *int    `json:"row_count"`
+	ColCount        *int    `json:"col_count"`
+	User            string  `json:"user"`
+	OutOfDateAction bool    `json:"out_of_date_action"`
+	OutOfDateOutput bool    `json:"out_of_date_output"`
+}
+
+// parsedManifest is a manifest reduced to the valid workspace paths (§2.3).
+type parsedManifest struct {
+	hash string
+	// files maps each valid path to its metadata. Entries with fromDisk set (excluded
+	// outputs, shown as their "<key>.txt" message file) take size, time and hash from the
+	// file system.
+	files map[string]manifestEntry
+}
+
+type manifestEntry struct {
+	file     airlock.WorkspaceFile
+	fromDisk bool
+}
+
+func parseManifest(data []byte, hash string) (*parsedManifest, error) {
+	var m manifestFile
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	pm := &parsedManifest{hash: hash, files: make(map[string]manifestEntry, len(m.Outputs))}
+	for key, o := range m.Outputs {
+		if o.Level != "moderately_sensitive" || o.OutOfDateOutput {
+			continue
+		}
+		p := key
+		if o.Excluded {
+			p = key + ".txt"
+		}
+		// Keys that are not clean relative paths cannot be addressed; hidden ones are never
+		// shown; the metadata folder is described by the disk, not the manifest.
+		if !validRel(p) || hidden(p) || p == "metadata" || strings.HasPrefix(p, "metadata/") {
+			continue
+		}
+		f := airlock.WorkspaceFile{
+			Path:       p,
+			OutOfDate:  o.OutOfDateAction,
+			InManifest: true,
+			JobID:      o.JobID,
+			Commit:     o.Commit,
+			Repo:       o.Repo,
+		}
+		if !o.Excluded {
+			f.Size = o.Size
+			f.ModifiedAt = floatTime(o.Timestamp)
+			f.ContentHash = o.ContentHash
+			f.RowCount = o.RowCount
+			f.ColCount = o.ColCount
+		}
+		pm.files[p] = manifestEntry{file: f, fromDisk: o.Excluded}
+	}
+	return pm, nil
+}
+
+// floatTime converts job-runner's float seconds to a UTC time (microsecond precision).
+func floatTime(ts float64) time.Time {
+	if ts <= 0 || math.IsNaN(ts) || math.IsInf(ts, 0) {
+		return time.Time{}
+	}
+	sec, frac := math.Modf(ts)
+	return time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3).UTC()
+}
