@@ -1,0 +1,192 @@
+// Package service is Airlock's business-logic layer: the only way state changes. Every
+// mutating method follows one sequence: open a transaction, load fresh state, check the rule
+// in package airlock, write the change together with its audit event, commit, and only then
+// publish a thin live event and (for status changes) notify job-server.
+package service
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// Config holds the dependencies of the service. Store, Workspaces and Files are required;
+// a nil Publisher, Notifier or Logger is a no-op, a nil Releaser is the outbox target, a
+// nil Clock is time.Now and a zero Policy is airlock.DefaultPolicy().
+type Config struct {
+	Store      Store
+	Workspaces Workspaces
+	Files      Files
+	Publisher  Publisher
+	Notifier   Notifier
+	Releaser   Releaser
+	Clock      func() time.Time
+	Policy     airlock.Policy
+	Logger     *slog.Logger
+	// NewID generates request ids; nil uses ULIDs from Clock and crypto/rand.
+	NewID func() string
+}
+
+// Airlock is the service. It is safe for concurrent use.
+type Airlock struct {
+	store    Store
+	ws       Workspaces
+	files    Files
+	pub      Publisher
+	notifier Notifier
+	releaser Releaser
+	clock    func() time.Time
+	policy   airlock.Policy
+	log      *slog.Logger
+	newID    func() string
+}
+
+// New builds the service from cfg.
+func New(cfg Config) *Airlock {
+	s := &Airlock{
+		store:    cfg.Store,
+		ws:       cfg.Workspaces,
+		files:    cfg.Files,
+		pub:      cfg.Publisher,
+		notifier: cfg.Notifier,
+		releaser: cfg.Releaser,
+		clock:    cfg.Clock,
+		policy:   cfg.Policy,
+		log:      cfg.Logger,
+		newID:    cfg.NewID,
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.policy.RequiredReviews == 0 && len(s.policy.AllowedExtensions) == 0 {
+		s.policy = airlock.DefaultPolicy()
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.newID == nil {
+		s.newID = func() string { return newULID(s.now()) }
+	}
+	return s
+}
+
+// Policy is the policy the service enforces.
+func (s *Airlock) Policy() airlock.Policy { return s.policy }
+
+// now is the service clock in UTC.
+func (s *Airlock) now() time.Time { return s.clock().UTC() }
+
+// effects collects what to do after a transaction commits.
+type effects struct {
+	events        []airlock.Event
+	notifications []airlock.Notification
+	// blobs are stored copies written for this operation, removed if it fails.
+	blobs []blob
+}
+
+type blob struct{ workspace, requestID, fileID string }
+
+// changed records that r changed (a request.changed event after commit).
+func (e *effects) changed(r *airlock.ReleaseRequest) {
+	for i, ev := range e.events {
+		if ev.RequestID == r.ID {
+			e.events[i].Status = r.Status
+			return
+		}
+	}
+	e.events = append(e.events, airlock.Event{
+		Type: airlock.EventRequestChanged, RequestID: r.ID, Workspace: r.Workspace, Status: r.Status,
+	})
+}
+
+// write runs fn in one write transaction and, once it has committed, publishes the events
+// and sends the notifications fn collected. fn may run more than once if the store retries.
+func (s *Airlock) write(ctx context.Context, fn func(tx Tx, eff *effects) error) error {
+	var eff effects
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		eff = effects{}
+		return fn(tx, &eff)
+	})
+	if err != nil {
+		return err
+	}
+	s.afterCommit(ctx, eff)
+	return nil
+}
+
+// afterCommit publishes live events, then notifies job-server; neither can fail the action.
+func (s *Airlock) afterCommit(ctx context.Context, eff effects) {
+	if s.pub != nil && len(eff.events) > 0 {
+		s.pub.Publish(eff.events...)
+	}
+	if s.notifier != nil {
+		for _, n := range eff.notifications {
+			s.notifier.Notify(context.WithoutCancel(ctx), n)
+		}
+	}
+}
+
+// view runs fn in a read-only transaction.
+func (s *Airlock) view(ctx context.Context, fn func(tx Tx) error) error {
+	return s.store.View(ctx, fn)
+}
+
+// audit builds a request-scoped audit event stamped with the service clock.
+func (s *Airlock) audit(t airlock.AuditType, u airlock.User, r *airlock.ReleaseRequest, path string, extra map[string]string) airlock.AuditEvent {
+	ev := airlock.NewAuditEvent(t, u, r, path, extra)
+	ev.CreatedAt = s.now()
+	return ev
+}
+
+// setStatus moves r to status to with its audit event (and stamps the submit time),
+// optionally starting a new turn, and queues the job-server notification. The caller has
+// already run the operation's CheckCanX; the generic transition check runs again here as
+// defence in depth.
+func (s *Airlock) setStatus(ctx context.Context, tx Tx, eff *effects, actor airlock.User, r *airlock.ReleaseRequest, to airlock.Status, newTurn bool, extra map[string]string, updates ...airlock.NotificationUpdate) error {
+	if err := airlock.CheckTransition(actor, r, to, s.policy); err != nil {
+		return err
+	}
+	return s.writeStatus(ctx, tx, eff, actor, r, to, airlock.StatusAuditType(to), newTurn, extra, updates...)
+}
+
+// writeStatus writes a status change without any check (the forced close uses it directly).
+func (s *Airlock) writeStatus(ctx context.Context, tx Tx, eff *effects, actor airlock.User, r *airlock.ReleaseRequest, to airlock.Status, at airlock.AuditType, newTurn bool, extra map[string]string, updates ...airlock.NotificationUpdate) error {
+	from := r.Status
+	ev := s.audit(at, actor, r, "", extra) // the turn in which the change happened
+	r.Status = to
+	if to == airlock.StatusSubmitted {
+		t := ev.CreatedAt
+		r.LastSubmittedAt = &t
+	}
+	if newTurn {
+		r.StartNewTurn()
+	}
+	if err := tx.UpdateRequest(ctx, r, ev); err != nil {
+		return err
+	}
+	eff.changed(r)
+	eff.notifications = append(eff.notifications, airlock.StatusNotification(r, from, actor, updates...))
+	return nil
+}
+
+// loadRequest reads request id for u inside tx: not_found when it does not exist or u may
+// not view its workspace.
+func loadRequest(ctx context.Context, tx Tx, u airlock.User, id string) (*airlock.ReleaseRequest, error) {
+	if id == "" {
+		return nil, airlock.Errorf(airlock.CodeNotFound, "Release request not found")
+	}
+	r, err := tx.GetRequest(ctx, id)
+	if err != nil {
+		if airlock.ErrorCode(err) == airlock.CodeNotFound {
+			return nil, airlock.Errorf(airlock.CodeNotFound, "Release request %s not found", id)
+		}
+		return nil, err
+	}
+	if err := airlock.CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return nil, airlock.Errorf(airlock.CodeNotFound, "Release request %s not found", id)
+	}
+	return r, nil
+}

@@ -1,0 +1,413 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// fileCopy is a workspace file checked for adding or updating, and then its stored copy.
+type fileCopy struct {
+	path     string
+	fileType airlock.FileType
+	wf       airlock.WorkspaceFile
+	// Set once copied into the store.
+	fileID string
+	size   int64
+}
+
+// cleanPaths checks a list of request paths: not empty, no duplicates.
+func cleanPaths(paths []string) ([]string, error) {
+	if len(paths) == 0 {
+		return nil, airlock.Errorf(airlock.CodeInvalid, "No files were given")
+	}
+	seen := map[string]bool{}
+	out := make([]string, 0, len(paths))
+	for _, p := range paths {
+		if p == "" {
+			return nil, airlock.Errorf(airlock.CodeInvalid, "A file path is empty")
+		}
+		if seen[p] {
+			return nil, airlock.Errorf(airlock.CodeInvalid, "File %s is listed more than once", p)
+		}
+		seen[p] = true
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// AddFiles adds workspace files to group of request id (created on first use; "" is
+// "default"), as OUTPUT unless a spec says SUPPORTING (§4.4.2). A file on the request as
+// WITHDRAWN is re-added in its place (§4.4.4). All or nothing: every file is validated
+// before anything is copied, the copies are checked against the manifest's content hash,
+// and copies written for a failed call are removed again (DECISIONS 7).
+func (s *Airlock) AddFiles(ctx context.Context, u airlock.User, id, group string, files []FileSpec) (RequestView, error) {
+	group = strings.TrimSpace(group)
+	if group == "" {
+		group = airlock.DefaultGroup
+	}
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.Path
+	}
+	if _, err := cleanPaths(paths); err != nil {
+		return RequestView{}, err
+	}
+	plan := func(ctx context.Context, tx Tx, r *airlock.ReleaseRequest) ([]*fileCopy, error) {
+		released, err := tx.ReleasedFileIDs(ctx, r.Workspace)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*fileCopy, 0, len(files))
+		for _, spec := range files {
+			ft := spec.FileType
+			if ft == "" {
+				ft = airlock.FileTypeOutput
+			}
+			wf, ok, err := s.statFile(r.Workspace, spec.Path)
+			if err != nil {
+				return nil, err
+			}
+			st := airlock.FileStatusFor(u, spec.Path, wf.ContentHash, ok, released, r)
+			if err := airlock.CheckCanAddFile(u, r, spec.Path, st, ft, s.policy); err != nil {
+				return nil, err
+			}
+			out = append(out, &fileCopy{path: spec.Path, fileType: ft, wf: wf})
+		}
+		return out, nil
+	}
+	return s.copyAndWrite(ctx, u, id, plan, func(ctx context.Context, tx Tx, r *airlock.ReleaseRequest, c *fileCopy) error {
+		nf := newRequestFile(c, group, c.fileType)
+		if old := r.File(c.path); old != nil {
+			// On the request as WITHDRAWN: re-add in its place.
+			return s.replaceFile(ctx, tx, u, r, old, nf)
+		}
+		ev := s.audit(airlock.AuditRequestFileAdd, u, r, c.path,
+			map[string]string{"group": group, "filetype": string(c.fileType)})
+		return tx.InsertFile(ctx, r.ID, nf, ev)
+	})
+}
+
+// UpdateFiles takes the current workspace content of files on request id whose workspace
+// status is UPDATED, keeping their group and type; their votes are reset (§4.4.3).
+func (s *Airlock) UpdateFiles(ctx context.Context, u airlock.User, id string, paths []string) (RequestView, error) {
+	paths, err := cleanPaths(paths)
+	if err != nil {
+		return RequestView{}, err
+	}
+	plan := func(ctx context.Context, tx Tx, r *airlock.ReleaseRequest) ([]*fileCopy, error) {
+		released, err := tx.ReleasedFileIDs(ctx, r.Workspace)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*fileCopy, 0, len(paths))
+		for _, p := range paths {
+			wf, ok, err := s.statFile(r.Workspace, p)
+			if err != nil {
+				return nil, err
+			}
+			st := airlock.FileStatusFor(u, p, wf.ContentHash, ok, released, r)
+			if err := airlock.CheckCanUpdateFile(u, r, p, st, s.policy); err != nil {
+				return nil, err
+			}
+			out = append(out, &fileCopy{path: p, fileType: r.File(p).FileType, wf: wf})
+		}
+		return out, nil
+	}
+	return s.copyAndWrite(ctx, u, id, plan, func(ctx context.Context, tx Tx, r *airlock.ReleaseRequest, c *fileCopy) error {
+		old := r.File(c.path)
+		return s.replaceFile(ctx, tx, u, r, old, newRequestFile(c, old.Group, old.FileType))
+	})
+}
+
+// copyAndWrite is the shared flow of adding and updating files: plan (validate every file
+// against fresh state) in a read transaction, copy each file into the store outside any
+// transaction, then plan again in the write transaction (the state or the workspace may have
+// changed meanwhile) and apply each copy. Copies this call wrote are removed if it fails.
+func (s *Airlock) copyAndWrite(ctx context.Context, u airlock.User, id string,
+	plan func(ctx context.Context, tx Tx, r *airlock.ReleaseRequest) ([]*fileCopy, error),
+	apply func(ctx context.Context, tx Tx, r *airlock.ReleaseRequest, c *fileCopy) error,
+) (RequestView, error) {
+	var (
+		r      *airlock.ReleaseRequest
+		copies []*fileCopy
+	)
+	err := s.view(ctx, func(tx Tx) error {
+		var err error
+		if r, err = loadRequest(ctx, tx, u, id); err != nil {
+			return err
+		}
+		copies, err = plan(ctx, tx, r)
+		return err
+	})
+	if err != nil {
+		return RequestView{}, err
+	}
+
+	var written []blob
+	fail := func(err error) (RequestView, error) {
+		s.removeBlobs(written)
+		return RequestView{}, err
+	}
+	for _, c := range copies {
+		b, err := s.copyIn(ctx, r, c)
+		if b != nil {
+			written = append(written, *b)
+		}
+		if err != nil {
+			return fail(err)
+		}
+	}
+
+	view, err := s.mutate(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
+		again, err := plan(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		for i, c := range again {
+			done := copies[i]
+			if c.wf.ContentHash != "" && c.wf.ContentHash != done.fileID {
+				return airlock.Errorf(airlock.CodeConflict,
+					"%s changed in the workspace while it was being added; please try again", c.path)
+			}
+			if err := apply(ctx, tx, r, done); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return view, nil
+}
+
+// copyIn copies workspace file c into the request's store, checking it against the content
+// hash the workspace reports. It returns the blob when this call created it.
+func (s *Airlock) copyIn(ctx context.Context, r *airlock.ReleaseRequest, c *fileCopy) (*blob, error) {
+	existed := false
+	if c.wf.ContentHash != "" {
+		if _, err := s.files.Path(r.Workspace, r.ID, c.wf.ContentHash); err == nil {
+			existed = true
+		}
+	}
+	src, err := s.ws.Open(r.Workspace, c.path)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	sum, size, err := s.files.Put(ctx, r.Workspace, r.ID, src, c.wf.ContentHash)
+	if err != nil {
+		return nil, err
+	}
+	c.fileID, c.size = sum, size
+	if existed {
+		return nil, nil
+	}
+	return &blob{workspace: r.Workspace, requestID: r.ID, fileID: sum}, nil
+}
+
+// removeBlobs deletes stored copies written by a call that failed.
+func (s *Airlock) removeBlobs(bs []blob) {
+	for _, b := range bs {
+		var err error
+		if rm, ok := s.files.(BlobRemover); ok {
+			err = rm.Remove(b.workspace, b.requestID, b.fileID)
+		} else {
+			var p string
+			if p, err = s.files.Path(b.workspace, b.requestID, b.fileID); err == nil {
+				err = os.Remove(p)
+			}
+		}
+		if err != nil && !errors.Is(err, os.ErrNotExist) && airlock.ErrorCode(err) != airlock.CodeNotFound {
+			s.log.Warn("cannot remove stored copy of a failed add", "workspace", b.workspace,
+				"request", b.requestID, "file", b.fileID, "err", err)
+		}
+	}
+}
+
+// newRequestFile is the request file for a stored copy, with the workspace's metadata.
+func newRequestFile(c *fileCopy, group string, ft airlock.FileType) *airlock.RequestFile {
+	return &airlock.RequestFile{
+		RelPath:   c.path,
+		Group:     group,
+		FileType:  ft,
+		FileID:    c.fileID,
+		Size:      c.size,
+		Timestamp: c.wf.ModifiedAt,
+		JobID:     c.wf.JobID,
+		Commit:    c.wf.Commit,
+		Repo:      c.wf.Repo,
+		RowCount:  c.wf.RowCount,
+		ColCount:  c.wf.ColCount,
+		Reviews:   map[string]*airlock.FileReview{},
+	}
+}
+
+// replaceFile puts nf in the place of old (§4.4.4): every vote on old is deleted
+// (REQUEST_FILE_RESET_REVIEW, old group and type), old is removed (REQUEST_FILE_WITHDRAW)
+// and nf inserted (REQUEST_FILE_UPDATE, new group and type).
+func (s *Airlock) replaceFile(ctx context.Context, tx Tx, u airlock.User, r *airlock.ReleaseRequest, old, nf *airlock.RequestFile) error {
+	if err := s.resetVotes(ctx, tx, u, r, old); err != nil {
+		return err
+	}
+	if err := tx.DeleteFile(ctx, r.ID, old.RelPath); err != nil {
+		return err
+	}
+	withdraw := s.audit(airlock.AuditRequestFileWithdraw, u, r, old.RelPath,
+		map[string]string{"group": old.Group, "filetype": string(old.FileType)})
+	if err := tx.AppendAudit(ctx, withdraw); err != nil {
+		return err
+	}
+	update := s.audit(airlock.AuditRequestFileUpdate, u, r, nf.RelPath,
+		map[string]string{"group": nf.Group, "filetype": string(nf.FileType)})
+	return tx.InsertFile(ctx, r.ID, nf, update)
+}
+
+// resetVotes deletes every vote on f, one REQUEST_FILE_RESET_REVIEW each.
+func (s *Airlock) resetVotes(ctx context.Context, tx Tx, u airlock.User, r *airlock.ReleaseRequest, f *airlock.RequestFile) error {
+	for _, ch := range airlock.PlanResetVotes(f) {
+		if err := s.changeVote(ctx, tx, u, r, ch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WithdrawFiles withdraws files from request id (§4.4.6): from a PENDING request they are
+// removed, from a RETURNED one they stay as WITHDRAWN (votes kept).
+func (s *Airlock) WithdrawFiles(ctx context.Context, u airlock.User, id string, paths []string) (RequestView, error) {
+	paths, err := cleanPaths(paths)
+	if err != nil {
+		return RequestView{}, err
+	}
+	return s.mutate(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
+		for _, p := range paths {
+			if err := airlock.CheckCanWithdrawFile(u, r, p); err != nil {
+				return err
+			}
+			f := r.File(p)
+			ev := s.audit(airlock.AuditRequestFileWithdraw, u, r, p, map[string]string{"group": f.Group})
+			if airlock.WithdrawDeletes(r) {
+				if err := tx.DeleteFile(ctx, r.ID, p); err != nil {
+					return err
+				}
+				if err := tx.AppendAudit(ctx, ev); err != nil {
+					return err
+				}
+				removeFile(r, p)
+				continue
+			}
+			f.FileType = airlock.FileTypeWithdrawn
+			if err := tx.UpdateFile(ctx, r.ID, f, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// removeFile drops relpath from the in-memory request (its group stays).
+func removeFile(r *airlock.ReleaseRequest, relpath string) {
+	for _, g := range r.Groups {
+		for i, f := range g.Files {
+			if f.RelPath == relpath {
+				g.Files = append(g.Files[:i], g.Files[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// ChangeFileProperties moves files of request id to group and/or makes them ft, keeping
+// their content (§4.4.5); "" leaves the group or the type as it is. Votes are reset.
+func (s *Airlock) ChangeFileProperties(ctx context.Context, u airlock.User, id string, paths []string, group string, ft airlock.FileType) (RequestView, error) {
+	paths, err := cleanPaths(paths)
+	if err != nil {
+		return RequestView{}, err
+	}
+	group = strings.TrimSpace(group)
+	return s.mutate(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
+		released, err := tx.ReleasedFileIDs(ctx, r.Workspace)
+		if err != nil {
+			return err
+		}
+		for _, p := range paths {
+			wf, ok, err := s.statFile(r.Workspace, p)
+			if err != nil {
+				return err
+			}
+			st := airlock.FileStatusFor(u, p, wf.ContentHash, ok, released, r)
+			if err := airlock.CheckCanChangeFileProperties(u, r, p, st, group, ft); err != nil {
+				return err
+			}
+			f := r.File(p)
+			if err := s.resetVotes(ctx, tx, u, r, f); err != nil {
+				return err
+			}
+			if group != "" {
+				f.Group = group
+			}
+			if ft != "" {
+				f.FileType = ft
+			}
+			ev := s.audit(airlock.AuditRequestFileUpdate, u, r, p,
+				map[string]string{"group": f.Group, "filetype": string(f.FileType)})
+			if err := tx.UpdateFile(ctx, r.ID, f, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// OpenRequestFile opens the stored copy of file relpath of request id for u, recording
+// REQUEST_FILE_VIEW, or REQUEST_FILE_DOWNLOAD when download is set (output checkers who are
+// not the author, DECISIONS 6). The audit path is "<group>/<relpath>". The caller closes
+// the reader.
+func (s *Airlock) OpenRequestFile(ctx context.Context, u airlock.User, id, relpath string, download bool) (io.ReadSeekCloser, *airlock.RequestFile, error) {
+	var (
+		rc io.ReadSeekCloser
+		rf *airlock.RequestFile
+	)
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		r, err := loadRequest(ctx, tx, u, id)
+		if err != nil {
+			return err
+		}
+		f := r.File(relpath)
+		if f == nil {
+			return airlock.Errorf(airlock.CodeNotFound, "File %s is not on this request", relpath)
+		}
+		t := airlock.AuditRequestFileView
+		if download {
+			if err := airlock.CheckCanDownload(u, r); err != nil {
+				return err
+			}
+			t = airlock.AuditRequestFileDownload
+		}
+		if err := tx.AppendAudit(ctx, s.audit(t, u, r, f.GroupPath(), map[string]string{"group": f.Group})); err != nil {
+			return err
+		}
+		if rc != nil {
+			rc.Close()
+		}
+		if rc, err = s.files.Open(r.Workspace, r.ID, f.FileID); err != nil {
+			rc = nil
+			return err
+		}
+		rf = f
+		return nil
+	})
+	if err != nil {
+		if rc != nil {
+			rc.Close()
+		}
+		return nil, nil, err
+	}
+	return rc, rf, nil
+}

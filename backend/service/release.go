@@ -1,0 +1,212 @@
+package service
+
+import (
+	"context"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// Release releases the output files of request id (§4.4.11): a REVIEWED request with every
+// output file approved becomes APPROVED and its files are queued for the uploader. Retrying
+// on an APPROVED request (a checker who is not the author, DECISIONS 4) releases only the
+// files not released yet. When a Releaser is configured the remote release is created (or
+// got) first, outside any transaction, and its id stored on the request; a failure there
+// changes nothing.
+func (s *Airlock) Release(ctx context.Context, u airlock.User, id string) (RequestView, error) {
+	var files []airlock.ReleaseFile
+	var snapshot *airlock.ReleaseRequest
+	err := s.view(ctx, func(tx Tx) error {
+		r, err := loadRequest(ctx, tx, u, id)
+		if err != nil {
+			return err
+		}
+		if err := airlock.CheckCanRelease(u, r, s.policy); err != nil {
+			return err
+		}
+		snapshot = r
+		files, err = s.releaseFiles(r)
+		return err
+	})
+	if err != nil {
+		return RequestView{}, err
+	}
+	releaseID := ""
+	if s.releaser != nil {
+		releaseID, err = s.releaser.CreateRelease(ctx, u, snapshot, files)
+		if err != nil {
+			if airlock.ErrorCode(err) == airlock.CodeInternal {
+				err = airlock.WrapError(airlock.CodeUnavailable, err,
+					"Error releasing files; please contact tech-support.")
+			}
+			return RequestView{}, err
+		}
+	}
+	return s.mutate(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
+		if err := airlock.CheckCanRelease(u, r, s.policy); err != nil {
+			return err
+		}
+		if releaseID != "" {
+			r.ReleaseID = releaseID
+		}
+		now := s.now()
+		for _, f := range airlock.FilesToRelease(r) {
+			at := now
+			f.ReleasedAt, f.ReleasedBy = &at, u.Username
+			ev := s.audit(airlock.AuditRequestFileRelease, u, r, f.RelPath, map[string]string{"group": f.Group})
+			if err := tx.UpdateFile(ctx, r.ID, f, ev); err != nil {
+				return err
+			}
+		}
+		if r.Status == airlock.StatusApproved {
+			// A retry: no status change, but the retry and the release id are recorded.
+			return tx.UpdateRequest(ctx, r, s.audit(airlock.AuditRequestApprove, u, r, "",
+				map[string]string{"retry": "true"}))
+		}
+		return s.setStatus(ctx, tx, eff, u, r, airlock.StatusApproved, false, nil,
+			airlock.FilesToUploadUpdate(len(r.OutputFiles())))
+	})
+}
+
+// releaseFiles describes the stored copies of r's output files for the remote release.
+func (s *Airlock) releaseFiles(r *airlock.ReleaseRequest) ([]airlock.ReleaseFile, error) {
+	var out []airlock.ReleaseFile
+	for _, f := range r.OutputFiles() {
+		p, err := s.files.Path(r.Workspace, r.ID, f.FileID)
+		if err != nil {
+			return nil, err
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, airlock.WrapError(airlock.CodeInternal, err, "cannot read the stored copy of %s", f.RelPath)
+		}
+		out = append(out, airlock.ReleaseFile{
+			Path: f.RelPath, Size: fi.Size(), SHA256: f.FileID, Date: fi.ModTime().UTC(),
+		})
+	}
+	return out, nil
+}
+
+// PendingUploads returns the requests with released files not yet uploaded, for the
+// uploader.
+func (s *Airlock) PendingUploads(ctx context.Context) ([]*airlock.ReleaseRequest, error) {
+	var out []*airlock.ReleaseRequest
+	err := s.view(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.PendingUploads(ctx)
+		return err
+	})
+	return out, err
+}
+
+// maxUploadError bounds the stored text of an upload failure.
+const maxUploadError = 1000
+
+// RecordUploadAttempt is called by the uploader around each upload of file relpath of
+// request id. Before the attempt (uploadErr nil) it counts the attempt and stamps its time,
+// committed whatever happens next (§7.3). After a failed attempt (uploadErr set) it stores
+// the error on the file and writes REQUEST_FILE_UPLOAD_FAILED, so every failure is visible
+// (DECISIONS 14); the attempt is not counted again.
+func (s *Airlock) RecordUploadAttempt(ctx context.Context, id, relpath string, uploadErr error) error {
+	sys := airlock.SystemUser()
+	return s.write(ctx, func(tx Tx, eff *effects) error {
+		r, err := loadRequest(ctx, tx, sys, id)
+		if err != nil {
+			return err
+		}
+		f, err := checkCanUpload(r, relpath)
+		if err != nil {
+			return err
+		}
+		if uploadErr == nil {
+			return tx.RecordUploadAttempt(ctx, r.ID, relpath, s.now(), f.UploadError)
+		}
+		msg := strings.TrimSpace(uploadErr.Error())
+		if len(msg) > maxUploadError {
+			msg = msg[:maxUploadError] + "…"
+		}
+		f.UploadError = msg
+		ev := s.audit(airlock.AuditRequestFileUploadFailed, sys, r, relpath,
+			map[string]string{"group": f.Group, "error": msg})
+		if err := tx.UpdateFile(ctx, r.ID, f, ev); err != nil {
+			return err
+		}
+		eff.changed(r)
+		return nil
+	})
+}
+
+// MarkUploaded records that file relpath of request id was uploaded: REQUEST_FILE_UPLOAD
+// with the releasing user as actor. When every released file is uploaded the request
+// becomes RELEASED (REQUEST_RELEASE, again as that user), in the same transaction. Marking
+// an uploaded file again only re-checks completion.
+func (s *Airlock) MarkUploaded(ctx context.Context, id, relpath string) error {
+	sys := airlock.SystemUser()
+	return s.write(ctx, func(tx Tx, eff *effects) error {
+		r, err := loadRequest(ctx, tx, sys, id)
+		if err != nil {
+			return err
+		}
+		f, err := checkCanUpload(r, relpath)
+		if err != nil {
+			return err
+		}
+		releaser := airlock.User{Username: f.ReleasedBy}
+		if !f.Uploaded {
+			now := s.now()
+			f.Uploaded, f.UploadedAt, f.UploadError = true, &now, ""
+			ev := s.audit(airlock.AuditRequestFileUpload, releaser, r, relpath, map[string]string{"group": f.Group})
+			if err := tx.UpdateFile(ctx, r.ID, f, ev); err != nil {
+				return err
+			}
+		}
+		eff.changed(r)
+		if !allUploaded(r) {
+			return nil
+		}
+		// The system performs the transition on behalf of the user who released the file.
+		if err := airlock.CheckTransition(sys, r, airlock.StatusReleased, s.policy); err != nil {
+			return err
+		}
+		return s.writeStatus(ctx, tx, eff, releaser, r, airlock.StatusReleased,
+			airlock.AuditRequestRelease, false, nil)
+	})
+}
+
+// OpenStoredFile opens the stored copy of f (for the uploader, which sends it byte for
+// byte). The caller closes the reader.
+func (s *Airlock) OpenStoredFile(ctx context.Context, r *airlock.ReleaseRequest, f *airlock.RequestFile) (io.ReadSeekCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.files.Open(r.Workspace, r.ID, f.FileID)
+}
+
+// ForceClose is the operator's forced close of a stuck request (DECISIONS 1): it moves
+// request id to REJECTED or WITHDRAWN whatever its state, bypassing the transition table
+// and permissions, with REQUEST_FORCE_CLOSE recording the operator, the old and new status
+// and the reason, and the matching job-server notification.
+func (s *Airlock) ForceClose(ctx context.Context, operator airlock.User, id string, to airlock.Status, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return airlock.Errorf(airlock.CodeInvalid, "A reason is required to close a request")
+	}
+	if operator.Username == "" {
+		return airlock.Errorf(airlock.CodeInvalid, "An operator name is required to close a request")
+	}
+	return s.write(ctx, func(tx Tx, eff *effects) error {
+		r, err := tx.GetRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := airlock.CheckCanForceClose(r, to); err != nil {
+			return err
+		}
+		extra := map[string]string{
+			"from": string(r.Status), "status": string(to), "reason": reason, "automated_action": "true",
+		}
+		return s.writeStatus(ctx, tx, eff, operator, r, to, airlock.AuditRequestForceClose, false, extra)
+	})
+}

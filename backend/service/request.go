@@ -1,0 +1,233 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// GetOrCreateRequest returns u's current request for workspace ws, creating a PENDING one
+// (REQUEST_CREATE) when there is none (§4.4.1). created reports which happened. Returning an
+// existing request needs only the right to view ws; creating one needs a role on an active
+// workspace.
+func (s *Airlock) GetOrCreateRequest(ctx context.Context, u airlock.User, ws string) (RequestView, bool, error) {
+	if err := s.checkWorkspace(u, ws); err != nil {
+		return RequestView{}, false, err
+	}
+	var view RequestView
+	created := false
+	err := s.write(ctx, func(tx Tx, eff *effects) error {
+		created = false
+		r, err := tx.FindCurrentRequest(ctx, ws, u.Username)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			if err := airlock.CheckCanCreateRequest(u, ws); err != nil {
+				return err
+			}
+			grant, _ := airlock.WorkspaceAccess(u, ws)
+			r = &airlock.ReleaseRequest{
+				ID:               s.newID(),
+				Workspace:        ws,
+				Project:          grant.Project.Name,
+				Organisations:    slices.Clone(grant.Project.Orgs),
+				Author:           u.Username,
+				Status:           airlock.StatusPending,
+				CreatedAt:        s.now(),
+				SubmittedReviews: map[string]time.Time{},
+			}
+			if err := tx.InsertRequest(ctx, r, s.audit(airlock.AuditRequestCreate, u, r, "", nil)); err != nil {
+				return err
+			}
+			if r, err = tx.GetRequest(ctx, r.ID); err != nil {
+				return err
+			}
+			created = true
+			eff.changed(r)
+		}
+		view, err = s.requestView(ctx, tx, u, r)
+		return err
+	})
+	return view, created, err
+}
+
+// GetRequest returns request id as u sees it; not_found when u may not view it.
+func (s *Airlock) GetRequest(ctx context.Context, u airlock.User, id string) (RequestView, error) {
+	var view RequestView
+	err := s.view(ctx, func(tx Tx) error {
+		r, err := loadRequest(ctx, tx, u, id)
+		if err != nil {
+			return err
+		}
+		view, err = s.requestView(ctx, tx, u, r)
+		return err
+	})
+	return view, err
+}
+
+// reviewStatuses are the statuses of a checker's review lists when none are asked for:
+// outstanding, returned and approved (§11).
+var reviewStatuses = []airlock.Status{
+	airlock.StatusSubmitted, airlock.StatusPartiallyReviewed, airlock.StatusReviewed,
+	airlock.StatusReturned, airlock.StatusApproved,
+}
+
+// ListRequests lists the requests u may view that match q, in creation order.
+func (s *Airlock) ListRequests(ctx context.Context, u airlock.User, q RequestQuery) ([]RequestSummary, error) {
+	f := airlock.RequestFilter{Workspace: q.Workspace, Statuses: q.Statuses}
+	for _, st := range q.Statuses {
+		if !st.Valid() {
+			return nil, airlock.Errorf(airlock.CodeInvalid, "Unknown request status %q", st)
+		}
+	}
+	switch q.Scope {
+	case ScopeAll:
+	case ScopeMine:
+		f.Author = u.Username
+	case ScopeReview:
+		if err := airlock.CheckCanReviewRequests(u); err != nil {
+			return nil, err
+		}
+		f.ExcludeAuthor = u.Username
+		if len(f.Statuses) == 0 {
+			f.Statuses = reviewStatuses
+		}
+	default:
+		return nil, airlock.Errorf(airlock.CodeInvalid, "Unknown request scope %q", q.Scope)
+	}
+	if q.Workspace != "" {
+		if err := airlock.CheckCanViewWorkspace(u, q.Workspace); err != nil {
+			return nil, err
+		}
+	}
+	var rs []*airlock.ReleaseRequest
+	err := s.view(ctx, func(tx Tx) error {
+		var err error
+		rs, err = tx.ListRequests(ctx, f)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RequestSummary, 0, len(rs))
+	for _, r := range rs {
+		if !airlock.CanViewWorkspace(u, r.Workspace) {
+			continue
+		}
+		out = append(out, summarise(u, r))
+	}
+	return out, nil
+}
+
+func summarise(u airlock.User, r *airlock.ReleaseRequest) RequestSummary {
+	outputs := r.OutputFiles()
+	sum := RequestSummary{
+		ID: r.ID, Workspace: r.Workspace, Author: r.Author, Status: r.Status, Turn: r.ReviewTurn,
+		CreatedAt: r.CreatedAt, LastSubmittedAt: r.LastSubmittedAt, OutputFiles: len(outputs),
+		Request: r,
+	}
+	if airlock.CanReview(u, r) {
+		my := &MyReview{Submitted: r.HasSubmitted(u.Username)}
+		for _, f := range outputs {
+			if v := f.Vote(u.Username); v != nil && v.Status != airlock.VoteUndecided {
+				my.Voted++
+			}
+		}
+		sum.MyReview = my
+	}
+	return sum
+}
+
+// mutate runs one request operation in a write transaction: it loads request id fresh for
+// u, runs fn, reloads the request and returns it as u now sees it. A request.changed event
+// is published after commit.
+func (s *Airlock) mutate(ctx context.Context, u airlock.User, id string, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error) (RequestView, error) {
+	var view RequestView
+	err := s.write(ctx, func(tx Tx, eff *effects) error {
+		r, err := loadRequest(ctx, tx, u, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx, eff, r); err != nil {
+			return err
+		}
+		fresh, err := tx.GetRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		eff.changed(fresh)
+		view, err = s.requestView(ctx, tx, u, fresh)
+		return err
+	})
+	if err != nil {
+		return RequestView{}, err
+	}
+	return view, nil
+}
+
+// Submit submits a PENDING request or resubmits a RETURNED one (T2, T3). On resubmission
+// every CHANGES_REQUESTED vote on an output file first becomes UNDECIDED. A new review turn
+// starts.
+func (s *Airlock) Submit(ctx context.Context, u airlock.User, id string) (RequestView, error) {
+	return s.mutate(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
+		if err := airlock.CheckCanSubmit(u, r, s.policy); err != nil {
+			return err
+		}
+		for _, ch := range airlock.PlanResubmit(r) {
+			if err := s.changeVote(ctx, tx, u, r, ch); err != nil {
+				return err
+			}
+		}
+		return s.setStatus(ctx, tx, eff, u, r, airlock.StatusSubmitted, true, nil)
+	})
+}
+
+// WithdrawRequest withdraws a PENDING or RETURNED request (T4); it is irreversible.
+func (s *Airlock) WithdrawRequest(ctx context.Context, u airlock.User, id string) (RequestView, error) {
+	return s.mutate(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
+		if err := airlock.CheckCanWithdrawRequest(u, r); err != nil {
+			return err
+		}
+		return s.setStatus(ctx, tx, eff, u, r, airlock.StatusWithdrawn, false, nil)
+	})
+}
+
+// changeVote applies one planned vote change as the system would: a To vote sets the vote
+// (REQUEST_FILE_UNDECIDED for UNDECIDED), an empty To deletes it (REQUEST_FILE_RESET_REVIEW).
+// The event's actor is u and its extras name the reviewer.
+func (s *Airlock) changeVote(ctx context.Context, tx Tx, u airlock.User, r *airlock.ReleaseRequest, ch airlock.VoteChange) error {
+	f := r.File(ch.RelPath)
+	if f == nil || f.Vote(ch.Reviewer) == nil {
+		return airlock.Errorf(airlock.CodeInternal, "vote of %s on %s not found", ch.Reviewer, ch.RelPath)
+	}
+	extra := map[string]string{"group": ch.Group, "reviewer": ch.Reviewer}
+	if ch.To == "" {
+		extra["filetype"] = string(f.FileType)
+		if err := tx.DeleteReview(ctx, r.ID, f.RelPath, ch.Reviewer,
+			s.audit(airlock.AuditRequestFileResetReview, u, r, f.RelPath, extra)); err != nil {
+			return err
+		}
+		delete(f.Reviews, ch.Reviewer)
+		return nil
+	}
+	if ch.To != airlock.VoteUndecided {
+		return airlock.Errorf(airlock.CodeInternal, "unexpected planned vote %s", ch.To)
+	}
+	if err := airlock.CheckCanMarkUndecided(r, ch.From); err != nil {
+		return err
+	}
+	old := f.Vote(ch.Reviewer)
+	rv := &airlock.FileReview{
+		Reviewer: ch.Reviewer, Status: ch.To, ReviewTurn: old.ReviewTurn,
+		CreatedAt: old.CreatedAt, UpdatedAt: s.now(),
+	}
+	ev := s.audit(airlock.AuditRequestFileUndecided, u, r, f.RelPath, extra)
+	if err := tx.UpsertReview(ctx, r.ID, f.RelPath, rv, ev); err != nil {
+		return err
+	}
+	f.Reviews[ch.Reviewer] = rv
+	return nil
+}

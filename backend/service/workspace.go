@@ -1,0 +1,261 @@
+package service
+
+import (
+	"context"
+	"io"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// checkWorkspace: u may view ws and its folder exists (both not_found otherwise).
+func (s *Airlock) checkWorkspace(u airlock.User, ws string) error {
+	if err := airlock.CheckCanViewWorkspace(u, ws); err != nil {
+		return err
+	}
+	if !s.ws.Exists(ws) {
+		return airlock.Errorf(airlock.CodeNotFound, "Workspace '%s' was not found.", ws)
+	}
+	return nil
+}
+
+// statFile returns the workspace file at p and whether it is a visible file; only errors
+// other than not_found are returned.
+func (s *Airlock) statFile(ws, p string) (airlock.WorkspaceFile, bool, error) {
+	wf, err := s.ws.Stat(ws, p)
+	if err != nil {
+		if airlock.ErrorCode(err) == airlock.CodeNotFound {
+			return airlock.WorkspaceFile{}, false, nil
+		}
+		return airlock.WorkspaceFile{}, false, err
+	}
+	return wf, true, nil
+}
+
+// currentFor returns u's current request for ws: r itself when it is u's active request
+// on ws, else whatever the store holds.
+func currentFor(ctx context.Context, tx Tx, u airlock.User, ws string, r *airlock.ReleaseRequest) (*airlock.ReleaseRequest, error) {
+	if r != nil && r.Workspace == ws && r.Author == u.Username && r.Status.IsActive() {
+		return r, nil
+	}
+	return tx.FindCurrentRequest(ctx, ws, u.Username)
+}
+
+// requestView builds the view of r for u, with every file's workspace status as r's author
+// sees it (UNDER_REVIEW, UPDATED, WITHDRAWN while r is active; RELEASED, UNRELEASED or
+// INVALID otherwise).
+func (s *Airlock) requestView(ctx context.Context, tx Tx, u airlock.User, r *airlock.ReleaseRequest) (RequestView, error) {
+	released, err := tx.ReleasedFileIDs(ctx, r.Workspace)
+	if err != nil {
+		return RequestView{}, err
+	}
+	author := airlock.User{Username: r.Author}
+	status := make(map[string]airlock.WorkspaceFileStatus)
+	for _, f := range r.AllFiles() {
+		wf, ok, err := s.statFile(r.Workspace, f.RelPath)
+		if err != nil {
+			ok = false
+		}
+		status[f.RelPath] = airlock.FileStatusFor(author, f.RelPath, wf.ContentHash, ok, released, r)
+	}
+	return RequestView{Request: r, Viewer: u, Policy: s.policy, WorkspaceStatus: status}, nil
+}
+
+// ListWorkspaces lists every workspace folder u may view, by name, with u's access.
+func (s *Airlock) ListWorkspaces(ctx context.Context, u airlock.User) ([]WorkspaceSummary, error) {
+	names, err := s.ws.Names()
+	if err != nil {
+		return nil, err
+	}
+	out := []WorkspaceSummary{}
+	err = s.view(ctx, func(tx Tx) error {
+		out = out[:0]
+		for _, ws := range names {
+			if !airlock.CanViewWorkspace(u, ws) {
+				continue
+			}
+			sum, err := s.summary(ctx, tx, u, ws)
+			if err != nil {
+				return err
+			}
+			out = append(out, sum)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GetWorkspace returns workspace ws as u sees it, with its manifest hash.
+func (s *Airlock) GetWorkspace(ctx context.Context, u airlock.User, ws string) (WorkspaceSummary, error) {
+	if err := s.checkWorkspace(u, ws); err != nil {
+		return WorkspaceSummary{}, err
+	}
+	var sum WorkspaceSummary
+	err := s.view(ctx, func(tx Tx) error {
+		var err error
+		sum, err = s.summary(ctx, tx, u, ws)
+		return err
+	})
+	if err != nil {
+		return WorkspaceSummary{}, err
+	}
+	if sum.ManifestHash, err = s.ws.ManifestHash(ws); err != nil {
+		return WorkspaceSummary{}, err
+	}
+	return sum, nil
+}
+
+func (s *Airlock) summary(ctx context.Context, tx Tx, u airlock.User, ws string) (WorkspaceSummary, error) {
+	grant, access := airlock.WorkspaceAccess(u, ws)
+	sum := WorkspaceSummary{
+		Name:             ws,
+		Project:          grant.Project,
+		Archived:         grant.Archived,
+		Active:           airlock.WorkspaceIsActive(u, ws),
+		Access:           access,
+		CanCreateRequest: airlock.CanCreateRequest(u, ws),
+	}
+	if sum.Project.Orgs == nil {
+		sum.Project.Orgs = []string{}
+	}
+	cur, err := tx.FindCurrentRequest(ctx, ws, u.Username)
+	if err != nil {
+		return WorkspaceSummary{}, err
+	}
+	if cur != nil {
+		id := cur.ID
+		sum.CurrentRequestID = &id
+	}
+	return sum, nil
+}
+
+// ListTree lists one directory level of ws ("" is the root) with each file's status for u.
+func (s *Airlock) ListTree(ctx context.Context, u airlock.User, ws, dir string, includeOutOfDate bool) ([]TreeItem, error) {
+	if err := s.checkWorkspace(u, ws); err != nil {
+		return nil, err
+	}
+	entries, err := s.ws.List(ws, dir, includeOutOfDate)
+	if err != nil {
+		return nil, err
+	}
+	var released map[string]bool
+	var current *airlock.ReleaseRequest
+	err = s.view(ctx, func(tx Tx) error {
+		var err error
+		if released, err = tx.ReleasedFileIDs(ctx, ws); err != nil {
+			return err
+		}
+		current, err = tx.FindCurrentRequest(ctx, ws, u.Username)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TreeItem, 0, len(entries))
+	for _, e := range entries {
+		item := TreeItem{TreeEntry: e}
+		if !e.Dir {
+			item.Status = airlock.FileStatusFor(u, e.Path, e.File.ContentHash, true, released, current)
+			item.AllowedType = airlock.IsAllowedFileType(e.Path, s.policy)
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+// GetWorkspaceFile returns workspace file p of ws as u sees it: its status, where it is on
+// u's current request, and whether u may add or update it (with the reason when not).
+func (s *Airlock) GetWorkspaceFile(ctx context.Context, u airlock.User, ws, p string) (WorkspaceFileDetail, error) {
+	if err := s.checkWorkspace(u, ws); err != nil {
+		return WorkspaceFileDetail{}, err
+	}
+	wf, err := s.ws.Stat(ws, p)
+	if err != nil {
+		return WorkspaceFileDetail{}, err
+	}
+	var released map[string]bool
+	var current *airlock.ReleaseRequest
+	err = s.view(ctx, func(tx Tx) error {
+		var err error
+		if released, err = tx.ReleasedFileIDs(ctx, ws); err != nil {
+			return err
+		}
+		current, err = tx.FindCurrentRequest(ctx, ws, u.Username)
+		return err
+	})
+	if err != nil {
+		return WorkspaceFileDetail{}, err
+	}
+	st := airlock.FileStatusFor(u, p, wf.ContentHash, true, released, current)
+	d := WorkspaceFileDetail{
+		File:        wf,
+		Status:      st,
+		AllowedType: airlock.IsAllowedFileType(p, s.policy),
+		Actions:     map[string]airlock.ActionState{},
+	}
+	if current != nil {
+		if f := current.File(p); f != nil {
+			d.Request = &FileOnRequest{ID: current.ID, Group: f.Group, FileType: f.FileType}
+		}
+	}
+
+	// Adding goes to the current request, or to the one get-or-create would make.
+	target := current
+	var createErr error
+	if target == nil {
+		createErr = airlock.CheckCanCreateRequest(u, ws)
+		target = &airlock.ReleaseRequest{Workspace: ws, Author: u.Username, Status: airlock.StatusPending}
+	}
+	addAs := func(ft airlock.FileType) error {
+		if createErr != nil {
+			return createErr
+		}
+		return airlock.CheckCanAddFile(u, target, p, st, ft, s.policy)
+	}
+	outErr, supErr := addAs(airlock.FileTypeOutput), addAs(airlock.FileTypeSupporting)
+	d.Actions["addOutput"] = airlock.StateOf(outErr)
+	d.Actions["addSupporting"] = airlock.StateOf(supErr)
+	switch {
+	case outErr == nil:
+		d.Actions["add"] = airlock.ActionState{Allowed: true}
+	case supErr == nil:
+		// Allowed, but only as a supporting file: say why.
+		d.Actions["add"] = airlock.ActionState{Allowed: true, Reason: airlock.ErrorMessage(outErr)}
+	default:
+		d.Actions["add"] = airlock.StateOf(outErr)
+	}
+	if current == nil {
+		d.Actions["update"] = airlock.ActionState{Reason: "You have no current request for this workspace"}
+	} else {
+		d.Actions["update"] = airlock.StateOf(airlock.CheckCanUpdateFile(u, current, p, st, s.policy))
+	}
+	return d, nil
+}
+
+// OpenWorkspaceFile opens workspace file p of ws for u to view, recording
+// WORKSPACE_FILE_VIEW. The caller closes the reader.
+func (s *Airlock) OpenWorkspaceFile(ctx context.Context, u airlock.User, ws, p string) (io.ReadSeekCloser, airlock.WorkspaceFile, error) {
+	if err := s.checkWorkspace(u, ws); err != nil {
+		return nil, airlock.WorkspaceFile{}, err
+	}
+	wf, err := s.ws.Stat(ws, p)
+	if err != nil {
+		return nil, airlock.WorkspaceFile{}, err
+	}
+	rc, err := s.ws.Open(ws, p)
+	if err != nil {
+		return nil, airlock.WorkspaceFile{}, err
+	}
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		ev := airlock.NewWorkspaceAuditEvent(airlock.AuditWorkspaceFileView, u, ws, p, nil)
+		ev.CreatedAt = s.now()
+		return tx.AppendAudit(ctx, ev)
+	})
+	if err != nil {
+		rc.Close()
+		return nil, airlock.WorkspaceFile{}, err
+	}
+	return rc, wf, nil
+}
