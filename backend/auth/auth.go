@@ -1,0 +1,405 @@
+// Package auth resolves who is calling: the users file, single-use login tokens, job-server
+// logins with periodic re-authorisation, login rate limits and server-side sessions. It
+// turns every credential into an airlock.User and knows nothing of HTTP routing.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// CookieName is the name of the session cookie.
+const CookieName = "airlock_session"
+
+// Defaults of Config.
+const (
+	DefaultSessionLifetime = 8 * 7 * 24 * time.Hour
+	DefaultAuthoriseAfter  = 15 * time.Minute
+	DefaultTokenLifetime   = 30 * time.Minute
+	DefaultFailureWindow   = 15 * time.Minute
+	DefaultMaxUserFailures = 5
+	DefaultMaxAddrFailures = 20
+	// touchEvery limits how often a session's sliding expiry is written.
+	touchEvery = 5 * time.Minute
+	// authoriseRetry is the least gap between two failed re-authorisations of one user.
+	authoriseRetry = 30 * time.Second
+)
+
+const invalidLogin = "Invalid user or token"
+
+// Store is what auth needs from the database (implemented by store/sqlite). Unknown
+// sessions and users are *airlock.Error with CodeNotFound.
+type Store interface {
+	CreateSession(ctx context.Context, idHash, username, csrfToken string, createdAt, expiresAt time.Time) error
+	GetSession(ctx context.Context, idHash string) (username, csrfToken string, expiresAt time.Time, err error)
+	TouchSession(ctx context.Context, idHash string, expiresAt time.Time) error
+	DeleteSession(ctx context.Context, idHash string) error
+	InsertLoginToken(ctx context.Context, username, tokenHash string, expiresAt time.Time) error
+	ConsumeLoginToken(ctx context.Context, username, tokenHash string, now time.Time) (bool, error)
+	UpsertUser(ctx context.Context, u airlock.User, refreshedAt time.Time) error
+	GetUser(ctx context.Context, username string) (airlock.User, time.Time, error)
+}
+
+// Config configures an Authenticator. Store is required; at least one of Users and
+// JobServer should be set for anyone to log in.
+type Config struct {
+	Store     Store
+	Users     *UsersFile
+	JobServer *JobServer
+	Clock     func() time.Time
+	Logger    *slog.Logger
+
+	SessionLifetime time.Duration // sliding; default 8 weeks
+	AuthoriseAfter  time.Duration // re-authorise a user record older than this; default 15 minutes
+	TokenLifetime   time.Duration // single-use tokens; default 30 minutes
+	FailureWindow   time.Duration // login failures counted over this window; default 15 minutes
+	MaxUserFailures int           // per username within the window; default 5
+	MaxAddrFailures int           // per client address within the window; default 20
+}
+
+// Authenticator logs users in and resolves sessions.
+type Authenticator struct {
+	cfg     Config
+	store   Store
+	clock   func() time.Time
+	log     *slog.Logger
+	limiter *limiter
+
+	mu         sync.Mutex
+	refreshing map[string]bool
+	lastFailed map[string]time.Time
+}
+
+// New returns an Authenticator.
+func New(cfg Config) *Authenticator {
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.SessionLifetime, DefaultSessionLifetime)
+	def(&cfg.AuthoriseAfter, DefaultAuthoriseAfter)
+	def(&cfg.TokenLifetime, DefaultTokenLifetime)
+	def(&cfg.FailureWindow, DefaultFailureWindow)
+	if cfg.MaxUserFailures <= 0 {
+		cfg.MaxUserFailures = DefaultMaxUserFailures
+	}
+	if cfg.MaxAddrFailures <= 0 {
+		cfg.MaxAddrFailures = DefaultMaxAddrFailures
+	}
+	return &Authenticator{
+		cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger,
+		limiter:    newLimiter(cfg.FailureWindow),
+		refreshing: map[string]bool{}, lastFailed: map[string]time.Time{},
+	}
+}
+
+// Session is an authenticated session.
+type Session struct {
+	// ID is the secret cookie value. Only Login returns it; it is never stored.
+	ID string
+	// Key identifies the session without revealing it (the hash of ID, as stored).
+	Key       string
+	User      airlock.User
+	CSRFToken string
+	ExpiresAt time.Time
+	// Renewed is set by Authenticate when the sliding expiry moved forward (a client
+	// cookie carrying an expiry should be sent again).
+	Renewed bool
+}
+
+// Login checks a username and token (users file token, single-use token, or job-server
+// login) and starts a session. addr is the client's address, for rate limiting.
+func (a *Authenticator) Login(ctx context.Context, username, token, addr string) (Session, error) {
+	username = strings.TrimSpace(username)
+	if username == "" || token == "" {
+		return Session{}, airlock.Errorf(airlock.CodeInvalid, "Enter your username and token")
+	}
+	now := a.clock()
+	if wait := a.limiter.blocked(now, a.limits(username, addr)...); wait > 0 {
+		return Session{}, airlock.Errorf(airlock.CodeRateLimited,
+			"Too many failed login attempts; try again in %s", roundUpMinutes(wait))
+	}
+	user, err := a.verify(ctx, username, token, now)
+	if err != nil {
+		if airlock.ErrorCode(err) == airlock.CodeUnauthenticated {
+			a.limiter.fail(now, a.limits(username, addr)...)
+			a.log.Info("login failed", "user", username, "addr", addr)
+		}
+		return Session{}, err
+	}
+	a.limiter.reset(userKey(username))
+	user = normalizeUser(user)
+	if err := a.store.UpsertUser(ctx, user, now); err != nil {
+		return Session{}, fmt.Errorf("auth: saving user %q: %w", user.Username, err)
+	}
+	id := randomString(32)
+	s := Session{
+		ID: id, Key: HashSecret(id), User: user,
+		CSRFToken: randomString(24), ExpiresAt: now.Add(a.cfg.SessionLifetime),
+	}
+	if err := a.store.CreateSession(ctx, s.Key, user.Username, s.CSRFToken, now, s.ExpiresAt); err != nil {
+		return Session{}, fmt.Errorf("auth: creating session: %w", err)
+	}
+	a.log.Info("login", "user", user.Username, "addr", addr)
+	return s, nil
+}
+
+// verify finds the user a username and token belong to.
+func (a *Authenticator) verify(ctx context.Context, username, token string, now time.Time) (airlock.User, error) {
+	if a.cfg.Users != nil {
+		if u, ok := a.cfg.Users.Check(username, token); ok {
+			return u, nil
+		}
+	}
+	// A single-use token from `airlock token`, for a user we know.
+	known, err := a.knownUser(ctx, username)
+	if err != nil {
+		return airlock.User{}, err
+	}
+	if known != nil {
+		ok, err := a.store.ConsumeLoginToken(ctx, username, HashSecret(token), now)
+		if err != nil {
+			return airlock.User{}, fmt.Errorf("auth: checking login token: %w", err)
+		}
+		if ok {
+			return *known, nil
+		}
+	}
+	if a.cfg.JobServer != nil {
+		doc, err := a.cfg.JobServer.Authenticate(ctx, username, token)
+		if err != nil {
+			a.log.Warn("job-server login failed", "user", username, "err", err)
+			return airlock.User{}, loginError(err)
+		}
+		return doc.User(), nil
+	}
+	return airlock.User{}, airlock.Errorf(airlock.CodeUnauthenticated, "%s", invalidLogin)
+}
+
+// knownUser returns the record of a user of the users file or of the user cache, or nil.
+func (a *Authenticator) knownUser(ctx context.Context, username string) (*airlock.User, error) {
+	if a.cfg.Users != nil {
+		if e, ok := a.cfg.Users.Lookup(username); ok {
+			u := e.Details.User()
+			return &u, nil
+		}
+	}
+	u, _, err := a.store.GetUser(ctx, username)
+	switch {
+	case airlock.ErrorCode(err) == airlock.CodeNotFound:
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("auth: reading user %q: %w", username, err)
+	}
+	return &u, nil
+}
+
+// IssueToken creates a single-use login token for a user of the users file (or a user
+// who has logged in before), valid for Config.TokenLifetime.
+func (a *Authenticator) IssueToken(ctx context.Context, username string) (string, time.Time, error) {
+	known, err := a.knownUser(ctx, username)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if known == nil {
+		return "", time.Time{}, airlock.Errorf(airlock.CodeNotFound, "Unknown user %q", username)
+	}
+	token := NewLoginToken()
+	expires := a.clock().Add(a.cfg.TokenLifetime)
+	if err := a.store.InsertLoginToken(ctx, username, HashSecret(token), expires); err != nil {
+		return "", time.Time{}, fmt.Errorf("auth: storing login token: %w", err)
+	}
+	return token, expires, nil
+}
+
+// Authenticate resolves a session cookie value into its session and current user. The
+// session's expiry slides forward; a user record older than Config.AuthoriseAfter is
+// refreshed, keeping the cached record when the refresh fails.
+func (a *Authenticator) Authenticate(ctx context.Context, sessionID string) (Session, error) {
+	if sessionID == "" {
+		return Session{}, errNoSession
+	}
+	key := HashSecret(sessionID)
+	username, csrf, expires, err := a.store.GetSession(ctx, key)
+	switch {
+	case airlock.ErrorCode(err) == airlock.CodeNotFound:
+		return Session{}, errNoSession
+	case err != nil:
+		return Session{}, fmt.Errorf("auth: reading session: %w", err)
+	}
+	now := a.clock()
+	if !now.Before(expires) {
+		if err := a.store.DeleteSession(ctx, key); err != nil {
+			a.log.Warn("deleting expired session", "err", err)
+		}
+		return Session{}, errNoSession
+	}
+	renewed := false
+	if next := now.Add(a.cfg.SessionLifetime); next.Sub(expires) >= touchEvery {
+		if err := a.store.TouchSession(ctx, key, next); err != nil {
+			return Session{}, fmt.Errorf("auth: renewing session: %w", err)
+		}
+		expires, renewed = next, true
+	}
+	user, err := a.currentUser(ctx, username, now)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{Key: key, User: user, CSRFToken: csrf, ExpiresAt: expires, Renewed: renewed}, nil
+}
+
+var errNoSession = airlock.Errorf(airlock.CodeUnauthenticated, "You are not logged in, or your session has expired")
+
+// currentUser returns the cached record of a user, refreshed when stale.
+func (a *Authenticator) currentUser(ctx context.Context, username string, now time.Time) (airlock.User, error) {
+	cached, refreshed, err := a.store.GetUser(ctx, username)
+	switch {
+	case airlock.ErrorCode(err) == airlock.CodeNotFound:
+		// The session outlived the user cache: only a users-file user can be rebuilt.
+		if a.cfg.Users != nil {
+			if e, ok := a.cfg.Users.Lookup(username); ok {
+				u := normalizeUser(e.Details.User())
+				if err := a.store.UpsertUser(ctx, u, now); err != nil {
+					return airlock.User{}, fmt.Errorf("auth: saving user %q: %w", username, err)
+				}
+				return u, nil
+			}
+		}
+		return airlock.User{}, errNoSession
+	case err != nil:
+		return airlock.User{}, fmt.Errorf("auth: reading user %q: %w", username, err)
+	}
+	cached = normalizeUser(cached)
+	if now.Sub(refreshed) <= a.cfg.AuthoriseAfter {
+		return cached, nil
+	}
+	return a.refresh(ctx, cached, now)
+}
+
+// refresh re-reads a stale user record from the users file or job-server (§8.3).
+func (a *Authenticator) refresh(ctx context.Context, cached airlock.User, now time.Time) (airlock.User, error) {
+	name := cached.Username
+	if a.cfg.Users != nil {
+		if e, ok := a.cfg.Users.Lookup(name); ok {
+			u := normalizeUser(e.Details.User())
+			if err := a.store.UpsertUser(ctx, u, now); err != nil {
+				a.log.Warn("saving refreshed user", "user", name, "err", err)
+			}
+			return u, nil
+		}
+		if a.cfg.JobServer == nil {
+			// Removed from the users file: the operator has taken the access away.
+			return airlock.User{}, errNoSession
+		}
+	}
+	if a.cfg.JobServer == nil {
+		return cached, nil
+	}
+	a.mu.Lock()
+	if a.refreshing[name] || now.Sub(a.lastFailed[name]) < authoriseRetry {
+		a.mu.Unlock()
+		return cached, nil
+	}
+	a.refreshing[name] = true
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		delete(a.refreshing, name)
+		a.mu.Unlock()
+	}()
+
+	doc, err := a.cfg.JobServer.Authorise(ctx, name)
+	if err == nil && doc.Username != name {
+		err = fmt.Errorf("job-server answered for user %q", doc.Username)
+	}
+	if err != nil {
+		a.mu.Lock()
+		a.lastFailed[name] = now
+		a.mu.Unlock()
+		a.log.Warn("re-authorisation failed; keeping the cached user record", "user", name, "err", err)
+		return cached, nil
+	}
+	a.mu.Lock()
+	delete(a.lastFailed, name)
+	a.mu.Unlock()
+	u := normalizeUser(doc.User())
+	if err := a.store.UpsertUser(ctx, u, now); err != nil {
+		a.log.Warn("saving refreshed user", "user", name, "err", err)
+	}
+	return u, nil
+}
+
+// CheckCSRF reports whether token is the session's CSRF token, in constant time.
+func (s Session) CheckCSRF(token string) bool {
+	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRFToken)) == 1
+}
+
+// Logout ends a session (by its Key).
+func (a *Authenticator) Logout(ctx context.Context, key string) error {
+	if err := a.store.DeleteSession(ctx, key); err != nil && airlock.ErrorCode(err) != airlock.CodeNotFound {
+		return fmt.Errorf("auth: deleting session: %w", err)
+	}
+	return nil
+}
+
+// HashSecret is how session ids and login tokens are stored: the hex SHA-256.
+func HashSecret(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("auth: no randomness: " + err.Error()) // crypto/rand never fails on supported systems
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// NewLoginToken returns a fresh single-use token: 80 random bits in four groups of
+// lower-case base32 (e.g. "k3f9-q2xa-7mnp-d4wz"), easy to read out and type.
+func NewLoginToken() string {
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		panic("auth: no randomness: " + err.Error())
+	}
+	s := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
+}
+
+func (a *Authenticator) limits(username, addr string) []limit {
+	l := []limit{{userKey(username), a.cfg.MaxUserFailures}}
+	if addr != "" {
+		l = append(l, limit{"a:" + addr, a.cfg.MaxAddrFailures})
+	}
+	return l
+}
+
+func userKey(username string) string { return "u:" + strings.ToLower(username) }
+
+func roundUpMinutes(d time.Duration) string {
+	m := int((d + time.Minute - 1) / time.Minute)
+	if m <= 1 {
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", m)
+}

@@ -1,0 +1,91 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// JobServer is the client of job-server's release API used for logins (reference §8):
+// POST {endpoint}/releases/authenticate and POST {endpoint}/releases/authorise, each with
+// the backend token in the Authorization header.
+type JobServer struct {
+	Endpoint string
+	Token    string
+	// HTTP is the client to use; nil means one with a 15 second timeout.
+	HTTP *http.Client
+}
+
+// errInvalidCredentials is what job-server's 401/403 answer to a login means.
+var errInvalidCredentials = errors.New("job-server refused the user or token")
+
+const maxUserDocBytes = 4 << 20
+
+// Authenticate exchanges a user (username or email) and a single-use job-server token for
+// the user's document.
+func (j *JobServer) Authenticate(ctx context.Context, user, token string) (UserDoc, error) {
+	return j.post(ctx, "/releases/authenticate", map[string]string{"user": user, "token": token})
+}
+
+// Authorise fetches the current document of a known user.
+func (j *JobServer) Authorise(ctx context.Context, username string) (UserDoc, error) {
+	return j.post(ctx, "/releases/authorise", map[string]string{"user": username})
+}
+
+func (j *JobServer) post(ctx context.Context, path string, body any) (UserDoc, error) {
+	payload, err := json.Marshal(body)
+	if err != nil {
+		return UserDoc{}, err
+	}
+	url := strings.TrimRight(j.Endpoint, "/") + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
+	if err != nil {
+		return UserDoc{}, fmt.Errorf("job-server %s: %w", path, err)
+	}
+	req.Header.Set("Authorization", j.Token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	client := j.HTTP
+	if client == nil {
+		client = &http.Client{Timeout: 15 * time.Second}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return UserDoc{}, fmt.Errorf("could not connect to job-server: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxUserDocBytes))
+	if err != nil {
+		return UserDoc{}, fmt.Errorf("job-server %s: reading the answer: %w", path, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
+		return UserDoc{}, fmt.Errorf("job-server %s: %s: %w", path, resp.Status, errInvalidCredentials)
+	case resp.StatusCode != http.StatusOK:
+		return UserDoc{}, fmt.Errorf("job-server %s: unexpected %s", path, resp.Status)
+	}
+	var doc UserDoc
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return UserDoc{}, fmt.Errorf("job-server %s: malformed user document: %w", path, err)
+	}
+	if doc.Username == "" {
+		return UserDoc{}, fmt.Errorf("job-server %s: user document without a username", path)
+	}
+	return doc, nil
+}
+
+// loginError turns a job-server failure at login into the coded error users see.
+func loginError(err error) error {
+	if errors.Is(err, errInvalidCredentials) {
+		return airlock.Errorf(airlock.CodeUnauthenticated, "%s", invalidLogin)
+	}
+	return airlock.WrapError(airlock.CodeUnavailable, err, "Could not reach job-server to check your login; please try again later")
+}

@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// registerRoutes is the one block of every route (API.md). Routes registered with handle
+// need a session (401 otherwise); handlePublic routes do not.
+func (s *Server) registerRoutes() {
+	// Authentication.
+	s.handlePublic("POST /api/v1/auth/login", s.handleLogin)
+	s.handle("POST /api/v1/auth/logout", s.handleLogout)
+	s.handle("GET /api/v1/auth/me", s.handleMe)
+
+	// Workspaces, requests and audit (workspace_handlers.go, request_handlers.go,
+	// audit_handlers.go) are added here.
+
+	// Live updates.
+	s.handle("GET /api/v1/events", s.handleEvents)
+
+	// Operations.
+	s.handlePublic("GET /healthz", s.handleHealthz)
+	s.handlePublic("GET /metrics", s.handleMetrics)
+
+	// Anything else under /api/ is an unknown route; everything else is the web UI.
+	s.handleInternal("/api/", s.handleUnknownAPI)
+	s.handleInternal("GET /", s.spa.ServeHTTP)
+}
+
+// handle registers a route that needs an authenticated user.
+func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.register(pattern, h, false, true)
+}
+
+// handlePublic registers a route that anonymous clients may call.
+func (s *Server) handlePublic(pattern string, h http.HandlerFunc) {
+	s.register(pattern, h, true, true)
+}
+
+// handleInternal registers a public catch-all that is not part of the documented API.
+func (s *Server) handleInternal(pattern string, h http.HandlerFunc) {
+	s.register(pattern, h, true, false)
+}
+
+func (s *Server) register(pattern string, h http.HandlerFunc, public, documented bool) {
+	if documented {
+		s.routes = append(s.routes, pattern)
+	}
+	if public {
+		s.public[pattern] = true
+	}
+	s.metrics.route(pattern)
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ri := infoFrom(r); ri != nil {
+			ri.route = pattern
+		}
+		if !public {
+			if _, ok := sessionFrom(r); !ok {
+				writeError(w, r, airlock.Errorf(airlock.CodeUnauthenticated, "You are not logged in, or your session has expired"))
+				return
+			}
+		}
+		h(w, r)
+	}))
+}
+
+func (s *Server) handleUnknownAPI(w http.ResponseWriter, r *http.Request) {
+	writeError(w, r, airlock.Errorf(airlock.CodeNotFound, "There is no API route %s %s", r.Method, r.URL.Path))
+}
