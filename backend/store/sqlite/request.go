@@ -1,0 +1,311 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/service"
+)
+
+// activeStatuses are the statuses of a current request (not system-owned). The partial
+// unique index requests_one_active uses the same list.
+var activeStatuses = []airlock.Status{
+	airlock.StatusPending, airlock.StatusSubmitted, airlock.StatusPartiallyReviewed,
+	airlock.StatusReviewed, airlock.StatusReturned,
+}
+
+const requestColumns = `id, workspace, project, organisations, author, status, created_at,
+	last_submitted_at, submitted_reviews, review_turn, turn_reviewers, release_id`
+
+// GetRequest loads the whole aggregate of one request.
+func (t *Tx) GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest, error) {
+	rs, err := loadRequests(ctx, t.tx, `id = ?`, []any{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, notFound("Request %s not found.", id)
+	}
+	return rs[0], nil
+}
+
+// FindCurrentRequest returns the author's active request for the workspace, or nil.
+func (t *Tx) FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error) {
+	args := []any{workspace, author}
+	for _, s := range activeStatuses {
+		args = append(args, string(s))
+	}
+	rs, err := loadRequests(ctx, t.tx,
+		`workspace = ? AND author = ? AND status IN (`+placeholders(len(activeStatuses))+`)`, args)
+	if err != nil {
+		return nil, err
+	}
+	switch len(rs) {
+	case 0:
+		return nil, nil
+	case 1:
+		return rs[0], nil
+	default:
+		return nil, fmt.Errorf("sqlite: %d active requests for %s in %s", len(rs), author, workspace)
+	}
+}
+
+// ListRequests returns the matching requests, oldest first.
+func (t *Tx) ListRequests(ctx context.Context, f service.RequestFilter) ([]*airlock.ReleaseRequest, error) {
+	var where []string
+	var args []any
+	if f.Workspace != "" {
+		where, args = append(where, `workspace = ?`), append(args, f.Workspace)
+	}
+	if f.Author != "" {
+		where, args = append(where, `author = ?`), append(args, f.Author)
+	}
+	if f.ExcludeAuthor != "" {
+		where, args = append(where, `author <> ?`), append(args, f.ExcludeAuthor)
+	}
+	if len(f.Statuses) > 0 {
+		where = append(where, `status IN (`+placeholders(len(f.Statuses))+`)`)
+		for _, s := range f.Statuses {
+			args = append(args, string(s))
+		}
+	}
+	if len(where) == 0 {
+		where = append(where, `1 = 1`)
+	}
+	return loadRequests(ctx, t.tx, strings.Join(where, ` AND `), args)
+}
+
+// PendingUploads returns requests with released files not yet uploaded, oldest first.
+func (t *Tx) PendingUploads(ctx context.Context) ([]*airlock.ReleaseRequest, error) {
+	return loadRequests(ctx, t.tx, `id IN (SELECT request_id FROM request_files
+		WHERE released_at IS NOT NULL AND uploaded = 0)`, nil)
+}
+
+// InsertRequest stores a new request (with any groups, files, votes and comments it
+// already has) and its audit event. An empty ev.Request or ev.Workspace is filled in from r.
+func (t *Tx) InsertRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	r.CreatedAt = orNow(r.CreatedAt)
+	vals, err := requestValues(r)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO requests (`+requestColumns+`)
+		VALUES (`+placeholders(12)+`)`,
+		append([]any{r.ID, r.Workspace, r.Project, vals.orgs, r.Author}, vals.rest...)...)
+	if err != nil {
+		if isUnique(err) {
+			return t.requestConflict(ctx, r, err)
+		}
+		return wrap(err, "insert request", "", "")
+	}
+	for _, g := range r.Groups {
+		if err := upsertGroup(ctx, t.tx, r.ID, g, r.CreatedAt); err != nil {
+			return err
+		}
+		for _, f := range g.Files {
+			if f.Group == "" {
+				f.Group = g.Name
+			}
+			if err := insertFile(ctx, t.tx, r.ID, f); err != nil {
+				return err
+			}
+		}
+		for _, c := range g.Comments {
+			if err := insertComment(ctx, t.tx, r.ID, g.Name, c); err != nil {
+				return err
+			}
+		}
+	}
+	if ev.Request == "" {
+		ev.Request = r.ID
+	}
+	if ev.Workspace == "" {
+		ev.Workspace = r.Workspace
+	}
+	return insertAudit(ctx, t.tx, ev)
+}
+
+// requestConflict explains a unique violation on insert: a duplicate id, or a second
+// active request of the author in the workspace.
+func (t *Tx) requestConflict(ctx context.Context, r *airlock.ReleaseRequest, cause error) error {
+	var n int
+	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM requests WHERE id = ?`, r.ID).Scan(&n); err != nil {
+		return fmt.Errorf("sqlite: insert request: %w", err)
+	}
+	if n > 0 {
+		return airlock.WrapError(airlock.CodeConflict, cause, "Request %s already exists.", r.ID)
+	}
+	return airlock.WrapError(airlock.CodeConflict, cause,
+		"%s already has an active request in workspace %s.", r.Author, r.Workspace)
+}
+
+// UpdateRequest saves status, turn, last submitted time, submitted reviews, turn reviewers
+// and release id, with the audit event.
+func (t *Tx) UpdateRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	vals, err := requestValues(r)
+	if err != nil {
+		return err
+	}
+	res, err := t.tx.ExecContext(ctx, `UPDATE requests SET status = ?, last_submitted_at = ?, submitted_reviews = ?, review_turn = ?, turn_reviewers = ?,
+		release_id = ? WHERE id = ?`,
+		string(r.Status), fmtTimePtr(r.LastSubmittedAt), vals.submitted, r.ReviewTurn,
+		vals.turnReviewers, r.ReleaseID, r.ID)
+	if err != nil {
+		if isUnique(err) {
+			return airlock.WrapError(airlock.CodeConflict, err,
+				"%s already has an active request in workspace %s.", r.Author, r.Workspace)
+		}
+		return wrap(err, "update request", "", "")
+	}
+	if err := mustAffect(res, "update request", fmt.Sprintf("Request %s not found.", r.ID)); err != nil {
+		return err
+	}
+	return insertAudit(ctx, t.tx, ev)
+}
+
+type requestVals struct {
+	orgs          string
+	submitted     string
+	turnReviewers string
+	rest          []any // status .. release_id, in requestColumns order
+}
+
+func requestValues(r *airlock.ReleaseRequest) (requestVals, error) {
+	var v requestVals
+	orgs := r.Organisations
+	if orgs == nil {
+		orgs = []string{}
+	}
+	b, err := json.Marshal(orgs)
+	if err != nil {
+		return v, fmt.Errorf("sqlite: encode organisations: %w", err)
+	}
+	v.orgs = string(b)
+	sub := make(map[string]string, len(r.SubmittedReviews))
+	for user, at := range r.SubmittedReviews {
+		sub[user] = fmtTime(at)
+	}
+	if b, err = json.Marshal(sub); err != nil {
+		return v, fmt.Errorf("sqlite: encode submitted reviews: %w", err)
+	}
+	v.submitted = string(b)
+	tr := r.TurnReviewers
+	if tr == nil {
+		tr = []string{}
+	}
+	if b, err = json.Marshal(tr); err != nil {
+		return v, fmt.Errorf("sqlite: encode turn reviewers: %w", err)
+	}
+	v.turnReviewers = string(b)
+	status := r.Status
+	if status == "" {
+		status = airlock.StatusPending
+	}
+	v.rest = []any{string(status), fmtTime(orNow(r.CreatedAt)), fmtTimePtr(r.LastSubmittedAt),
+		v.submitted, r.ReviewTurn, v.turnReviewers, r.ReleaseID}
+	return v, nil
+}
+
+func scanRequest(row rowScanner) (*airlock.ReleaseRequest, error) {
+	var (
+		r                            airlock.ReleaseRequest
+		orgs, created, sub, turnRevs string
+		status                       string
+		lastSubmitted                sql.NullString
+	)
+	if err := row.Scan(&r.ID, &r.Workspace, &r.Project, &orgs, &r.Author, &status, &created,
+		&lastSubmitted, &sub, &r.ReviewTurn, &turnRevs, &r.ReleaseID); err != nil {
+		return nil, err
+	}
+	r.Status = airlock.Status(status)
+	var err error
+	if r.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	if r.LastSubmittedAt, err = parseTimePtr(lastSubmitted); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(orgs), &r.Organisations); err != nil {
+		return nil, fmt.Errorf("sqlite: decode organisations of %s: %w", r.ID, err)
+	}
+	if len(r.Organisations) == 0 {
+		r.Organisations = nil
+	}
+	if err := json.Unmarshal([]byte(turnRevs), &r.TurnReviewers); err != nil {
+		return nil, fmt.Errorf("sqlite: decode turn reviewers of %s: %w", r.ID, err)
+	}
+	if len(r.TurnReviewers) == 0 {
+		r.TurnReviewers = nil
+	}
+	var subs map[string]string
+	if err := json.Unmarshal([]byte(sub), &subs); err != nil {
+		return nil, fmt.Errorf("sqlite: decode submitted reviews of %s: %w", r.ID, err)
+	}
+	r.SubmittedReviews = make(map[string]time.Time, len(subs))
+	for user, at := range subs {
+		if r.SubmittedReviews[user], err = parseTime(at); err != nil {
+			return nil, err
+		}
+	}
+	return &r, nil
+}
+
+// loadRequests loads whole aggregates of the requests matching where (a condition on the
+// requests table), oldest first. Children are loaded with one query per table.
+func loadRequests(ctx context.Context, tx *sql.Tx, where string, args []any) ([]*airlock.ReleaseRequest, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests WHERE `+where+`
+		ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list requests: %w", err)
+	}
+	defer rows.Close()
+	var out []*airlock.ReleaseRequest
+	byID := map[string]*airlock.ReleaseRequest{}
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list requests: %w", err)
+		}
+		out = append(out, r)
+		byID[r.ID] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list requests: %w", err)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("sqlite: list requests: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	sub := `SELECT id FROM requests WHERE ` + where
+	groups, err := loadGroups(ctx, tx, sub, args, byID)
+	if err != nil {
+		return nil, err
+	}
+	files, err := loadFiles(ctx, tx, sub, args, groups)
+	if err != nil {
+		return nil, err
+	}
+	if err := loadReviews(ctx, tx, sub, args, files); err != nil {
+		return nil, err
+	}
+	if err := loadComments(ctx, tx, sub, args, groups); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// groupKey identifies a group across requests while loading.
+type groupKey struct{ request, name string }
