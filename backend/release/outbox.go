@@ -1,0 +1,327 @@
+package release
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// ManifestName is the name of the file listing a delivered release, written beside the
+// released files once every one of them is in place.
+const ManifestName = "release.json"
+
+// tmpMarker is part of every temporary name the outbox writes; a crash can leave such a
+// file behind, never a partial file under a final name.
+const tmpMarker = ".airlock-tmp-"
+
+// Manifest is the content of release.json.
+type Manifest struct {
+	Workspace string `json:"workspace"`
+	RequestID string `json:"requestId"`
+	// ReleasedBy and ReleasedAt are those of the most recently released file.
+	ReleasedBy  string         `json:"releasedBy"`
+	ReleasedAt  time.Time      `json:"releasedAt"`
+	DeliveredAt time.Time      `json:"deliveredAt"`
+	Files       []ManifestFile `json:"files"`
+}
+
+// ManifestFile is one delivered file in release.json.
+type ManifestFile struct {
+	Path       string    `json:"path"`
+	Size       int64     `json:"size"`
+	SHA256     string    `json:"sha256"`
+	ReleasedBy string    `json:"releasedBy"`
+	ReleasedAt time.Time `json:"releasedAt"`
+}
+
+// Outbox delivers released files to a local folder:
+// <dir>/<workspace>/<request id>/<path>, byte-identical to the stored copy, then
+// <dir>/<workspace>/<request id>/release.json. Every file is written to a temporary name in
+// its final directory, fsynced, renamed into place, and the directory fsynced. All access
+// goes through an os.Root, so nothing outside dir is ever followed or created.
+type Outbox struct {
+	root  *os.Root
+	clock func() time.Time
+	log   *slog.Logger
+
+	mu sync.Mutex
+	// dirMu serialises the first use of a directory (creation and clean-up).
+	dirMu sync.Mutex
+	// delivered remembers, per request, the files known to be in place (an optimisation
+	// only: the disk is checked for everything else).
+	delivered map[string]map[string]bool
+	// syncedDirs are directories known to exist durably.
+	syncedDirs map[string]bool
+}
+
+// NewOutbox opens (creating it if needed) the release folder dir.
+func NewOutbox(dir string, clock func() time.Time, log *slog.Logger) (*Outbox, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("release: create outbox %s: %w", dir, err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("release: open outbox %s: %w", dir, err)
+	}
+	if clock == nil {
+		clock = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Outbox{root: root, clock: clock, log: log,
+		delivered: map[string]map[string]bool{}, syncedDirs: map[string]bool{".": true}}, nil
+}
+
+// Close releases the folder handle.
+func (o *Outbox) Close() error { return o.root.Close() }
+
+// Dir is the release folder.
+func (o *Outbox) Dir() string { return o.root.Name() }
+
+// Name implements Target.
+func (o *Outbox) Name() string { return "outbox" }
+
+// CreateRelease checks that every file of the release can be delivered safely; the outbox
+// keeps no release id.
+func (o *Outbox) CreateRelease(_ context.Context, _ airlock.User, r *airlock.ReleaseRequest, files []airlock.ReleaseFile) (string, error) {
+	if err := checkRequestNames(r); err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		if err := checkOutboxPath(f.Path); err != nil {
+			return "", err
+		}
+	}
+	return "", nil
+}
+
+func checkRequestNames(r *airlock.ReleaseRequest) error {
+	if err := cleanName("workspace", r.Workspace); err != nil {
+		return err
+	}
+	return cleanName("request", r.ID)
+}
+
+func checkOutboxPath(p string) error {
+	if _, err := cleanRelPath(p); err != nil {
+		return err
+	}
+	if p == ManifestName {
+		return airlock.Errorf(airlock.CodeInvalid,
+			"A released file may not be called %s at the top level: the release folder lists its files under that name.", ManifestName)
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if strings.Contains(seg, tmpMarker) {
+			return airlock.Errorf(airlock.CodeInvalid, "Unsafe release path %q: reserved name.", p)
+		}
+	}
+	return nil
+}
+
+// Upload implements Target: it copies the stored copy to its final name atomically,
+// checking that the bytes written are exactly the reviewed ones (size and sha256), and
+// writes release.json once every released file of r is in place.
+func (o *Outbox) Upload(ctx context.Context, r *airlock.ReleaseRequest, f *airlock.RequestFile, open OpenFunc) error {
+	if err := checkRequestNames(r); err != nil {
+		return err
+	}
+	if err := checkOutboxPath(f.RelPath); err != nil {
+		return err
+	}
+	reqDir := path.Join(r.Workspace, r.ID)
+	final := path.Join(reqDir, f.RelPath)
+	src, err := open()
+	if err != nil {
+		return fmt.Errorf("release: open stored copy of %s: %w", f.RelPath, err)
+	}
+	defer src.Close()
+	err = o.writeAtomic(ctx, final, func(w io.Writer) error {
+		h := sha256.New()
+		buf := make([]byte, 1<<20)
+		n, err := io.CopyBuffer(io.MultiWriter(w, h), ctxReader{ctx, src}, buf)
+		if err != nil {
+			return err
+		}
+		if n != f.Size || hex.EncodeToString(h.Sum(nil)) != f.FileID {
+			return airlock.Errorf(airlock.CodeInternal,
+				"The stored copy of %s does not match what was reviewed (size %d, expected %d).", f.RelPath, n, f.Size)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return o.finishIfComplete(ctx, r, f.RelPath)
+}
+
+// finishIfComplete writes release.json when every released file of r is in place.
+func (o *Outbox) finishIfComplete(ctx context.Context, r *airlock.ReleaseRequest, justDelivered string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	known := o.delivered[r.ID]
+	if known == nil {
+		known = map[string]bool{}
+		o.delivered[r.ID] = known
+	}
+	known[justDelivered] = true
+	files := ReleasedFiles(r)
+	for _, f := range files {
+		if known[f.RelPath] {
+			continue
+		}
+		fi, err := o.root.Lstat(path.Join(r.Workspace, r.ID, f.RelPath))
+		if err != nil || !fi.Mode().IsRegular() || fi.Size() != f.Size {
+			return nil // not complete yet; a later delivery finishes it
+		}
+		known[f.RelPath] = true
+	}
+	m := Manifest{Workspace: r.Workspace, RequestID: r.ID, DeliveredAt: o.clock().UTC(), Files: []ManifestFile{}}
+	for _, f := range files {
+		mf := ManifestFile{Path: f.RelPath, Size: f.Size, SHA256: f.FileID, ReleasedBy: f.ReleasedBy, ReleasedAt: f.ReleasedAt.UTC()}
+		if !mf.ReleasedAt.Before(m.ReleasedAt) {
+			m.ReleasedAt, m.ReleasedBy = mf.ReleasedAt, mf.ReleasedBy
+		}
+		m.Files = append(m.Files, mf)
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	if err := o.writeAtomic(ctx, path.Join(r.Workspace, r.ID, ManifestName), func(w io.Writer) error {
+		_, err := io.Copy(w, bytes.NewReader(data))
+		return err
+	}); err != nil {
+		return err
+	}
+	delete(o.delivered, r.ID)
+	o.log.Info("release delivered to outbox", "workspace", r.Workspace, "request", r.ID, "files", len(files))
+	return nil
+}
+
+// writeAtomic writes name (a path relative to the root) through fill: a temporary file in
+// the same directory, fsynced, renamed over name, then the directory fsynced. On any error
+// the temporary file is removed and name is untouched.
+func (o *Outbox) writeAtomic(ctx context.Context, name string, fill func(io.Writer) error) (err error) {
+	dir, base := path.Split(name)
+	dir = path.Clean(dir)
+	if err := o.ensureDir(dir); err != nil {
+		return err
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path.Join(dir, "."+base+tmpMarker+hex.EncodeToString(rnd[:]))
+	fh, err := o.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("release: create %s: %w", tmp, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = fh.Close()
+			_ = o.root.Remove(tmp)
+		}
+	}()
+	if err = fill(fh); err != nil {
+		return err
+	}
+	if err = ctx.Err(); err != nil {
+		return err
+	}
+	if err = fh.Sync(); err != nil {
+		return fmt.Errorf("release: sync %s: %w", tmp, err)
+	}
+	if err = fh.Close(); err != nil {
+		return fmt.Errorf("release: close %s: %w", tmp, err)
+	}
+	if err = o.root.Rename(tmp, name); err != nil {
+		return fmt.Errorf("release: rename into %s: %w", name, err)
+	}
+	return o.syncDir(dir)
+}
+
+// ensureDir creates dir (and its parents) below the root and makes their entries durable.
+// The first time this process uses dir it also removes temporary files that an interrupted
+// earlier run left there (no write of this process can be in flight in dir yet).
+func (o *Outbox) ensureDir(dir string) error {
+	o.dirMu.Lock()
+	defer o.dirMu.Unlock()
+	if o.syncedDirs[dir] {
+		return nil
+	}
+	if err := o.root.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("release: create folder %s: %w", dir, err)
+	}
+	// Sync every directory from dir up to the root, so a new folder's entry survives a crash.
+	for d := dir; ; d = path.Dir(d) {
+		if err := o.syncDir(d); err != nil {
+			return err
+		}
+		if d == "." {
+			break
+		}
+	}
+	o.removeStaleTemps(dir)
+	o.syncedDirs[dir] = true
+	return nil
+}
+
+func (o *Outbox) syncDir(dir string) error {
+	d, err := o.root.Open(dir)
+	if err != nil {
+		return fmt.Errorf("release: open folder %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("release: sync folder %s: %w", dir, err)
+	}
+	return nil
+}
+
+// removeStaleTemps deletes the temporary files interrupted earlier writes left in dir.
+func (o *Outbox) removeStaleTemps(dir string) {
+	d, err := o.root.Open(dir)
+	if err != nil {
+		return
+	}
+	entries, err := d.ReadDir(-1)
+	d.Close()
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), tmpMarker) && e.Type().IsRegular() {
+			if err := o.root.Remove(path.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				o.log.Warn("could not remove a stale temporary file", "path", path.Join(dir, e.Name()), "err", err)
+			}
+		}
+	}
+}
+
+// ctxReader stops a copy when its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

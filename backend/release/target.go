@@ -1,0 +1,80 @@
+// Package release delivers released files: the outbox folder (the embedded default) or
+// job-server's release API, the retrying Uploader that drives either, and the Notifier that
+// tells job-server of every status change.
+package release
+
+import (
+	"context"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/trelab/airlock/backend/airlock"
+)
+
+// OpenFunc opens the request's stored copy of a file (never the workspace file). Each call
+// returns a fresh reader positioned at the start.
+type OpenFunc func() (io.ReadCloser, error)
+
+// Target is where released files go. Both targets are idempotent: creating a release that
+// exists, or delivering a file that is already there, succeeds.
+type Target interface {
+	// Name names the target in logs and metrics ("outbox", "job-server").
+	Name() string
+	// CreateRelease prepares the destination of a request's release before anything changes
+	// state (it implements service.Releaser). It returns the id the target knows the release
+	// by, which the service stores on the request ("" when the target has no such id).
+	CreateRelease(ctx context.Context, actor airlock.User, r *airlock.ReleaseRequest, files []airlock.ReleaseFile) (string, error)
+	// Upload delivers the stored copy of one released file of r.
+	Upload(ctx context.Context, r *airlock.ReleaseRequest, f *airlock.RequestFile, open OpenFunc) error
+}
+
+// ReleasedFiles returns the files of r the uploader delivers: released output files, in
+// request order.
+func ReleasedFiles(r *airlock.ReleaseRequest) []*airlock.RequestFile {
+	var out []*airlock.RequestFile
+	for _, g := range r.Groups {
+		for _, f := range g.Files {
+			if f.FileType == airlock.FileTypeOutput && f.ReleasedAt != nil {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// cleanRelPath checks that p is a workspace-relative POSIX path that stays below its root:
+// not empty, not absolute, no "." or ".." segments, no empty segments, no backslashes and
+// no control characters. It returns p unchanged when it is safe.
+func cleanRelPath(p string) (string, error) {
+	bad := func(why string) (string, error) {
+		return "", airlock.Errorf(airlock.CodeInvalid, "Unsafe release path %q: %s.", p, why)
+	}
+	switch {
+	case p == "":
+		return bad("empty")
+	case strings.HasPrefix(p, "/"):
+		return bad("absolute")
+	case strings.ContainsRune(p, '\\'):
+		return bad("contains a backslash")
+	case strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return bad("contains a control character")
+	case path.Clean(p) != p:
+		return bad("not in clean form")
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == ".." || seg == "." || seg == "" {
+			return bad("contains a relative segment")
+		}
+	}
+	return p, nil
+}
+
+// cleanName checks that s is usable as one path segment (a workspace name or request id).
+func cleanName(kind, s string) error {
+	if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/\\") ||
+		strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return airlock.Errorf(airlock.CodeInvalid, "Unsafe %s name %q for a release folder.", kind, s)
+	}
+	return nil
+}
