@@ -1,9 +1,5 @@
 package airlock
 
-import "slices"
-
-func sortStrings(s []string) { slices.Sort(s) }
-
 // FileStatusFor is the status of workspace file path for user u (§2.6). hash is its
 // current content hash, valid whether it is a visible workspace file, released the content
 // hashes of every released file of the workspace, current u's current request for the

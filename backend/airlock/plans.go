@@ -1,5 +1,7 @@
 package airlock
 
+import "slices"
+
 // VoteChange is one vote the service must change or delete.
 type VoteChange struct {
 	RelPath  string
@@ -93,6 +95,6 @@ func sortedReviewers(f *RequestFile) []string {
 	for rv := range f.Reviews {
 		out = append(out, rv)
 	}
-	sortStrings(out)
+	slices.Sort(out)
 	return out
 }
