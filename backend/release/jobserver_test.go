@@ -278,3 +278,5 @@ func TestJobServer_Upload(t *testing.T) {
 
 // fakeReset is for the one test that provokes a violation on purpose.
 func fakeReset(fake *fakejobserver.Server) { fake.ResetViolations() }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
