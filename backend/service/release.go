@@ -104,15 +104,38 @@ func (s *Airlock) PendingUploads(ctx context.Context) ([]*airlock.ReleaseRequest
 // maxUploadError bounds the stored text of an upload failure.
 const maxUploadError = 1000
 
-// RecordUploadAttempt is called by the uploader around each upload of file relpath of
-// request id. Before the attempt (uploadErr nil) it counts the attempt and stamps its time,
-// committed whatever happens next (§7.3). After a failed attempt (uploadErr set) it stores
-// the error on the file and writes REQUEST_FILE_UPLOAD_FAILED, so every failure is visible
-// (DECISIONS 14); the attempt is not counted again.
+// RecordUploadAttempt counts an upload attempt of file relpath of request id and stamps its
+// time; the uploader calls it before each attempt, so the count is committed whatever
+// happens next (§7.3). A non-nil uploadErr is the outcome of the counted attempt, recorded
+// as by RecordUploadFailure in the same transaction.
 func (s *Airlock) RecordUploadAttempt(ctx context.Context, id, relpath string, uploadErr error) error {
-	sys := airlock.SystemUser()
+	return s.uploadWrite(ctx, id, relpath, func(tx Tx, eff *effects, r *airlock.ReleaseRequest, f *airlock.RequestFile) error {
+		if err := tx.RecordUploadAttempt(ctx, r.ID, relpath, s.now(), f.UploadError); err != nil {
+			return err
+		}
+		if uploadErr == nil {
+			return nil
+		}
+		return s.recordFailure(ctx, tx, eff, r, f, uploadErr)
+	})
+}
+
+// RecordUploadFailure stores the error of a failed upload attempt on the file and writes
+// REQUEST_FILE_UPLOAD_FAILED, so every failure is visible (DECISIONS 14). The attempt was
+// already counted by RecordUploadAttempt.
+func (s *Airlock) RecordUploadFailure(ctx context.Context, id, relpath string, uploadErr error) error {
+	if uploadErr == nil {
+		return airlock.Errorf(airlock.CodeInvalid, "no upload error to record")
+	}
+	return s.uploadWrite(ctx, id, relpath, func(tx Tx, eff *effects, r *airlock.ReleaseRequest, f *airlock.RequestFile) error {
+		return s.recordFailure(ctx, tx, eff, r, f, uploadErr)
+	})
+}
+
+// uploadWrite runs an uploader operation on file relpath of request id, as the system user.
+func (s *Airlock) uploadWrite(ctx context.Context, id, relpath string, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest, f *airlock.RequestFile) error) error {
 	return s.write(ctx, func(tx Tx, eff *effects) error {
-		r, err := loadRequest(ctx, tx, sys, id)
+		r, err := loadRequest(ctx, tx, airlock.SystemUser(), id)
 		if err != nil {
 			return err
 		}
@@ -120,22 +143,23 @@ func (s *Airlock) RecordUploadAttempt(ctx context.Context, id, relpath string, u
 		if err != nil {
 			return err
 		}
-		if uploadErr == nil {
-			return tx.RecordUploadAttempt(ctx, r.ID, relpath, s.now(), f.UploadError)
-		}
-		msg := strings.TrimSpace(uploadErr.Error())
-		if len(msg) > maxUploadError {
-			msg = msg[:maxUploadError] + "…"
-		}
-		f.UploadError = msg
-		ev := s.audit(airlock.AuditRequestFileUploadFailed, sys, r, relpath,
-			map[string]string{"group": f.Group, "error": msg})
-		if err := tx.UpdateFile(ctx, r.ID, f, ev); err != nil {
-			return err
-		}
-		eff.changed(r)
-		return nil
+		return fn(tx, eff, r, f)
 	})
+}
+
+func (s *Airlock) recordFailure(ctx context.Context, tx Tx, eff *effects, r *airlock.ReleaseRequest, f *airlock.RequestFile, uploadErr error) error {
+	msg := strings.TrimSpace(uploadErr.Error())
+	if len(msg) > maxUploadError {
+		msg = strings.ToValidUTF8(msg[:maxUploadError], "") + "…"
+	}
+	f.UploadError = msg
+	ev := s.audit(airlock.AuditRequestFileUploadFailed, airlock.SystemUser(), r, f.RelPath,
+		map[string]string{"group": f.Group, "error": msg})
+	if err := tx.UpdateFile(ctx, r.ID, f, ev); err != nil {
+		return err
+	}
+	eff.changed(r)
+	return nil
 }
 
 // MarkUploaded records that file relpath of request id was uploaded: REQUEST_FILE_UPLOAD
@@ -144,15 +168,7 @@ func (s *Airlock) RecordUploadAttempt(ctx context.Context, id, relpath string, u
 // an uploaded file again only re-checks completion.
 func (s *Airlock) MarkUploaded(ctx context.Context, id, relpath string) error {
 	sys := airlock.SystemUser()
-	return s.write(ctx, func(tx Tx, eff *effects) error {
-		r, err := loadRequest(ctx, tx, sys, id)
-		if err != nil {
-			return err
-		}
-		f, err := checkCanUpload(r, relpath)
-		if err != nil {
-			return err
-		}
+	return s.uploadWrite(ctx, id, relpath, func(tx Tx, eff *effects, r *airlock.ReleaseRequest, f *airlock.RequestFile) error {
 		releaser := airlock.User{Username: f.ReleasedBy}
 		if !f.Uploaded {
 			now := s.now()
