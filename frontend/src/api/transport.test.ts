@@ -1,0 +1,287 @@
+import { describe, expect, it } from 'vitest';
+import { Api } from './client';
+import { DesktopTransport, desktopEventName, wailsRuntime, type WailsRuntime } from './desktop';
+import { ApiError, parseHttpError, parseRejection } from './errors';
+import { createTransport } from './index';
+import { buildQuery, encodePath, parseLiveEvent, type FetchLike } from './transport';
+import type { LiveEvent } from './types';
+import { WebTransport, reconnectDelay, type SocketLike } from './web';
+
+interface Call {
+  url: string;
+  init: RequestInit;
+}
+
+/** A fake backend: answers by "METHOD path" and records every call. */
+function fakeFetch(routes: Record<string, (call: Call) => Response>): { fetch: FetchLike; calls: Call[] } {
+  const calls: Call[] = [];
+  const f: FetchLike = async (url, init) => {
+    const call = { url, init };
+    calls.push(call);
+    const key = `${init.method} ${url.split('?')[0]}`;
+    const h = routes[key];
+    if (!h) return new Response(JSON.stringify({ error: { code: 'not_found', message: 'no route ' + key } }), { status: 404 });
+    return h(call);
+  };
+  return { fetch: f, calls };
+}
+
+const json = (v: unknown, status = 200) => new Response(JSON.stringify(v), { status, headers: { 'Content-Type': 'application/json' } });
+
+class FakeSocket implements SocketLike {
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: unknown) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  closed = false;
+  constructor(readonly url: string) {}
+  close() {
+    this.closed = true;
+  }
+  open() {
+    this.onopen?.({});
+  }
+  send(v: unknown) {
+    this.onmessage?.({ data: JSON.stringify(v) });
+  }
+  drop() {
+    this.onclose?.({});
+  }
+}
+
+function harness(fetchImpl: FetchLike = fakeFetch({}).fetch) {
+  const sockets: FakeSocket[] = [];
+  const timers: { fn: () => void; ms: number; id: number; cleared: boolean }[] = [];
+  const t = new WebTransport({
+    fetch: fetchImpl,
+    socket: (url) => {
+      const s = new FakeSocket(url);
+      sockets.push(s);
+      return s;
+    },
+    socketBase: 'ws://host:1',
+    setTimeout: (fn, ms) => {
+      const timer = { fn, ms, id: timers.length, cleared: false };
+      timers.push(timer);
+      return timer.id;
+    },
+    clearTimeout: (id) => {
+      const timer = timers[id as number];
+      if (timer) timer.cleared = true;
+    },
+    random: () => 1,
+  });
+  const fire = () => {
+    const next = timers.find((x) => !x.cleared);
+    if (!next) throw new Error('no timer');
+    next.cleared = true;
+    next.fn();
+    return next.ms;
+  };
+  return { t, sockets, timers, fire };
+}
+
+describe('REST', () => {
+  it('logs in without a CSRF header, then sends the token on unsafe methods only', async () => {
+    const { fetch, calls } = fakeFetch({
+      'POST /api/v1/auth/login': () => json({ user: { username: 'alice' }, csrfToken: 'tok-1' }),
+      'GET /api/v1/workspaces': () => json({ workspaces: [] }),
+      'POST /api/v1/requests/R1/submit': () => json({ id: 'R1', status: 'SUBMITTED' }),
+    });
+    const a = new Api(harness(fetch).t);
+    const s = await a.login('alice', 'three random words');
+    expect(s.user.username).toBe('alice');
+    const loginHeaders = calls[0].init.headers as Record<string, string>;
+    expect(loginHeaders['X-CSRF-Token']).toBeUndefined();
+    expect(JSON.parse(String(calls[0].init.body))).toEqual({ username: 'alice', token: 'three random words' });
+    expect(calls[0].init.credentials).toBe('same-origin');
+
+    await a.workspaces();
+    expect((calls[1].init.headers as Record<string, string>)['X-CSRF-Token']).toBeUndefined();
+
+    const r = await a.act('R1', 'submit');
+    expect(r.status).toBe('SUBMITTED');
+    expect((calls[2].init.headers as Record<string, string>)['X-CSRF-Token']).toBe('tok-1');
+  });
+
+  it('takes the CSRF token from me() too, and forgets it at logout', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET /api/v1/auth/me': () => json({ user: { username: 'bob' }, csrfToken: 'tok-me' }),
+      'POST /api/v1/auth/logout': () => new Response(null, { status: 204 }),
+      'POST /api/v1/requests': () => json({ id: 'R2' }, 201),
+    });
+    const a = new Api(harness(fetch).t);
+    await a.me();
+    await a.createRequest('ws1');
+    expect((calls[1].init.headers as Record<string, string>)['X-CSRF-Token']).toBe('tok-me');
+    await a.logout();
+    await a.createRequest('ws1');
+    expect((calls[3].init.headers as Record<string, string>)['X-CSRF-Token']).toBeUndefined();
+  });
+
+  it('rejects with ApiError {code, message} from the error body', async () => {
+    const { fetch } = fakeFetch({
+      'POST /api/v1/auth/login': () => json({ error: { code: 'unauthenticated', message: 'Invalid user or token' } }, 401),
+      'POST /api/v1/requests/R1/submit': () =>
+        json({ error: { code: 'invalid_state', message: "Incomplete context and/or controls for filegroup(s): 'g1'" } }, 409),
+    });
+    const a = new Api(harness(fetch).t);
+    await expect(a.login('x', 'y')).rejects.toMatchObject({ code: 'unauthenticated', message: 'Invalid user or token', status: 401 });
+    const err = await a.act('R1', 'submit').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).code).toBe('invalid_state');
+  });
+
+  it('maps a network failure and an unreadable error body to ApiError', async () => {
+    const failing: FetchLike = async () => {
+      throw new TypeError('Failed to fetch');
+    };
+    await expect(new Api(harness(failing).t).workspaces()).rejects.toMatchObject({ code: 'network' });
+    expect(parseHttpError(502, '<html>bad gateway</html>').code).toBe('internal');
+    expect(parseHttpError(429, '').code).toBe('rate_limited');
+  });
+
+  it('encodes file paths segment by segment and repeats array query keys', async () => {
+    const { fetch, calls } = fakeFetch({
+      'GET /api/v1/workspaces/my%20ws/table/output/a%20b%23c.csv': () =>
+        json({ columns: ['a'], rows: [['1']], totalRows: 1, matchedRows: 1, offset: 0 }),
+      'GET /api/v1/requests': () => json({ requests: [] }),
+    });
+    const a = new Api(harness(fetch).t);
+    await a.table({ kind: 'workspace', workspace: 'my ws' }, 'output/a b#c.csv', { offset: 200, limit: 200, sort: 3, desc: true, q: 'x y' });
+    expect(calls[0].url).toBe('/api/v1/workspaces/my%20ws/table/output/a%20b%23c.csv?offset=200&limit=200&sort=3&desc=1&q=x+y');
+    await a.requests({ status: ['SUBMITTED', 'REVIEWED'], scope: 'review' });
+    expect(calls[1].url).toBe('/api/v1/requests?status=SUBMITTED&status=REVIEWED&scope=review');
+    expect(encodePath('/a/b c/d%.csv')).toBe('a/b%20c/d%25.csv');
+    expect(buildQuery({ a: undefined, b: '' })).toBe('');
+  });
+
+  it('returns file content as text without parsing it', async () => {
+    const { fetch } = fakeFetch({
+      'GET /api/v1/requests/R1/content/out/x.json': () => new Response('{"not": "parsed"}', { status: 200 }),
+    });
+    const a = new Api(harness(fetch).t);
+    expect(await a.text({ kind: 'request', requestId: 'R1' }, 'out/x.json')).toBe('{"not": "parsed"}');
+    expect(a.contentUrl({ kind: 'request', requestId: 'R1' }, 'out/x.json', true)).toBe('/api/v1/requests/R1/content/out/x.json?download=1');
+  });
+});
+
+describe('live events over the WebSocket', () => {
+  it('connects to /api/v1/events and delivers parsed events', () => {
+    const { t, sockets } = harness();
+    const got: LiveEvent[] = [];
+    t.subscribe((e) => got.push(e));
+    t.connect();
+    expect(sockets[0].url).toBe('ws://host:1/api/v1/events');
+    sockets[0].open();
+    sockets[0].send({ type: 'hello', user: 'alice' });
+    sockets[0].send({ type: 'request.changed', requestId: 'R1', workspace: 'ws1', status: 'SUBMITTED' });
+    sockets[0].send({ type: 'workspace.changed', workspace: 'ws1', paths: ['output/a.csv'] });
+    sockets[0].send({ type: 'something.else' });
+    sockets[0].onmessage?.({ data: 'not json' });
+    expect(got).toEqual([
+      { type: 'hello', user: 'alice' },
+      { type: 'request.changed', requestId: 'R1', workspace: 'ws1', status: 'SUBMITTED' },
+      { type: 'workspace.changed', workspace: 'ws1', paths: ['output/a.csv'] },
+    ]);
+  });
+
+  it('reconnects with growing back-off and asks views to refetch after reconnecting', () => {
+    const { t, sockets, fire } = harness();
+    const got: string[] = [];
+    t.subscribe((e) => got.push(e.type));
+    t.connect();
+    sockets[0].open();
+    sockets[0].send({ type: 'hello', user: 'a' });
+    sockets[0].drop();
+    const d1 = fire();
+    expect(sockets).toHaveLength(2);
+    sockets[1].drop(); // server still down
+    const d2 = fire();
+    sockets[2].drop();
+    const d3 = fire();
+    expect(d1).toBeLessThan(d2);
+    expect(d2).toBeLessThan(d3);
+    sockets[3].open();
+    sockets[3].send({ type: 'hello', user: 'a' });
+    expect(got).toEqual(['hello', 'hello', 'reconnected']);
+    // back-off reset after a good connection
+    sockets[3].drop();
+    expect(fire()).toBe(d1);
+  });
+
+  it('stops reconnecting after disconnect', () => {
+    const { t, sockets, timers } = harness();
+    t.connect();
+    sockets[0].open();
+    sockets[0].drop();
+    t.disconnect();
+    expect(timers.every((x) => x.cleared)).toBe(true);
+    expect(sockets).toHaveLength(1);
+    t.connect();
+    expect(sockets).toHaveLength(2);
+    sockets[1].send({ type: 'hello', user: 'a' });
+  });
+
+  it('caps the back-off', () => {
+    expect(reconnectDelay(0, () => 1)).toBe(250);
+    expect(reconnectDelay(50, () => 1)).toBe(15000);
+    expect(reconnectDelay(50, () => 0)).toBe(11250);
+  });
+
+  it('parses only well-formed events', () => {
+    expect(parseLiveEvent('{"type":"request.changed"}')).toBeNull();
+    expect(parseLiveEvent({ type: 'workspace.changed', workspace: 'w' })).toEqual({ type: 'workspace.changed', workspace: 'w', paths: [] });
+  });
+});
+
+describe('desktop transport', () => {
+  function fakeRuntime() {
+    const handlers = new Map<string, (...d: unknown[]) => void>();
+    const rt: WailsRuntime = {
+      EventsOn(name, cb) {
+        handlers.set(name, cb);
+        return () => handlers.delete(name);
+      },
+    };
+    return { rt, handlers };
+  }
+
+  it('is chosen when window.runtime exists, the web one otherwise', () => {
+    const { rt } = fakeRuntime();
+    expect(createTransport({ runtime: rt }).kind).toBe('desktop');
+    expect(wailsRuntime({})).toBeNull();
+    expect(wailsRuntime({ runtime: {} })).toBeNull();
+  });
+
+  it('delivers Wails events as live events and uses the same REST with CSRF', async () => {
+    const { rt, handlers } = fakeRuntime();
+    const { fetch, calls } = fakeFetch({
+      'POST /api/v1/auth/login': () => json({ user: { username: 'c' }, csrfToken: 'd-tok' }),
+      'POST /api/v1/requests/R9/votes': () => json({ id: 'R9' }),
+    });
+    const t = new DesktopTransport(rt, fetch);
+    const got: LiveEvent[] = [];
+    t.subscribe((e) => got.push(e));
+    t.connect();
+    handlers.get(desktopEventName)?.({ type: 'request.changed', requestId: 'R9', workspace: 'w', status: 'RETURNED' });
+    handlers.get(desktopEventName)?.(JSON.stringify({ type: 'workspace.changed', workspace: 'w', paths: ['a'] }));
+    expect(got.map((e) => e.type)).toEqual(['request.changed', 'workspace.changed']);
+    const a = new Api(t);
+    await a.login('c', 'x');
+    await a.vote('R9', ['a.csv'], 'APPROVED');
+    expect((calls[1].init.headers as Record<string, string>)['X-CSRF-Token']).toBe('d-tok');
+    t.disconnect();
+    expect(handlers.size).toBe(0);
+    t.connect();
+    expect(got.at(-1)).toEqual({ type: 'reconnected' });
+  });
+
+  it('parses binding rejections into the same ApiError', () => {
+    const e = parseRejection('{"code":"permission_denied","message":"You may not"}');
+    expect(e.code).toBe('permission_denied');
+    expect(e.message).toBe('You may not');
+    expect(parseRejection('{"error":{"code":"not_found","message":"gone"}}').code).toBe('not_found');
+    expect(parseRejection('plain').code).toBe('internal');
+  });
+});

@@ -1,0 +1,211 @@
+// The JSON shapes of docs API.md ("the contract"), field for field.
+
+export type Status =
+  | 'PENDING'
+  | 'SUBMITTED'
+  | 'PARTIALLY_REVIEWED'
+  | 'REVIEWED'
+  | 'RETURNED'
+  | 'APPROVED'
+  | 'REJECTED'
+  | 'WITHDRAWN'
+  | 'RELEASED';
+
+export type Phase = 'AUTHOR' | 'INDEPENDENT' | 'CONSOLIDATING' | 'COMPLETE';
+export type FileType = 'OUTPUT' | 'SUPPORTING' | 'WITHDRAWN';
+export type Decision = 'INCOMPLETE' | 'APPROVED' | 'CHANGES_REQUESTED' | 'CONFLICTED';
+export type Vote = 'APPROVED' | 'CHANGES_REQUESTED' | 'UNDECIDED';
+export type Visibility = 'PUBLIC' | 'PRIVATE';
+export type WorkspaceFileStatus =
+  | 'UNRELEASED'
+  | 'UNDER_REVIEW'
+  | 'UPDATED'
+  | 'RELEASED'
+  | 'WITHDRAWN'
+  | 'INVALID';
+export type Access = 'ROLE' | 'COPILOT' | 'CHECKER' | 'READONLY';
+
+export interface Project {
+  name: string;
+  ongoing: boolean;
+  orgs: string[];
+}
+
+export interface WorkspaceGrant {
+  project: Project;
+  archived: boolean;
+}
+
+export interface User {
+  username: string;
+  fullname: string;
+  outputChecker: boolean;
+  readonlyAccess: boolean;
+  workspaces: Record<string, WorkspaceGrant>;
+  copilotedWorkspaces: Record<string, WorkspaceGrant>;
+}
+
+export interface Session {
+  user: User;
+  csrfToken: string;
+}
+
+export interface WorkspaceSummary {
+  name: string;
+  project: Project;
+  archived: boolean;
+  active: boolean;
+  access: Access;
+  canCreateRequest: boolean;
+  currentRequestId: string | null;
+  manifestHash?: string;
+}
+
+export interface Entry {
+  name: string;
+  path: string;
+  kind: 'dir' | 'file';
+  size: number;
+  modifiedAt: string;
+  status?: WorkspaceFileStatus;
+  allowedType: boolean;
+  outOfDate: boolean;
+}
+
+export interface TreeLevel {
+  path: string;
+  entries: Entry[];
+}
+
+export interface ActionState {
+  allowed: boolean;
+  reason?: string;
+}
+
+export interface FileDetail extends Entry {
+  sha256: string;
+  contentType: string;
+  request: { id: string; group: string; fileType: FileType } | null;
+  actions: Record<string, ActionState>;
+}
+
+export interface TablePage {
+  columns: string[];
+  rows: string[][];
+  totalRows: number;
+  matchedRows: number;
+  offset: number;
+}
+
+export interface ColumnSummary {
+  name: string;
+  type: 'integer' | 'float' | 'mixed' | 'text';
+  missing: number;
+  redacted: number;
+  min?: number | null;
+  minNonZero?: number | null;
+  max?: number | null;
+  sum?: number | null;
+  divisibleBy5?: boolean | null;
+  divisibleBy6?: boolean | null;
+  midpoint6?: boolean | null;
+}
+
+export interface Warning {
+  rule: string;
+  severity: 'INFO' | 'WARN' | 'BLOCK';
+  message: string;
+  cells: { row: number; column: number }[];
+}
+
+export interface Summary {
+  rows: number;
+  columns: ColumnSummary[];
+  warnings: Warning[];
+}
+
+export interface RequestFile {
+  path: string;
+  fileType: FileType;
+  sha256: string;
+  size: number;
+  decision: Decision;
+  myVote: Vote | null;
+  workspaceStatus: WorkspaceFileStatus;
+  released: boolean;
+  uploaded: boolean;
+}
+
+export interface Comment {
+  id: string;
+  author: string;
+  text: string;
+  html: string;
+  visibility: Visibility;
+  turn: number;
+  createdAt: string;
+}
+
+export interface FileGroup {
+  name: string;
+  context: string;
+  controls: string;
+  files: RequestFile[];
+  comments: Comment[];
+}
+
+export type ActionKey =
+  | 'addFiles'
+  | 'submit'
+  | 'withdraw'
+  | 'review'
+  | 'return'
+  | 'reject'
+  | 'release'
+  | 'comment'
+  | 'editGroups';
+
+export interface Request {
+  id: string;
+  workspace: string;
+  author: string;
+  status: Status;
+  turn: number;
+  phase: Phase;
+  createdAt: string;
+  lastSubmittedAt: string | null;
+  submittedReviewers: string[];
+  groups: FileGroup[];
+  upload: { released: number; uploaded: number };
+  actions: Partial<Record<ActionKey, ActionState>>;
+}
+
+export interface RequestSummary {
+  id: string;
+  workspace: string;
+  author: string;
+  status: Status;
+  turn: number;
+  createdAt: string;
+  lastSubmittedAt: string | null;
+  outputFiles: number;
+  myReview: { voted: number; submitted: boolean } | null;
+}
+
+export interface AuditEvent {
+  id: string | number;
+  type: string;
+  user: string;
+  workspace: string;
+  request: string;
+  path: string;
+  extra: Record<string, string>;
+  createdAt: string;
+}
+
+/** Live events of GET /api/v1/events, plus the transport's own "reconnected". */
+export type LiveEvent =
+  | { type: 'hello'; user: string }
+  | { type: 'request.changed'; requestId: string; workspace: string; status: Status }
+  | { type: 'workspace.changed'; workspace: string; paths: string[] }
+  | { type: 'reconnected' };

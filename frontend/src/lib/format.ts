@@ -1,0 +1,155 @@
+import type { Decision, FileType, Status, Vote, WorkspaceFileStatus } from '../api/types';
+
+const statusLabels: Record<Status, string> = {
+  PENDING: 'PENDING',
+  SUBMITTED: 'SUBMITTED',
+  PARTIALLY_REVIEWED: 'ONE REVIEW SUBMITTED',
+  REVIEWED: 'ALL REVIEWS SUBMITTED',
+  RETURNED: 'RETURNED',
+  APPROVED: 'APPROVED - FILES UPLOADING',
+  REJECTED: 'REJECTED',
+  WITHDRAWN: 'WITHDRAWN',
+  RELEASED: 'RELEASED',
+};
+
+export function statusLabel(s: Status | string): string {
+  return statusLabels[s as Status] ?? s;
+}
+
+export function statusTone(s: Status | string): string {
+  switch (s) {
+    case 'APPROVED':
+    case 'RELEASED':
+      return 'good';
+    case 'SUBMITTED':
+    case 'PARTIALLY_REVIEWED':
+    case 'REVIEWED':
+      return 'primary';
+    case 'REJECTED':
+      return 'bad';
+    case 'RETURNED':
+      return 'warn';
+    case 'WITHDRAWN':
+      return 'bad-outline';
+    default:
+      return 'info';
+  }
+}
+
+export const wsStatusLabel: Record<WorkspaceFileStatus, string> = {
+  UNRELEASED: 'Unreleased',
+  UNDER_REVIEW: 'Under review',
+  UPDATED: 'Updated',
+  RELEASED: 'Released',
+  WITHDRAWN: 'Withdrawn',
+  INVALID: 'Invalid type',
+};
+
+export const decisionLabel: Record<Decision, string> = {
+  INCOMPLETE: 'Incomplete',
+  APPROVED: 'Approved',
+  CHANGES_REQUESTED: 'Changes requested',
+  CONFLICTED: 'Conflicted',
+};
+
+export const decisionHelp: Record<Decision, string> = {
+  INCOMPLETE: 'Overall decision will be displayed after two independent output checkers have submitted their review of all output files',
+  APPROVED: 'Two independent output checkers have approved this file',
+  CHANGES_REQUESTED: 'Two independent output checkers have requested changes to this file',
+  CONFLICTED: 'Output checkers have reviewed this file and disagree about whether it should be released',
+};
+
+export function voteLabel(v: Vote | null): string {
+  if (v === 'APPROVED') return 'Approved';
+  if (v === 'CHANGES_REQUESTED') return 'Changes requested';
+  return 'Not reviewed';
+}
+
+export const fileTypeLabel: Record<FileType, string> = {
+  OUTPUT: 'Output',
+  SUPPORTING: 'Supporting',
+  WITHDRAWN: 'Withdrawn',
+};
+
+/** First 3 characters + "..." + last 6, as the reference shows request ids. */
+export function shortId(id: string): string {
+  return id.length <= 12 ? id : `${id.slice(0, 3)}...${id.slice(-6)}`;
+}
+
+export function formatSize(bytes: number): string {
+  if (!Number.isFinite(bytes)) return '';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(2)} MiB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** "2026-07-14 09:05" (UTC), as the reference shows times. */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
+}
+
+export type ViewerKind = 'csv' | 'image' | 'log' | 'text' | 'sandboxed' | 'unknown';
+
+export function extension(path: string): string {
+  const name = path.split('/').pop() ?? '';
+  const i = name.lastIndexOf('.');
+  return i <= 0 ? '' : name.slice(i + 1).toLowerCase();
+}
+
+/** How a file is shown, by extension (case-insensitive, DECISIONS 8). */
+export function viewerKind(path: string): ViewerKind {
+  switch (extension(path)) {
+    case 'csv':
+      return 'csv';
+    case 'png':
+    case 'jpg':
+    case 'jpeg':
+      return 'image';
+    case 'log':
+      return 'log';
+    case 'txt':
+    case 'json':
+    case 'md':
+    case 'yaml':
+    case 'yml':
+      return 'text';
+    case 'html':
+    case 'htm':
+    case 'svg':
+    case 'svgz':
+    case 'pdf':
+      return 'sandboxed';
+    default:
+      return 'unknown';
+  }
+}
+
+export const LOG_LIMIT = 10_000;
+export const JOB_SUMMARY_MARKER = '=============JOB SUMMARY=============';
+
+/** Keeps the last 10,000 characters of a log (dropping a partial first line) plus its job summary. */
+export function truncateLog(text: string, limit = LOG_LIMIT): { text: string; truncated: boolean } {
+  let body = text;
+  let trailer = '';
+  const at = text.indexOf(JOB_SUMMARY_MARKER);
+  if (at >= 0) {
+    body = text.slice(0, at);
+    trailer = text.slice(at);
+  }
+  if (body.length <= limit) return { text: body + trailer, truncated: false };
+  let tail = body.slice(body.length - limit);
+  const nl = tail.indexOf('\n');
+  if (nl >= 0) tail = tail.slice(nl + 1);
+  return { text: tail + trailer, truncated: true };
+}
+
+/** Strips ANSI escape sequences (colours) from log text. */
+export function stripAnsi(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
+}

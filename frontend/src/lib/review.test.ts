@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { Request, RequestFile, User } from '../api/types';
+import { expectedOfYou, firstUnvoted, roleOf, stepFile, votedCount } from './review';
+
+const file = (path: string, myVote: RequestFile['myVote'] = null, fileType: RequestFile['fileType'] = 'OUTPUT'): RequestFile => ({
+  path,
+  fileType,
+  sha256: 'x',
+  size: 1,
+  decision: 'INCOMPLETE',
+  myVote,
+  workspaceStatus: 'UNDER_REVIEW',
+  released: false,
+  uploaded: false,
+});
+
+const req = (over: Partial<Request> = {}): Request => ({
+  id: 'R1',
+  workspace: 'ws',
+  author: 'alice',
+  status: 'SUBMITTED',
+  turn: 1,
+  phase: 'INDEPENDENT',
+  createdAt: '',
+  lastSubmittedAt: null,
+  submittedReviewers: [],
+  groups: [
+    { name: 'g1', context: '', controls: '', comments: [], files: [file('b.csv', 'APPROVED'), file('a.csv'), file('s.txt', null, 'SUPPORTING')] },
+    { name: 'g2', context: '', controls: '', comments: [], files: [file('c.png', 'CHANGES_REQUESTED')] },
+  ],
+  upload: { released: 0, uploaded: 0 },
+  actions: {},
+  ...over,
+});
+const user = (username: string, outputChecker = false): User => ({ username, fullname: username, outputChecker, readonlyAccess: false, workspaces: {}, copilotedWorkspaces: {} });
+
+describe('review helpers', () => {
+  it('steps through output files in order, wrapping', () => {
+    const r = req();
+    expect(stepFile(r, 'g1', 'a.csv', 1)).toMatchObject({ group: 'g1', file: { path: 'b.csv' } });
+    expect(stepFile(r, 'g1', 'b.csv', 1)).toMatchObject({ group: 'g2', file: { path: 'c.png' } });
+    expect(stepFile(r, 'g2', 'c.png', 1)).toMatchObject({ group: 'g1', file: { path: 'a.csv' } });
+    expect(stepFile(r, 'g1', 'a.csv', -1)).toMatchObject({ group: 'g2' });
+    expect(stepFile(r, '', '', 1)).toMatchObject({ file: { path: 'a.csv' } });
+  });
+  it('counts votes and finds the first unvoted file', () => {
+    expect(votedCount(req())).toEqual({ voted: 2, total: 3 });
+    expect(firstUnvoted(req())?.file.path).toBe('a.csv');
+  });
+  it('knows roles', () => {
+    expect(roleOf(user('alice', true), req())).toMatchObject({ isAuthor: true, isReviewer: false, canReviewNow: false });
+    expect(roleOf(user('bob', true), req())).toMatchObject({ isReviewer: true, canReviewNow: true });
+    expect(roleOf(user('bob', true), req({ status: 'RETURNED' })).canReviewNow).toBe(false);
+  });
+  it('tells each viewer what is expected now', () => {
+    expect(expectedOfYou(user('bob', true), req())).toContain('2 of 3');
+    expect(expectedOfYou(user('alice'), req())).toContain('with the output checkers');
+    expect(expectedOfYou(user('alice'), req({ status: 'PENDING', actions: { submit: { allowed: false, reason: 'Cannot submit request with no output files' } } }))).toBe('Your turn: Cannot submit request with no output files');
+    expect(expectedOfYou(user('bob', true), req({ status: 'REVIEWED', actions: { release: { allowed: true } } }))).toContain('release');
+    expect(expectedOfYou(user('bob', true), req({ submittedReviewers: ['bob'] }))).toContain('submitted your review');
+  });
+});

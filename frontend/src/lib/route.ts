@@ -1,0 +1,66 @@
+// Hash routes (work the same from `airlock serve` and in the desktop window's wails:// origin).
+
+export type Route =
+  | { name: 'login'; next: string }
+  | { name: 'home' }
+  | { name: 'copiloted' }
+  | { name: 'reviews' }
+  | { name: 'workspace'; workspace: string; path: string }
+  | { name: 'workspaceRequests'; workspace: string }
+  | { name: 'request'; id: string; group: string; path: string }
+  | { name: 'notFound' };
+
+function dec(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+export function parseRoute(hash: string): Route {
+  const raw = hash.replace(/^#/, '');
+  const [pathPart, queryPart = ''] = raw.split('?');
+  const segs = pathPart.split('/').filter(Boolean).map(dec);
+  const query = new URLSearchParams(queryPart);
+  if (segs.length === 0) return { name: 'home' };
+  switch (segs[0]) {
+    case 'login': {
+      const next = query.get('next') ?? '';
+      // only internal routes (DECISIONS: never //host or a full URL)
+      return { name: 'login', next: next.startsWith('/') && !next.startsWith('//') ? next : '' };
+    }
+    case 'copiloted':
+      return { name: 'copiloted' };
+    case 'reviews':
+      return { name: 'reviews' };
+    case 'workspaces':
+      if (segs.length < 2) return { name: 'home' };
+      return { name: 'workspace', workspace: segs[1], path: segs.slice(2).join('/') };
+    case 'workspace-requests':
+      if (segs.length < 2) return { name: 'notFound' };
+      return { name: 'workspaceRequests', workspace: segs[1] };
+    case 'requests':
+      if (segs.length < 2) return { name: 'home' };
+      return { name: 'request', id: segs[1], group: segs[2] ?? '', path: segs.slice(3).join('/') };
+    default:
+      return { name: 'notFound' };
+  }
+}
+
+const enc = (p: string) => p.split('/').filter(Boolean).map(encodeURIComponent).join('/');
+
+export const href = {
+  home: () => '#/',
+  copiloted: () => '#/copiloted',
+  reviews: () => '#/reviews',
+  login: (next = '') => (next ? `#/login?next=${encodeURIComponent(next)}` : '#/login'),
+  workspace: (ws: string, path = '') => `#/workspaces/${encodeURIComponent(ws)}${path ? '/' + enc(path) : ''}`,
+  workspaceRequests: (ws: string) => `#/workspace-requests/${encodeURIComponent(ws)}`,
+  request: (id: string, group = '', path = '') =>
+    `#/requests/${encodeURIComponent(id)}${group ? '/' + encodeURIComponent(group) : ''}${group && path ? '/' + enc(path) : ''}`,
+};
+
+export function navigate(h: string): void {
+  if (location.hash !== h) location.hash = h;
+}
