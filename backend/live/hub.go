@@ -107,9 +107,10 @@ func NewHub(cfg Config) *Hub {
 type client struct {
 	user       airlock.User
 	sessionKey string
-	send       chan []byte // closed only by the hub, under mu
+	send       chan []byte // closed only by the hub, under mu (WebSocket clients)
 	conn       *websocket.Conn
 	sink       Sink
+	events     chan airlock.Event // closed only by the hub, under mu (sinks)
 	// closeCode is the close frame sent when the hub ends the client (0: none).
 	closeCode int
 	closeText string
@@ -142,6 +143,14 @@ func (h *Hub) Publish(events ...airlock.Event) {
 			if !ok {
 				continue
 			}
+			if c.sink != nil {
+				select {
+				case c.events <- ev:
+				default:
+					h.log.Warn("live: a sink fell behind; event dropped", "user", c.user.Username, "type", ev.Type)
+				}
+				continue
+			}
 			select {
 			case c.send <- msg:
 			default:
@@ -163,7 +172,11 @@ func (h *Hub) removeLocked(c *client, code int, text string) {
 	}
 	delete(h.clients, c)
 	c.closeCode, c.closeText = code, text
-	close(c.send)
+	if c.sink != nil {
+		close(c.events)
+	} else {
+		close(c.send)
+	}
 }
 
 func (h *Hub) remove(c *client) {
@@ -235,17 +248,14 @@ func (h *Hub) Close() {
 // called (or the hub closes). Events that overflow the sink's queue are dropped, with a
 // warning: a sink is never disconnected.
 func (h *Hub) Subscribe(user airlock.User, sink Sink) (unsubscribe func()) {
-	c := &client{user: user, sink: sink, send: make(chan []byte, h.cfg.SendBuffer*4)}
+	c := &client{user: user, sink: sink, events: make(chan airlock.Event, h.cfg.SendBuffer*4)}
 	if !h.add(c) {
 		return func() {}
 	}
 	go func() {
 		defer h.wg.Done()
-		for msg := range c.send {
-			var ev airlock.Event
-			if json.Unmarshal(msg, &ev) == nil {
-				sink.Deliver(ev)
-			}
+		for ev := range c.events {
+			sink.Deliver(ev)
 		}
 	}()
 	return func() { h.remove(c) }
