@@ -3,6 +3,8 @@
 set -euo pipefail
 need=()
 command -v node >/dev/null || need+=(nodejs npm)
+# end-to-end tests drive Debian's Chromium (never a downloaded browser)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ -n "${need[*]}" ] || exit 0
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
