@@ -3,6 +3,8 @@
 set -euo pipefail
 need=()
 command -v node >/dev/null || need+=(nodejs npm)
+# mattn/go-sqlite3 is cgo: it needs a C compiler
+command -v gcc >/dev/null || need+=(gcc libc6-dev)
 # end-to-end tests drive Debian's Chromium (never a downloaded browser)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -n "${need[*]}" ] || exit 0
