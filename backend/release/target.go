@@ -29,13 +29,13 @@ type Target interface {
 	Upload(ctx context.Context, r *airlock.ReleaseRequest, f *airlock.RequestFile, open OpenFunc) error
 }
 
-// ReleasedFiles returns the files of r the uploader delivers: released output files, in
-// request order.
+// ReleasedFiles returns the files of r the uploader delivers: the released files (only
+// output files are ever released), in request order.
 func ReleasedFiles(r *airlock.ReleaseRequest) []*airlock.RequestFile {
 	var out []*airlock.RequestFile
 	for _, g := range r.Groups {
 		for _, f := range g.Files {
-			if f.FileType == airlock.FileTypeOutput && f.ReleasedAt != nil {
+			if f.ReleasedAt != nil {
 				out = append(out, f)
 			}
 		}

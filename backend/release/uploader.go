@@ -23,6 +23,8 @@ type Service interface {
 	PendingUploads(ctx context.Context) ([]*airlock.ReleaseRequest, error)
 	// RecordUploadAttempt counts an attempt before it is made (so a crash counts too).
 	RecordUploadAttempt(ctx context.Context, id, relpath string, uploadErr error) error
+	// RecordUploadFailure stores the error of a counted attempt that failed.
+	RecordUploadFailure(ctx context.Context, id, relpath string, uploadErr error) error
 	// MarkUploaded records a delivered file; the request becomes RELEASED when every
 	// released file is uploaded.
 	MarkUploaded(ctx context.Context, id, relpath string) error
@@ -194,6 +196,11 @@ func (u *Uploader) RunOnce(ctx context.Context) error {
 	var jobs []job
 	queue, waiting := 0, 0
 	for _, r := range reqs {
+		if r.Status != airlock.StatusApproved {
+			// Released files of a request closed since (operator's forced close) are never
+			// uploaded; the service would refuse every attempt.
+			continue
+		}
 		for _, f := range ReleasedFiles(r) {
 			if f.Uploaded {
 				continue
@@ -256,7 +263,9 @@ func (u *Uploader) deliver(ctx context.Context, r *airlock.ReleaseRequest, f *ai
 		}
 		log.Error("upload failed", "attempt", f.UploadAttempts+1, "err", err,
 			"next_attempt_in", Backoff(u.retryDelay(), f.UploadAttempts+1).String())
-		u.recordFailure(ctx, log, r, f, err)
+		if err := u.Svc.RecordUploadFailure(ctx, r.ID, f.RelPath, err); err != nil {
+			log.Error("could not record an upload failure", "err", err)
+		}
 		return
 	}
 	if err := u.Svc.MarkUploaded(ctx, r.ID, f.RelPath); err != nil {
@@ -268,20 +277,4 @@ func (u *Uploader) deliver(ctx context.Context, r *airlock.ReleaseRequest, f *ai
 	u.delivered.Add(1)
 	u.deliveredBy.Add(f.Size)
 	log.Info("file delivered", "size", f.Size)
-}
-
-// failureRecorder is implemented by a service that stores an attempt's error separately
-// from counting the attempt.
-type failureRecorder interface {
-	RecordUploadFailure(ctx context.Context, id, relpath string, uploadErr error) error
-}
-
-func (u *Uploader) recordFailure(ctx context.Context, log *slog.Logger, r *airlock.ReleaseRequest, f *airlock.RequestFile, uploadErr error) {
-	fr, ok := u.Svc.(failureRecorder)
-	if !ok {
-		return
-	}
-	if err := fr.RecordUploadFailure(ctx, r.ID, f.RelPath, uploadErr); err != nil {
-		log.Error("could not record an upload failure", "err", err)
-	}
 }

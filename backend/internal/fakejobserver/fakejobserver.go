@@ -92,6 +92,7 @@ type Server struct {
 	faults     map[Endpoint]*fault
 	calls      map[Endpoint]int
 	nextID     int
+	failPaths  map[string]int // upload of this file name answers with this status
 	hangRel    chan struct{}
 	hanging    chan Endpoint
 }
@@ -105,6 +106,7 @@ func New(t testing.TB, token string) *Server {
 		byAirlock: map[string]string{},
 		faults:    map[Endpoint]*fault{CreateRelease: {}, Upload: {}, Events: {}},
 		calls:     map[Endpoint]int{},
+		failPaths: map[string]int{},
 		hangRel:   make(chan struct{}),
 		hanging:   make(chan Endpoint, 64),
 	}
@@ -134,6 +136,17 @@ func (s *Server) Fail(e Endpoint, n, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults[e].failN, s.faults[e].failStatus = n, status
+}
+
+// FailPath answers every upload of file name with status (0 switches it off).
+func (s *Server) FailPath(name string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if status == 0 {
+		delete(s.failPaths, name)
+		return
+	}
+	s.failPaths[name] = status
 }
 
 // Deny answers every call to e with 403 until switched off.
@@ -463,6 +476,14 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := m[1]
+	s.mu.Lock()
+	pathStatus := s.failPaths[name]
+	s.mu.Unlock()
+	if pathStatus != 0 {
+		_, _ = io.Copy(io.Discard, r.Body)
+		writeJSON(w, pathStatus, map[string]string{"detail": fmt.Sprintf("Cannot store '%s' (fake failure).", name)})
+		return
+	}
 	h := sha256.New()
 	var content bytes.Buffer
 	n, err := io.Copy(io.MultiWriter(h, &content), r.Body)
