@@ -68,7 +68,8 @@ func New(cfg Config) *Airlock {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if s.newID == nil {
-		s.newID = func() string { return newULID(s.now()) }
+		gen := &ulids{}
+		s.newID = func() string { return gen.next(s.now()) }
 	}
 	return s
 }
