@@ -165,3 +165,5 @@ func (e *env) auditTypes(id string) []airlock.AuditType {
 	}
 	return out
 }
+
+type serviceFile = service.FileSpec

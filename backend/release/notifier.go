@@ -28,8 +28,9 @@ type NotifierConfig struct {
 }
 
 // Notifier implements service.Notifier: POST {api}/airlock/events/ (reference §7.5). Notify
-// returns at once; the call is made in a goroutine, retried a few times on network errors
-// and 5xx answers, and its failure is only logged — it never fails or undoes the action.
+// returns at once: notifications are queued and sent by one goroutine, in the order the
+// status changes committed, each retried a few times on network errors and 5xx answers.
+// A failure is only logged — it never fails or undoes the action.
 type Notifier struct {
 	js       *JobServer
 	org      string
@@ -38,10 +39,24 @@ type Notifier struct {
 	backoff  time.Duration
 	log      *slog.Logger
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+	queue   chan queued
+	pending sync.WaitGroup // queued and not yet finished
+	done    chan struct{}  // closed when the sender goroutine ends
+
+	mu     sync.Mutex
+	closed bool
 }
+
+type queued struct {
+	note airlock.Notification
+	body []byte
+}
+
+// queueSize bounds the notifications waiting to be sent; beyond it they are dropped (and
+// logged) rather than ever blocking an action.
+const queueSize = 1024
 
 // NewNotifier returns a Notifier; call Close on shutdown.
 func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
@@ -59,6 +74,9 @@ func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
 		n.log = slog.Default()
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.queue = make(chan queued, queueSize)
+	n.done = make(chan struct{})
+	go n.run()
 	return n, nil
 }
 
@@ -110,34 +128,51 @@ func (n *Notifier) Notify(_ context.Context, note airlock.Notification) {
 			"workspace", note.Workspace, "request", note.Request, "user", note.User, "body", string(body))
 		return
 	}
-	if n.ctx.Err() != nil {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
 		n.log.Error("notification not sent: shutting down", "event_type", note.EventType, "request", note.Request)
 		return
 	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		n.send(note, body)
-	}()
+	n.pending.Add(1)
+	select {
+	case n.queue <- queued{note, body}:
+	default:
+		n.pending.Done()
+		n.log.Error("notification dropped: too many waiting", "event_type", note.EventType, "request", note.Request)
+	}
 }
 
-// Close waits for notifications in flight until ctx ends, then abandons them.
+func (n *Notifier) run() {
+	defer close(n.done)
+	for q := range n.queue {
+		n.send(q.note, q.body)
+		n.pending.Done()
+	}
+}
+
+// Close stops accepting notifications and sends those queued until ctx ends; then it
+// abandons the rest (logged).
 func (n *Notifier) Close(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { n.wg.Wait(); close(done) }()
+	n.mu.Lock()
+	if !n.closed {
+		n.closed = true
+		close(n.queue)
+	}
+	n.mu.Unlock()
+	defer n.cancel()
 	select {
-	case <-done:
-		n.cancel()
+	case <-n.done:
 		return nil
 	case <-ctx.Done():
 		n.cancel()
-		<-done
+		<-n.done
 		return ctx.Err()
 	}
 }
 
-// Wait blocks until every notification sent so far has finished (tests, shutdown).
-func (n *Notifier) Wait() { n.wg.Wait() }
+// Wait blocks until every notification queued so far has been sent or given up.
+func (n *Notifier) Wait() { n.pending.Wait() }
 
 func (n *Notifier) send(note airlock.Notification, body []byte) {
 	pause := n.backoff

@@ -141,3 +141,18 @@ func TestNotifier_Errors(t *testing.T) {
 		assert.ErrorIs(t, n.Close(ctx), context.DeadlineExceeded, "Close gives up on hanging calls")
 	})
 }
+
+// Notifications reach job-server in the order the status changes committed, even when one
+// of them needs a retry.
+func TestNotifier_Order(t *testing.T) {
+	fake := fakejobserver.New(t, token)
+	fake.Fail(fakejobserver.Events, 1, 502)
+	n, _ := newNotifier(t, fake, "", "")
+	types := []string{"request_submitted", "request_partially_reviewed", "request_reviewed", "request_approved", "request_released"}
+	for _, et := range types {
+		n.Notify(context.Background(), airlock.Notification{EventType: et, Workspace: "ws1", Request: "r", RequestAuthor: "alice", User: "bob"})
+	}
+	n.Wait()
+	assert.Equal(t, types, fake.EventTypes())
+	assert.Equal(t, len(types)+1, fake.Calls(fakejobserver.Events))
+}
