@@ -23,7 +23,11 @@ type RequestFilter = airlock.RequestFilter
 // Tx is one transaction. Mutations that users can see take the audit event that records
 // them, written in the same transaction (the few exceptions are internal bookkeeping).
 // Reads return *airlock.Error with CodeNotFound for unknown ids.
-type Tx interface {
+//
+// Tx is an alias of an interface literal (not a defined type) so that store/sqlite, which
+// spells out the same literal as sqlite.TxPort, satisfies Store without importing service
+// (dependencies point inward). Its tests assert the two stay identical.
+type Tx = interface {
 	// Requests (whole aggregates: groups, files, votes, comments).
 	GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest, error)
 	// FindCurrentRequest returns the author's active request for the workspace, or nil.
