@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/trelab/airlock/backend/airlock"
 )
@@ -125,7 +124,7 @@ func (s *Store) Open(workspace, requestID, fileID string) (io.ReadSeekCloser, er
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(p, os.O_RDONLY|oNoFollow, 0)
 	if err != nil {
 		return nil, notFound(err)
 	}

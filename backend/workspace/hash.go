@@ -7,8 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"sync"
-	"syscall"
-	"time"
 )
 
 // fileKey identifies one version of a file well enough to reuse its hash: an atomic
@@ -22,10 +20,7 @@ type fileKey struct {
 
 func keyOf(fi fs.FileInfo) fileKey {
 	k := fileKey{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		k.ino = st.Ino
-		k.ctime = time.Unix(st.Ctim.Sec, st.Ctim.Nsec).UnixNano()
-	}
+	k.ino, k.ctime = sysKey(fi)
 	return k
 }
 

@@ -474,3 +474,91 @@ func (w *Workspaces) lookup(ws string, r *os.Root, p string) (*entry, error) {
 	}
 	return nil, errBadPath(p)
 }
+
+// describedByDisk reports whether the visible file p of ws takes its hash from the disk
+// (so that the watcher hashes it ahead of readers).
+func (w *Workspaces) describedByDisk(ws, p string) bool {
+	r, err := w.openWorkspace(ws)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	e, err := w.lookup(ws, r, p)
+	return err == nil && e.fromDisk
+}
+
+// prehash hashes a workspace file into the cache.
+func (w *Workspaces) prehash(ws, p string) error {
+	r, err := w.openWorkspace(ws)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	_, _, err = w.hashFile(ws, r, p)
+	return err
+}
+
+// reloadManifest drops the cached manifest of ws and loads it again. It returns the
+// previously cached manifest (nil when none was cached) and the new one (nil when the
+// workspace has none or it cannot be read).
+func (w *Workspaces) reloadManifest(ws string) (before, after *parsedManifest) {
+	w.mu.Lock()
+	if c, ok := w.manifests[ws]; ok {
+		before = c.pm
+	}
+	delete(w.manifests, ws)
+	w.mu.Unlock()
+	r, err := w.openWorkspace(ws)
+	if err != nil {
+		return before, nil
+	}
+	defer r.Close()
+	after, _, _ = w.loadManifest(ws, r)
+	return before, after
+}
+
+// forgetPath drops cached hashes of p (and everything below it) in ws; "" forgets the
+// whole workspace.
+func (w *Workspaces) forgetPath(ws, p string) {
+	if p == "" {
+		w.hashes.forget(ws)
+		w.forgetManifest(ws)
+		return
+	}
+	w.hashes.forget(ws + "/" + p)
+}
+
+// diffManifests lists the valid paths whose metadata differs between two manifests.
+func diffManifests(a, b *parsedManifest) []string {
+	var out []string
+	get := func(m *parsedManifest) map[string]manifestEntry {
+		if m == nil {
+			return nil
+		}
+		return m.files
+	}
+	fa, fb := get(a), get(b)
+	for p, ea := range fa {
+		eb, ok := fb[p]
+		if !ok || !sameEntry(ea, eb) {
+			out = append(out, p)
+		}
+	}
+	for p := range fb {
+		if _, ok := fa[p]; !ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func sameEntry(a, b manifestEntry) bool {
+	fa, fb := a.file, b.file
+	return a.fromDisk == b.fromDisk && fa.Size == fb.Size && fa.ModifiedAt.Equal(fb.ModifiedAt) &&
+		fa.ContentHash == fb.ContentHash && fa.OutOfDate == fb.OutOfDate && fa.JobID == fb.JobID &&
+		fa.Commit == fb.Commit && fa.Repo == fb.Repo && ptrEq(fa.RowCount, fb.RowCount) && ptrEq(fa.ColCount, fb.ColCount)
+}
+
+func ptrEq(a, b *int) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
