@@ -20,6 +20,10 @@ import (
 // The store implements the service's port.
 var _ service.Store = (*sqlite.Store)(nil)
 
+// sqlite.TxPort and service.Tx are one type (func types are assignable only when their
+// parameter types are identical).
+var _ func(func(service.Tx) error) func(sqlite.TxPort) error = func(f func(service.Tx) error) func(sqlite.TxPort) error { return f }
+
 var ctx = context.Background()
 
 // t0 is a fixed UTC time with nanoseconds, to check exact round trips.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
-	"github.com/trelab/airlock/backend/service"
 )
 
 // activeStatuses are the statuses of a current request (not system-owned). The partial
@@ -56,7 +55,7 @@ func (t *Tx) FindCurrentRequest(ctx context.Context, workspace, author string) (
 }
 
 // ListRequests returns the matching requests, oldest first.
-func (t *Tx) ListRequests(ctx context.Context, f service.RequestFilter) ([]*airlock.ReleaseRequest, error) {
+func (t *Tx) ListRequests(ctx context.Context, f airlock.RequestFilter) ([]*airlock.ReleaseRequest, error) {
 	var where []string
 	var args []any
 	if f.Workspace != "" {

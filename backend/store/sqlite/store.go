@@ -18,7 +18,6 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/trelab/airlock/backend/airlock"
-	"github.com/trelab/airlock/backend/service"
 )
 
 //go:embed migrations/*.sql
@@ -212,18 +211,15 @@ func (s *Store) applyMigration(ctx context.Context, m migration) (err error) {
 	return nil
 }
 
-// Tx is one transaction; it implements service.Tx.
+// Tx is one transaction; it implements service.Tx (TxPort).
 type Tx struct {
 	tx       *sql.Tx
 	readOnly bool
 }
 
-var _ service.Store = (*Store)(nil)
-var _ service.Tx = (*Tx)(nil)
-
 // InTx runs fn in one immediate write transaction. fn's error rolls everything back.
 // Calling InTx again from inside fn would wait forever on the single writer connection.
-func (s *Store) InTx(ctx context.Context, fn func(service.Tx) error) error {
+func (s *Store) InTx(ctx context.Context, fn func(TxPort) error) error {
 	return s.inTx(ctx, func(t *Tx) error { return fn(t) })
 }
 
@@ -249,7 +245,7 @@ func (s *Store) inTx(ctx context.Context, fn func(*Tx) error) (err error) {
 }
 
 // View runs fn in a read-only transaction on a consistent snapshot.
-func (s *Store) View(ctx context.Context, fn func(service.Tx) error) error {
+func (s *Store) View(ctx context.Context, fn func(TxPort) error) error {
 	return s.view(ctx, func(t *Tx) error { return fn(t) })
 }
 
