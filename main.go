@@ -1,23 +1,19 @@
 // Command airlock is the gate of a trusted research environment: researchers gather
 // workspace outputs into release requests, two independent output checkers review them,
 // and released files leave the environment.
+//
+// The commands live in backend/cli; this file only hands over the process.
 package main
 
 import (
-	"fmt"
 	"os"
+
+	"github.com/trelab/airlock/backend/cli"
 )
 
-func main() {
-	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "airlock:", err)
-		os.Exit(1)
-	}
-}
+// version is set at build time: go build -ldflags "-X main.version=v1.2.3".
+var version string
 
-func run(args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("usage: airlock serve|desktop|demo|token|audit|request|version")
-	}
-	return fmt.Errorf("unknown command %q", args[0])
+func main() {
+	os.Exit(cli.Main(os.Args[1:], version, extraCommands()))
 }

@@ -67,9 +67,12 @@ func infoFrom(r *http.Request) *requestInfo {
 	return ri
 }
 
-// loggerFrom returns the request's logger (with its request id).
+// loggerFrom returns the request's logger (with its request id, and user when known).
 func loggerFrom(r *http.Request) *slog.Logger {
 	if ri := infoFrom(r); ri != nil && ri.log != nil {
+		if ri.user != "" {
+			return ri.log.With("user", ri.user)
+		}
 		return ri.log
 	}
 	return slog.Default()
@@ -122,7 +125,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			attrs := []slog.Attr{
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.String("route", ri.route), slog.Int("status", status),
-				slog.Int64("bytes", rec.bytes), slog.Duration("duration", d),
+				slog.Int64("bytes", rec.bytes), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 				slog.String("remote", clientAddr(r)),
 			}
 			if ri.user != "" {
@@ -232,7 +235,6 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		if ri := infoFrom(r); ri != nil {
 			ri.user = sess.User.Username
-			ri.log = ri.log.With("user", sess.User.Username)
 		}
 		next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), sess)))
 	})

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/trelab/airlock/backend/airlock"
 )
@@ -24,9 +25,8 @@ func (s *Server) registerRoutes() {
 	s.handlePublic("GET /healthz", s.handleHealthz)
 	s.handlePublic("GET /metrics", s.handleMetrics)
 
-	// Anything else under /api/ is an unknown route; everything else is the web UI.
-	s.handleInternal("/api/", s.handleUnknownAPI)
-	s.handleInternal("GET /", s.spa.ServeHTTP)
+	// Anything else: an unknown API route under /api/, else the web UI (GET and HEAD).
+	s.handleInternal("/", s.handleFallback)
 }
 
 // handle registers a route that needs an authenticated user.
@@ -64,6 +64,18 @@ func (s *Server) register(pattern string, h http.HandlerFunc, public, documented
 		}
 		h(w, r)
 	}))
+}
+
+func (s *Server) handleFallback(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/api/"):
+		s.handleUnknownAPI(w, r)
+	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, r, airlock.Errorf(airlock.CodeNotFound, "There is nothing to %s at %s", r.Method, r.URL.Path))
+	default:
+		s.spa.ServeHTTP(w, r)
+	}
 }
 
 func (s *Server) handleUnknownAPI(w http.ResponseWriter, r *http.Request) {

@@ -30,6 +30,9 @@ var allowed = map[string][]string{
 	"app":                       {"backend/airlock", "backend/service", "backend/contract", "backend/live", "backend/auth"},
 	"frontend":                  {},
 	"backend/internal/archtest": {},
+	// The command line is the composition root (main.go only calls it): it wires everything.
+	"backend/cli": {"backend/airlock", "backend/service", "backend/contract", "backend/store/sqlite", "backend/workspace",
+		"backend/filestore", "backend/render", "backend/auth", "backend/live", "backend/release", "backend/httpapi", "frontend"},
 }
 
 // forbiddenExternal lists outside packages a package must never import.

@@ -1,0 +1,334 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/auth"
+	"github.com/trelab/airlock/backend/filestore"
+	"github.com/trelab/airlock/backend/httpapi"
+	"github.com/trelab/airlock/backend/live"
+	"github.com/trelab/airlock/backend/release"
+	"github.com/trelab/airlock/backend/service"
+	"github.com/trelab/airlock/backend/store/sqlite"
+	"github.com/trelab/airlock/backend/workspace"
+	"github.com/trelab/airlock/frontend"
+)
+
+// DatabaseFile is the name of the SQLite file in the data directory.
+const DatabaseFile = "airlock.db"
+
+// Core is what every command needs: the database, the workspaces, the request file store,
+// the release target and notifier, and the service over them. Nothing runs in the
+// background.
+type Core struct {
+	Settings   Settings
+	Logger     *slog.Logger
+	Store      *sqlite.Store
+	Workspaces *workspace.Workspaces
+	Files      *filestore.Store
+	// Target is where released files go: the outbox folder, or job-server.
+	Target   release.Target
+	Notifier *release.Notifier
+	Service  *service.Airlock
+
+	outbox *release.Outbox
+	// pub forwards the service's events; Backend points it at the hub.
+	pub *publisher
+}
+
+// OpenCore checks the data directory and workspaces folder and opens the core.
+func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := checkDataDir(s.DataDir); err != nil {
+		return nil, err
+	}
+	if err := checkWorkspacesDir(s); err != nil {
+		return nil, err
+	}
+	c := &Core{Settings: s, Logger: log, pub: &publisher{}}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = c.Close()
+		}
+	}()
+	st, err := sqlite.Open(filepath.Join(s.DataDir, DatabaseFile))
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", filepath.Join(s.DataDir, DatabaseFile), err)
+	}
+	c.Store = st
+	c.Workspaces = workspace.New(s.WorkspacesDir, workspace.Options{Logger: log})
+	c.Files = filestore.New(s.DataDir)
+
+	var js *release.JobServer
+	if s.JobServer() {
+		js = release.NewJobServer(release.JobServerConfig{Endpoint: s.APIEndpoint, Token: s.APIToken, Logger: log})
+		c.Target = js
+	} else {
+		ob, err := release.NewOutbox(s.ReleaseDir, nil, log)
+		if err != nil {
+			return nil, fmt.Errorf("release folder %s: %w", s.ReleaseDir, err)
+		}
+		c.outbox, c.Target = ob, ob
+	}
+	if c.Notifier, err = release.NewNotifier(release.NotifierConfig{JobServer: js, Logger: log}); err != nil {
+		return nil, err
+	}
+	policy := airlock.DefaultPolicy()
+	policy.RequiredReviews = s.RequiredReviews
+	c.Service = service.New(service.Config{
+		Store: st, Workspaces: c.Workspaces, Files: c.Files, Publisher: c.pub,
+		Notifier: c.Notifier, Releaser: c.Target, Policy: policy, Logger: log,
+	})
+	ok = true
+	return c, nil
+}
+
+// Close waits for pending notifications (a few seconds at most) and closes the database.
+func (c *Core) Close() error {
+	var errs []error
+	if c.Notifier != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, c.Notifier.Close(ctx))
+		cancel()
+	}
+	if c.outbox != nil {
+		errs = append(errs, c.outbox.Close())
+	}
+	if c.Store != nil {
+		errs = append(errs, c.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// checkDataDir creates the data directory when needed and checks that it is writable.
+func checkDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("data directory %s: %w", dir, unwrapPathError(err))
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("data directory %s is not writable: %w", dir, unwrapPathError(err))
+	}
+	name := f.Name()
+	_ = f.Close()
+	_ = os.Remove(name)
+	return nil
+}
+
+// checkWorkspacesDir checks that the workspaces folder can be read; the default one under
+// the data directory is created when missing.
+func checkWorkspacesDir(s Settings) error {
+	dir := s.WorkspacesDir
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && dir == filepath.Join(s.DataDir, "workspaces"):
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("workspaces folder %s: %w", dir, unwrapPathError(err))
+		}
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("workspaces folder %s does not exist", dir)
+	case err != nil:
+		return fmt.Errorf("workspaces folder %s: %w", dir, unwrapPathError(err))
+	case !st.IsDir():
+		return fmt.Errorf("workspaces folder %s is not a folder", dir)
+	}
+	f, err := os.Open(dir)
+	if err == nil {
+		_, err = f.ReadDir(1)
+		_ = f.Close()
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("workspaces folder %s cannot be read: %w", dir, unwrapPathError(err))
+	}
+	return nil
+}
+
+// loadUsers loads the users file: required without job-server, and with job-server only
+// when named explicitly.
+func loadUsers(s Settings) (*auth.UsersFile, error) {
+	if s.JobServer() && !s.usersFileSet {
+		return nil, nil
+	}
+	uf, err := auth.LoadUsersFile(s.UsersFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("users file %s does not exist (set --users, or create demo data with `airlock demo --data-dir %s`)", s.UsersFile, s.DataDir)
+	}
+	return uf, err
+}
+
+// Backend is the whole server side: the core plus logins, the live hub, the workspace
+// watcher, the uploader and the HTTP handler. `airlock serve` runs it behind an
+// http.Server; the desktop app runs it in-process.
+type Backend struct {
+	*Core
+	Auth     *auth.Authenticator
+	Hub      *live.Hub
+	Watcher  *workspace.Watcher
+	Uploader *release.Uploader
+	Metrics  *httpapi.Metrics
+	Handler  http.Handler
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed sync.Once
+}
+
+// Open checks the settings and builds the backend; Start runs its background work.
+func Open(s Settings, log *slog.Logger) (*Backend, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	users, err := loadUsers(s)
+	if err != nil {
+		return nil, err
+	}
+	core, err := OpenCore(s, log)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{Core: core}
+	var js *auth.JobServer
+	if s.JobServer() {
+		js = &auth.JobServer{Endpoint: s.APIEndpoint, Token: s.APIToken}
+	}
+	b.Auth = auth.New(auth.Config{Store: core.Store, Users: users, JobServer: js, Logger: log})
+	b.Hub = live.NewHub(live.Config{AllowedOrigins: s.AllowedOrigins, Logger: log})
+	b.Uploader = &release.Uploader{Svc: core.Service, Target: core.Target, RetryDelay: s.UploadRetry, Logger: log}
+	core.pub.set(b.Hub, b.Uploader.Kick)
+	b.Watcher = workspace.NewWatcher(core.Workspaces, core.pub)
+	b.Watcher.Logger = log
+	b.Metrics = httpapi.NewMetrics()
+	b.registerMetrics()
+	b.Handler = httpapi.New(httpapi.Deps{
+		Service: core.Service, Auth: b.Auth, Hub: b.Hub, Logger: log, Metrics: b.Metrics,
+		Assets: frontend.Assets(), Health: b.Health, SecureCookies: s.SecureCookies,
+	})
+	return b, nil
+}
+
+// Start runs the workspace watcher and the uploader until Close.
+func (b *Backend) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	b.wg.Add(2)
+	go func() {
+		defer b.wg.Done()
+		if err := b.Watcher.Run(ctx); err != nil && ctx.Err() == nil {
+			b.Logger.Error("workspace watcher stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer b.wg.Done()
+		_ = b.Uploader.Run(ctx)
+	}()
+}
+
+// Close stops the watcher and uploader, disconnects live clients and closes the core.
+func (b *Backend) Close() error {
+	var err error
+	b.closed.Do(func() {
+		if b.cancel != nil {
+			b.cancel()
+		}
+		_ = b.Watcher.Close()
+		b.wg.Wait()
+		b.Hub.Close()
+		err = b.Core.Close()
+	})
+	return err
+}
+
+// Health reports whether the database and the data folders are usable (/healthz).
+func (b *Backend) Health(ctx context.Context) error {
+	if err := b.Store.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	for _, dir := range []string{b.Settings.DataDir, b.Settings.WorkspacesDir} {
+		st, err := os.Stat(dir)
+		if err != nil {
+			return err
+		}
+		if !st.IsDir() {
+			return fmt.Errorf("%s is not a folder", dir)
+		}
+	}
+	return nil
+}
+
+func (b *Backend) registerMetrics() {
+	m := b.Metrics
+	up := func() release.Stats { return b.Uploader.Stats() }
+	m.GaugeFunc("airlock_upload_queue_length", "Released files waiting to be delivered.", func() float64 { return float64(up().Queue) })
+	m.GaugeFunc("airlock_upload_waiting", "Released files in back-off after a failed delivery.", func() float64 { return float64(up().Waiting) })
+	m.CounterFunc("airlock_upload_attempts_total", "Delivery attempts of released files.", func() float64 { return float64(up().Attempts) })
+	m.CounterFunc("airlock_upload_failures_total", "Failed deliveries of released files.", func() float64 { return float64(up().Failures) })
+	m.CounterFunc("airlock_uploaded_files_total", "Released files delivered.", func() float64 { return float64(up().DeliveredFiles) })
+	m.CounterFunc("airlock_uploaded_bytes_total", "Bytes of released files delivered.", func() float64 { return float64(up().DeliveredBytes) })
+	ws := func() workspace.WatcherStatus { return b.Watcher.Status() }
+	m.CounterFunc("airlock_watcher_events_total", "File-system events received by the workspace watcher.", func() float64 { return float64(ws().Events) })
+	m.CounterFunc("airlock_watcher_published_total", "workspace.changed events published.", func() float64 { return float64(ws().Published) })
+	m.CounterFunc("airlock_watcher_rescans_total", "Rescans of workspaces without file-system events.", func() float64 { return float64(ws().Rescans) })
+	m.GaugeFunc("airlock_watcher_watched_dirs", "Folders watched for changes.", func() float64 { return float64(ws().WatchedDirs) })
+	m.GaugeFunc("airlock_watcher_degraded_workspaces", "Workspaces followed by rescanning instead of events.", func() float64 { return float64(len(ws().Degraded)) })
+	m.GaugeFunc("airlock_watcher_running", "1 while the workspace watcher runs.", func() float64 {
+		if ws().Running {
+			return 1
+		}
+		return 0
+	})
+}
+
+// publisher forwards the service's and the watcher's events to the hub, and wakes the
+// uploader when a request is approved (its files are queued for upload).
+type publisher struct {
+	mu   sync.RWMutex
+	hub  *live.Hub
+	kick func()
+}
+
+func (p *publisher) set(hub *live.Hub, kick func()) {
+	p.mu.Lock()
+	p.hub, p.kick = hub, kick
+	p.mu.Unlock()
+}
+
+// Publish implements service.Publisher; it never blocks.
+func (p *publisher) Publish(events ...airlock.Event) {
+	p.mu.RLock()
+	hub, kick := p.hub, p.kick
+	p.mu.RUnlock()
+	if hub != nil {
+		hub.Publish(events...)
+	}
+	if kick != nil {
+		for _, ev := range events {
+			if ev.Type == airlock.EventRequestChanged && ev.Status == airlock.StatusApproved {
+				kick()
+				break
+			}
+		}
+	}
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+)
+
+// ShutdownGrace bounds how long serve waits for requests in flight when stopping.
+const ShutdownGrace = 20 * time.Second
+
+// serve runs the headless server until ctx is cancelled (SIGINT/SIGTERM): it stops
+// accepting, lets requests in flight finish, closes live sockets, stops the watcher and
+// the uploader, and closes the database.
+func serve(ctx context.Context, env *Env, args []string) error {
+	s, rest, err := commandSettings(env, "serve", args, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("airlock serve takes no arguments (got %q): %w", rest[0], errUsage)
+	}
+	log := newLogger(env, s)
+	b, err := Open(s, log)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	ln, err := net.Listen("tcp", s.Listen)
+	if err != nil {
+		return listenError(s.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           b.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	b.Start()
+	addr := ln.Addr().String()
+	target := "outbox " + s.ReleaseDir
+	if s.JobServer() {
+		target = "job-server " + s.APIEndpoint
+	}
+	log.Info("airlock serving", "url", "http://"+addr, "data_dir", s.DataDir,
+		"workspaces", s.WorkspacesDir, "release_target", target, "required_reviews", s.RequiredReviews)
+	if env.OnListen != nil {
+		env.OnListen(addr)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if err != nil {
+		log.Warn("requests still running at the end of the grace period", "err", err)
+		_ = srv.Close()
+	}
+	if cerr := b.Close(); cerr != nil {
+		log.Error("closing", "err", cerr)
+		err = errors.Join(err, cerr)
+	}
+	log.Info("stopped")
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil // reported above; the shutdown itself completed
+	}
+	return err
+}
+
+// listenError explains why the address cannot be used.
+func listenError(addr string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("cannot listen on %s: the address is already in use (is another airlock running? choose another with --listen)", addr)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("cannot listen on %s: permission denied (ports below 1024 need privileges)", addr)
+	}
+	return fmt.Errorf("cannot listen on %s: %w", addr, err)
+}
