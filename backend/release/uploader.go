@@ -244,6 +244,10 @@ func (u *Uploader) deliver(ctx context.Context, r *airlock.ReleaseRequest, f *ai
 		if p := recover(); p != nil {
 			u.failures.Add(1)
 			log.Error("upload panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			perr := airlock.Errorf(airlock.CodeInternal, "Internal error while uploading: %v", p)
+			if err := u.Svc.RecordUploadFailure(ctx, r.ID, f.RelPath, perr); err != nil {
+				log.Error("could not record an upload failure", "err", err)
+			}
 		}
 	}()
 	if err := u.Svc.RecordUploadAttempt(ctx, r.ID, f.RelPath, nil); err != nil {

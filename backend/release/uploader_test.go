@@ -219,11 +219,20 @@ func TestUploader_BackoffAndIsolation(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 4, failed, "every failure is visible in the audit log")
+	// Behaviour 91 (as built): while APPROVED the undelivered file is in progress; once
+	// RELEASED nothing is. (An APPROVED request with every file uploaded cannot exist here:
+	// the last MarkUploaded moves it to RELEASED in the same transaction.)
+	assert.True(t, r.File("output/b.csv").UploadInProgress())
+	assert.False(t, r.File("output/a.csv").UploadInProgress())
 
 	e.fake.FailPath("output/b.csv", 0)
 	e.clock.Advance(8 * retry)
 	require.NoError(t, u.RunOnce(ctx))
-	assertReleased(t, e.request(id))
+	r = e.request(id)
+	assertReleased(t, r)
+	for _, f := range r.AllFiles() {
+		assert.False(t, f.UploadInProgress(), "91: %s", f.RelPath)
+	}
 	assertDeliveredOnce(t, e.fake, id, threeFiles)
 }
 
