@@ -1,0 +1,560 @@
+// Package e2e drives the real binary (`airlock demo` + `airlock serve`, subprocesses on a
+// free port) with Debian's Chromium through chromedp: three separate browser contexts
+// (researcher, two output checkers) do the whole workflow through the web UI.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// server is one running `airlock serve` on demo data.
+type server struct {
+	bin     string
+	dataDir string
+	wsRoot  string
+	url     string
+	cmd     *exec.Cmd
+	logs    *bytes.Buffer
+	users   map[string]demoUser
+}
+
+type demoUser struct {
+	Token   string `json:"token"`
+	Details struct {
+		Username      string                     `json:"username"`
+		Fullname      string                     `json:"fullname"`
+		OutputChecker bool                       `json:"output_checker"`
+		Workspaces    map[string]json.RawMessage `json:"workspaces"`
+		Copiloted     map[string]json.RawMessage `json:"copiloted_workspaces"`
+	} `json:"details"`
+}
+
+var (
+	env     *server
+	envErr  error
+	browser context.Context
+	stopAll func()
+)
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		root, err := filepath.Abs("..")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		tmp, err := os.MkdirTemp("", "airlock-e2e-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(tmp)
+		env, envErr = start(root, tmp)
+		if env != nil {
+			defer env.stop()
+		}
+		if envErr == nil {
+			var cancel func()
+			browser, cancel, envErr = startBrowser(tmp)
+			if cancel != nil {
+				defer cancel()
+			}
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// need fails the test when the environment could not start (never skips).
+func need(t *testing.T) {
+	t.Helper()
+	if envErr != nil {
+		if env != nil {
+			t.Logf("server log:\n%s", env.logs.String())
+		}
+		t.Fatalf("end-to-end environment: %v", envErr)
+	}
+}
+
+func run(dir string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	err := cmd.Run()
+	if err != nil {
+		return out.String(), fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out.String())
+	}
+	return out.String(), nil
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func start(root, tmp string) (*server, error) {
+	// The binary embeds frontend/dist: build the UI first when it is missing.
+	if _, err := os.Stat(filepath.Join(root, "frontend", "dist", "index.html")); err != nil {
+		if out, err := run(root, "bash", "build/frontend.sh"); err != nil {
+			return nil, fmt.Errorf("building the frontend: %w\n%s", err, out)
+		}
+	}
+	bin := filepath.Join(tmp, "airlock")
+	if _, err := run(root, "go", "build", "-o", bin, "."); err != nil {
+		return nil, err
+	}
+	s := &server{bin: bin, dataDir: filepath.Join(tmp, "data"), logs: &bytes.Buffer{}}
+	s.wsRoot = filepath.Join(s.dataDir, "workspaces")
+	if out, err := run(tmp, bin, "demo", "--data-dir", s.dataDir); err != nil {
+		return nil, err
+	} else {
+		fmt.Fprintf(os.Stderr, "airlock demo:\n%s\n", out)
+	}
+	if err := s.loadUsers(); err != nil {
+		return nil, err
+	}
+	if err := s.addTestWorkspaces(); err != nil {
+		return nil, err
+	}
+	addr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s.url = "http://" + addr
+	s.cmd = exec.Command(bin, "serve", "--data-dir", s.dataDir, "--listen", addr, "--upload-retry", "1s")
+	s.cmd.Stdout = s.logs
+	s.cmd.Stderr = s.logs
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get(s.url + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return s, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return s, fmt.Errorf("airlock serve did not become healthy: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (s *server) stop() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = s.cmd.Process.Kill()
+		}
+	}
+}
+
+func (s *server) usersFile() string { return filepath.Join(s.dataDir, "users.json") }
+
+func (s *server) loadUsers() error {
+	b, err := os.ReadFile(s.usersFile())
+	if err != nil {
+		return fmt.Errorf("demo users file: %w", err)
+	}
+	return json.Unmarshal(b, &s.users)
+}
+
+// names sorted, for stable choices
+func (s *server) names() []string {
+	var out []string
+	for n := range s.users {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// researcher: a user with a role on a workspace and not an output checker.
+func (s *server) researcher() string {
+	for _, n := range s.names() {
+		u := s.users[n]
+		if !u.Details.OutputChecker && len(u.Details.Workspaces) > 0 {
+			return n
+		}
+	}
+	return ""
+}
+
+// checkers: output checkers without workspaces of their own (pure reviewers), at least two.
+func (s *server) checkers() []string {
+	var pure, other []string
+	for _, n := range s.names() {
+		u := s.users[n]
+		if !u.Details.OutputChecker {
+			continue
+		}
+		if len(u.Details.Workspaces) == 0 {
+			pure = append(pure, n)
+		} else {
+			other = append(other, n)
+		}
+	}
+	return append(pure, other...)
+}
+
+func (s *server) copilot() string {
+	for _, n := range s.names() {
+		if len(s.users[n].Details.Copiloted) > 0 && !s.users[n].Details.OutputChecker {
+			return n
+		}
+	}
+	return ""
+}
+
+// token gives a login token: the users file's plain token, else a single-use one.
+func (s *server) token(user string) (string, error) {
+	if u, ok := s.users[user]; ok && u.Token != "" {
+		return u.Token, nil
+	}
+	out, err := run(filepath.Dir(s.bin), s.bin, "token", user, "--data-dir", s.dataDir)
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return strings.TrimSpace(lines[len(lines)-1]), nil
+}
+
+// e2e workspaces (plain folders, no manifest): the researcher has a role on them.
+const (
+	secWS = "e2e-security"
+	bigWS = "e2e-bigcsv"
+)
+
+func (s *server) addTestWorkspaces() error {
+	raw := map[string]map[string]any{}
+	b, err := os.ReadFile(s.usersFile())
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	r := s.researcher()
+	if r == "" {
+		return errors.New("the demo has no researcher (a user with workspaces who is not an output checker)")
+	}
+	details := raw[r]["details"].(map[string]any)
+	wss := details["workspaces"].(map[string]any)
+	for _, name := range []string{secWS, bigWS} {
+		wss[name] = map[string]any{
+			"project_details": map[string]any{"name": "E2E project", "ongoing": true, "orgs": []string{"Test org"}},
+			"archived":        false,
+		}
+	}
+	out, err := json.MarshalIndent(raw, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(s.usersFile(), out, 0o600); err != nil {
+		return err
+	}
+	if err := s.loadUsers(); err != nil {
+		return err
+	}
+	if err := writeSecurityFiles(filepath.Join(s.wsRoot, secWS)); err != nil {
+		return err
+	}
+	return writeBigCSVs(filepath.Join(s.wsRoot, bigWS))
+}
+
+// Marker strings the injected scripts would print or send if they ever ran.
+const xssMarker = "XSS-RAN"
+
+// markupName is a file name that is itself markup.
+const markupName = `<img src=x onerror="console.log('XSS-RAN-name');alert('XSS-RAN-name')">.txt`
+
+func writeSecurityFiles(dir string) error {
+	if err := os.MkdirAll(filepath.Join(dir, "output"), 0o755); err != nil {
+		return err
+	}
+	html := `<!doctype html><html><head><title>report</title></head><body>
+<h1>Report</h1><p>Counts by region.</p>
+<script>console.log('` + xssMarker + `-html'); try { parent.postMessage('` + xssMarker + `-html', '*'); } catch (e) {} alert('` + xssMarker + `-html'); document.title = 'pwned';</script>
+<img src="x" onerror="console.log('` + xssMarker + `-img')">
+</body></html>`
+	svg := `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100" onload="console.log('` + xssMarker + `-svg')"><script>console.log('` + xssMarker + `-svg2');alert(1)</script><rect width="100" height="100" fill="teal"/></svg>`
+	files := map[string]string{
+		"output/report.html":   html,
+		"output/figure.svg":    svg,
+		"output/" + markupName: "plain text in a file whose name is markup\n",
+		"output/counts.csv":    "region,count\nNorth,105\nSouth,230\n",
+	}
+	for p, c := range files {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeBigCSVs(dir string) error {
+	if err := os.MkdirAll(filepath.Join(dir, "output"), 0o755); err != nil {
+		return err
+	}
+	// 5,000 rows x 100 columns
+	var b strings.Builder
+	for c := 0; c < 100; c++ {
+		if c > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "col%02d", c)
+	}
+	b.WriteByte('\n')
+	for r := 0; r < 5000; r++ {
+		for c := 0; c < 100; c++ {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%d", (r*31+c*7)%1000)
+		}
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(filepath.Join(dir, "output", "wide_5000x100.csv"), []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	// 1,000,000 rows x 4 columns, streamed to disk
+	f, err := os.Create(filepath.Join(dir, "output", "long_1m.csv"))
+	if err != nil {
+		return err
+	}
+	w := &bytes.Buffer{}
+	w.WriteString("id,region,age_band,count\n")
+	regions := []string{"North", "South", "East", "West", "Midlands"}
+	for r := 0; r < 1_000_000; r++ {
+		fmt.Fprintf(w, "%d,%s,%d-%d,%d\n", r+1, regions[r%5], (r%9)*10, (r%9)*10+9, (r*7919)%5000)
+		if w.Len() > 1<<20 {
+			if _, err := f.Write(w.Bytes()); err != nil {
+				f.Close()
+				return err
+			}
+			w.Reset()
+		}
+	}
+	if _, err := f.Write(w.Bytes()); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// --- browser
+
+func startBrowser(tmp string) (context.Context, func(), error) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		return nil, nil, fmt.Errorf("Debian chromium is not installed at %s (build/deps.sh installs it): %w", chromiumPath, err)
+	}
+	profile := filepath.Join(tmp, "chromium-profile")
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1280, 720),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	b, cancelBrowser := chromedp.NewContext(alloc)
+	if err := chromedp.Run(b); err != nil { // starts the browser
+		cancelBrowser()
+		cancelAlloc()
+		return nil, nil, fmt.Errorf("starting chromium: %w", err)
+	}
+	return b, func() { cancelBrowser(); cancelAlloc() }, nil
+}
+
+// user is one person in their own browser context (separate cookies and storage).
+type user struct {
+	t        *testing.T
+	name     string
+	ctx      context.Context
+	cancel   func()
+	mu       sync.Mutex
+	console  []string
+	dialogs  []string
+	failures []string
+}
+
+func newUser(t *testing.T, name string) *user {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	u := &user{t: t, name: name, ctx: ctx, cancel: cancel}
+	chromedp.ListenTarget(ctx, func(ev any) {
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			var parts []string
+			for _, a := range e.Args {
+				parts = append(parts, strings.Trim(string(a.Value), `"`))
+			}
+			u.mu.Lock()
+			u.console = append(u.console, string(e.Type)+": "+strings.Join(parts, " "))
+			u.mu.Unlock()
+		case *runtime.EventExceptionThrown:
+			u.mu.Lock()
+			u.failures = append(u.failures, e.ExceptionDetails.Error())
+			u.mu.Unlock()
+		case *page.EventJavascriptDialogOpening:
+			u.mu.Lock()
+			u.dialogs = append(u.dialogs, e.Message)
+			u.mu.Unlock()
+			go func() { _ = chromedp.Run(ctx, page.HandleJavaScriptDialog(false)) }()
+		}
+	})
+	if err := chromedp.Run(ctx, chromedp.EmulateViewport(1280, 720)); err != nil {
+		t.Fatalf("%s: new browser context: %v", name, err)
+	}
+	t.Cleanup(cancel)
+	return u
+}
+
+func (u *user) consoleLines() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.console...)
+}
+
+func (u *user) dialogMessages() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.dialogs...)
+}
+
+// do runs actions with a timeout, failing the test with the step name.
+func (u *user) do(step string, actions ...chromedp.Action) {
+	u.t.Helper()
+	ctx, cancel := context.WithTimeout(u.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		var shot []byte
+		_ = chromedp.Run(u.ctx, chromedp.CaptureScreenshot(&shot))
+		if len(shot) > 0 {
+			p := filepath.Join(os.TempDir(), fmt.Sprintf("e2e-fail-%s-%d.png", u.name, time.Now().UnixNano()))
+			_ = os.WriteFile(p, shot, 0o644)
+			u.t.Logf("screenshot of the failure: %s", p)
+		}
+		var text string
+		_ = chromedp.Run(u.ctx, chromedp.Text("body", &text, chromedp.ByQuery))
+		u.t.Fatalf("%s: %s: %v\npage text:\n%s\nconsole: %v", u.name, step, err, text, u.consoleLines())
+	}
+}
+
+func (u *user) open(hash string) {
+	u.t.Helper()
+	u.do("open "+hash, chromedp.Navigate(env.url+"/"+hash), chromedp.WaitReady("body"))
+}
+
+func (u *user) login(username string) {
+	u.t.Helper()
+	tok, err := env.token(username)
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	u.open("#/login")
+	u.do("log in as "+username,
+		chromedp.WaitVisible(`#login-user`, chromedp.ByQuery),
+		chromedp.SendKeys(`#login-user`, username, chromedp.ByQuery),
+		chromedp.SendKeys(`#login-token`, tok, chromedp.ByQuery),
+		chromedp.Click(`[data-testid=login-submit]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=nav-account]`, chromedp.ByQuery),
+	)
+}
+
+// screenshot saves the viewport as docs/screenshots/<name>.png.
+func (u *user) screenshot(name string) {
+	u.t.Helper()
+	var buf []byte
+	u.do("screenshot "+name, chromedp.Sleep(300*time.Millisecond), chromedp.CaptureScreenshot(&buf))
+	dir := filepath.Join("..", "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		u.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
+		u.t.Fatal(err)
+	}
+}
+
+// waitText waits until the element's text contains want.
+func waitText(sel, want string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		var last string
+		for {
+			var got string
+			err := chromedp.Run(ctx, chromedp.Evaluate(fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).map(e => e.innerText).join("\n")`, sel), &got))
+			if err == nil && strings.Contains(got, want) {
+				return nil
+			}
+			last = got
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("waiting for %q in %s (last: %q): %w", want, sel, last, ctx.Err())
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	})
+}
+
+// clickText clicks the first element matching sel whose text contains text.
+func clickText(sel, text string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		js := fmt.Sprintf(`(() => { const el = Array.from(document.querySelectorAll(%q)).find(e => e.innerText.includes(%q) && !e.disabled); if (!el) return false; el.scrollIntoView({block: 'center'}); el.click(); return true; })()`, sel, text)
+		for {
+			var ok bool
+			if err := chromedp.Run(ctx, chromedp.Evaluate(js, &ok)); err == nil && ok {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("no enabled %s with text %q: %w", sel, text, ctx.Err())
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	})
+}
+
+// waitEnabled waits for an enabled element and clicks it.
+func clickEnabled(sel string) chromedp.Action {
+	return clickText(sel, "")
+}

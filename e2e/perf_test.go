@@ -1,0 +1,55 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// Time to first rows of the CSV viewer, measured in Chromium (logged, never asserted):
+// from the navigation to the file until the first data cell is on screen.
+func TestCSVTimeToFirstRows(t *testing.T) {
+	need(t)
+	u := newUser(t, "perf")
+	u.login(env.researcher())
+	u.open(hashWorkspace(bigWS, "output"))
+	u.do("listing", chromedp.WaitVisible(`[data-testid=select-file]`, q))
+	var report []string
+	for _, f := range []struct{ name, path string }{
+		{"5,000 rows x 100 columns", "output/wide_5000x100.csv"},
+		{"1,000,000 rows x 4 columns", "output/long_1m.csv"},
+	} {
+		var ms float64
+		js := fmt.Sprintf(`new Promise(resolve => {
+			const t0 = performance.now();
+			location.hash = %q;
+			const tick = () => {
+				const cell = document.querySelector('[data-testid=csv-row] [role=gridcell]:not(.loading)');
+				if (cell && cell.textContent.trim() !== '') resolve(performance.now() - t0);
+				else requestAnimationFrame(tick);
+			};
+			tick();
+		})`, hashWorkspace(bigWS, f.path))
+		u.do("time "+f.name, chromedp.Evaluate(js, &ms, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+		var count string
+		u.do("count", waitText(`[data-testid=csv-count]`, "Showing all"), chromedp.Text(`[data-testid=csv-count]`, &count, q))
+		line := fmt.Sprintf("CSV time to first rows, %s: %.0f ms (%s)", f.name, ms, count)
+		t.Log(line)
+		report = append(report, line)
+		if f.path == "output/long_1m.csv" {
+			// scroll to the far end: the last rows arrive by paging
+			u.do("scroll to end", chromedp.Evaluate(`(() => { const s = document.querySelector('[role=grid]'); s.scrollTop = s.scrollHeight; })()`, nil),
+				waitText(`[data-testid=csv-grid]`, "1000000"))
+			u.screenshot("14-csv-1m-rows-end")
+		} else {
+			u.screenshot("15-csv-5000x100")
+		}
+	}
+	// also kept beside the test run's output for the closing note
+	_ = os.WriteFile(filepath.Join(os.TempDir(), "airlock-e2e-csv-timings.txt"), []byte(fmt.Sprintln(report, time.Now().UTC().Format(time.RFC3339))), 0o644)
+}

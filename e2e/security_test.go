@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// An HTML output with a script, an SVG with a script and a file whose name is markup run
+// nothing in the app: no dialog, no console message, no message posted to the app.
+func TestUntrustedContentRunsNothing(t *testing.T) {
+	need(t)
+	u := newUser(t, "security")
+	u.login(env.researcher())
+
+	// A positive control: the listener does see a console message from the page itself.
+	u.do("control", chromedp.Evaluate(`console.log('control-line'); window.__posted = []; window.addEventListener('message', e => window.__posted.push(String(e.data)))`, nil))
+	u.do("wait for control line", chromedp.Sleep(200*time.Millisecond))
+	if !containsAny(u.consoleLines(), "control-line") {
+		t.Fatalf("the console listener does not work: %v", u.consoleLines())
+	}
+
+	// the folder listing and the tree show the markup file name as text
+	u.open(hashWorkspace(secWS, "output"))
+	u.do("listing", chromedp.WaitVisible(`[data-testid=select-file]`, q), waitText(`main`, "onerror"))
+	u.do("listener", chromedp.Evaluate(`window.__posted = []; window.addEventListener('message', e => window.__posted.push(String(e.data)))`, nil))
+	var imgs int
+	u.do("no injected img", chromedp.Evaluate(`document.querySelectorAll('main img[src="x"]').length`, &imgs))
+	if imgs != 0 {
+		t.Fatal("the file name became an <img> element")
+	}
+
+	// the markup-named text file, in the viewer
+	u.do("open markup-named file", chromedp.Click(`a[href$="`+urlEscape(markupName)+`"]`, q), waitText(`[data-testid=text-view]`, "plain text in a file whose name is markup"))
+	// the HTML report, in the sandboxed iframe
+	u.do("open report", chromedp.Evaluate(`location.hash = '`+hashWorkspace(secWS, "output/report.html")+`'`, nil),
+		chromedp.WaitVisible(`[data-testid=sandboxed-frame]`, q))
+	var sandbox string
+	u.do("iframe sandbox", chromedp.AttributeValue(`[data-testid=sandboxed-frame]`, "sandbox", &sandbox, nil, q))
+	if strings.Contains(sandbox, "allow-scripts") {
+		t.Fatalf("iframe sandbox allows scripts: %q", sandbox)
+	}
+	u.do("let the frame load", chromedp.Sleep(1500*time.Millisecond))
+	u.screenshot("13-html-output-sandboxed")
+	u.do("open svg", chromedp.Evaluate(`location.hash = '`+hashWorkspace(secWS, "output/figure.svg")+`'`, nil),
+		chromedp.WaitVisible(`[data-testid=sandboxed-frame]`, q), chromedp.Sleep(1000*time.Millisecond))
+	var posted []string
+	u.do("posted messages", chromedp.Evaluate(`window.__posted || []`, &posted))
+	var title string
+	u.do("title", chromedp.Title(&title))
+
+	// The raw content URL opened at the top level: served with CSP sandbox, nothing runs.
+	u.do("raw content", chromedp.Navigate(env.url+"/api/v1/workspaces/"+secWS+"/content/output/report.html"), chromedp.Sleep(1000*time.Millisecond))
+	var rawTitle string
+	u.do("raw title", chromedp.Title(&rawTitle))
+
+	if d := u.dialogMessages(); len(d) > 0 {
+		t.Errorf("a dialog opened: %v", d)
+	}
+	if containsAny(u.consoleLines(), xssMarker) {
+		t.Errorf("an injected script wrote to the console: %v", u.consoleLines())
+	}
+	if containsAny(posted, xssMarker) {
+		t.Errorf("an injected script posted to the app: %v", posted)
+	}
+	if title == "pwned" || rawTitle == "pwned" {
+		t.Errorf("an injected script changed the document title (%q, %q)", title, rawTitle)
+	}
+}
+
+func containsAny(lines []string, s string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,353 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+var q = chromedp.ByQuery
+
+// demoWorkspace picks the researcher's first active demo workspace with at least three
+// addable files in one folder (the demo's outputs), returning the workspace and the paths.
+func demoWorkspace(t *testing.T, researcher string) (string, []string) {
+	t.Helper()
+	var names []string
+	for ws := range env.users[researcher].Details.Workspaces {
+		if ws != secWS && ws != bigWS {
+			names = append(names, ws)
+		}
+	}
+	sort.Strings(names)
+	for _, ws := range names {
+		var files []string
+		_ = filepath.WalkDir(filepath.Join(env.wsRoot, ws), func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			rel, _ := filepath.Rel(filepath.Join(env.wsRoot, ws), p)
+			rel = filepath.ToSlash(rel)
+			if strings.HasPrefix(rel, "metadata/") || strings.HasPrefix(filepath.Base(rel), ".") {
+				return nil
+			}
+			switch strings.ToLower(filepath.Ext(rel)) {
+			case ".csv", ".png", ".html", ".txt", ".json", ".md", ".svg", ".jpg":
+				files = append(files, rel)
+			}
+			return nil
+		})
+		sort.Strings(files)
+		if len(files) >= 3 {
+			return ws, files
+		}
+	}
+	t.Fatalf("no demo workspace of %s has three output files", researcher)
+	return "", nil
+}
+
+func hashWorkspace(ws, path string) string {
+	var segs []string
+	for _, s := range strings.Split(path, "/") {
+		segs = append(segs, urlEscape(s))
+	}
+	h := "#/workspaces/" + urlEscape(ws)
+	if path != "" {
+		h += "/" + strings.Join(segs, "/")
+	}
+	return h
+}
+
+func urlEscape(s string) string {
+	var b strings.Builder
+	for _, r := range []byte(s) {
+		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || strings.IndexByte("-_.~", r) >= 0 {
+			b.WriteByte(r)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", r)
+		}
+	}
+	return b.String()
+}
+
+// addFiles selects files in a workspace folder and adds them to the request in a new group.
+func (u *user) addFiles(ws, dir string, paths []string, group string) {
+	u.t.Helper()
+	u.open(hashWorkspace(ws, dir))
+	u.do("wait for folder listing", chromedp.WaitVisible(`[data-testid=select-file]`, q))
+	for _, p := range paths {
+		u.do("select "+p, chromedp.Click(fmt.Sprintf(`[data-testid=select-file][data-path=%q]`, p), q))
+	}
+	u.do("open add dialog", clickEnabled(`[data-testid=add-files] , [data-testid=add-files]`))
+	u.do("fill group", chromedp.WaitVisible(`[data-testid=add-dialog] [data-testid=new-group]`, q),
+		chromedp.SendKeys(`[data-testid=add-dialog] [data-testid=new-group]`, group, q))
+}
+
+func (u *user) submitAdd() {
+	u.t.Helper()
+	u.do("add", clickEnabled(`[data-testid=add-submit]`), chromedp.WaitNotPresent(`dialog[open][data-testid=add-dialog]`, q))
+}
+
+func (u *user) requestID() string {
+	u.t.Helper()
+	var h string
+	u.do("read request id", chromedp.Evaluate(`location.hash`, &h))
+	parts := strings.Split(strings.TrimPrefix(h, "#/requests/"), "/")
+	return parts[0]
+}
+
+func (u *user) fillGroup(reqID, group, context, controls string) {
+	u.t.Helper()
+	u.open("#/requests/" + reqID + "/" + urlEscape(group))
+	u.do("fill context/controls of "+group,
+		chromedp.WaitVisible(`[data-testid=context]`, q),
+		chromedp.SendKeys(`[data-testid=context]`, context, q),
+		chromedp.SendKeys(`[data-testid=controls]`, controls, q),
+		clickEnabled(`[data-testid=save-group]`),
+		waitText(`[data-testid=save-group]`, "Saved"),
+	)
+}
+
+func (u *user) comment(reqID, group, text string, private bool) {
+	u.t.Helper()
+	u.open("#/requests/" + reqID + "/" + urlEscape(group))
+	acts := []chromedp.Action{chromedp.WaitVisible(`[data-testid=comment-text]`, q)}
+	if private {
+		acts = append(acts, chromedp.Click(`[data-testid=visibility-private]`, q))
+	} else if u.hasElement(`[data-testid=visibility-public]`) {
+		acts = append(acts, chromedp.Click(`[data-testid=visibility-public]`, q))
+	}
+	acts = append(acts,
+		chromedp.SendKeys(`[data-testid=comment-text]`, text, q),
+		clickEnabled(`[data-testid=comment-submit]`),
+		waitText(`[data-testid=comment]`, text),
+	)
+	u.do("comment on "+group, acts...)
+}
+
+func (u *user) hasElement(sel string) bool {
+	var n int
+	u.do("count "+sel, chromedp.Evaluate(fmt.Sprintf(`document.querySelectorAll(%q).length`, sel), &n))
+	return n > 0
+}
+
+// vote opens a request file and votes on it.
+func (u *user) vote(reqID, group, path, which string) {
+	u.t.Helper()
+	u.open("#/requests/" + reqID + "/" + urlEscape(group) + "/" + strings.Join(escapeSegs(path), "/"))
+	want := "Approved"
+	if which == "changes" {
+		want = "Changes requested"
+	}
+	u.do(fmt.Sprintf("vote %s on %s", which, path),
+		chromedp.WaitVisible(`[data-testid=vote-`+which+`]`, q),
+		chromedp.Click(`[data-testid=vote-`+which+`]`, q),
+		waitText(`[data-testid=vote-`+which+`]`, want),
+	)
+}
+
+func escapeSegs(p string) []string {
+	var out []string
+	for _, s := range strings.Split(p, "/") {
+		out = append(out, urlEscape(s))
+	}
+	return out
+}
+
+// act presses a request action button (confirming the dialog when one opens) and waits for
+// the status pill to show want.
+func (u *user) act(reqID, testid, want string) {
+	u.t.Helper()
+	u.open("#/requests/" + reqID)
+	u.do("press "+testid,
+		chromedp.WaitVisible(`[data-testid=`+testid+`]`, q),
+		clickEnabled(`[data-testid=`+testid+`]`),
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			// a confirmation dialog may open: confirm it
+			time.Sleep(200 * time.Millisecond)
+			var open bool
+			if err := chromedp.Evaluate(`!!document.querySelector('dialog[open] [data-testid=confirm-ok]')`, &open).Do(ctx); err != nil {
+				return err
+			}
+			if open {
+				return chromedp.Click(`dialog[open] [data-testid=confirm-ok]`, q).Do(ctx)
+			}
+			return nil
+		}),
+		waitText(`.reqhead [data-testid=status-pill]`, want),
+	)
+}
+
+func TestWorkflowThroughTheUI(t *testing.T) {
+	need(t)
+	researcher := env.researcher()
+	checkers := env.checkers()
+	if researcher == "" || len(checkers) < 2 {
+		t.Fatalf("demo users: need a researcher and two output checkers, have %v", env.names())
+	}
+	ws, files := demoWorkspace(t, researcher)
+	t.Logf("researcher %s, checkers %s and %s, workspace %s, files %v", researcher, checkers[0], checkers[1], ws, files)
+
+	r := newUser(t, "researcher")
+	c1 := newUser(t, "checker1")
+	c2 := newUser(t, "checker2")
+
+	// --- login page and the researcher's home
+	r.open("#/login")
+	r.do("login page", chromedp.WaitVisible(`#login-user`, q))
+	r.screenshot("01-login")
+	r.do("empty login shows required",
+		chromedp.Click(`[data-testid=login-submit]`, q),
+		waitText(`.login`, "This field is required"),
+	)
+	r.do("wrong token",
+		chromedp.SendKeys(`#login-user`, researcher, q),
+		chromedp.SendKeys(`#login-token`, "not the token", q),
+		chromedp.Click(`[data-testid=login-submit]`, q),
+		waitText(`[data-testid=login-error]`, "Invalid user or token"),
+	)
+	r.login(researcher)
+	r.do("home", waitText(`h1`, "Workspaces & Requests"), chromedp.WaitVisible(`[data-testid=workspace-link]`, q))
+	r.screenshot("02-workspaces-and-requests")
+
+	// --- workspace browser: add files to two groups
+	dir := filepath.ToSlash(filepath.Dir(files[0]))
+	var inDir []string
+	for _, f := range files {
+		if filepath.ToSlash(filepath.Dir(f)) == dir {
+			inDir = append(inDir, f)
+		}
+	}
+	if len(inDir) < 3 {
+		inDir = files[:3]
+		dir = filepath.ToSlash(filepath.Dir(inDir[0]))
+	}
+	groupA, groupB := "tables", "figures"
+	fileA1, fileA2, fileB := inDir[0], inDir[1], inDir[2]
+	r.open(hashWorkspace(ws, ""))
+	r.do("workspace root", chromedp.WaitVisible(`nav.tree`, q))
+	r.screenshot("03-workspace-browser")
+	r.addFiles(ws, dir, []string{fileA1, fileA2}, groupA)
+	r.screenshot("04-add-files-dialog")
+	r.submitAdd()
+	r.addFiles(ws, dir, []string{fileB}, groupB)
+	r.submitAdd()
+	r.open(hashWorkspace(ws, fileA1))
+	r.do("file page", chromedp.WaitVisible(`[data-testid=file-viewer]`, q), waitText(`[data-testid=file-status]`, "Under review"))
+	r.screenshot("05-workspace-file")
+	r.do("go to request", chromedp.Click(`[data-testid=current-request-link]`, q), chromedp.WaitVisible(`.reqhead`, q))
+	reqID := r.requestID()
+	if reqID == "" {
+		t.Fatal("no request id")
+	}
+	r.fillGroup(reqID, groupA, "Counts of patients by region, from the study population.", "Counts below 8 suppressed; all counts rounded to the nearest 5.")
+	r.fillGroup(reqID, groupB, "Figure of the same counts.", "Built from the rounded counts only.")
+	r.open("#/requests/" + reqID)
+	r.do("submit enabled", chromedp.WaitVisible(`[data-testid=action-submit]:not([disabled])`, q))
+	r.screenshot("06-request-overview-pending")
+
+	// --- checker 1 watches the Reviews queue; the researcher submits; the queue gains it live
+	c1.login(checkers[0])
+	c1.open("#/reviews")
+	c1.do("reviews page", chromedp.WaitVisible(`[data-testid=reviews-outstanding]`, q))
+	c1.do("mark page", chromedp.Evaluate(`window.__noReload = 1`, nil))
+	r.act(reqID, "action-submit", "SUBMITTED")
+	c1.do("queue gains the submitted request without reload",
+		waitText(`[data-testid=reviews-outstanding]`, researcher),
+	)
+	var marker int
+	c1.do("no reload happened", chromedp.Evaluate(`window.__noReload || 0`, &marker))
+	if marker != 1 {
+		t.Fatal("the Reviews page was reloaded instead of updating live")
+	}
+	c1.screenshot("07-reviews-queue")
+
+	// --- independent reviews, blinded
+	c1.vote(reqID, groupA, fileA1, "approve")
+	c1.screenshot("08-review-file")
+	c1.vote(reqID, groupA, fileA2, "changes")
+	c1.vote(reqID, groupB, fileB, "approve")
+	c1.comment(reqID, groupA, "Checker one: please round the second table to 5.", true)
+	c1.screenshot("09-group-with-private-comment")
+	c1.act(reqID, "action-review", "ONE REVIEW SUBMITTED")
+
+	c2.login(checkers[1])
+	c2.open("#/requests/" + reqID + "/" + groupA)
+	c2.do("checker 2 group page", chromedp.WaitVisible(`[data-testid=context]`, q))
+	var c2text string
+	c2.do("read", chromedp.Text(`main`, &c2text, q))
+	if strings.Contains(c2text, "Checker one: please round") {
+		t.Fatal("blinding: checker 2 sees checker 1's private comment during independent review")
+	}
+	// keyboard-driven review: open the first file, then approve / request changes with keys
+	c2.open("#/requests/" + reqID + "/" + groupA + "/" + strings.Join(escapeSegs(fileA1), "/"))
+	c2.do("keyboard approve", chromedp.WaitVisible(`[data-testid=vote-approve]`, q), chromedp.WaitVisible(`[data-testid=shortcuts]`, q),
+		chromedp.KeyEvent("a"), waitText(`[data-testid=vote-approve]`, "Approved"))
+	c2.do("keyboard next", chromedp.KeyEvent("j"), waitText(`.grow h2`, filepath.Base(fileA2)))
+	c2.do("keyboard request changes", chromedp.KeyEvent("c"), waitText(`[data-testid=vote-changes]`, "Changes requested"))
+	c2.vote(reqID, groupB, fileB, "approve")
+	c2.comment(reqID, groupA, "Checker two: the second table has small numbers.", false)
+	c2.act(reqID, "action-review", "ALL REVIEWS SUBMITTED")
+
+	// --- return: the researcher's open request page changes without reload
+	r.open("#/requests/" + reqID)
+	r.do("researcher sees submitted state", waitText(`.reqhead [data-testid=status-pill]`, "ALL REVIEWS SUBMITTED"),
+		chromedp.Evaluate(`window.__noReload = 1`, nil))
+	c1.comment(reqID, groupA, "Returning: please fix the second table.", false)
+	c1.act(reqID, "action-return", "RETURNED")
+	r.do("live: the researcher's page shows RETURNED without reload",
+		waitText(`.reqhead [data-testid=status-pill]`, "RETURNED"))
+	marker = 0
+	r.do("no reload", chromedp.Evaluate(`window.__noReload || 0`, &marker))
+	if marker != 1 {
+		t.Fatal("the request page was reloaded instead of updating live")
+	}
+	r.screenshot("10-request-returned")
+
+	// --- update a file in the workspace, take the change into the request, resubmit
+	full := filepath.Join(env.wsRoot, ws, filepath.FromSlash(fileA2))
+	old, err := os.ReadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(full, append(old, []byte(updatedSuffix(fileA2))...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.open(hashWorkspace(ws, fileA2))
+	r.do("file shows updated", waitText(`[data-testid=file-status]`, "Updated"))
+	r.do("update file in request", clickEnabled(`[data-testid=update-file]`), waitText(`[data-testid=file-status]`, "Under review"))
+	r.comment(reqID, groupA, "Researcher: the second table is now rounded to 5.", false)
+	r.act(reqID, "action-submit", "SUBMITTED")
+
+	// --- second turn: both approve, release
+	for _, c := range []*user{c1, c2} {
+		c.vote(reqID, groupA, fileA2, "approve")
+		c.open("#/requests/" + reqID)
+		c.do("all files voted", waitText(`[data-testid=my-progress]`, "3 of 3"))
+	}
+	c1.act(reqID, "action-review", "ONE REVIEW SUBMITTED")
+	c2.act(reqID, "action-review", "ALL REVIEWS SUBMITTED")
+	c1.act(reqID, "action-release", "")
+	c1.do("released", waitText(`.reqhead [data-testid=status-pill]`, "RELEASED"), waitText(`[data-testid=upload-progress]`, "3 of 3"))
+	c1.screenshot("11-request-released")
+
+	// the researcher's home lists the request as released
+	r.open("#/")
+	r.do("home shows released", waitText(`[data-testid=my-request]`, "RELEASED"))
+	c2.open("#/workspace-requests/" + urlEscape(ws))
+	c2.do("workspace requests", waitText(`main`, "RELEASED"))
+	c2.screenshot("12-workspace-requests")
+}
+
+func updatedSuffix(path string) string {
+	if strings.HasSuffix(strings.ToLower(path), ".csv") {
+		return "Updated,5\n"
+	}
+	return "\nupdated\n"
+}
