@@ -309,6 +309,12 @@ func (l *loop) run(ctx context.Context) error {
 		if len(l.queue) > 0 {
 			jobs, next = l.jobs, l.queue[0]
 		}
+		// The ticker is received from only while something waits to settle or be
+		// published, so an idle watcher does not wake up.
+		var ticks <-chan time.Time
+		if l.busy() {
+			ticks = tick.C
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -328,13 +334,26 @@ func (l *loop) run(ctx context.Context) error {
 			l.queue = l.queue[1:]
 		case r := <-l.results:
 			l.hashed(r, time.Now())
-		case now := <-tick.C:
+		case now := <-ticks:
 			l.tick(now)
 		case now := <-rescan.C:
 			l.rescanDegraded(now)
 		}
 		l.syncStatus()
 	}
+}
+
+// busy reports whether paths are settling or changes are waiting to be published.
+func (l *loop) busy() bool {
+	if len(l.pending) > 0 {
+		return true
+	}
+	for _, st := range l.wss {
+		if len(st.changed) > 0 || st.all {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *loop) syncStatus() {

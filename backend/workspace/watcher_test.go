@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -474,8 +475,24 @@ func TestWatchRootLimitFallsBackToRescanning(t *testing.T) {
 	require.Eventually(t, func() bool { return e.rec.seen("new", "d.csv") }, waitFor, pollEvery)
 }
 
+func TestWatchNetworkFileSystemIsRescanned(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "nfs/a.csv", "a")
+	writeFile(t, root, "local/a.csv", "a")
+	e := startWatcher(t, root, func(w *Watcher) {
+		w.RescanInterval = 100 * time.Millisecond
+		w.NeedsPolling = func(dir string) bool { return filepath.Base(dir) == "nfs" }
+	})
+	assert.Equal(t, []string{"nfs"}, e.w.Status().Degraded)
+	assert.Contains(t, e.w.Status().DegradedReason, "no change events")
+	writeFile(t, root, "nfs/deep/b.csv", "b")
+	require.Eventually(t, func() bool { return e.rec.seen("nfs", "deep/b.csv") }, waitFor, pollEvery)
+}
+
 func TestWatcherRunAndClose(t *testing.T) {
 	root := t.TempDir()
+	writeFile(t, root, "ws/a/b.csv", "b")
+	goroutines := runtime.NumGoroutine()
 	w := NewWatcher(New(root, Options{}), &recorder{})
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
@@ -483,9 +500,19 @@ func TestWatcherRunAndClose(t *testing.T) {
 	<-w.Ready()
 	assert.True(t, w.Status().Running)
 	assert.Error(t, w.Run(ctx), "second Run")
+	writeFile(t, root, "ws/a/c.csv", "c") // work in flight while stopping
 	cancel()
 	require.NoError(t, <-errc)
 	require.NoError(t, w.Close())
+	// Polled here, not with Eventually (which runs its condition on another goroutine).
+	deadline := time.Now().Add(waitFor)
+	for runtime.NumGoroutine() > goroutines && time.Now().Before(deadline) {
+		time.Sleep(pollEvery)
+	}
+	if !assert.LessOrEqual(t, runtime.NumGoroutine(), goroutines, "no goroutine left behind") {
+		buf := make([]byte, 1<<20)
+		t.Log(string(buf[:runtime.Stack(buf, true)]))
+	}
 
 	missing := NewWatcher(New(filepath.Join(root, "nope"), Options{}), &recorder{})
 	err := missing.Run(context.Background())
