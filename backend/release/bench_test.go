@@ -131,3 +131,70 @@ func BenchmarkOutbox_1GiB(b *testing.B) {
 	}
 	benchmarkOutbox(b, 1, 1<<30)
 }
+
+// benchmarkUploader measures delivery end to end: the Uploader, through the real service
+// (an attempt and a delivery recorded in SQLite per file), from the stored copies to the
+// outbox, against cp of the same files in the same run.
+func benchmarkUploader(b *testing.B, n int, size int64) {
+	e := newEnv(b, envConfig{})
+	dir := filepath.Join(e.dataDir, "released")
+	o, err := release.NewOutbox(dir, e.clock.Now, discardLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer o.Close()
+	block := make([]byte, 1<<20)
+	_, _ = rand.Read(block)
+	outputs := content{}
+	for i := range n {
+		data := make([]byte, size)
+		for off := int64(0); off < size; off += int64(len(block)) {
+			copy(data[off:], block)
+		}
+		copy(data, fmt.Sprintf("file %d\n", i))
+		outputs[fmt.Sprintf("output/file-%04d.csv", i)] = data
+	}
+	src := filepath.Join(e.wsRoot, "ws1", "output")
+	var cpTime, upTime time.Duration
+	b.SetBytes(int64(n) * size)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		id := e.approvedRequest(outputs)
+		cpDst := filepath.Join(e.dataDir, "cp", fmt.Sprint(i))
+		if err := os.MkdirAll(cpDst, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if out, err := exec.Command("cp", "-r", src, cpDst).CombinedOutput(); err != nil {
+			b.Fatalf("cp: %v: %s", err, out)
+		}
+		cpTime += time.Since(start)
+		u := &release.Uploader{Svc: e.svc, Target: o, Clock: e.clock.Now, Logger: discardLogger()}
+		b.StartTimer()
+
+		start = time.Now()
+		if err := u.RunOnce(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		upTime += time.Since(start)
+
+		b.StopTimer()
+		if st := u.Stats(); st.DeliveredFiles != int64(n) {
+			b.Fatalf("delivered %d of %d files", st.DeliveredFiles, n)
+		}
+		_ = os.RemoveAll(cpDst)
+		_ = os.RemoveAll(filepath.Join(dir, "ws1", id))
+		b.StartTimer()
+	}
+	b.ReportMetric(cpTime.Seconds()/upTime.Seconds(), "throughput_vs_cp")
+}
+
+func BenchmarkUploader_Outbox_500x1MB(b *testing.B) { benchmarkUploader(b, 500, 1_000_000) }
+
+func BenchmarkUploader_Outbox_1GiB(b *testing.B) {
+	if testing.Short() {
+		b.Skip("1 GiB benchmark skipped with -short")
+	}
+	benchmarkUploader(b, 1, 1<<30)
+}

@@ -39,7 +39,7 @@ func (c *clock) Advance(d time.Duration) {
 // env is the real backend on temp folders: a SQLite file, a workspace root, the request
 // file store. Restart builds a new service on the same files, as a restarted process does.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	dataDir string
 	wsRoot  string
 	clock   *clock
@@ -62,7 +62,7 @@ var (
 	carol = airlock.User{Username: "carol", Fullname: "Carol Checker", OutputChecker: true}
 )
 
-func newEnv(t *testing.T, cfg envConfig) *env {
+func newEnv(t testing.TB, cfg envConfig) *env {
 	base := t.TempDir()
 	e := &env{t: t, dataDir: filepath.Join(base, "data"), wsRoot: filepath.Join(base, "workspaces"), cfg: cfg,
 		clock: &clock{now: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}}

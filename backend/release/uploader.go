@@ -57,7 +57,8 @@ func NextAttempt(f *airlock.RequestFile, retry time.Duration) time.Time {
 
 // Stats is the uploader's progress, for /metrics. Counters are totals since start.
 type Stats struct {
-	// Queue is the number of released files not yet delivered, as of the last pass.
+	// Queue is the number of released files not yet delivered, as of the end of the last
+	// pass.
 	Queue int
 	// Waiting is how many of those were in back-off during the last pass.
 	Waiting        int
@@ -222,6 +223,7 @@ func (u *Uploader) RunOnce(ctx context.Context) error {
 	}
 	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup
+	var delivered atomic.Int64
 	for _, j := range jobs {
 		if ctx.Err() != nil {
 			break
@@ -230,15 +232,19 @@ func (u *Uploader) RunOnce(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			u.deliver(ctx, j.r, j.f)
+			if u.deliver(ctx, j.r, j.f) {
+				delivered.Add(1)
+			}
 		}()
 	}
 	wg.Wait()
+	u.queue.Store(int64(queue) - delivered.Load())
 	return ctx.Err()
 }
 
-// deliver makes one attempt at one file: count it, upload the stored copy, record the outcome.
-func (u *Uploader) deliver(ctx context.Context, r *airlock.ReleaseRequest, f *airlock.RequestFile) {
+// deliver makes one attempt at one file: count it, upload the stored copy, record the
+// outcome. It reports whether the file was delivered and recorded.
+func (u *Uploader) deliver(ctx context.Context, r *airlock.ReleaseRequest, f *airlock.RequestFile) (ok bool) {
 	log := u.logger().With("workspace", r.Workspace, "request", r.ID, "path", f.RelPath, "target", u.Target.Name())
 	defer func() {
 		if p := recover(); p != nil {
@@ -255,7 +261,7 @@ func (u *Uploader) deliver(ctx context.Context, r *airlock.ReleaseRequest, f *ai
 		if ctx.Err() == nil {
 			log.Error("could not record an upload attempt", "err", err)
 		}
-		return
+		return false
 	}
 	u.attempts.Add(1)
 	open := func() (io.ReadCloser, error) { return u.Svc.OpenStoredFile(ctx, r, f) }
@@ -263,22 +269,23 @@ func (u *Uploader) deliver(ctx context.Context, r *airlock.ReleaseRequest, f *ai
 		u.failures.Add(1)
 		if ctx.Err() != nil {
 			log.Info("upload interrupted; it will be retried", "err", err)
-			return
+			return false
 		}
 		log.Error("upload failed", "attempt", f.UploadAttempts+1, "err", err,
 			"next_attempt_in", Backoff(u.retryDelay(), f.UploadAttempts+1).String())
 		if err := u.Svc.RecordUploadFailure(ctx, r.ID, f.RelPath, err); err != nil {
 			log.Error("could not record an upload failure", "err", err)
 		}
-		return
+		return false
 	}
 	if err := u.Svc.MarkUploaded(ctx, r.ID, f.RelPath); err != nil {
 		// Delivered but not recorded: the next attempt finds it delivered already (both
 		// targets are idempotent) and records it then.
 		log.Error("could not record a delivered file", "err", err)
-		return
+		return false
 	}
 	u.delivered.Add(1)
 	u.deliveredBy.Add(f.Size)
 	log.Info("file delivered", "size", f.Size)
+	return true
 }
