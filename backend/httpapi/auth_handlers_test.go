@@ -81,12 +81,12 @@ func TestLogin(t *testing.T) {
 	t.Run("bad bodies", func(t *testing.T) {
 		c := h.client(t)
 		for body, code := range map[string]airlock.Code{
-			`{"username": "researcher"`:                                    airlock.CodeInvalid,
-			`{"username": 5, "token": "x"}`:                                airlock.CodeInvalid,
-			`{"username": "researcher", "token": "x", "admin": true}`:      airlock.CodeInvalid,
-			`{"username": "researcher", "token": "researcher-token"} {}`:   airlock.CodeInvalid,
-			``:                                                             airlock.CodeInvalid,
-			`{"username": "", "token": ""}`:                                airlock.CodeInvalid,
+			`{"username": "researcher"`:                                  airlock.CodeInvalid,
+			`{"username": 5, "token": "x"}`:                              airlock.CodeInvalid,
+			`{"username": "researcher", "token": "x", "admin": true}`:    airlock.CodeInvalid,
+			`{"username": "researcher", "token": "researcher-token"} {}`: airlock.CodeInvalid,
+			``:                              airlock.CodeInvalid,
+			`{"username": "", "token": ""}`: airlock.CodeInvalid,
 			`{"username": "researcher", "token": "` + strings.Repeat("x", 9000) + `"}`: airlock.CodeTooLarge,
 		} {
 			r := c.do("POST", "/api/v1/auth/login", body, nil)

@@ -115,9 +115,9 @@ func TestSecurityHeaders(t *testing.T) {
 	h := newHarness(t, harnessOptions{assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>app</title>")}}})
 	c := h.login(t, "researcher")
 	for path, csp := range map[string]string{
-		"/api/v1/auth/me":                              apiCSP,
-		"/":                                            appCSP,
-		"/workspaces/workspace":                        appCSP,
+		"/api/v1/auth/me":       apiCSP,
+		"/":                     appCSP,
+		"/workspaces/workspace": appCSP,
 		"/api/v1/workspaces/workspace/content/a.html":  contentCSP,
 		"/api/v1/requests/r1/content/output/a.svg":     contentCSP,
 		"/api/v1/workspaces/workspace/files/content/x": apiCSP,
