@@ -242,6 +242,9 @@ func (s *Airlock) OpenWorkspaceFile(ctx context.Context, u airlock.User, ws, p s
 	}
 	wf, err := s.ws.Stat(ws, p)
 	if err != nil {
+		if _, lerr := s.ws.List(ws, p, true); lerr == nil && p != "" {
+			return nil, airlock.WorkspaceFile{}, airlock.Errorf(airlock.CodeInvalid, "%s is a directory, not a file", p)
+		}
 		return nil, airlock.WorkspaceFile{}, err
 	}
 	rc, err := s.ws.Open(ws, p)
