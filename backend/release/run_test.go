@@ -2,7 +2,6 @@ package release_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,37 +20,6 @@ var (
 	_ service.Notifier = (*release.Notifier)(nil)
 	_ release.Service  = (*service.Airlock)(nil)
 )
-
-func TestNew(t *testing.T) {
-	t.Run("outbox by default", func(t *testing.T) {
-		dir := filepath.Join(t.TempDir(), "released")
-		d, err := release.New(release.Config{ReleaseDir: dir, Logger: discardLogger()})
-		require.NoError(t, err)
-		o, ok := d.Target.(*release.Outbox)
-		require.True(t, ok)
-		assert.Equal(t, dir, o.Dir())
-		assert.DirExists(t, dir)
-		assert.Zero(t, d.NewUploader(nil).RetryDelay, "the uploader's default (60s) applies")
-		require.NoError(t, d.Close(context.Background()))
-	})
-	t.Run("job-server with endpoint and token", func(t *testing.T) {
-		d, err := release.New(release.Config{APIEndpoint: "http://127.0.0.1:1/api/v2/", APIToken: "t", UploadRetry: time.Second, Logger: discardLogger()})
-		require.NoError(t, err)
-		js, ok := d.Target.(*release.JobServer)
-		require.True(t, ok)
-		assert.Equal(t, "http://127.0.0.1:1/api/v2", js.Endpoint(), "a trailing slash is dropped")
-		assert.Equal(t, time.Second, d.NewUploader(nil).RetryDelay)
-		require.NoError(t, d.Close(context.Background()))
-	})
-	t.Run("endpoint without token is refused", func(t *testing.T) {
-		_, err := release.New(release.Config{APIEndpoint: "http://x", ReleaseDir: t.TempDir()})
-		assert.Equal(t, airlock.CodeInvalid, airlock.ErrorCode(err))
-	})
-	t.Run("org without repo is refused", func(t *testing.T) {
-		_, err := release.New(release.Config{ReleaseDir: t.TempDir(), Org: "o"})
-		assert.Equal(t, airlock.CodeInvalid, airlock.ErrorCode(err))
-	})
-}
 
 // panicTarget stands in for a remote that makes our code panic (a fake at the edge).
 type panicTarget struct{ calls atomic.Int32 }
