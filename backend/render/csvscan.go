@@ -35,6 +35,8 @@ const (
 )
 
 // errBareQuote and errQuote mirror encoding/csv's messages.
+var nl = []byte{'\n'}
+
 var (
 	errBareQuote = errors.New(`bare " in non-quoted field`)
 	errQuote     = errors.New(`extraneous or missing " in quoted field`)
@@ -134,7 +136,8 @@ func (s *scanner) next() (fields [][]byte, start int64, err error) {
 		break
 	}
 	start = s.offset()
-	// Fast path: the line is complete in the buffer and has no quote.
+	// Fast path: the line is complete in the buffer, and any quoted field closes on it
+	// without escaped quotes; fields are then slices of the buffer, nothing is copied.
 	for {
 		i := bytes.IndexByte(s.buf[s.pos:s.end], '\n')
 		if i < 0 && !s.eof {
@@ -149,21 +152,11 @@ func (s *scanner) next() (fields [][]byte, start int64, err error) {
 			lineEnd, nextPos = s.pos+i, s.pos+i+1
 		}
 		line := s.buf[s.pos:lineEnd]
-		if bytes.IndexByte(line, '"') >= 0 {
-			break
-		}
-		if n := len(line); n > 0 && line[n-1] == '\r' && (i >= 0 || s.eof) {
+		if n := len(line); n > 0 && line[n-1] == '\r' {
 			line = line[:n-1]
 		}
-		s.fields = s.fields[:0]
-		for {
-			j := bytes.IndexByte(line, ',')
-			if j < 0 {
-				s.fields = append(s.fields, line)
-				break
-			}
-			s.fields = append(s.fields, line[:j])
-			line = line[j+1:]
+		if !s.splitLine(line) {
+			break
 		}
 		s.pos = nextPos
 		if i >= 0 {
@@ -174,20 +167,68 @@ func (s *scanner) next() (fields [][]byte, start int64, err error) {
 	return s.slowRecord(start)
 }
 
+// splitLine splits a line into s.fields when it needs no unescaping; false means the slow
+// path must parse it (escaped quotes, a quoted field going on to the next line, or an error).
+func (s *scanner) splitLine(line []byte) bool {
+	s.fields = s.fields[:0]
+	hasQuote := bytes.IndexByte(line, '"') >= 0
+	for {
+		if hasQuote && len(line) > 0 && line[0] == '"' {
+			k := bytes.IndexByte(line[1:], '"')
+			if k < 0 {
+				return false
+			}
+			after := line[k+2:]
+			if len(after) == 0 {
+				s.fields = append(s.fields, line[1:k+1])
+				return true
+			}
+			if after[0] != ',' {
+				return false
+			}
+			s.fields = append(s.fields, line[1:k+1])
+			line = after[1:]
+			continue
+		}
+		j := bytes.IndexByte(line, ',')
+		field := line
+		if j >= 0 {
+			field = line[:j]
+		}
+		if hasQuote && bytes.IndexByte(field, '"') >= 0 {
+			return false
+		}
+		s.fields = append(s.fields, field)
+		if j < 0 {
+			return true
+		}
+		line = line[j+1:]
+	}
+}
+
+// peek returns the byte at pos+k, filling as needed; ok is false at EOF.
+func (s *scanner) peek(k int) (byte, bool) {
+	if s.pos+k < s.end {
+		return s.buf[s.pos+k], true
+	}
+	return s.peekSlow(k)
+}
+
+func (s *scanner) peekSlow(k int) (byte, bool) {
+	for s.pos+k >= s.end {
+		if !s.fill() {
+			return 0, false
+		}
+	}
+	return s.buf[s.pos+k], true
+}
+
 // slowRecord parses a record containing quotes, byte by byte, unescaping into scratch.
 func (s *scanner) slowRecord(start int64) ([][]byte, int64, error) {
 	s.scratch = s.scratch[:0]
 	s.ends = s.ends[:0]
 	lastNL := false
-	// peek returns the byte at pos+k, filling as needed; ok false at EOF.
-	peek := func(k int) (byte, bool) {
-		for s.pos+k >= s.end {
-			if !s.fill() {
-				return 0, false
-			}
-		}
-		return s.buf[s.pos+k], true
-	}
+	peek := s.peek
 	fail := func(err error) ([][]byte, int64, error) {
 		line := s.line
 		if !s.knowLines {
@@ -219,6 +260,20 @@ func (s *scanner) slowRecord(start int64) ([][]byte, int64, error) {
 						s.line-- // encoding/csv reports the last line that had content
 					}
 					return fail(errQuote)
+				}
+				if c != '"' && c != '\r' {
+					// A run without quotes or carriage returns is copied in one step.
+					seg := s.buf[s.pos:s.end]
+					k := 0
+					for k < len(seg) && seg[k] != '"' && seg[k] != '\r' {
+						k++
+					}
+					seg = seg[:k]
+					s.line += bytes.Count(seg, nl)
+					s.scratch = append(s.scratch, seg...)
+					s.pos += k
+					lastNL = seg[k-1] == '\n'
+					continue
 				}
 				wasNL := lastNL
 				lastNL = false
@@ -295,6 +350,16 @@ func (s *scanner) slowRecord(start int64) ([][]byte, int64, error) {
 				s.ends = append(s.ends, len(s.scratch))
 				return s.finish(start)
 			}
+			if c != ',' && c != '\n' && c != '\r' && c != '"' {
+				seg := s.buf[s.pos:s.end]
+				k := 0
+				for k < len(seg) && seg[k] != ',' && seg[k] != '\n' && seg[k] != '\r' && seg[k] != '"' {
+					k++
+				}
+				s.scratch = append(s.scratch, seg[:k]...)
+				s.pos += k
+				continue
+			}
 			switch c {
 			case ',':
 				s.pos++
@@ -337,4 +402,121 @@ func (s *scanner) finish(start int64) ([][]byte, int64, error) {
 		prev = e
 	}
 	return s.fields, start, nil
+}
+
+// skip moves past one record without splitting it into fields, checking its quotes the
+// same way next does. It is how the row index is built: it looks only at quotes and line
+// ends, so it runs close to the speed of a line count. It returns io.EOF at the end.
+func (s *scanner) skip() (start int64, err error) {
+	// Skip empty lines, exactly like next.
+	for {
+		if s.pos >= s.end && !s.fill() {
+			if s.rerr != nil {
+				return 0, s.rerr
+			}
+			return 0, io.EOF
+		}
+		c := s.buf[s.pos]
+		if c == '\n' {
+			s.pos++
+			s.line++
+			continue
+		}
+		if c == '\r' {
+			c2, ok := s.peek(1)
+			if ok && c2 == '\n' {
+				s.pos += 2
+				s.line++
+				continue
+			}
+			if !ok {
+				s.pos++
+				continue
+			}
+		}
+		break
+	}
+	start = s.offset()
+	i := 0          // cursor relative to s.pos (fill keeps buf[pos:] in place relative to pos)
+	fieldStart := 0 // relative offset where the current field starts
+	for {
+		if s.pos+i >= s.end && !s.fill() {
+			s.pos = s.end
+			return start, nil // last record without a line end
+		}
+		seg := s.buf[s.pos+i : s.end]
+		j := 0
+		for j < len(seg) && seg[j] != '\n' && seg[j] != '"' && seg[j] != ',' {
+			j++
+		}
+		if j == len(seg) {
+			i += j
+			continue
+		}
+		i += j
+		switch seg[j] {
+		case ',':
+			i++
+			fieldStart = i
+		case '\n':
+			s.pos += i + 1
+			s.line++
+			return start, nil
+		case '"':
+			if i != fieldStart {
+				return 0, s.skipFail(errBareQuote, false)
+			}
+			i++
+			// Inside quotes: find the closing quote.
+			for {
+				if s.pos+i >= s.end && !s.fill() {
+					return 0, s.skipFail(errQuote, true)
+				}
+				seg := s.buf[s.pos+i : s.end]
+				k := bytes.IndexByte(seg, '"')
+				if k < 0 {
+					s.line += bytes.Count(seg, nl)
+					i += len(seg)
+					continue
+				}
+				s.line += bytes.Count(seg[:k], nl)
+				i += k + 1
+				c, ok := s.peekRel(i)
+				if ok && c == '"' {
+					i++
+					continue // escaped quote
+				}
+				if !ok || c == ',' || c == '\n' {
+					break
+				}
+				if c == '\r' {
+					c2, ok2 := s.peekRel(i + 1)
+					if !ok2 || c2 == '\n' {
+						break
+					}
+				}
+				return 0, s.skipFail(errQuote, false)
+			}
+		}
+	}
+}
+
+// peekRel is peek for a cursor relative to pos.
+func (s *scanner) peekRel(i int) (byte, bool) { return s.peek(i) }
+
+// skipFail reports a quote error at the current line and resynchronises after it.
+func (s *scanner) skipFail(err error, atEOF bool) error {
+	line := s.line
+	tail := s.buf[:s.end]
+	if n := len(tail); n > 0 && tail[n-1] == '\r' {
+		tail = tail[:n-1] // a final "\r" is dropped
+	}
+	if atEOF && len(tail) > 0 && tail[len(tail)-1] == '\n' {
+		line-- // encoding/csv reports the last line that had content
+	}
+	if !s.knowLines {
+		line = 0
+	}
+	s.pos = s.end
+	return &parseError{Line: line, Err: err}
 }

@@ -69,6 +69,31 @@ func checkSameAsStd(t *testing.T, in string) {
 			require.NoError(t, gotErr, "input %q", in)
 		}
 		assert.Equal(t, want, got, "input %q, buffer %d", in, size)
+		// skip finds the same record starts and the same errors.
+		sk := newScanner(iotest.OneByteReader(strings.NewReader(in)), size)
+		var skStarts []int64
+		var skErr error
+		for {
+			st, err := sk.skip()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					skErr = err
+				}
+				break
+			}
+			skStarts = append(skStarts, st)
+		}
+		if gotErr != nil {
+			require.Error(t, skErr, "skip of %q", in)
+			var a, b *parseError
+			if errors.As(gotErr, &a) && errors.As(skErr, &b) {
+				assert.Equal(t, a.Line, b.Line, "skip error line for %q", in)
+			}
+			skStarts = skStarts[:min(len(skStarts), len(starts))]
+		} else {
+			require.NoError(t, skErr, "skip of %q", in)
+		}
+		assert.Equal(t, starts, skStarts, "skip starts of %q", in)
 		// Every record start must point at a position where the record can be re-read.
 		for i, st := range starts {
 			s := newScanner(strings.NewReader(in[st:]), size)
