@@ -91,7 +91,7 @@ type watchEnv struct {
 	rec  *recorder
 }
 
-const waitFor, pollEvery = 5 * time.Second, 10 * time.Millisecond
+const waitFor, pollEvery = 15 * time.Second, 10 * time.Millisecond
 
 // startWatcher runs a watcher over root until the test ends.
 func startWatcher(t *testing.T, root string, configure func(*Watcher)) *watchEnv {
@@ -297,7 +297,7 @@ func TestWatchBurstIsOneEvent(t *testing.T) {
 	root := t.TempDir()
 	writeFile(t, root, "ws/log.txt", "")
 	// A generous debounce: a scheduling pause in the writer must not split the burst.
-	e := startWatcher(t, root, func(w *Watcher) { w.Debounce, w.MaxDelay = 300*time.Millisecond, 20*time.Second })
+	e := startWatcher(t, root, func(w *Watcher) { w.Debounce, w.MaxDelay = 500*time.Millisecond, 30*time.Second })
 
 	f, err := os.OpenFile(filepath.Join(root, "ws", "log.txt"), os.O_WRONLY|os.O_APPEND, 0)
 	require.NoError(t, err)
@@ -326,7 +326,7 @@ func TestWatchBurstIsOneEvent(t *testing.T) {
 func TestWatchSlowlyWrittenFile(t *testing.T) {
 	root := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "ws"), 0o755))
-	e := startWatcher(t, root, func(w *Watcher) { w.Debounce, w.MaxDelay = 300*time.Millisecond, 20*time.Second })
+	e := startWatcher(t, root, func(w *Watcher) { w.Debounce, w.MaxDelay = 500*time.Millisecond, 30*time.Second })
 
 	f, err := os.Create(filepath.Join(root, "ws", "slow.csv"))
 	require.NoError(t, err)
@@ -336,7 +336,7 @@ func TestWatchSlowlyWrittenFile(t *testing.T) {
 		content.WriteString(line)
 		_, err := f.WriteString(line)
 		require.NoError(t, err)
-		time.Sleep(e.w.Debounce / 6)
+		time.Sleep(e.w.Debounce / 10)
 	}
 	require.NoError(t, f.Close())
 	finished := time.Now()
