@@ -50,10 +50,8 @@ type demoUser struct {
 }
 
 var (
-	env     *server
-	envErr  error
-	browser context.Context
-	stopAll func()
+	env    *server
+	envErr error
 )
 
 func TestMain(m *testing.M) {
@@ -74,10 +72,8 @@ func TestMain(m *testing.M) {
 			defer env.stop()
 		}
 		if envErr == nil {
-			var cancel func()
-			browser, cancel, envErr = startBrowser(tmp)
-			if cancel != nil {
-				defer cancel()
+			if _, err := os.Stat(chromiumPath); err != nil {
+				envErr = fmt.Errorf("Debian chromium is not installed at %s (build/deps.sh installs it): %w", chromiumPath, err)
 			}
 		}
 		return m.Run()
@@ -377,11 +373,12 @@ func writeBigCSVs(dir string) error {
 
 // --- browser
 
-func startBrowser(tmp string) (context.Context, func(), error) {
+// startBrowser starts one headless Debian Chromium with a fresh profile. Each user of a
+// test gets their own (separate cookies, storage and processes).
+func startBrowser(profile string) (context.Context, func(), error) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		return nil, nil, fmt.Errorf("Debian chromium is not installed at %s (build/deps.sh installs it): %w", chromiumPath, err)
 	}
-	profile := filepath.Join(tmp, "chromium-profile")
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Flag("headless", true),
@@ -389,6 +386,7 @@ func startBrowser(tmp string) (context.Context, func(), error) {
 		chromedp.Flag("disable-gpu", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
@@ -420,7 +418,15 @@ type user struct {
 
 func newUser(t *testing.T, name string) *user {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	profile, err := os.MkdirTemp("", "airlock-e2e-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(profile) }) // runs after the browser is closed below
+	ctx, cancel, err := startBrowser(profile)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
 	u := &user{t: t, name: name, ctx: ctx, cancel: cancel}
 	chromedp.ListenTarget(ctx, func(ev any) {
 		switch e := ev.(type) {
@@ -446,7 +452,10 @@ func newUser(t *testing.T, name string) *user {
 	if err := chromedp.Run(ctx, chromedp.EmulateViewport(1280, 720)); err != nil {
 		t.Fatalf("%s: new browser context: %v", name, err)
 	}
-	t.Cleanup(cancel)
+	t.Cleanup(func() {
+		cancel()
+		time.Sleep(200 * time.Millisecond) // let chromium exit before its profile is removed
+	})
 	return u
 }
 
@@ -495,6 +504,7 @@ func (u *user) login(username string) {
 	u.open("#/login")
 	u.do("log in as "+username,
 		chromedp.WaitVisible(`#login-user`, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector('#login-user').value = ''; document.querySelector('#login-token').value = ''`, nil),
 		chromedp.SendKeys(`#login-user`, username, chromedp.ByQuery),
 		chromedp.SendKeys(`#login-token`, tok, chromedp.ByQuery),
 		chromedp.Click(`[data-testid=login-submit]`, chromedp.ByQuery),

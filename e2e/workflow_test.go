@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,41 +16,74 @@ import (
 
 var q = chromedp.ByQuery
 
-// demoWorkspace picks the researcher's first active demo workspace with at least three
-// addable files in one folder (the demo's outputs), returning the workspace and the paths.
-func demoWorkspace(t *testing.T, researcher string) (string, []string) {
+// demoWorkspace picks the researcher's first active demo workspace with a folder of at least
+// three CSV outputs (visible per its manifest), returning the workspace, folder and files.
+func demoWorkspace(t *testing.T, researcher string) (string, string, []string) {
 	t.Helper()
 	var names []string
-	for ws := range env.users[researcher].Details.Workspaces {
-		if ws != secWS && ws != bigWS {
+	for ws, raw := range env.users[researcher].Details.Workspaces {
+		var g struct {
+			Archived bool `json:"archived"`
+			Project  struct {
+				Ongoing bool `json:"ongoing"`
+			} `json:"project_details"`
+		}
+		_ = json.Unmarshal(raw, &g)
+		if ws != secWS && ws != bigWS && !g.Archived && g.Project.Ongoing {
 			names = append(names, ws)
 		}
 	}
 	sort.Strings(names)
 	for _, ws := range names {
-		var files []string
-		_ = filepath.WalkDir(filepath.Join(env.wsRoot, ws), func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
+		root := filepath.Join(env.wsRoot, ws)
+		var outputs []string
+		if b, err := os.ReadFile(filepath.Join(root, "metadata", "manifest.json")); err == nil {
+			var m struct {
+				Outputs map[string]struct {
+					Level     string `json:"level"`
+					OutOfDate bool   `json:"out_of_date_action"`
+					Excluded  bool   `json:"excluded"`
+				} `json:"outputs"`
+			}
+			if json.Unmarshal(b, &m) == nil {
+				for p, o := range m.Outputs {
+					if o.Level == "moderately_sensitive" && !o.OutOfDate && !o.Excluded {
+						outputs = append(outputs, p)
+					}
+				}
+			}
+		} else {
+			_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					rel, _ := filepath.Rel(root, p)
+					outputs = append(outputs, filepath.ToSlash(rel))
+				}
 				return nil
+			})
+		}
+		byDir := map[string][]string{}
+		for _, p := range outputs {
+			if strings.EqualFold(filepath.Ext(p), ".csv") {
+				if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(p))); err == nil {
+					d := filepath.ToSlash(filepath.Dir(p))
+					byDir[d] = append(byDir[d], p)
+				}
 			}
-			rel, _ := filepath.Rel(filepath.Join(env.wsRoot, ws), p)
-			rel = filepath.ToSlash(rel)
-			if strings.HasPrefix(rel, "metadata/") || strings.HasPrefix(filepath.Base(rel), ".") {
-				return nil
+		}
+		var dirs []string
+		for d := range byDir {
+			dirs = append(dirs, d)
+		}
+		sort.Strings(dirs)
+		for _, d := range dirs {
+			if len(byDir[d]) >= 3 {
+				sort.Strings(byDir[d])
+				return ws, d, byDir[d][:3]
 			}
-			switch strings.ToLower(filepath.Ext(rel)) {
-			case ".csv", ".png", ".html", ".txt", ".json", ".md", ".svg", ".jpg":
-				files = append(files, rel)
-			}
-			return nil
-		})
-		sort.Strings(files)
-		if len(files) >= 3 {
-			return ws, files
 		}
 	}
-	t.Fatalf("no demo workspace of %s has three output files", researcher)
-	return "", nil
+	t.Fatalf("no active demo workspace of %s has a folder with three CSV outputs", researcher)
+	return "", "", nil
 }
 
 func hashWorkspace(ws, path string) string {
@@ -191,7 +225,7 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	if researcher == "" || len(checkers) < 2 {
 		t.Fatalf("demo users: need a researcher and two output checkers, have %v", env.names())
 	}
-	ws, files := demoWorkspace(t, researcher)
+	ws, dir, files := demoWorkspace(t, researcher)
 	t.Logf("researcher %s, checkers %s and %s, workspace %s, files %v", researcher, checkers[0], checkers[1], ws, files)
 
 	r := newUser(t, "researcher")
@@ -217,19 +251,8 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	r.screenshot("02-workspaces-and-requests")
 
 	// --- workspace browser: add files to two groups
-	dir := filepath.ToSlash(filepath.Dir(files[0]))
-	var inDir []string
-	for _, f := range files {
-		if filepath.ToSlash(filepath.Dir(f)) == dir {
-			inDir = append(inDir, f)
-		}
-	}
-	if len(inDir) < 3 {
-		inDir = files[:3]
-		dir = filepath.ToSlash(filepath.Dir(inDir[0]))
-	}
 	groupA, groupB := "tables", "figures"
-	fileA1, fileA2, fileB := inDir[0], inDir[1], inDir[2]
+	fileA1, fileA2, fileB := files[0], files[1], files[2]
 	r.open(hashWorkspace(ws, ""))
 	r.do("workspace root", chromedp.WaitVisible(`nav.tree`, q))
 	r.screenshot("03-workspace-browser")
