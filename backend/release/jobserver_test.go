@@ -246,7 +246,7 @@ func TestJobServer_Upload(t *testing.T) {
 		require.NoError(t, js.Upload(context.Background(), r, f, opener(files[f.RelPath])), "recovers")
 	})
 	t.Run("a hanging server times out, before and after storing", func(t *testing.T) {
-		fake, js, _, r := setup(t, 300*time.Millisecond)
+		fake, js, _, r := setup(t, time.Second)
 		f := r.File("output/big.csv")
 		fake.Hang(fakejobserver.Upload, false)
 		start := time.Now()

@@ -28,14 +28,17 @@ type jsEnv struct {
 	logs     *logBuffer
 }
 
+// newJSEnv's uploader target gives up on job-server after timeout; releases and
+// notifications use a generous one, so that only the uploads under test time out.
 func newJSEnv(t *testing.T, timeout time.Duration) *jsEnv {
 	fake := fakejobserver.New(t, token)
 	log, lb := newLogger()
 	js := release.NewJobServer(release.JobServerConfig{Endpoint: fake.URL, Token: token, Timeout: timeout, Logger: log})
-	n, err := release.NewNotifier(release.NotifierConfig{JobServer: js, Backoff: 10 * time.Millisecond, Logger: log})
+	releaser := release.NewJobServer(release.JobServerConfig{Endpoint: fake.URL, Token: token, Timeout: 30 * time.Second, Logger: log})
+	n, err := release.NewNotifier(release.NotifierConfig{JobServer: releaser, Backoff: 10 * time.Millisecond, Logger: log})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = n.Close(context.Background()) })
-	e := newEnv(t, envConfig{Releaser: js, Notifier: n})
+	e := newEnv(t, envConfig{Releaser: releaser, Notifier: n})
 	return &jsEnv{env: e, fake: fake, js: js, notifier: n, logs: lb}
 }
 
@@ -253,7 +256,7 @@ func TestBackoff(t *testing.T) {
 // A hanging job-server: the client gives up, the attempt is recorded as failed, and the
 // next attempt after the back-off delivers.
 func TestUploader_HangingServer(t *testing.T) {
-	e := newJSEnv(t, 300*time.Millisecond)
+	e := newJSEnv(t, time.Second)
 	ctx := context.Background()
 	id := e.approvedRequest(threeFiles)
 	e.fake.Hang(fakejobserver.Upload, false)
@@ -277,7 +280,7 @@ func TestUploader_HangingServer(t *testing.T) {
 // Behaviour 96 through the uploader: the answer to a stored upload is lost; the retry is
 // told "already been uploaded", which counts as success.
 func TestUploader_AlreadyUploaded(t *testing.T) {
-	e := newJSEnv(t, 300*time.Millisecond)
+	e := newJSEnv(t, time.Second)
 	ctx := context.Background()
 	id := e.approvedRequest(threeFiles)
 	e.fake.Hang(fakejobserver.Upload, true)
