@@ -43,6 +43,9 @@ func serve(ctx context.Context, env *Env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Live sockets are hijacked connections that Shutdown does not track: they are closed
+	// (going away) as soon as shutdown starts, while requests in flight finish.
+	srv.RegisterOnShutdown(b.Hub.Close)
 	b.Start()
 	addr := ln.Addr().String()
 	target := "outbox " + s.ReleaseDir
