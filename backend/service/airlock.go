@@ -84,8 +84,6 @@ func (s *Airlock) now() time.Time { return s.clock().UTC() }
 type effects struct {
 	events        []airlock.Event
 	notifications []airlock.Notification
-	// blobs are stored copies written for this operation, removed if it fails.
-	blobs []blob
 }
 
 type blob struct{ workspace, requestID, fileID string }
