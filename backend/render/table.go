@@ -95,6 +95,8 @@ type TablesConfig struct {
 	SyncIndexBelow int64
 	// Background is the number of background indexing jobs at once (default 2).
 	Background int
+	// Rules are the disclosure checks of summaries.
+	Rules DisclosureRules
 }
 
 // Tables pages, sorts and searches CSV files. It caches, per content hash, an index of row
@@ -108,6 +110,9 @@ type Tables struct {
 	lru      *list.List               // front = most recently used
 	used     int64
 	building map[string]*indexBuild
+
+	summaries    map[string]Summary
+	summaryOrder []string
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -158,7 +163,7 @@ func NewTables(cfg TablesConfig) *Tables {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Tables{
 		cfg: cfg, entries: map[string]*list.Element{}, lru: list.New(),
-		building: map[string]*indexBuild{}, ctx: ctx, cancel: cancel,
+		building: map[string]*indexBuild{}, summaries: map[string]Summary{}, ctx: ctx, cancel: cancel,
 		sem: make(chan struct{}, cfg.Background),
 	}
 }
@@ -272,6 +277,36 @@ type collector interface {
 	result() []int32
 	// grow makes room for about n rows.
 	grow(n int)
+}
+
+// maxCachedSummaries bounds the summary cache (a summary is small: per column, not per row).
+const maxCachedSummaries = 256
+
+// Summary returns the summary of a CSV file, cached by key (its content hash). Like Table,
+// it takes ownership of src and closes it.
+func (t *Tables) Summary(ctx context.Context, key string, src io.ReadSeekCloser) (Summary, error) {
+	defer func() { _ = src.Close() }()
+	t.mu.Lock()
+	s, ok := t.summaries[key]
+	t.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := Summarize(ctx, src, t.cfg.Rules)
+	if err != nil {
+		return Summary{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.summaries[key]; !ok {
+		t.summaries[key] = s
+		t.summaryOrder = append(t.summaryOrder, key)
+		if len(t.summaryOrder) > maxCachedSummaries {
+			delete(t.summaries, t.summaryOrder[0])
+			t.summaryOrder = t.summaryOrder[1:]
+		}
+	}
+	return s, nil
 }
 
 // firstPage reads the header and the first limit rows, and peeks whether more follow.
