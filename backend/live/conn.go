@@ -1,7 +1,6 @@
 package live
 
 import (
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -19,8 +18,12 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, user airlock.User,
 	if err != nil {
 		return err // the upgrader has answered the client
 	}
-	c := &client{user: user, sessionKey: sessionKey, conn: conn, send: make(chan []byte, h.cfg.SendBuffer)}
-	hello, _ := json.Marshal(airlock.Event{Type: airlock.EventHello, User: user.Username})
+	c := &client{user: user, sessionKey: sessionKey, conn: conn, send: make(chan *websocket.PreparedMessage, h.cfg.SendBuffer)}
+	hello, err := prepare(airlock.Event{Type: airlock.EventHello, User: user.Username})
+	if err != nil {
+		_ = conn.Close()
+		return err
+	}
 	c.send <- hello
 	if !h.add(c) {
 		_ = conn.WriteControl(websocket.CloseMessage,
@@ -76,7 +79,7 @@ func (h *Hub) writePump(c *client, done chan<- struct{}) {
 				return
 			}
 			_ = c.conn.SetWriteDeadline(time.Now().Add(h.cfg.WriteWait))
-			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+			if err := c.conn.WritePreparedMessage(msg); err != nil {
 				h.remove(c)
 				return
 			}

@@ -107,7 +107,7 @@ func NewHub(cfg Config) *Hub {
 type client struct {
 	user       airlock.User
 	sessionKey string
-	send       chan []byte // closed only by the hub, under mu (WebSocket clients)
+	send       chan *websocket.PreparedMessage // closed only by the hub, under mu (WebSocket clients)
 	conn       *websocket.Conn
 	sink       Sink
 	events     chan airlock.Event // closed only by the hub, under mu (sinks)
@@ -123,7 +123,7 @@ func (h *Hub) Publish(events ...airlock.Event) {
 		if ev.Workspace == "" {
 			continue
 		}
-		msg, err := json.Marshal(ev)
+		msg, err := prepare(ev)
 		if err != nil {
 			h.log.Error("live: encoding event", "err", err)
 			continue
@@ -163,6 +163,15 @@ func (h *Hub) Publish(events ...airlock.Event) {
 		}
 		h.mu.Unlock()
 	}
+}
+
+// prepare encodes an event once for every connection (the frame is built once too).
+func prepare(ev airlock.Event) (*websocket.PreparedMessage, error) {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	return websocket.NewPreparedMessage(websocket.TextMessage, data)
 }
 
 // removeLocked unregisters c and closes its queue; its writer then ends the connection.
