@@ -48,6 +48,11 @@ func CheckCanAddFile(u User, r *ReleaseRequest, relpath string, st WorkspaceFile
 	if !IsAllowedFileType(relpath, p) {
 		return Errorf(CodeInvalid, "Cannot add file of type %s to request", FileExt(relpath))
 	}
+	// A file already on the request is a conflict whatever its workspace status says.
+	if f := r.File(relpath); f != nil && f.FileType != FileTypeWithdrawn {
+		return Errorf(CodeConflict, "%s file has already been added to request (in file group '%s')",
+			fileTypeTitle(f.FileType), f.Group)
+	}
 	switch st {
 	case WorkspaceUnreleased, WorkspaceReleased, WorkspaceWithdrawn:
 	default:
@@ -56,11 +61,63 @@ func CheckCanAddFile(u User, r *ReleaseRequest, relpath string, st WorkspaceFile
 	if st == WorkspaceReleased && ft == FileTypeOutput {
 		return Errorf(CodeInvalid, "Released files cannot be added as output files")
 	}
-	if f := r.File(relpath); f != nil && f.FileType != FileTypeWithdrawn {
-		return Errorf(CodeConflict, "%s file has already been added to request (in file group '%s')",
-			fileTypeTitle(f.FileType), f.Group)
+	return nil
+}
+
+// MaxGroupNameLength bounds group names (they appear in paths, URLs and audit records).
+const MaxGroupNameLength = 100
+
+// CheckGroupName validates the name of the group files are added or moved to: not blank,
+// not too long, no control characters or slashes, and not a case-insensitive twin of a
+// different existing group (§12.46: "Default" when "default" exists is refused).
+func CheckGroupName(r *ReleaseRequest, name string) error {
+	if strings.TrimSpace(name) == "" {
+		return Errorf(CodeInvalid, "Group name must not be blank")
+	}
+	if len(name) > MaxGroupNameLength {
+		return Errorf(CodeInvalid, "Group name must be at most %d characters", MaxGroupNameLength)
+	}
+	for _, c := range name {
+		if c < 0x20 || c == 0x7f || c == '/' || c == '\\' {
+			return Errorf(CodeInvalid, "Group name must not contain slashes or control characters")
+		}
+	}
+	for _, g := range r.Groups {
+		if g.Name != name && strings.EqualFold(g.Name, name) {
+			return Errorf(CodeConflict, "A group named '%s' already exists on this request", g.Name)
+		}
 	}
 	return nil
+}
+
+// CanGroupName: see CheckGroupName.
+func CanGroupName(r *ReleaseRequest, name string) bool { return CheckGroupName(r, name) == nil }
+
+// CheckCanUpload is the uploader's precondition for one file: the request is APPROVED
+// (uploads happen between release and RELEASED) and relpath is one of its released files.
+func CheckCanUpload(r *ReleaseRequest, relpath string) (*RequestFile, error) {
+	f := r.File(relpath)
+	if f == nil {
+		return nil, Errorf(CodeNotFound, "File %s is not on this request", relpath)
+	}
+	if r.Status != StatusApproved {
+		return nil, Errorf(CodeInvalidState, "cannot upload files of a request in state %s", r.Status)
+	}
+	if f.ReleasedAt == nil {
+		return nil, Errorf(CodeInvalidState, "File %s has not been released", relpath)
+	}
+	return f, nil
+}
+
+// AllUploaded reports whether every released file of r has been uploaded (§7.3), the
+// condition for APPROVED → RELEASED.
+func AllUploaded(r *ReleaseRequest) bool {
+	for _, f := range r.AllFiles() {
+		if f.ReleasedAt != nil && !f.Uploaded {
+			return false
+		}
+	}
+	return true
 }
 
 func fileTypeTitle(t FileType) string {

@@ -58,6 +58,12 @@ func (s *Airlock) AddFiles(ctx context.Context, u airlock.User, id, group string
 		return RequestView{}, err
 	}
 	plan := func(ctx context.Context, tx Tx, r *airlock.ReleaseRequest) ([]*fileCopy, error) {
+		if err := airlock.CheckGroupName(r, group); err != nil {
+			return nil, err
+		}
+		if err := airlock.CheckGroupName(r, group); err != nil {
+			return nil, err
+		}
 		released, err := tx.ReleasedFileIDs(ctx, r.Workspace)
 		if err != nil {
 			return nil, err
@@ -332,6 +338,11 @@ func (s *Airlock) ChangeFileProperties(ctx context.Context, u airlock.User, id s
 	}
 	group = strings.TrimSpace(group)
 	return s.mutate(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
+		if group != "" {
+			if err := airlock.CheckGroupName(r, group); err != nil {
+				return err
+			}
+		}
 		released, err := tx.ReleasedFileIDs(ctx, r.Workspace)
 		if err != nil {
 			return err

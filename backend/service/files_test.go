@@ -136,14 +136,25 @@ func TestAirlock_AddFiles(t *testing.T) {
 		for _, g := range []string{testenv.DefaultGroup, "other"} {
 			for _, ft := range []airlock.FileType{airlock.FileTypeOutput, airlock.FileTypeSupporting} {
 				_, err := env.Svc.AddFiles(ctx, testenv.Researcher(), r.ID, g, []service.FileSpec{{Path: "a.csv", FileType: ft}})
-				// The file's workspace status (UNDER_REVIEW) already forbids it, as in the reference.
-				testenv.AssertCode(t, err, airlock.CodeInvalidState)
-				assert.Contains(t, airlock.ErrorMessage(err), "UNDER_REVIEW")
+				// Already on the request: a conflict (API.md), naming the group it is in.
+				testenv.AssertCode(t, err, airlock.CodeConflict)
+				assert.Contains(t, airlock.ErrorMessage(err), "has already been added to request (in file group '"+testenv.DefaultGroup+"')")
 			}
 		}
 		stored := env.Request(t, r.ID)
 		assert.Len(t, stored.AllFiles(), 1)
 		assert.Equal(t, testenv.DefaultGroup, stored.File("a.csv").Group)
+	})
+
+	t.Run("a group name differing only in case from an existing group is refused (§12.46)", func(t *testing.T) {
+		env := testenv.NewEnv(t)
+		env.WriteFile(t, testenv.Workspace, "b.csv", "b\n")
+		r := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusPending, testenv.File("a.csv"))
+		_, err := env.Svc.AddFiles(ctx, testenv.Researcher(), r.ID, "GROUP", []service.FileSpec{{Path: "b.csv"}})
+		testenv.AssertCode(t, err, airlock.CodeConflict)
+		_, err = env.Svc.AddFiles(ctx, testenv.Researcher(), r.ID, "a/b", []service.FileSpec{{Path: "b.csv"}})
+		testenv.AssertCode(t, err, airlock.CodeInvalid)
+		assert.Nil(t, env.Request(t, r.ID).File("b.csv"), "nothing added")
 	})
 
 	t.Run("a path that is not a valid workspace file cannot be added", func(t *testing.T) {

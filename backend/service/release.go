@@ -139,7 +139,7 @@ func (s *Airlock) uploadWrite(ctx context.Context, id, relpath string, fn func(t
 		if err != nil {
 			return err
 		}
-		f, err := checkCanUpload(r, relpath)
+		f, err := airlock.CheckCanUpload(r, relpath)
 		if err != nil {
 			return err
 		}
@@ -179,7 +179,7 @@ func (s *Airlock) MarkUploaded(ctx context.Context, id, relpath string) error {
 			}
 		}
 		eff.changed(r)
-		if !allUploaded(r) {
+		if !airlock.AllUploaded(r) {
 			return nil
 		}
 		// The system performs the transition on behalf of the user who released the file.
