@@ -145,7 +145,7 @@ type session struct {
 	cookie, csrf string
 }
 
-func login(t *testing.T, base, user, token string) session {
+func login(t testing.TB, base, user, token string) session {
 	t.Helper()
 	resp, err := http.Post(base+"/api/v1/auth/login", "application/json",
 		strings.NewReader(`{"username": "`+user+`", "token": "`+token+`"}`))
