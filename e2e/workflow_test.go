@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -339,7 +341,7 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(full, append(old, []byte(updatedSuffix(fileA2))...), 0o644); err != nil {
+	if err := updateOutput(ws, fileA2, append(old, []byte(updatedSuffix(fileA2))...)); err != nil {
 		t.Fatal(err)
 	}
 	r.open(hashWorkspace(ws, fileA2))
@@ -373,4 +375,44 @@ func updatedSuffix(path string) string {
 		return "Updated,5\n"
 	}
 	return "\nupdated\n"
+}
+
+// updateOutput rewrites a workspace output as a job would: the file, then its manifest entry
+// (content hash, size, time), each written to a temporary name and renamed.
+func updateOutput(ws, rel string, content []byte) error {
+	root := filepath.Join(env.wsRoot, ws)
+	if err := writeAtomic(filepath.Join(root, filepath.FromSlash(rel)), content); err != nil {
+		return err
+	}
+	mp := filepath.Join(root, "metadata", "manifest.json")
+	b, err := os.ReadFile(mp)
+	if os.IsNotExist(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	outs, _ := m["outputs"].(map[string]any)
+	if o, ok := outs[rel].(map[string]any); ok {
+		sum := sha256.Sum256(content)
+		o["content_hash"] = hex.EncodeToString(sum[:])
+		o["size"] = len(content)
+		o["timestamp"] = time.Now().Unix()
+	}
+	nb, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(mp, nb)
+}
+
+func writeAtomic(path string, content []byte) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".e2e-tmp")
+	if err := os.WriteFile(tmp, content, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
