@@ -143,24 +143,23 @@ func benchmarkUploader(b *testing.B, n int, size int64) {
 		b.Fatal(err)
 	}
 	defer o.Close()
-	block := make([]byte, 1<<20)
-	_, _ = rand.Read(block)
-	outputs := content{}
-	for i := range n {
-		data := make([]byte, size)
-		for off := int64(0); off < size; off += int64(len(block)) {
-			copy(data[off:], block)
-		}
-		copy(data, fmt.Sprintf("file %d\n", i))
-		outputs[fmt.Sprintf("output/file-%04d.csv", i)] = data
-	}
 	src := filepath.Join(e.wsRoot, "ws1", "output")
 	var cpTime, upTime time.Duration
 	b.SetBytes(int64(n) * size)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
-		id := e.approvedRequest(outputs)
+		// Fresh content each iteration: released files cannot be released again.
+		_ = os.RemoveAll(src)
+		ws := benchFiles(b, filepath.Dir(src), n, size)
+		var paths []string
+		for _, f := range release.ReleasedFiles(ws) {
+			paths = append(paths, f.RelPath)
+		}
+		id := e.reviewedRequestOf(paths, nil)
+		if _, err := e.svc.Release(context.Background(), bob, id); err != nil {
+			b.Fatal(err)
+		}
 		cpDst := filepath.Join(e.dataDir, "cp", fmt.Sprint(i))
 		if err := os.MkdirAll(cpDst, 0o755); err != nil {
 			b.Fatal(err)

@@ -105,23 +105,26 @@ func (e *env) writeFile(relpath string, data []byte) {
 // reviewedRequest walks the workflow: alice adds the output files (and the supporting
 // ones), submits, bob and carol approve every output file and submit their reviews.
 func (e *env) reviewedRequest(outputs, supporting content) string {
-	t, ctx := e.t, context.Background()
 	for p, b := range outputs {
 		e.writeFile(p, b)
 	}
 	for p, b := range supporting {
 		e.writeFile(p, b)
 	}
+	return e.reviewedRequestOf(sortedKeys(outputs), sortedKeys(supporting))
+}
+
+// reviewedRequestOf is reviewedRequest for workspace files already written.
+func (e *env) reviewedRequestOf(outPaths, supPaths []string) string {
+	t, ctx := e.t, context.Background()
 	view, _, err := e.svc.GetOrCreateRequest(ctx, alice, "ws1")
 	require.NoError(t, err)
 	id := view.Request.ID
 	var specs []service.FileSpec
-	var outPaths []string
-	for _, p := range sortedKeys(outputs) {
+	for _, p := range outPaths {
 		specs = append(specs, service.FileSpec{Path: p, FileType: airlock.FileTypeOutput})
-		outPaths = append(outPaths, p)
 	}
-	for _, p := range sortedKeys(supporting) {
+	for _, p := range supPaths {
 		specs = append(specs, service.FileSpec{Path: p, FileType: airlock.FileTypeSupporting})
 	}
 	_, err = e.svc.AddFiles(ctx, alice, id, "group", specs)
