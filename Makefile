@@ -14,7 +14,7 @@ build: frontend
 
 ## run: start the server on demo data (created on first start) and print how to log in
 run: build
-	@test -d $(DATA) || ./bin/airlock demo --data-dir $(DATA)
+	@test -d $(DATA) || ./bin/airlock demo --data-dir $(DATA) --listen $(LISTEN)
 	./bin/airlock serve --data-dir $(DATA) --listen $(LISTEN)
 
 ## test: everything CI runs, installing what the tests need first

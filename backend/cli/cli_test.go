@@ -374,7 +374,8 @@ func TestSettingsFlagsWinOverEnvironment(t *testing.T) {
 	assert.Equal(t, 3, s.RequiredReviews)
 
 	s, _, err = ParseSettings("serve", []string{"--listen", ":8081", "--data-dir", "/flag/data", "--upload-retry", "10s",
-		"--workspaces", "/ws", "--users", "/u.json", "--release-dir", "/out", "--required-reviews", "1"}, getenv, io.Discard)
+		"--workspaces", "/ws", "--users", "/u.json", "--release-dir", "/out", "--required-reviews", "1",
+		"--allowed-origin", "https://c.example.org", "--allowed-origin", "https://d.example.org,https://e.example.org"}, getenv, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, ":8081", s.Listen)
 	assert.Equal(t, "/flag/data", s.DataDir)
@@ -384,6 +385,7 @@ func TestSettingsFlagsWinOverEnvironment(t *testing.T) {
 	assert.Equal(t, 10*time.Second, s.UploadRetry)
 	assert.Equal(t, 1, s.RequiredReviews)
 	assert.True(t, s.usersFileSet)
+	assert.Equal(t, []string{"https://c.example.org", "https://d.example.org", "https://e.example.org"}, s.AllowedOrigins)
 
 	s, _, err = ParseSettings("serve", nil, func(string) string { return "" }, io.Discard)
 	require.NoError(t, err)

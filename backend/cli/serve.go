@@ -26,6 +26,7 @@ func serve(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("airlock serve takes no arguments (got %q): %w", rest[0], errUsage)
 	}
 	log := newLogger(env, s)
+	slog.SetDefault(log) // parts that log without a logger of their own use the same format
 	b, err := Open(s, log)
 	if err != nil {
 		return err

@@ -63,7 +63,14 @@ func settingsFlags(fs *flag.FlagSet, getenv func(string) string) *settingsParser
 	fs.StringVar(&p.s.APIEndpoint, "api-endpoint", env("AIRLOCK_API_ENDPOINT", ""), "job-server API (AIRLOCK_API_ENDPOINT)")
 	fs.StringVar(&p.s.APIToken, "api-token", env("AIRLOCK_API_TOKEN", ""), "backend token for job-server (AIRLOCK_API_TOKEN)")
 	fs.StringVar(&p.retry, "upload-retry", env("AIRLOCK_UPLOAD_RETRY_DELAY", "60s"), "minimum gap between upload attempts of one file (AIRLOCK_UPLOAD_RETRY_DELAY)")
-	fs.StringVar(&p.origins, "allowed-origin", env("AIRLOCK_ALLOWED_ORIGINS", ""), "extra origins allowed for live updates, comma-separated (AIRLOCK_ALLOWED_ORIGINS)")
+	p.origins = env("AIRLOCK_ALLOWED_ORIGINS", "")
+	fs.Func("allowed-origin", "extra origin allowed for live updates; repeat or separate with commas (AIRLOCK_ALLOWED_ORIGINS)", func(v string) error {
+		if !p.originsSet {
+			p.origins, p.originsSet = "", true // flags replace the environment's list
+		}
+		p.origins += "," + v
+		return nil
+	})
 	fs.StringVar(&p.reviews, "required-reviews", env("AIRLOCK_REQUIRED_REVIEWS", "2"), "independent reviews a request needs (AIRLOCK_REQUIRED_REVIEWS)")
 	fs.StringVar(&p.secure, "secure-cookies", env("AIRLOCK_SECURE_COOKIES", "false"), "mark the session cookie Secure behind a TLS proxy (AIRLOCK_SECURE_COOKIES)")
 	fs.StringVar(&p.level, "log-level", env("AIRLOCK_LOG_LEVEL", "info"), "debug, info, warn or error (AIRLOCK_LOG_LEVEL)")
@@ -72,13 +79,14 @@ func settingsFlags(fs *flag.FlagSet, getenv func(string) string) *settingsParser
 }
 
 type settingsParser struct {
-	s       Settings
-	getenv  func(string) string
-	retry   string
-	origins string
-	reviews string
-	secure  string
-	level   string
+	s          Settings
+	getenv     func(string) string
+	retry      string
+	origins    string
+	originsSet bool
+	reviews    string
+	secure     string
+	level      string
 }
 
 // resolve validates the parsed values and fills the derived defaults.
