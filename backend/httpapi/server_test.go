@@ -49,7 +49,7 @@ var harnessUsers = []airlock.User{
 	testenv.CheckerResearcher(), testenv.Copilot(), testenv.Readonly(), testenv.Outsider(),
 }
 
-func usersFileJSON(t *testing.T, users []airlock.User) string {
+func usersFileJSON(t testing.TB, users []airlock.User) string {
 	t.Helper()
 	ws := func(m map[string]airlock.WorkspaceGrant) map[string]any {
 		out := map[string]any{}
@@ -76,7 +76,7 @@ func usersFileJSON(t *testing.T, users []airlock.User) string {
 	return p
 }
 
-func newHarness(t *testing.T, o harnessOptions) *harness {
+func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
 	env := testenv.NewEnv(t)
 	h := &harness{env: env, clock: env.Clock}
@@ -109,13 +109,13 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 
 // client is one browser: a cookie jar and the CSRF token of its login.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	h    *harness
 	http *http.Client
 	csrf string
 }
 
-func (h *harness) client(t *testing.T) *client {
+func (h *harness) client(t testing.TB) *client {
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
 	hc := *h.srv.Client() // a copy: each client has its own jar
@@ -124,7 +124,7 @@ func (h *harness) client(t *testing.T) *client {
 }
 
 // login logs a fresh client in as username.
-func (h *harness) login(t *testing.T, username string) *client {
+func (h *harness) login(t testing.TB, username string) *client {
 	t.Helper()
 	c := h.client(t)
 	resp := c.do("POST", "/api/v1/auth/login", map[string]string{"username": username, "token": username + "-token"}, nil)
@@ -191,7 +191,7 @@ func (c *client) sessionCookie() *http.Cookie {
 	return nil
 }
 
-func waitFor(t *testing.T, cond func() bool) {
+func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
 	require.Eventually(t, cond, 3*time.Second, 5*time.Millisecond)
 }
