@@ -1,0 +1,454 @@
+// Package contract holds the JSON shapes of the API (../shared/design/API.md) that the web
+// UI and the desktop window see, and the converters that build them from the service's
+// values. The converters apply the domain's visibility rules once (comments, decisions,
+// audit events) and compute the actions blocks with the domain's rules, so every client
+// gets the same filtered view. Field names are camelCase; times are UTC RFC 3339.
+package contract
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/render"
+	"github.com/trelab/airlock/backend/service"
+)
+
+// Project is a workspace's project.
+type Project struct {
+	Name    string   `json:"name"`
+	Ongoing bool     `json:"ongoing"`
+	Orgs    []string `json:"orgs"`
+}
+
+// Grant is what a user record says about one workspace.
+type Grant struct {
+	Project  Project `json:"project"`
+	Archived bool    `json:"archived"`
+}
+
+// User is the logged-in user (login and me).
+type User struct {
+	Username            string           `json:"username"`
+	Fullname            string           `json:"fullname"`
+	OutputChecker       bool             `json:"outputChecker"`
+	ReadonlyAccess      bool             `json:"readonlyAccess"`
+	Workspaces          map[string]Grant `json:"workspaces"`
+	CopilotedWorkspaces map[string]Grant `json:"copilotedWorkspaces"`
+}
+
+// WorkspaceSummary is one workspace the user may view.
+type WorkspaceSummary struct {
+	Name     string  `json:"name"`
+	Project  Project `json:"project"`
+	Archived bool    `json:"archived"`
+	Active   bool    `json:"active"`
+	// Access is ROLE, COPILOT, CHECKER or READONLY.
+	Access           string  `json:"access"`
+	CanCreateRequest bool    `json:"canCreateRequest"`
+	CurrentRequestID *string `json:"currentRequestId"`
+	// ManifestHash is set on the single-workspace answer only.
+	ManifestHash string `json:"manifestHash,omitempty"`
+}
+
+// WorkspaceList is the answer of GET /workspaces.
+type WorkspaceList struct {
+	Workspaces []WorkspaceSummary `json:"workspaces"`
+}
+
+// Entry kinds.
+const (
+	KindDir  = "dir"
+	KindFile = "file"
+)
+
+// Entry is one item of a workspace directory level.
+type Entry struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
+	Kind string `json:"kind"`
+	Size int64  `json:"size"`
+	// ModifiedAt is null for directories.
+	ModifiedAt *time.Time `json:"modifiedAt"`
+	// Status is the workspace file status for the viewer; omitted for directories.
+	Status      airlock.WorkspaceFileStatus `json:"status,omitempty"`
+	AllowedType bool                        `json:"allowedType"`
+	OutOfDate   bool                        `json:"outOfDate"`
+}
+
+// Tree is one directory level.
+type Tree struct {
+	Path    string  `json:"path"`
+	Entries []Entry `json:"entries"`
+}
+
+// FileOnRequest says where a workspace file is on the viewer's current request.
+type FileOnRequest struct {
+	ID       string           `json:"id"`
+	Group    string           `json:"group"`
+	FileType airlock.FileType `json:"fileType"`
+}
+
+// FileDetail is one workspace file with what the viewer can do with it. Actions holds
+// "add" and "update" (and "addOutput", "addSupporting": adding with that file type).
+type FileDetail struct {
+	Entry
+	SHA256      string                         `json:"sha256"`
+	ContentType string                         `json:"contentType"`
+	Request     *FileOnRequest                 `json:"request"`
+	Actions     map[string]airlock.ActionState `json:"actions"`
+}
+
+// Request is a release request as the caller may see it.
+type Request struct {
+	ID              string         `json:"id"`
+	Workspace       string         `json:"workspace"`
+	Author          string         `json:"author"`
+	Status          airlock.Status `json:"status"`
+	Turn            int            `json:"turn"`
+	Phase           airlock.Phase  `json:"phase"`
+	CreatedAt       time.Time      `json:"createdAt"`
+	LastSubmittedAt *time.Time     `json:"lastSubmittedAt"`
+	// SubmittedReviewers are the reviewers who submitted this turn, as far as the caller
+	// may know: during independent review only the caller's own submission.
+	SubmittedReviewers []string `json:"submittedReviewers"`
+	Groups             []Group  `json:"groups"`
+	Upload             Upload   `json:"upload"`
+	// Actions is the request-level actions block (API.md "Actions").
+	Actions map[string]airlock.ActionState `json:"actions"`
+	// CommentVisibilities are the visibilities the caller may write comments with now.
+	CommentVisibilities []airlock.Visibility `json:"commentVisibilities"`
+}
+
+// Group is a file group with its files and the comments the caller may see.
+type Group struct {
+	Name     string    `json:"name"`
+	Context  string    `json:"context"`
+	Controls string    `json:"controls"`
+	Files    []File    `json:"files"`
+	Comments []Comment `json:"comments"`
+}
+
+// File is one file on a request.
+type File struct {
+	Path     string           `json:"path"`
+	FileType airlock.FileType `json:"fileType"`
+	SHA256   string           `json:"sha256"`
+	Size     int64            `json:"size"`
+	// Decision is the combined decision as the caller may see it.
+	Decision airlock.Decision `json:"decision"`
+	// MyVote is the caller's own vote (null when none, and for non-output files).
+	MyVote          *airlock.Vote               `json:"myVote"`
+	WorkspaceStatus airlock.WorkspaceFileStatus `json:"workspaceStatus"`
+	Released        bool                        `json:"released"`
+	Uploaded        bool                        `json:"uploaded"`
+	// UploadAttempts and UploadError show a failing upload (DECISIONS 14).
+	UploadAttempts int    `json:"uploadAttempts"`
+	UploadError    string `json:"uploadError,omitempty"`
+	ContentType    string `json:"contentType"`
+	// Actions are the file-level operations: vote, resetVote, withdraw, update, changeType
+	// (output ↔ supporting), download.
+	Actions map[string]airlock.ActionState `json:"actions"`
+}
+
+// Comment is one comment the caller may see.
+type Comment struct {
+	ID     string `json:"id"`
+	Author string `json:"author"`
+	Text   string `json:"text"`
+	// HTML is Text rendered from markdown, safe to insert (see RenderMarkdown).
+	HTML       string             `json:"html"`
+	Visibility airlock.Visibility `json:"visibility"`
+	Turn       int                `json:"turn"`
+	CreatedAt  time.Time          `json:"createdAt"`
+	// Blinded: only its writer sees it until the independent reviews are complete.
+	Blinded    bool `json:"blinded"`
+	CanDelete  bool `json:"canDelete"`
+	CanPublish bool `json:"canPublish"`
+}
+
+// CommentOutput is the answer of adding a comment.
+type CommentOutput struct {
+	Comment Comment `json:"comment"`
+}
+
+// Upload counts a request's released and uploaded output files.
+type Upload struct {
+	Released int `json:"released"`
+	Uploaded int `json:"uploaded"`
+}
+
+// RequestSummary is one line of a request list.
+type RequestSummary struct {
+	ID              string         `json:"id"`
+	Workspace       string         `json:"workspace"`
+	Author          string         `json:"author"`
+	Status          airlock.Status `json:"status"`
+	Turn            int            `json:"turn"`
+	CreatedAt       time.Time      `json:"createdAt"`
+	LastSubmittedAt *time.Time     `json:"lastSubmittedAt"`
+	OutputFiles     int            `json:"outputFiles"`
+	MyReview        *MyReview      `json:"myReview"`
+}
+
+// MyReview is the caller's progress reviewing a request.
+type MyReview struct {
+	Voted     int  `json:"voted"`
+	Submitted bool `json:"submitted"`
+}
+
+// RequestList is the answer of GET /requests.
+type RequestList struct {
+	Requests []RequestSummary `json:"requests"`
+}
+
+// AuditEvent is one audit log entry.
+type AuditEvent struct {
+	ID        int64             `json:"id"`
+	Type      airlock.AuditType `json:"type"`
+	User      string            `json:"user"`
+	Workspace string            `json:"workspace"`
+	Request   string            `json:"request"`
+	Path      string            `json:"path"`
+	Extra     map[string]string `json:"extra"`
+	CreatedAt time.Time         `json:"createdAt"`
+	// Description is the human label of Type ("Submitted request").
+	Description string `json:"description"`
+}
+
+// Events is the answer of the activity and audit routes.
+type Events struct {
+	Events []AuditEvent `json:"events"`
+}
+
+// ---------------------------------------------------------------------------------------
+// Converters
+
+func utc(t time.Time) time.Time { return t.UTC() }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func fromProject(p airlock.Project) Project {
+	orgs := p.Orgs
+	if orgs == nil {
+		orgs = []string{}
+	}
+	return Project{Name: p.Name, Ongoing: p.Ongoing, Orgs: slices.Clone(orgs)}
+}
+
+func fromGrants(m map[string]airlock.WorkspaceGrant) map[string]Grant {
+	out := make(map[string]Grant, len(m))
+	for name, g := range m {
+		out[name] = Grant{Project: fromProject(g.Project), Archived: g.Archived}
+	}
+	return out
+}
+
+// FromUser is the API's User.
+func FromUser(u airlock.User) User {
+	return User{
+		Username: u.Username, Fullname: u.Fullname, OutputChecker: u.OutputChecker,
+		ReadonlyAccess: u.ReadonlyAccess, Workspaces: fromGrants(u.Workspaces),
+		CopilotedWorkspaces: fromGrants(u.CopilotedWorkspaces),
+	}
+}
+
+// FromWorkspaceSummary is the API's WorkspaceSummary.
+func FromWorkspaceSummary(s service.WorkspaceSummary) WorkspaceSummary {
+	return WorkspaceSummary{
+		Name: s.Name, Project: fromProject(s.Project), Archived: s.Archived, Active: s.Active,
+		Access: s.Access, CanCreateRequest: s.CanCreateRequest, CurrentRequestID: s.CurrentRequestID,
+		ManifestHash: s.ManifestHash,
+	}
+}
+
+// FromWorkspaceSummaries is the answer of GET /workspaces.
+func FromWorkspaceSummaries(ss []service.WorkspaceSummary) WorkspaceList {
+	out := WorkspaceList{Workspaces: make([]WorkspaceSummary, 0, len(ss))}
+	for _, s := range ss {
+		out.Workspaces = append(out.Workspaces, FromWorkspaceSummary(s))
+	}
+	return out
+}
+
+func fileEntry(f airlock.WorkspaceFile, name string, st airlock.WorkspaceFileStatus, allowed bool) Entry {
+	e := Entry{Name: name, Path: f.Path, Kind: KindFile, Size: f.Size, Status: st, AllowedType: allowed, OutOfDate: f.OutOfDate}
+	if !f.ModifiedAt.IsZero() {
+		m := f.ModifiedAt.UTC()
+		e.ModifiedAt = &m
+	}
+	return e
+}
+
+// FromTree is one directory level.
+func FromTree(dir string, items []service.TreeItem) Tree {
+	out := Tree{Path: dir, Entries: make([]Entry, 0, len(items))}
+	for _, it := range items {
+		if it.Dir {
+			out.Entries = append(out.Entries, Entry{Name: it.Name, Path: it.Path, Kind: KindDir})
+			continue
+		}
+		out.Entries = append(out.Entries, fileEntry(it.File, it.Name, it.Status, it.AllowedType))
+	}
+	return out
+}
+
+// FromFileDetail is the detail of one workspace file.
+func FromFileDetail(d service.WorkspaceFileDetail) FileDetail {
+	out := FileDetail{
+		Entry:       fileEntry(d.File, baseName(d.File.Path), d.Status, d.AllowedType),
+		SHA256:      d.File.ContentHash,
+		ContentType: render.ContentType(d.File.Path),
+		Actions:     maps.Clone(d.Actions),
+	}
+	if out.Actions == nil {
+		out.Actions = map[string]airlock.ActionState{}
+	}
+	if d.Request != nil {
+		out.Request = &FileOnRequest{ID: d.Request.ID, Group: d.Request.Group, FileType: d.Request.FileType}
+	}
+	return out
+}
+
+func baseName(p string) string {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '/' {
+			return p[i+1:]
+		}
+	}
+	return p
+}
+
+// FromRequestView is the Request as v.Viewer may see it: comments filtered with
+// airlock.CommentVisible, decisions by airlock.DecisionFor, only the viewer's own votes,
+// and the actions computed by the domain rules.
+func FromRequestView(v service.RequestView) Request {
+	r, u, p := v.Request, v.Viewer, v.Policy
+	out := Request{
+		ID: r.ID, Workspace: r.Workspace, Author: r.Author, Status: r.Status, Turn: r.ReviewTurn,
+		Phase: r.Status.Phase(), CreatedAt: utc(r.CreatedAt), LastSubmittedAt: utcPtr(r.LastSubmittedAt),
+		SubmittedReviewers: submittedReviewers(u, r), Groups: make([]Group, 0, len(r.Groups)),
+		Actions:             airlock.RequestActions(u, r, p),
+		CommentVisibilities: slices.Clone(airlock.WritableVisibilities(u, r)),
+	}
+	if out.CommentVisibilities == nil {
+		out.CommentVisibilities = []airlock.Visibility{}
+	}
+	for _, g := range r.Groups {
+		og := Group{Name: g.Name, Context: g.Context, Controls: g.Controls, Files: make([]File, 0, len(g.Files)), Comments: []Comment{}}
+		for _, f := range g.Files {
+			og.Files = append(og.Files, fromFile(v, f))
+			if f.FileType == airlock.FileTypeOutput && f.ReleasedAt != nil {
+				out.Upload.Released++
+				if f.Uploaded {
+					out.Upload.Uploaded++
+				}
+			}
+		}
+		for _, c := range g.Comments {
+			if airlock.CommentVisible(u, r, c) {
+				og.Comments = append(og.Comments, FromComment(u, r, c))
+			}
+		}
+		out.Groups = append(out.Groups, og)
+	}
+	return out
+}
+
+// submittedReviewers: everyone who may view the request sees who submitted, except during
+// independent review, where each reviewer sees only their own submission (blinding).
+func submittedReviewers(u airlock.User, r *airlock.ReleaseRequest) []string {
+	all := r.SubmittedReviewers()
+	out := []string{}
+	if r.Status.Phase() == airlock.PhaseIndependent {
+		if slices.Contains(all, u.Username) {
+			out = append(out, u.Username)
+		}
+		return out
+	}
+	return append(out, all...)
+}
+
+func fromFile(v service.RequestView, f *airlock.RequestFile) File {
+	r, u, p := v.Request, v.Viewer, v.Policy
+	st := v.WorkspaceStatus[f.RelPath]
+	of := File{
+		Path: f.RelPath, FileType: f.FileType, SHA256: f.FileID, Size: f.Size,
+		Decision:        airlock.DecisionIncomplete,
+		WorkspaceStatus: st, Released: f.ReleasedAt != nil, Uploaded: f.Uploaded,
+		UploadAttempts: f.UploadAttempts, UploadError: f.UploadError,
+		ContentType: render.ContentType(f.RelPath),
+	}
+	if f.FileType == airlock.FileTypeOutput {
+		of.Decision = airlock.DecisionFor(u, r, f, p)
+		if rv := f.Vote(u.Username); rv != nil {
+			vote := rv.Status
+			of.MyVote = &vote
+		}
+	}
+	other := airlock.FileTypeSupporting
+	if f.FileType == airlock.FileTypeSupporting {
+		other = airlock.FileTypeOutput
+	}
+	of.Actions = map[string]airlock.ActionState{
+		"vote":       airlock.StateOf(airlock.CheckCanVote(u, r, f.RelPath)),
+		"resetVote":  airlock.StateOf(airlock.CheckCanResetVote(u, r, f.RelPath)),
+		"withdraw":   airlock.StateOf(airlock.CheckCanWithdrawFile(u, r, f.RelPath)),
+		"update":     airlock.StateOf(airlock.CheckCanUpdateFile(u, r, f.RelPath, st, p)),
+		"changeType": airlock.StateOf(airlock.CheckCanChangeFileProperties(u, r, f.RelPath, st, "", other)),
+		"download":   airlock.StateOf(airlock.CheckCanDownload(u, r)),
+	}
+	return of
+}
+
+// FromComment is one comment as u sees it (the caller has checked it is visible).
+func FromComment(u airlock.User, r *airlock.ReleaseRequest, c *airlock.Comment) Comment {
+	return Comment{
+		ID: c.ID, Author: c.Author, Text: c.Text, HTML: RenderMarkdown(c.Text),
+		Visibility: c.Visibility, Turn: c.ReviewTurn, CreatedAt: utc(c.CreatedAt),
+		Blinded:    airlock.IsBlinded(r, c),
+		CanDelete:  airlock.CanDeleteComment(u, r, c.ID),
+		CanPublish: airlock.CanPublishComment(u, r, c.ID),
+	}
+}
+
+// FromRequestSummaries is the answer of GET /requests.
+func FromRequestSummaries(ss []service.RequestSummary) RequestList {
+	out := RequestList{Requests: make([]RequestSummary, 0, len(ss))}
+	for _, s := range ss {
+		rs := RequestSummary{
+			ID: s.ID, Workspace: s.Workspace, Author: s.Author, Status: s.Status, Turn: s.Turn,
+			CreatedAt: utc(s.CreatedAt), LastSubmittedAt: utcPtr(s.LastSubmittedAt), OutputFiles: s.OutputFiles,
+		}
+		if s.MyReview != nil {
+			rs.MyReview = &MyReview{Voted: s.MyReview.Voted, Submitted: s.MyReview.Submitted}
+		}
+		out.Requests = append(out.Requests, rs)
+	}
+	return out
+}
+
+// FromAuditEvents is the answer of the activity and audit routes. The events are already
+// filtered by the service (airlock.AuditEventVisible for a request's activity; output
+// checkers only for the audit log).
+func FromAuditEvents(evs []airlock.AuditEvent) Events {
+	out := Events{Events: make([]AuditEvent, 0, len(evs))}
+	for _, ev := range evs {
+		extra := maps.Clone(ev.Extra)
+		if extra == nil {
+			extra = map[string]string{}
+		}
+		out.Events = append(out.Events, AuditEvent{
+			ID: ev.ID, Type: ev.Type, User: ev.User, Workspace: ev.Workspace, Request: ev.Request,
+			Path: ev.Path, Extra: extra, CreatedAt: utc(ev.CreatedAt), Description: airlock.AuditDescription(ev.Type),
+		})
+	}
+	return out
+}
