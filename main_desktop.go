@@ -35,7 +35,7 @@ func extraCommands() map[string]cli.Command {
 	return map[string]cli.Command{"desktop": desktop}
 }
 
-const desktopUsage = `airlock desktop [--server URL | settings of serve] [--listen ADDR] [--state-file PATH]
+const desktopUsage = `airlock desktop [--server URL | settings of serve] [--listen ADDR] [--open ROUTE]
 
 Opens the Airlock window. Without --server it runs the whole backend in this process, with
 the settings of airlock serve (--data-dir, --workspaces, --users, ...; the data folder
@@ -48,10 +48,16 @@ func desktop(ctx context.Context, env *cli.Env, args []string) error {
 	own := flag.NewFlagSet("airlock desktop", flag.ContinueOnError)
 	own.SetOutput(env.Stderr)
 	server := own.String("server", env.Getenv("AIRLOCK_SERVER"), "attach to the Airlock server at this URL (AIRLOCK_SERVER)")
+	open := own.String("open", "", "show this page of the web UI first, like /workspaces/NAME")
 	statePath := own.String("state-file", env.Getenv("AIRLOCK_DESKTOP_STATE"), "write the window's state as JSON here (tests; AIRLOCK_DESKTOP_STATE)")
 	mine, rest := splitArgs(args, own)
 	if err := own.Parse(mine); err != nil {
 		return err
+	}
+	if *open != "" {
+		if err := app.CheckRoute(*open); err != nil {
+			return err
+		}
 	}
 	// --listen is a setting of serve; the desktop serves browsers only when it is given.
 	listen := hasFlag(rest, "listen") || strings.TrimSpace(env.Getenv("AIRLOCK_LISTEN")) != ""
@@ -96,7 +102,7 @@ func desktop(ctx context.Context, env *cli.Env, args []string) error {
 		if err != nil {
 			// Show the reason in the window: there may be no terminal to print it to.
 			log.Error("airlock desktop cannot start its backend", "err", err)
-			return runWindow(ctx, log, nil, app.ErrorPage(err), "", *statePath, nil)
+			return runWindow(ctx, log, nil, app.ErrorPage(err), "", "", *statePath, nil)
 		}
 		defer b.Close()
 		b.Start()
@@ -111,15 +117,15 @@ func desktop(ctx context.Context, env *cli.Env, args []string) error {
 		}
 		log.Info("airlock desktop", "data_dir", s.DataDir, "workspaces", s.WorkspacesDir)
 	}
-	return runWindow(ctx, log, backend, handler, host, *statePath, logout)
+	return runWindow(ctx, log, backend, handler, host, *open, *statePath, logout)
 }
 
 // runWindow opens the window on handler and returns when it is closed.
-func runWindow(ctx context.Context, log *slog.Logger, backend app.Backend, handler http.Handler, host, statePath string, logout func(context.Context, string)) error {
+func runWindow(ctx context.Context, log *slog.Logger, backend app.Backend, handler http.Handler, host, open, statePath string, logout func(context.Context, string)) error {
 	if backend == nil {
 		backend = app.Unavailable{}
 	}
-	w := app.NewWindow(app.Config{Backend: backend, Logger: log, Server: host, StatePath: statePath})
+	w := app.NewWindow(app.Config{Backend: backend, Logger: log, Server: host, Open: open, StatePath: statePath})
 	var rt *app.WailsRuntime
 	err := wails.Run(&options.App{
 		Title:            w.Title(),

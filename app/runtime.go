@@ -62,6 +62,9 @@ func (r *WailsRuntime) OpenFolder(dir string) error {
 	return nil
 }
 
+// ExecJS runs JavaScript in the window's page.
+func (r *WailsRuntime) ExecJS(js string) { wails.WindowExecJS(r.ctx, js) }
+
 // Shutdown releases the notification service.
 func (r *WailsRuntime) Shutdown() {
 	if r.notifications {

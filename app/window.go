@@ -46,6 +46,8 @@ type Runtime interface {
 	SaveFileDialog(title, defaultName string) (string, error)
 	// OpenFolder shows a folder in the OS file manager.
 	OpenFolder(dir string) error
+	// ExecJS runs JavaScript in the window's page.
+	ExecJS(js string)
 }
 
 // Backend is what the window runs on: the in-process backend (Local) or a server the
@@ -80,6 +82,9 @@ type Config struct {
 	// StatePath, when set, is where the window's state is written (as JSON) whenever it
 	// changes: the desktop smoke test and the figures script read it.
 	StatePath string
+	// Open is a route of the web UI (like /workspaces/ws1) the window shows when its page
+	// is first ready (airlock desktop --open); after a login when one is needed.
+	Open string
 	// Clock is time.Now when nil.
 	Clock func() time.Time
 }
@@ -175,14 +180,29 @@ func (w *Window) Started(rt Runtime) {
 	w.saveState()
 }
 
-// DomReady records the first time the window's page was ready (Wails OnDomReady).
+// DomReady records the first time the window's page was ready (Wails OnDomReady) and
+// then shows the route to open, if any.
 func (w *Window) DomReady() {
 	w.mu.Lock()
-	if w.state.DomReadyAt.IsZero() {
+	first := w.state.DomReadyAt.IsZero()
+	if first {
 		w.state.DomReadyAt = w.clock()
 	}
+	rt := w.rt
 	w.mu.Unlock()
+	if first && w.cfg.Open != "" && rt != nil {
+		target, _ := json.Marshal("#" + w.cfg.Open)
+		rt.ExecJS("location.hash = " + string(target) + ";")
+	}
 	w.saveState()
+}
+
+// CheckRoute checks a route for Config.Open: a path of the web UI, like /workspaces/ws1.
+func CheckRoute(route string) error {
+	if !strings.HasPrefix(route, "/") || strings.HasPrefix(route, "//") || strings.ContainsAny(route, "\n\r\\") {
+		return airlock.Errorf(airlock.CodeInvalid, "--open %q must be a path of the web UI, like /workspaces/NAME", route)
+	}
+	return nil
 }
 
 // Close ends the window's session: it stops its live events and logs it out of the backend
