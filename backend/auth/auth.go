@@ -80,6 +80,8 @@ type Authenticator struct {
 	mu         sync.Mutex
 	refreshing map[string]bool
 	lastFailed map[string]time.Time
+
+	cache *cache
 }
 
 // New returns an Authenticator.
@@ -109,6 +111,7 @@ func New(cfg Config) *Authenticator {
 		cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger,
 		limiter:    newLimiter(cfg.FailureWindow),
 		refreshing: map[string]bool{}, lastFailed: map[string]time.Time{},
+		cache:      newCache(),
 	}
 }
 
@@ -148,7 +151,7 @@ func (a *Authenticator) Login(ctx context.Context, username, token, addr string)
 	}
 	a.limiter.reset(userKey(username))
 	user = normalizeUser(user)
-	if err := a.store.UpsertUser(ctx, user, now); err != nil {
+	if err := a.saveUser(ctx, user, now); err != nil {
 		return Session{}, fmt.Errorf("auth: saving user %q: %w", user.Username, err)
 	}
 	id := randomString(32)
@@ -159,6 +162,7 @@ func (a *Authenticator) Login(ctx context.Context, username, token, addr string)
 	if err := a.store.CreateSession(ctx, s.Key, user.Username, s.CSRFToken, now, s.ExpiresAt); err != nil {
 		return Session{}, fmt.Errorf("auth: creating session: %w", err)
 	}
+	a.cache.putSession(s.Key, cachedSession{username: user.Username, csrf: s.CSRFToken, expires: s.ExpiresAt}, now)
 	a.log.Info("login", "user", user.Username, "addr", addr)
 	return s, nil
 }
@@ -239,15 +243,22 @@ func (a *Authenticator) Authenticate(ctx context.Context, sessionID string) (Ses
 		return Session{}, errNoSession
 	}
 	key := HashSecret(sessionID)
-	username, csrf, expires, err := a.store.GetSession(ctx, key)
-	switch {
-	case airlock.ErrorCode(err) == airlock.CodeNotFound:
-		return Session{}, errNoSession
-	case err != nil:
-		return Session{}, fmt.Errorf("auth: reading session: %w", err)
-	}
 	now := a.clock()
+	cs, ok := a.cache.session(key, now)
+	if !ok {
+		username, csrf, expires, err := a.store.GetSession(ctx, key)
+		switch {
+		case airlock.ErrorCode(err) == airlock.CodeNotFound:
+			return Session{}, errNoSession
+		case err != nil:
+			return Session{}, fmt.Errorf("auth: reading session: %w", err)
+		}
+		cs = cachedSession{username: username, csrf: csrf, expires: expires}
+		a.cache.putSession(key, cs, now)
+	}
+	username, csrf, expires := cs.username, cs.csrf, cs.expires
 	if !now.Before(expires) {
+		a.cache.dropSession(key)
 		if err := a.store.DeleteSession(ctx, key); err != nil {
 			a.log.Warn("deleting expired session", "err", err)
 		}
@@ -256,9 +267,15 @@ func (a *Authenticator) Authenticate(ctx context.Context, sessionID string) (Ses
 	renewed := false
 	if next := now.Add(a.cfg.SessionLifetime); next.Sub(expires) >= touchEvery {
 		if err := a.store.TouchSession(ctx, key, next); err != nil {
+			a.cache.dropSession(key)
+			if airlock.ErrorCode(err) == airlock.CodeNotFound {
+				return Session{}, errNoSession
+			}
 			return Session{}, fmt.Errorf("auth: renewing session: %w", err)
 		}
 		expires, renewed = next, true
+		cs.expires = next
+		a.cache.putSession(key, cs, now)
 	}
 	user, err := a.currentUser(ctx, username, now)
 	if err != nil {
@@ -271,14 +288,17 @@ var errNoSession = airlock.Errorf(airlock.CodeUnauthenticated, "You are not logg
 
 // currentUser returns the cached record of a user, refreshed when stale.
 func (a *Authenticator) currentUser(ctx context.Context, username string, now time.Time) (airlock.User, error) {
-	cached, refreshed, err := a.store.GetUser(ctx, username)
+	if cu, ok := a.cache.user(username, now); ok && now.Sub(cu.refreshed) <= a.cfg.AuthoriseAfter {
+		return cu.user, nil
+	}
+	cached, refreshed, err := a.getUser(ctx, username, now)
 	switch {
 	case airlock.ErrorCode(err) == airlock.CodeNotFound:
 		// The session outlived the user cache: only a users-file user can be rebuilt.
 		if a.cfg.Users != nil {
 			if e, ok := a.cfg.Users.Lookup(username); ok {
 				u := normalizeUser(e.Details.User())
-				if err := a.store.UpsertUser(ctx, u, now); err != nil {
+				if err := a.saveUser(ctx, u, now); err != nil {
 					return airlock.User{}, fmt.Errorf("auth: saving user %q: %w", username, err)
 				}
 				return u, nil
@@ -288,11 +308,31 @@ func (a *Authenticator) currentUser(ctx context.Context, username string, now ti
 	case err != nil:
 		return airlock.User{}, fmt.Errorf("auth: reading user %q: %w", username, err)
 	}
-	cached = normalizeUser(cached)
 	if now.Sub(refreshed) <= a.cfg.AuthoriseAfter {
 		return cached, nil
 	}
 	return a.refresh(ctx, cached, now)
+}
+
+// getUser reads a cached user record from the store and keeps it in memory.
+func (a *Authenticator) getUser(ctx context.Context, username string, now time.Time) (airlock.User, time.Time, error) {
+	u, refreshed, err := a.store.GetUser(ctx, username)
+	if err != nil {
+		return u, refreshed, err
+	}
+	u = normalizeUser(u)
+	a.cache.putUser(username, cachedUser{user: u, refreshed: refreshed}, now)
+	return u, refreshed, nil
+}
+
+// saveUser stores a refreshed user record (and keeps it in memory).
+func (a *Authenticator) saveUser(ctx context.Context, u airlock.User, now time.Time) error {
+	if err := a.store.UpsertUser(ctx, u, now); err != nil {
+		a.cache.dropUser(u.Username)
+		return err
+	}
+	a.cache.putUser(u.Username, cachedUser{user: u, refreshed: now}, now)
+	return nil
 }
 
 // refresh re-reads a stale user record from the users file or job-server (§8.3).
@@ -301,7 +341,7 @@ func (a *Authenticator) refresh(ctx context.Context, cached airlock.User, now ti
 	if a.cfg.Users != nil {
 		if e, ok := a.cfg.Users.Lookup(name); ok {
 			u := normalizeUser(e.Details.User())
-			if err := a.store.UpsertUser(ctx, u, now); err != nil {
+			if err := a.saveUser(ctx, u, now); err != nil {
 				a.log.Warn("saving refreshed user", "user", name, "err", err)
 			}
 			return u, nil
@@ -342,7 +382,7 @@ func (a *Authenticator) refresh(ctx context.Context, cached airlock.User, now ti
 	delete(a.lastFailed, name)
 	a.mu.Unlock()
 	u := normalizeUser(doc.User())
-	if err := a.store.UpsertUser(ctx, u, now); err != nil {
+	if err := a.saveUser(ctx, u, now); err != nil {
 		a.log.Warn("saving refreshed user", "user", name, "err", err)
 	}
 	return u, nil
@@ -355,6 +395,7 @@ func (s Session) CheckCSRF(token string) bool {
 
 // Logout ends a session (by its Key).
 func (a *Authenticator) Logout(ctx context.Context, key string) error {
+	a.cache.dropSession(key)
 	if err := a.store.DeleteSession(ctx, key); err != nil && airlock.ErrorCode(err) != airlock.CodeNotFound {
 		return fmt.Errorf("auth: deleting session: %w", err)
 	}

@@ -507,3 +507,18 @@ func TestUsersFileUserRemovedEndsSession(t *testing.T) {
 	_, err = a.Authenticate(ctx, sess.ID)
 	assertCode(t, err, airlock.CodeUnauthenticated)
 }
+
+func TestSessionCacheSeesChangesMadeElsewhere(t *testing.T) {
+	ctx := context.Background()
+	a, st, clk := newAuth(t, auth.Config{Users: loadUsers(t)})
+	sess, err := a.Login(ctx, "alice", "alice-secret", "")
+	require.NoError(t, err)
+	_, err = a.Authenticate(ctx, sess.ID)
+	require.NoError(t, err)
+
+	// Another process (an operator tool) removes the session: within seconds it is gone.
+	require.NoError(t, st.DeleteSession(ctx, sess.Key))
+	clk.Advance(11 * time.Second)
+	_, err = a.Authenticate(ctx, sess.ID)
+	assertCode(t, err, airlock.CodeUnauthenticated)
+}

@@ -16,7 +16,7 @@ import (
 )
 
 // handleHealthz answers 200 {"status":"ok"} when the database and data directories are
-// usable, else 503.
+// usable (with "details" when HealthDetails has something to say), else 503.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	if s.health != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), defaultHealthTimeout)
@@ -27,7 +27,13 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	body := map[string]any{"status": "ok"}
+	if s.details != nil {
+		if d := s.details(); len(d) > 0 {
+			body["details"] = d
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // handleMetrics answers the metrics in the Prometheus text format.

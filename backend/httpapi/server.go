@@ -38,6 +38,9 @@ type Deps struct {
 	Assets fs.FS
 	// Health checks the database and data directories for /healthz; nil is always healthy.
 	Health func(ctx context.Context) error
+	// HealthDetails, when set, adds "details" to a healthy /healthz answer when it returns
+	// something (a watcher degraded to rescanning, ...); nil or empty adds nothing.
+	HealthDetails func() map[string]any
 	// MaxBodyBytes limits JSON request bodies; 0 is DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// SecureCookies forces the Secure cookie flag (behind a TLS-terminating proxy); it is
@@ -56,6 +59,7 @@ type Server struct {
 	metrics *Metrics
 	assets  fs.FS
 	health  func(ctx context.Context) error
+	details func() map[string]any
 	maxBody int64
 	secure  bool
 	clock   func() time.Time
@@ -78,7 +82,7 @@ func New(d Deps) http.Handler { return NewServer(d) }
 func NewServer(d Deps) *Server {
 	s := &Server{
 		svc: d.Service, auth: d.Auth, hub: d.Hub, log: d.Logger, metrics: d.Metrics,
-		assets: d.Assets, health: d.Health, maxBody: d.MaxBodyBytes, secure: d.SecureCookies,
+		assets: d.Assets, health: d.Health, details: d.HealthDetails, maxBody: d.MaxBodyBytes, secure: d.SecureCookies,
 		clock: d.Clock, mux: http.NewServeMux(), public: map[string]bool{},
 	}
 	if s.log == nil {

@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// throughput sends GET url from `clients` concurrent clients for the given time and
+// returns the requests answered per second (every answer must be 200).
+func throughput(b *testing.B, url string, header http.Header, clients int, d time.Duration) float64 {
+	b.Helper()
+	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var done atomic.Int64
+	var failed atomic.Value
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				req, _ := http.NewRequest("GET", url, nil)
+				req.Header = header.Clone()
+				resp, err := client.Do(req)
+				if err != nil {
+					failed.Store(err.Error())
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failed.Store(resp.Status)
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if f := failed.Load(); f != nil {
+		b.Fatalf("GET %s: %v", url, f)
+	}
+	return float64(done.Load()) / d.Seconds()
+}
+
+// benchAgainstHelloWorld reports the throughput of an API route with 100 concurrent clients
+// as a ratio to a hello-world handler measured in the same run.
+func benchAgainstHelloWorld(b *testing.B, h *harness, path string, c *client) {
+	hello := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "hello, world\n")
+	}))
+	defer hello.Close()
+	header := http.Header{"Cookie": {c.sessionCookie().Name + "=" + c.sessionCookie().Value}}
+	const clients = 100
+	d := 2 * time.Second
+	b.ResetTimer()
+	var base, api float64
+	for i := 0; i < b.N; i++ {
+		base = throughput(b, hello.URL, http.Header{}, clients, d)
+		api = throughput(b, h.srv.URL+path, header, clients, d)
+	}
+	b.ReportMetric(base, "hello-req/s")
+	b.ReportMetric(api, "api-req/s")
+	b.ReportMetric(api/base, "ratio")
+}
+
+// BenchmarkMeThroughput: GET /api/v1/auth/me (the session and user lookup every API call
+// pays) against hello world.
+func BenchmarkMeThroughput(b *testing.B) {
+	h := newHarness(b, harnessOptions{})
+	benchAgainstHelloWorld(b, h, "/api/v1/auth/me", h.login(b, "researcher"))
+}
