@@ -111,7 +111,7 @@ func New(cfg Config) *Authenticator {
 		cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger,
 		limiter:    newLimiter(cfg.FailureWindow),
 		refreshing: map[string]bool{}, lastFailed: map[string]time.Time{},
-		cache:      newCache(),
+		cache: newCache(),
 	}
 }
 
