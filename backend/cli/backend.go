@@ -216,7 +216,7 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 	b.registerMetrics()
 	b.Handler = httpapi.New(httpapi.Deps{
 		Service: core.Service, Auth: b.Auth, Hub: b.Hub, Logger: log, Metrics: b.Metrics,
-		Assets: frontend.Assets(), Health: b.Health, SecureCookies: s.SecureCookies,
+		Assets: frontend.Assets(), Health: b.Health, HealthDetails: b.HealthDetails, SecureCookies: s.SecureCookies,
 	})
 	return b, nil
 }
