@@ -521,7 +521,11 @@ func (u *user) login(username string) {
 func (u *user) screenshot(name string) {
 	u.t.Helper()
 	var buf []byte
-	u.do("screenshot "+name, chromedp.Sleep(300*time.Millisecond), chromedp.CaptureScreenshot(&buf))
+	u.do("screenshot "+name,
+		// old confirmation messages would hide the page: dismiss them first
+		chromedp.Evaluate(`document.querySelectorAll('.flashes button').forEach(b => b.click())`, nil),
+		chromedp.Sleep(300*time.Millisecond),
+		chromedp.CaptureScreenshot(&buf))
 	dir := filepath.Join("..", "docs", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		u.t.Fatal(err)
