@@ -523,7 +523,7 @@ func (u *user) screenshot(name string) {
 	var buf []byte
 	u.do("screenshot "+name,
 		// old confirmation messages would hide the page: dismiss them first
-		chromedp.Evaluate(`document.querySelectorAll('.flashes button').forEach(b => b.click())`, nil),
+		chromedp.Evaluate(`document.querySelectorAll('.flashes button').forEach(b => b.click()); window.scrollTo(0, 0)`, nil),
 		chromedp.Sleep(300*time.Millisecond),
 		chromedp.CaptureScreenshot(&buf))
 	dir := filepath.Join("..", "docs", "screenshots")
