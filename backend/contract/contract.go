@@ -452,3 +452,13 @@ func FromAuditEvents(evs []airlock.AuditEvent) Events {
 	}
 	return out
 }
+
+// FromNewComment is a comment just added by its author, for the add answer. Its blinded,
+// canDelete and canPublish flags need the whole request: they are false here and given by
+// the request view.
+func FromNewComment(c *airlock.Comment) Comment {
+	return Comment{
+		ID: c.ID, Author: c.Author, Text: c.Text, HTML: RenderMarkdown(c.Text),
+		Visibility: c.Visibility, Turn: c.ReviewTurn, CreatedAt: utc(c.CreatedAt),
+	}
+}

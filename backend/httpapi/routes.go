@@ -15,8 +15,44 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/auth/logout", s.handleLogout)
 	s.handle("GET /api/v1/auth/me", s.handleMe)
 
-	// Workspaces, requests and audit (workspace_handlers.go, request_handlers.go,
-	// audit_handlers.go) are added here.
+	// Workspaces (workspace_handlers.go).
+	s.handle("GET /api/v1/workspaces", s.handleWorkspaceList)
+	s.handle("GET /api/v1/workspaces/{ws}", s.handleWorkspaceGet)
+	s.handle("GET /api/v1/workspaces/{ws}/tree", s.handleWorkspaceTree)
+	s.handle("GET /api/v1/workspaces/{ws}/tree/{path...}", s.handleWorkspaceTree)
+	s.handle("GET /api/v1/workspaces/{ws}/files/{path...}", s.handleWorkspaceFile)
+	s.handle("GET /api/v1/workspaces/{ws}/content/{path...}", s.handleWorkspaceContent)
+	s.handle("GET /api/v1/workspaces/{ws}/table/{path...}", s.handleWorkspaceTable)
+	s.handle("GET /api/v1/workspaces/{ws}/summary/{path...}", s.handleWorkspaceSummary)
+	s.handle("GET /api/v1/workspaces/{ws}/log/{path...}", s.handleWorkspaceLog)
+
+	// Release requests (request_handlers.go).
+	s.handle("POST /api/v1/requests", s.handleRequestCreate)
+	s.handle("GET /api/v1/requests", s.handleRequestList)
+	s.handle("GET /api/v1/requests/{id}", s.handleRequestGet)
+	s.handle("POST /api/v1/requests/{id}/files", s.handleRequestAddFiles)
+	s.handle("POST /api/v1/requests/{id}/files/update", s.handleRequestUpdateFiles)
+	s.handle("POST /api/v1/requests/{id}/files/withdraw", s.handleRequestWithdrawFiles)
+	s.handle("POST /api/v1/requests/{id}/files/properties", s.handleRequestFileProperties)
+	s.handle("GET /api/v1/requests/{id}/content/{path...}", s.handleRequestContent)
+	s.handle("GET /api/v1/requests/{id}/table/{path...}", s.handleRequestTable)
+	s.handle("GET /api/v1/requests/{id}/summary/{path...}", s.handleRequestSummary)
+	s.handle("GET /api/v1/requests/{id}/log/{path...}", s.handleRequestLog)
+	s.handle("PATCH /api/v1/requests/{id}/groups/{group}", s.handleGroupEdit)
+	s.handle("POST /api/v1/requests/{id}/groups/{group}/comments", s.handleCommentAdd)
+	s.handle("DELETE /api/v1/requests/{id}/comments/{commentId}", s.handleCommentDelete)
+	s.handle("POST /api/v1/requests/{id}/comments/{commentId}/publish", s.handleCommentPublish)
+	s.handle("POST /api/v1/requests/{id}/votes", s.handleVote)
+	s.handle("POST /api/v1/requests/{id}/submit", s.handleSubmit)
+	s.handle("POST /api/v1/requests/{id}/withdraw", s.handleWithdraw)
+	s.handle("POST /api/v1/requests/{id}/review", s.handleSubmitReview)
+	s.handle("POST /api/v1/requests/{id}/return", s.handleReturn)
+	s.handle("POST /api/v1/requests/{id}/reject", s.handleReject)
+	s.handle("POST /api/v1/requests/{id}/release", s.handleRelease)
+	s.handle("GET /api/v1/requests/{id}/activity", s.handleActivity)
+
+	// Audit (audit_handlers.go).
+	s.handle("GET /api/v1/audit", s.handleAudit)
 
 	// Live updates.
 	s.handle("GET /api/v1/events", s.handleEvents)

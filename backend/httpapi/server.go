@@ -15,6 +15,7 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/auth"
 	"github.com/trelab/airlock/backend/live"
+	"github.com/trelab/airlock/backend/render"
 	"github.com/trelab/airlock/backend/service"
 )
 
@@ -48,6 +49,9 @@ type Deps struct {
 	SecureCookies bool
 	// Clock is used for cookie expiry; nil is time.Now.
 	Clock func() time.Time
+	// Tables pages, sorts, searches and summarises CSV files for the table and summary
+	// routes; nil makes one with the defaults (whoever passes one closes it).
+	Tables *render.Tables
 }
 
 // Server holds the API's dependencies and its routes.
@@ -63,6 +67,7 @@ type Server struct {
 	maxBody int64
 	secure  bool
 	clock   func() time.Time
+	tables  *render.Tables
 
 	mux *http.ServeMux
 	// routes lists every registered pattern, in registration order (docs/api.md is
@@ -96,6 +101,9 @@ func NewServer(d Deps) *Server {
 	}
 	if s.clock == nil {
 		s.clock = time.Now
+	}
+	if s.tables = d.Tables; s.tables == nil {
+		s.tables = render.NewTables(render.TablesConfig{})
 	}
 	if s.hub != nil {
 		s.metrics.GaugeFunc("airlock_live_connections", "Connected live-event clients.",

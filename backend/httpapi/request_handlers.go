@@ -1,0 +1,340 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/contract"
+	"github.com/trelab/airlock/backend/render"
+	"github.com/trelab/airlock/backend/service"
+)
+
+// Request routes (API.md "Release requests"). Each handler: the user → decode → one service
+// call → the contract value (the Request as the caller may see it), or writeError.
+
+// CreateRequestInput is the body of POST /requests.
+type CreateRequestInput struct {
+	Workspace string `json:"workspace"`
+}
+
+// AddFilesInput is the body of POST /requests/{id}/files.
+type AddFilesInput struct {
+	Group string             `json:"group"`
+	Files []service.FileSpec `json:"files"`
+}
+
+// PathsInput is the body of the file update and withdraw routes.
+type PathsInput struct {
+	Paths []string `json:"paths"`
+}
+
+// PropertiesInput is the body of POST /requests/{id}/files/properties; an empty group or
+// file type leaves it unchanged.
+type PropertiesInput struct {
+	Paths    []string         `json:"paths"`
+	Group    string           `json:"group"`
+	FileType airlock.FileType `json:"fileType"`
+}
+
+// GroupInput is the body of PATCH /requests/{id}/groups/{group}. Both fields are required:
+// the group's context and controls are replaced together.
+type GroupInput struct {
+	Context  *string `json:"context"`
+	Controls *string `json:"controls"`
+}
+
+// CommentInput is the body of POST /requests/{id}/groups/{group}/comments. An empty
+// visibility is the first the caller may write (PRIVATE for reviewing checkers).
+type CommentInput struct {
+	Text       string             `json:"text"`
+	Visibility airlock.Visibility `json:"visibility"`
+}
+
+// VoteInput is the body of POST /requests/{id}/votes.
+type VoteInput struct {
+	Paths []string `json:"paths"`
+	Vote  string   `json:"vote"`
+}
+
+func needPaths(paths []string) error {
+	if len(paths) == 0 {
+		return airlock.Errorf(airlock.CodeInvalid, "Choose at least one file (paths is empty)")
+	}
+	return nil
+}
+
+// writeRequest answers a request view, or the error.
+func writeRequest(w http.ResponseWriter, r *http.Request, status int, v service.RequestView, err error) {
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, status, contract.FromRequestView(v))
+}
+
+func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) {
+	var in CreateRequestInput
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if in.Workspace == "" {
+		writeError(w, r, airlock.Errorf(airlock.CodeInvalid, "Say which workspace the request is for (workspace is empty)"))
+		return
+	}
+	v, created, err := s.svc.GetOrCreateRequest(r.Context(), userFrom(r), in.Workspace)
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeRequest(w, r, status, v, err)
+}
+
+func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	rq := service.RequestQuery{Workspace: q.Get("workspace"), Scope: q.Get("scope")}
+	for _, st := range q["status"] {
+		rq.Statuses = append(rq.Statuses, airlock.Status(st))
+	}
+	out, err := s.svc.ListRequests(r.Context(), userFrom(r), rq)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, contract.FromRequestSummaries(out))
+}
+
+func (s *Server) handleRequestGet(w http.ResponseWriter, r *http.Request) {
+	v, err := s.svc.GetRequest(r.Context(), userFrom(r), r.PathValue("id"))
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+func (s *Server) handleRequestAddFiles(w http.ResponseWriter, r *http.Request) {
+	var in AddFilesInput
+	err := decodeJSON(r, &in)
+	if err == nil && len(in.Files) == 0 {
+		err = airlock.Errorf(airlock.CodeInvalid, "Choose at least one file (files is empty)")
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.svc.AddFiles(r.Context(), userFrom(r), r.PathValue("id"), in.Group, in.Files)
+	writeRequest(w, r, http.StatusCreated, v, err)
+}
+
+func (s *Server) handleRequestUpdateFiles(w http.ResponseWriter, r *http.Request) {
+	var in PathsInput
+	err := decodeJSON(r, &in)
+	if err == nil {
+		err = needPaths(in.Paths)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.svc.UpdateFiles(r.Context(), userFrom(r), r.PathValue("id"), in.Paths)
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+func (s *Server) handleRequestWithdrawFiles(w http.ResponseWriter, r *http.Request) {
+	var in PathsInput
+	err := decodeJSON(r, &in)
+	if err == nil {
+		err = needPaths(in.Paths)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.svc.WithdrawFiles(r.Context(), userFrom(r), r.PathValue("id"), in.Paths)
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+func (s *Server) handleRequestFileProperties(w http.ResponseWriter, r *http.Request) {
+	var in PropertiesInput
+	err := decodeJSON(r, &in)
+	if err == nil {
+		err = needPaths(in.Paths)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.svc.ChangeFileProperties(r.Context(), userFrom(r), r.PathValue("id"), in.Paths, in.Group, in.FileType)
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+// handleRequestContent serves a request's stored copy for viewing, or with ?download=1 as
+// an attachment (audited REQUEST_FILE_DOWNLOAD; the service allows output checkers who are
+// not the author).
+func (s *Server) handleRequestContent(w http.ResponseWriter, r *http.Request) {
+	download, err := queryBool(r, "download")
+	var plain bool
+	if err == nil {
+		plain, err = queryBool(r, "plaintext")
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p := r.PathValue("path")
+	rc, f, err := s.svc.OpenRequestFile(r.Context(), userFrom(r), r.PathValue("id"), p, download)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	defer rc.Close()
+	serveContent(w, r, rc, p, f.FileID, f.Timestamp, plain && !download, download)
+}
+
+func (s *Server) handleRequestTable(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("path")
+	q, err := render.ParseTableQuery(r.URL.Query())
+	if err == nil {
+		err = checkCSV(p)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	rc, f, err := s.svc.OpenRequestFile(r.Context(), userFrom(r), r.PathValue("id"), p, false)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	tbl, err := s.viewer().Table(r.Context(), f.FileID, rc, q)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tbl)
+}
+
+func (s *Server) handleRequestSummary(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("path")
+	if err := checkCSV(p); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	rc, f, err := s.svc.OpenRequestFile(r.Context(), userFrom(r), r.PathValue("id"), p, false)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	sum, err := s.viewer().Summary(r.Context(), f.FileID, rc)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sum)
+}
+
+func (s *Server) handleRequestLog(w http.ResponseWriter, r *http.Request) {
+	rc, _, err := s.svc.OpenRequestFile(r.Context(), userFrom(r), r.PathValue("id"), r.PathValue("path"), false)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	defer rc.Close()
+	l, err := render.TruncateLog(rc, render.MaxLogBytes)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+func (s *Server) handleGroupEdit(w http.ResponseWriter, r *http.Request) {
+	var in GroupInput
+	err := decodeJSON(r, &in)
+	if err == nil && (in.Context == nil || in.Controls == nil) {
+		err = airlock.Errorf(airlock.CodeInvalid, "Send both context and controls")
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.svc.EditGroup(r.Context(), userFrom(r), r.PathValue("id"), r.PathValue("group"), *in.Context, *in.Controls)
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+// handleCommentAdd answers 201 {"comment": ...}. The comment's blinded, canDelete and
+// canPublish flags need the whole request, so they are false here; the request view (which
+// the client refetches on the request.changed event) has them.
+func (s *Server) handleCommentAdd(w http.ResponseWriter, r *http.Request) {
+	var in CommentInput
+	if err := decodeJSON(r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c, err := s.svc.AddComment(r.Context(), userFrom(r), r.PathValue("id"), r.PathValue("group"), in.Text, in.Visibility)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, contract.CommentOutput{Comment: contract.FromNewComment(c)})
+}
+
+func (s *Server) handleCommentDelete(w http.ResponseWriter, r *http.Request) {
+	v, err := s.svc.DeleteComment(r.Context(), userFrom(r), r.PathValue("id"), r.PathValue("commentId"))
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+func (s *Server) handleCommentPublish(w http.ResponseWriter, r *http.Request) {
+	v, err := s.svc.PublishComment(r.Context(), userFrom(r), r.PathValue("id"), r.PathValue("commentId"))
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+func (s *Server) handleVote(w http.ResponseWriter, r *http.Request) {
+	var in VoteInput
+	err := decodeJSON(r, &in)
+	if err == nil {
+		err = needPaths(in.Paths)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.svc.Vote(r.Context(), userFrom(r), r.PathValue("id"), in.Paths, in.Vote)
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
+	v, err := s.svc.Submit(r.Context(), userFrom(r), r.PathValue("id"))
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
+	v, err := s.svc.WithdrawRequest(r.Context(), userFrom(r), r.PathValue("id"))
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+func (s *Server) handleSubmitReview(w http.ResponseWriter, r *http.Request) {
+	v, err := s.svc.SubmitReview(r.Context(), userFrom(r), r.PathValue("id"))
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+func (s *Server) handleReturn(w http.ResponseWriter, r *http.Request) {
+	v, err := s.svc.Return(r.Context(), userFrom(r), r.PathValue("id"))
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+func (s *Server) handleReject(w http.ResponseWriter, r *http.Request) {
+	v, err := s.svc.Reject(r.Context(), userFrom(r), r.PathValue("id"))
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request) {
+	v, err := s.svc.Release(r.Context(), userFrom(r), r.PathValue("id"))
+	writeRequest(w, r, http.StatusOK, v, err)
+}
+
+func (s *Server) handleActivity(w http.ResponseWriter, r *http.Request) {
+	evs, err := s.svc.Activity(r.Context(), userFrom(r), r.PathValue("id"), r.URL.Query().Get("group"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, contract.FromAuditEvents(evs))
+}

@@ -1,0 +1,202 @@
+package httpapi
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/contract"
+	"github.com/trelab/airlock/backend/render"
+)
+
+// Workspace routes (API.md "Workspaces", "Tables and summaries"). Each handler: the user →
+// decode the path and query → one service call → a contract value, or writeError. The
+// table, summary and log views then hand the opened file to the render engine.
+
+func (s *Server) handleWorkspaceList(w http.ResponseWriter, r *http.Request) {
+	out, err := s.svc.ListWorkspaces(r.Context(), userFrom(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, contract.FromWorkspaceSummaries(out))
+}
+
+func (s *Server) handleWorkspaceGet(w http.ResponseWriter, r *http.Request) {
+	out, err := s.svc.GetWorkspace(r.Context(), userFrom(r), r.PathValue("ws"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, contract.FromWorkspaceSummary(out))
+}
+
+// queryBool reads a boolean query parameter ("1", "true", "0", "false"; absent is false).
+func queryBool(r *http.Request, name string) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, airlock.Errorf(airlock.CodeInvalid, "%s must be true or false", name)
+	}
+	return b, nil
+}
+
+// handleWorkspaceTree lists one directory level; ?outOfDate=true includes the outputs of
+// actions no longer in the project.
+func (s *Server) handleWorkspaceTree(w http.ResponseWriter, r *http.Request) {
+	outOfDate, err := queryBool(r, "outOfDate")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	dir := r.PathValue("path")
+	items, err := s.svc.ListTree(r.Context(), userFrom(r), r.PathValue("ws"), dir, outOfDate)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, contract.FromTree(dir, items))
+}
+
+func (s *Server) handleWorkspaceFile(w http.ResponseWriter, r *http.Request) {
+	d, err := s.svc.GetWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), r.PathValue("path"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, contract.FromFileDetail(d))
+}
+
+// handleWorkspaceContent serves a workspace file for viewing (audited by the service).
+// Workspace files are never offered for download: the answer is always inline.
+func (s *Server) handleWorkspaceContent(w http.ResponseWriter, r *http.Request) {
+	plain, err := queryBool(r, "plaintext")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p := r.PathValue("path")
+	rc, wf, err := s.svc.OpenWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), p)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	defer rc.Close()
+	serveContent(w, r, rc, p, wf.ContentHash, wf.ModifiedAt, plain, false)
+}
+
+// serveContent writes a file with the viewing headers of API.md: inline (attachment only for
+// downloads), the Content-Type of its extension (text/plain when plain is set), nosniff, the
+// sandbox CSP (set by the security middleware for content routes) and ETag = content hash.
+// Conditional and range requests are answered by http.ServeContent.
+func serveContent(w http.ResponseWriter, r *http.Request, rc io.ReadSeeker, p, hash string, mod time.Time, plain, download bool) {
+	h := w.Header()
+	ct := render.ContentType(p)
+	if plain {
+		ct = render.PlainText
+	} else if enc := render.ContentEncoding(p); enc != "" {
+		h.Set("Content-Encoding", enc)
+	}
+	h.Set("Content-Type", ct)
+	h.Set("X-Content-Type-Options", "nosniff")
+	disposition := "inline"
+	if download {
+		disposition = "attachment"
+	}
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": path.Base(p)}))
+	if hash != "" {
+		h.Set("ETag", strconv.Quote(hash))
+	}
+	h.Set("Cache-Control", "private, no-cache")
+	http.ServeContent(w, r, path.Base(p), mod, rc)
+}
+
+// checkCSV refuses the table and summary views for files that are not CSV, before the file
+// is opened (and its view audited).
+func checkCSV(p string) error {
+	if !render.IsCSV(p) {
+		return airlock.Errorf(airlock.CodeInvalid, "%s is not a CSV file; only CSV files have a table view", path.Base(p))
+	}
+	return nil
+}
+
+// handleWorkspaceTable answers one page of a workspace CSV file (API.md "Tables").
+func (s *Server) handleWorkspaceTable(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("path")
+	q, err := render.ParseTableQuery(r.URL.Query())
+	if err == nil {
+		err = checkCSV(p)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	rc, wf, err := s.svc.OpenWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), p)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	tbl, err := s.viewer().Table(r.Context(), tableKey(wf.ContentHash, r.PathValue("ws"), p, wf.Size, wf.ModifiedAt), rc, q)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tbl)
+}
+
+// handleWorkspaceSummary answers the summary statistics and disclosure-check warnings of a
+// workspace CSV file.
+func (s *Server) handleWorkspaceSummary(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("path")
+	if err := checkCSV(p); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	rc, wf, err := s.svc.OpenWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), p)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	sum, err := s.viewer().Summary(r.Context(), tableKey(wf.ContentHash, r.PathValue("ws"), p, wf.Size, wf.ModifiedAt), rc)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sum)
+}
+
+// handleWorkspaceLog answers the viewable part of a workspace log: the last 10,000 bytes
+// above the job summary, and the summary.
+func (s *Server) handleWorkspaceLog(w http.ResponseWriter, r *http.Request) {
+	rc, _, err := s.svc.OpenWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), r.PathValue("path"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	defer rc.Close()
+	l, err := render.TruncateLog(rc, render.MaxLogBytes)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+// tableKey names a file's content for the table caches: its SHA-256, or when that is not
+// known, where it is and its size and time.
+func tableKey(hash, scope, p string, size int64, mod time.Time) string {
+	if hash != "" {
+		return hash
+	}
+	return "unhashed:" + scope + "/" + p + ":" + strconv.FormatInt(size, 10) + ":" + mod.UTC().Format(time.RFC3339Nano)
+}
+
+// viewer is the CSV engine of the table and summary routes.
+func (s *Server) viewer() *render.Tables { return s.tables }
