@@ -711,7 +711,9 @@ func containsFoldASCII(hay, needle []byte) bool {
 }
 
 // Sort keys: numbers first (by value), then text (ignoring case, by the first
-// maxSortKeyBytes bytes), then empty cells; ties keep file order.
+// maxSortKeyBytes bytes), then empty cells, in both directions: descending reverses the
+// order within numbers and within text, so markers like "[REDACTED]" and empty cells stay
+// at the bottom. Ties keep file order.
 const (
 	kindNumber uint8 = iota
 	kindText
@@ -778,8 +780,8 @@ func (c *sortCollector) text(v uint64) []byte {
 	return c.arena[start : start+n]
 }
 
-// result sorts the row numbers: numbers by a stable radix sort of their ordered bits,
-// text by comparison with ties broken by row number, empty cells last in file order.
+// result sorts the row numbers: numbers by a stable radix sort of their ordered bits, then
+// text by comparison with ties broken by row number, then empty cells in file order.
 func (c *sortCollector) result() []int32 {
 	var nums []radixItem
 	var texts, empties []int32
@@ -814,18 +816,10 @@ func (c *sortCollector) result() []int32 {
 		return cmp.Compare(a, b)
 	})
 	order := make([]int32, 0, len(c.kinds))
-	appendNums := func() {
-		for _, it := range nums {
-			order = append(order, it.row)
-		}
+	for _, it := range nums {
+		order = append(order, it.row)
 	}
-	if c.spec.desc {
-		order = append(order, texts...)
-		appendNums()
-	} else {
-		appendNums()
-		order = append(order, texts...)
-	}
+	order = append(order, texts...)
 	order = append(order, empties...)
 	c.kinds, c.vals, c.arena = nil, nil, nil
 	return order

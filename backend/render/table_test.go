@@ -115,9 +115,9 @@ func TestTables_PagesSortsAndSearches(t *testing.T) {
 		tbl := query(t, tables, fx, "k1", "sort=1")
 		assert.Equal(t, []int{5, 4, 1, 0, 2, 3}, tbl.RowIndexes) // -1, 2.5, 9, 10, abc, ""
 	})
-	t.Run("descending sort keeps empty cells last", func(t *testing.T) {
+	t.Run("descending sort keeps numbers first and empty cells last", func(t *testing.T) {
 		tbl := query(t, tables, fx, "k1", "sort=1&desc=true")
-		assert.Equal(t, []int{2, 0, 1, 4, 5, 3}, tbl.RowIndexes)
+		assert.Equal(t, []int{0, 1, 4, 5, 2, 3}, tbl.RowIndexes) // 10, 9, 2.5, -1, abc, ""
 	})
 	t.Run("text sort ignores case; ties keep file order", func(t *testing.T) {
 		tbl := query(t, tables, fx, "k1", "sort=0")
@@ -270,7 +270,7 @@ func referenceOrder(t *testing.T, content string, col int, desc bool, q string) 
 		c := 0
 		switch {
 		case ka != kb:
-			c = ka - kb
+			return ka - kb // numbers, then text, in both directions
 		case ka == 0:
 			c = cmpFloat(va, vb)
 		default:
