@@ -122,7 +122,9 @@ func start(root, tmp string) (*server, error) {
 		}
 	}
 	bin := filepath.Join(tmp, "airlock")
-	if _, err := run(root, "go", "build", "-o", bin, "."); err != nil {
+	if prebuilt := os.Getenv("AIRLOCK_E2E_BIN"); prebuilt != "" {
+		bin = prebuilt // a binary built beforehand (its frontend must be current)
+	} else if _, err := run(root, "go", "build", "-o", bin, "."); err != nil {
 		return nil, err
 	}
 	s := &server{bin: bin, dataDir: filepath.Join(tmp, "data"), logs: &bytes.Buffer{}}
@@ -143,12 +145,7 @@ func start(root, tmp string) (*server, error) {
 		return nil, err
 	}
 	s.url = "http://" + addr
-	serveBin, serveArgs := bin, []string{"serve"}
-	if dev := os.Getenv("AIRLOCK_E2E_SERVER"); dev != "" {
-		// development only: a different server program taking serve's flags
-		serveBin, serveArgs = dev, nil
-	}
-	s.cmd = exec.Command(serveBin, append(serveArgs, "--data-dir", s.dataDir, "--listen", addr, "--upload-retry", "1s")...)
+	s.cmd = exec.Command(bin, "serve", "--data-dir", s.dataDir, "--listen", addr, "--upload-retry", "1s")
 	s.cmd.Stdout = s.logs
 	s.cmd.Stderr = s.logs
 	if err := s.cmd.Start(); err != nil {

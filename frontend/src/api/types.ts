@@ -92,9 +92,13 @@ export interface FileDetail extends Entry {
 export interface TablePage {
   columns: string[];
   rows: string[][];
+  /** 0-based data-row numbers of rows in the file (when sorted or searched) */
+  rowIndexes?: number[];
   totalRows: number;
   matchedRows: number;
   offset: number;
+  /** false on a first page of a large file not indexed yet: the counts are provisional */
+  totalRowsExact?: boolean;
 }
 
 export interface ColumnSummary {

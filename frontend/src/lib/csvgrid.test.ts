@@ -95,6 +95,16 @@ describe('page cache', () => {
     expect(c.row(1)).toBeUndefined();
   });
 
+  it('keeps the file row numbers the server sends', () => {
+    const c = new PageCache(2, 3);
+    c.reset('k');
+    c.put('k', 0, [['b'], ['a']], [7, 3]);
+    c.put('k', 1, [['c'], ['d']]);
+    expect(c.fileIndex(0)).toBe(7);
+    expect(c.fileIndex(1)).toBe(3);
+    expect(c.fileIndex(2)).toBe(2);
+  });
+
   it('a failed page can be fetched again', () => {
     const c = new PageCache(10, 3);
     c.reset('k');
@@ -133,5 +143,6 @@ describe('sort, columns, messages', () => {
     expect(countMessage(5000, 5000, false)).toBe('Showing all 5,000 rows');
     expect(countMessage(5000, 12, true)).toBe('Showing 12 rows (out of 5,000)');
     expect(countMessage(5000, 0, true)).toBe('No results match');
+    expect(countMessage(201, 201, false, false)).toBe('Showing the first 200 rows (counting the rest…)');
   });
 });

@@ -82,6 +82,7 @@ export function queryKey(q: Query): string {
 /** Pages of rows for one query; the least recently used pages are dropped past `maxPages`. */
 export class PageCache {
   private pages = new Map<number, string[][]>();
+  private indexes = new Map<number, number[]>();
   private pending = new Set<number>();
   private key = '';
   constructor(
@@ -94,6 +95,7 @@ export class PageCache {
     if (key === this.key) return false;
     this.key = key;
     this.pages.clear();
+    this.indexes.clear();
     this.pending.clear();
     return true;
   }
@@ -112,16 +114,26 @@ export class PageCache {
   }
 
   /** Store a fetched page, unless it answers an older query. */
-  put(key: string, page: number, rows: string[][]): boolean {
+  put(key: string, page: number, rows: string[][], rowIndexes?: number[]): boolean {
     if (key !== this.key) return false;
     this.pending.delete(page);
     this.pages.delete(page);
     this.pages.set(page, rows);
+    if (rowIndexes && rowIndexes.length === rows.length) this.indexes.set(page, rowIndexes);
+    else this.indexes.delete(page);
     while (this.pages.size > this.maxPages) {
       const oldest = this.pages.keys().next().value as number;
       this.pages.delete(oldest);
+      this.indexes.delete(oldest);
     }
     return true;
+  }
+
+  /** The row's 0-based number in the file (its position when the server sent none). */
+  fileIndex(index: number): number {
+    const p = Math.floor(index / this.pageSize);
+    const ix = this.indexes.get(p);
+    return ix ? ix[index - p * this.pageSize] : index;
   }
 
   fail(key: string, page: number): void {
@@ -172,7 +184,8 @@ export function toggleHidden(hidden: ReadonlySet<number>, column: number): Set<n
 }
 
 /** The row-count message under the search box. */
-export function countMessage(totalRows: number, matchedRows: number, searching: boolean): string {
+export function countMessage(totalRows: number, matchedRows: number, searching: boolean, exact = true): string {
+  if (!exact) return `Showing the first ${Math.max(0, matchedRows - 1).toLocaleString('en-GB')} rows (counting the rest…)`;
   if (searching && matchedRows === 0) return 'No results match';
   if (!searching || matchedRows === totalRows) return `Showing all ${totalRows.toLocaleString('en-GB')} rows`;
   return `Showing ${matchedRows.toLocaleString('en-GB')} rows (out of ${totalRows.toLocaleString('en-GB')})`;
