@@ -60,7 +60,8 @@ type WatcherStatus struct {
 type Watcher struct {
 	Workspaces *Workspaces
 	Pub        Publisher
-	// Debounce is how long a path must be quiet before its change counts (100 ms).
+	// Debounce is how long a path must be quiet before its change counts (50 ms: a burst of
+	// writes takes far less, and it is most of the time from disk to client).
 	Debounce time.Duration
 	// MaxDelay bounds how long a change is held back by other activity (1 s).
 	MaxDelay time.Duration
@@ -241,7 +242,7 @@ type loop struct {
 func (w *Watcher) newLoop(root string) *loop {
 	l := &loop{
 		w: w, root: root,
-		debounce: cmpOr(w.Debounce, 100*time.Millisecond),
+		debounce: cmpOr(w.Debounce, 50*time.Millisecond),
 		maxDelay: cmpOr(w.MaxDelay, time.Second),
 		rescan:   cmpOr(w.RescanInterval, 5*time.Second),
 		workers:  w.HashWorkers,
