@@ -1,0 +1,367 @@
+// Package desktoptest runs the desktop binary (make desktop) under Xvfb: the smoke test of
+// make test, and the start-up and memory figures of build/desktop-figures.sh. Without
+// AIRLOCK_DESKTOP_BIN the tests skip (plain go test ./... has no desktop binary); with it
+// they must run, and fail when a tool is missing.
+package desktoptest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trelab/airlock/app"
+)
+
+// binary returns the desktop binary, or skips the test.
+func binary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("AIRLOCK_DESKTOP_BIN")
+	if bin == "" {
+		t.Skip("set AIRLOCK_DESKTOP_BIN to a desktop build (make test-desktop does)")
+	}
+	abs, err := filepath.Abs(bin)
+	require.NoError(t, err)
+	require.FileExists(t, abs)
+	require.NotEmpty(t, os.Getenv("DISPLAY"), "run under an X server (xvfb-run)")
+	for _, tool := range []string{"xdotool", "import"} {
+		_, err := exec.LookPath(tool)
+		require.NoError(t, err, "%s is needed (build/desktop-smoke.sh installs it)", tool)
+	}
+	return abs
+}
+
+// proc is a running airlock process.
+type proc struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	started time.Time
+	log     *syncBuffer
+	done    chan struct{}
+	err     error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs bin with args; it is stopped at the end of the test.
+func start(t *testing.T, bin string, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, log: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	p.cmd.Env = append(os.Environ(), "AIRLOCK_LOG_FORMAT=text")
+	p.started = time.Now()
+	require.NoError(t, p.cmd.Start())
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			t.Logf("output of %s:\n%s", strings.Join(args, " "), p.log.String())
+		}
+	})
+	return p
+}
+
+// stop ends the process with SIGTERM (SIGKILL after 15 s) and returns how it exited.
+func (p *proc) stop() error {
+	select {
+	case <-p.done:
+		return p.err
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return errors.New("did not stop within 15 s of SIGTERM")
+	}
+	return p.err
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// run runs bin to completion and returns its output.
+func run(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	require.NoError(t, err, "%s %s: %s", bin, strings.Join(args, " "), out)
+	return string(out)
+}
+
+// freeAddr returns a loopback address with a free port.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+// waitHealthy waits until the server at addr answers /healthz.
+func waitHealthy(t *testing.T, p *proc, addr string) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && !p.exited() {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return time.Now()
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the server at %s did not become healthy:\n%s", addr, p.log.String())
+	return time.Time{}
+}
+
+func xdotool(args ...string) (string, error) {
+	out, err := exec.Command("xdotool", args...).Output()
+	return strings.TrimSpace(string(out)), err
+}
+
+// waitWindow waits for a visible window whose name matches pattern and returns its id.
+func waitWindow(t *testing.T, p *proc, pattern string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && !p.exited() {
+		out, _ := xdotool("search", "--onlyvisible", "--name", pattern)
+		if id, _, _ := strings.Cut(out, "\n"); id != "" {
+			return id
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no window named %q appeared:\n%s", pattern, p.log.String())
+	return ""
+}
+
+func windowName(t *testing.T, id string) string {
+	t.Helper()
+	name, err := xdotool("getwindowname", id)
+	require.NoError(t, err)
+	return name
+}
+
+// waitTitle waits until the window's title is want.
+func waitTitle(t *testing.T, id, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if windowName(t, id) == want {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the window title is %q, want %q", windowName(t, id), want)
+}
+
+// readState reads the window's state file.
+func readState(path string) (app.State, bool) {
+	var s app.State
+	data, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(data, &s) != nil {
+		return s, false
+	}
+	return s, true
+}
+
+// waitState waits until the window's state satisfies ok.
+func waitState(t *testing.T, p *proc, path, what string, ok func(app.State) bool) app.State {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var last app.State
+	for time.Now().Before(deadline) && !p.exited() {
+		if s, read := readState(path); read {
+			last = s
+			if ok(s) {
+				return s
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	data, _ := json.MarshalIndent(last, "", "  ")
+	t.Fatalf("the window never reached: %s\nlast state: %s\noutput:\n%s", what, data, p.log.String())
+	return last
+}
+
+// login logs in through the window's login page, as a user would: focus the page, tab to
+// the username field, type the username and token, press Enter.
+func login(t *testing.T, id, user, token string) {
+	t.Helper()
+	steps := [][]string{
+		{"mousemove", "--window", id, "20", "400", "click", "1"},
+		{"sleep", "0.3"},
+		{"key", "Tab"},
+		{"sleep", "0.3"},
+		{"type", "--delay", "20", user},
+		{"sleep", "0.2"},
+		{"key", "Tab"},
+		{"sleep", "0.2"},
+		{"type", "--delay", "20", token},
+		{"sleep", "0.2"},
+		{"key", "Return"},
+	}
+	for _, s := range steps {
+		if s[0] == "sleep" {
+			d, _ := strconv.ParseFloat(s[1], 64)
+			time.Sleep(time.Duration(d * float64(time.Second)))
+			continue
+		}
+		_, err := xdotool(s...)
+		require.NoError(t, err, "xdotool %v", s)
+	}
+}
+
+// screenshot captures the window into path and returns the image.
+func screenshot(t *testing.T, id, path string) image.Image {
+	t.Helper()
+	out, err := exec.Command("import", "-window", id, path).CombinedOutput()
+	require.NoError(t, err, "import: %s", out)
+	return loadPNG(t, path)
+}
+
+func loadPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	return img
+}
+
+// colours counts the distinct colours of an image (a blank window has one or two; a page
+// with text has hundreds, from anti-aliasing).
+func colours(img image.Image) int {
+	seen := map[[3]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			seen[[3]uint32{r, g, bl}] = true
+		}
+	}
+	return len(seen)
+}
+
+// changedPixels counts the pixels that differ between two screenshots of a window.
+func changedPixels(a, b image.Image) int {
+	if a.Bounds() != b.Bounds() {
+		return a.Bounds().Dx() * a.Bounds().Dy()
+	}
+	n := 0
+	r := a.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if a.At(x, y) != b.At(x, y) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// count returns the number of the window's API requests of one kind ("GET route Status").
+func count(s app.State, key string) int { return s.Requests[key] }
+
+// treeRSS is the resident memory (bytes) of pid and every process below it (the web view
+// runs in WebKit's helper processes).
+func treeRSS(pid int) (own, total int64) {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+		s := string(data)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(fields) > 1 {
+			ppid, _ := strconv.Atoi(fields[1])
+			children[ppid] = append(children[ppid], n)
+		}
+	}
+	var walk func(int)
+	walk = func(p int) {
+		rss := vmRSS(p)
+		if p == pid {
+			own = rss
+		}
+		total += rss
+		for _, c := range children[p] {
+			walk(c)
+		}
+	}
+	walk(pid)
+	return own, total
+}
+
+func vmRSS(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// demoData creates demo data in a new folder.
+func demoData(t *testing.T, bin string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "data")
+	run(t, bin, "demo", "--data-dir", dir)
+	return dir
+}

@@ -1,0 +1,145 @@
+package desktoptest
+
+import (
+	"image"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trelab/airlock/app"
+)
+
+// shots is where screenshots go: AIRLOCK_SCREENSHOTS (docs/screenshots in make test) or
+// the test's temporary folder.
+func shots(t *testing.T) string {
+	if d := os.Getenv("AIRLOCK_SCREENSHOTS"); d != "" {
+		require.NoError(t, os.MkdirAll(d, 0o755))
+		return d
+	}
+	return t.TempDir()
+}
+
+// The desktop window on its own backend: it appears with its title, shows the login page,
+// a login typed into the window succeeds and the workspace list shows.
+func TestDesktopSmoke_Login(t *testing.T) {
+	bin := binary(t)
+	data := demoData(t, bin)
+	state := filepath.Join(t.TempDir(), "state.json")
+	p := start(t, bin, "desktop", "--data-dir", data, "--state-file", state)
+
+	win := waitWindow(t, p, "^Airlock$")
+	assert.Equal(t, "Airlock", windowName(t, win))
+
+	// The web UI started in the window, asked who is logged in, and was told nobody.
+	waitState(t, p, state, "the UI asked for the session", func(s app.State) bool {
+		return !s.DomReadyAt.IsZero() && count(s, "GET /api/v1/auth/me Unauthorized") > 0
+	})
+	loginPage := waitPainted(t, win, filepath.Join(shots(t), "desktop-login.png"))
+	assert.Greater(t, colours(loginPage), 50, "the login page did not render")
+
+	login(t, win, "alice", "alice-demo")
+	st := waitState(t, p, state, "alice logged in and her workspaces listed", func(s app.State) bool {
+		return s.User == "alice" && count(s, "GET /api/v1/workspaces OK") > 0
+	})
+	assert.Equal(t, 1, count(st, "POST /api/v1/auth/login OK"))
+	waitTitle(t, win, "Airlock — alice")
+	time.Sleep(500 * time.Millisecond) // let the list paint
+	home := screenshot(t, win, filepath.Join(shots(t), "desktop.png"))
+	assert.Greater(t, changedPixels(loginPage, home), 1000, "the window still shows the login page")
+
+	require.NoError(t, p.stop(), "the desktop did not exit cleanly on SIGTERM")
+}
+
+// A file written into a watched workspace folder shows up in the open window.
+func TestDesktopSmoke_LiveWorkspace(t *testing.T) {
+	bin := binary(t)
+	data := demoData(t, bin)
+	state := filepath.Join(t.TempDir(), "state.json")
+	p := start(t, bin, "desktop", "--data-dir", data, "--state-file", state, "--open", "/workspaces/shared-scratch")
+
+	win := waitWindow(t, p, "^Airlock$")
+	waitState(t, p, state, "the UI asked for the session", func(s app.State) bool {
+		return count(s, "GET /api/v1/auth/me Unauthorized") > 0
+	})
+	waitPainted(t, win, filepath.Join(t.TempDir(), "login.png"))
+	login(t, win, "alice", "alice-demo")
+	// After the login the window shows the workspace it was opened on.
+	waitTitle(t, win, "Airlock — alice — shared-scratch")
+	before := waitState(t, p, state, "the workspace tree listed", func(s app.State) bool {
+		return count(s, "GET /api/v1/workspaces/{id}/tree OK") > 0
+	})
+	time.Sleep(700 * time.Millisecond) // let the tree paint and the requests settle
+	before, _ = readState(state)
+	shotBefore := screenshot(t, win, filepath.Join(t.TempDir(), "before.png"))
+
+	name := "smoke-" + time.Now().Format("150405") + ".csv"
+	require.NoError(t, os.WriteFile(filepath.Join(data, "workspaces", "shared-scratch", name), []byte("region,count\nnorth,10\n"), 0o644))
+
+	// The window got the live event and fetched the tree again...
+	after := waitState(t, p, state, "the window refetched the tree after the file appeared", func(s app.State) bool {
+		return s.LastEvent != nil && slices.Contains(s.LastEvent.Paths, name) &&
+			count(s, "GET /api/v1/workspaces/{id}/tree OK") > count(before, "GET /api/v1/workspaces/{id}/tree OK")
+	})
+	assert.Equal(t, "shared-scratch", after.LastEvent.Workspace)
+	// ...and shows something new.
+	time.Sleep(700 * time.Millisecond)
+	shotAfter := screenshot(t, win, filepath.Join(shots(t), "desktop-workspace.png"))
+	assert.Greater(t, changedPixels(shotBefore, shotAfter), 100, "the window looks the same after the file appeared")
+	require.NoError(t, p.stop())
+}
+
+// The window attached to a running `airlock serve` (airlock desktop --server URL).
+func TestDesktopSmoke_Attach(t *testing.T) {
+	bin := binary(t)
+	data := demoData(t, bin)
+	addr := freeAddr(t)
+	srv := start(t, bin, "serve", "--data-dir", data, "--listen", addr)
+	waitHealthy(t, srv, addr)
+
+	state := filepath.Join(t.TempDir(), "state.json")
+	p := start(t, bin, "desktop", "--server", "http://"+addr, "--state-file", state, "--open", "/workspaces/shared-scratch")
+	win := waitWindow(t, p, `^Airlock \(`)
+	assert.Equal(t, "Airlock ("+addr+")", windowName(t, win))
+	waitState(t, p, state, "the UI asked the server for the session", func(s app.State) bool {
+		return s.Mode == "attached" && count(s, "GET /api/v1/auth/me Unauthorized") > 0
+	})
+	waitPainted(t, win, filepath.Join(t.TempDir(), "login.png"))
+	login(t, win, "olivia", "olivia-demo")
+	waitTitle(t, win, "Airlock — olivia — shared-scratch ("+addr+")")
+
+	// The server's live events reach the window through the desktop's WebSocket.
+	waitState(t, p, state, "the tree listed", func(s app.State) bool {
+		return count(s, "GET /api/v1/workspaces/{id}/tree OK") > 0
+	})
+	name := "attached-" + time.Now().Format("150405") + ".csv"
+	require.NoError(t, os.WriteFile(filepath.Join(data, "workspaces", "shared-scratch", name), []byte("a\n1\n"), 0o644))
+	waitState(t, p, state, "the server's event reached the window", func(s app.State) bool {
+		return s.LastEvent != nil && slices.Contains(s.LastEvent.Paths, name)
+	})
+	time.Sleep(700 * time.Millisecond)
+	screenshot(t, win, filepath.Join(shots(t), "desktop-attached.png"))
+
+	require.NoError(t, p.stop())
+	assert.True(t, strings.Contains(srv.log.String(), "/api/v1/auth/login"), "the login did not reach the server")
+	require.NoError(t, srv.stop())
+}
+
+// waitPainted waits until the window shows a rendered page (not a blank web view) and
+// saves that screenshot.
+func waitPainted(t *testing.T, win, path string) image.Image {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		img := screenshot(t, win, path)
+		if colours(img) > 50 || time.Now().After(deadline) {
+			return img
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
