@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/internal/testenv"
+	"github.com/trelab/airlock/backend/service"
 )
 
 // throughput sends GET url from `clients` concurrent clients for the given time and
@@ -76,4 +83,41 @@ func benchAgainstHelloWorld(b *testing.B, h *harness, path string, c *client) {
 func BenchmarkMeThroughput(b *testing.B) {
 	h := newHarness(b, harnessOptions{})
 	benchAgainstHelloWorld(b, h, "/api/v1/auth/me", h.login(b, "researcher"))
+}
+
+// BenchmarkRequestDetailThroughput: GET /api/v1/requests/{id} (a submitted request with
+// eight files in two groups, comments and votes, as a checker sees it) from 100 concurrent
+// clients, against hello world in the same run. Goal (issue 3): ratio ≥ 0.3.
+func BenchmarkRequestDetailThroughput(b *testing.B) {
+	h := newHarness(b, harnessOptions{})
+	ctx := testenv.Ctx()
+	researcher := testenv.Researcher()
+	view, _, err := h.svc.GetOrCreateRequest(ctx, researcher, testenv.Workspace)
+	require.NoError(b, err)
+	id := view.Request.ID
+	for g, group := range []string{"tables", "figures"} {
+		var specs []service.FileSpec
+		for i := range 4 {
+			p := fmt.Sprintf("output/%s/file%d.csv", group, i)
+			h.env.WriteFile(b, testenv.Workspace, p, fmt.Sprintf("a,b\n%d,%d\n", g, i))
+			specs = append(specs, service.FileSpec{Path: p, FileType: airlock.FileTypeOutput})
+		}
+		_, err = h.svc.AddFiles(ctx, researcher, id, group, specs)
+		require.NoError(b, err)
+		_, err = h.svc.EditGroup(ctx, researcher, id, group, "Counts by region, rounded to 5.", "Small numbers suppressed.")
+		require.NoError(b, err)
+		_, err = h.svc.AddComment(ctx, researcher, id, group, "Please check the **rounding**.", airlock.VisibilityPublic)
+		require.NoError(b, err)
+	}
+	_, err = h.svc.Submit(ctx, researcher, id)
+	require.NoError(b, err)
+	_, err = h.svc.Vote(ctx, testenv.Checker1(), id, []string{"output/tables/file0.csv", "output/tables/file1.csv"}, "APPROVED")
+	require.NoError(b, err)
+	_, err = h.svc.AddComment(ctx, testenv.Checker1(), id, "tables", "Looks fine so far.", airlock.VisibilityPrivate)
+	require.NoError(b, err)
+
+	c := h.login(b, "checker1")
+	r := c.do("GET", "/api/v1/requests/"+id, nil, nil)
+	require.Equal(b, http.StatusOK, r.status, string(r.body))
+	benchAgainstHelloWorld(b, h, "/api/v1/requests/"+id, c)
 }
