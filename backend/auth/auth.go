@@ -67,6 +67,10 @@ type Config struct {
 	FailureWindow   time.Duration // login failures counted over this window; default 15 minutes
 	MaxUserFailures int           // per username within the window; default 5
 	MaxAddrFailures int           // per client address within the window; default 20
+
+	// OnUserRefreshed, when set, is called with a user record re-read from the users file
+	// or job-server (the live hub updates its routing with it).
+	OnUserRefreshed func(airlock.User)
 }
 
 // Authenticator logs users in and resolves sessions.
@@ -344,6 +348,7 @@ func (a *Authenticator) refresh(ctx context.Context, cached airlock.User, now ti
 			if err := a.saveUser(ctx, u, now); err != nil {
 				a.log.Warn("saving refreshed user", "user", name, "err", err)
 			}
+			a.refreshed(u)
 			return u, nil
 		}
 		if a.cfg.JobServer == nil {
@@ -385,7 +390,14 @@ func (a *Authenticator) refresh(ctx context.Context, cached airlock.User, now ti
 	if err := a.saveUser(ctx, u, now); err != nil {
 		a.log.Warn("saving refreshed user", "user", name, "err", err)
 	}
+	a.refreshed(u)
 	return u, nil
+}
+
+func (a *Authenticator) refreshed(u airlock.User) {
+	if a.cfg.OnUserRefreshed != nil {
+		a.cfg.OnUserRefreshed(u)
+	}
 }
 
 // CheckCSRF reports whether token is the session's CSRF token, in constant time.

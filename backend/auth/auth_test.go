@@ -522,3 +522,19 @@ func TestSessionCacheSeesChangesMadeElsewhere(t *testing.T) {
 	_, err = a.Authenticate(ctx, sess.ID)
 	assertCode(t, err, airlock.CodeUnauthenticated)
 }
+
+func TestRefreshedUsersAreReported(t *testing.T) {
+	ctx := context.Background()
+	var got []airlock.User
+	a, _, clk := newAuth(t, auth.Config{Users: loadUsers(t), OnUserRefreshed: func(u airlock.User) { got = append(got, u) }})
+	sess, err := a.Login(ctx, "alice", "alice-secret", "")
+	require.NoError(t, err)
+	_, err = a.Authenticate(ctx, sess.ID)
+	require.NoError(t, err)
+	assert.Empty(t, got, "not stale yet")
+	clk.Advance(16 * time.Minute)
+	_, err = a.Authenticate(ctx, sess.ID)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, "alice", got[0].Username)
+}

@@ -206,8 +206,8 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 	if s.JobServer() {
 		js = &auth.JobServer{Endpoint: s.APIEndpoint, Token: s.APIToken}
 	}
-	b.Auth = auth.New(auth.Config{Store: core.Store, Users: users, JobServer: js, Logger: log})
 	b.Hub = live.NewHub(live.Config{AllowedOrigins: s.AllowedOrigins, Logger: log})
+	b.Auth = auth.New(auth.Config{Store: core.Store, Users: users, JobServer: js, Logger: log, OnUserRefreshed: b.Hub.UpdateUser})
 	b.Uploader = &release.Uploader{Svc: core.Service, Target: core.Target, RetryDelay: s.UploadRetry, Logger: log}
 	core.pub.set(b.Hub, b.Uploader.Kick)
 	b.Watcher = workspace.NewWatcher(core.Workspaces, core.pub)

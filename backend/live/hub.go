@@ -221,6 +221,18 @@ func (h *Hub) CloseSession(sessionKey string) {
 	}
 }
 
+// UpdateUser replaces the user record of every client of that user (after its
+// permissions were refreshed), so routing follows the same rule as the API at once.
+func (h *Hub) UpdateUser(u airlock.User) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		if c.user.Username == u.Username {
+			c.user = u
+		}
+	}
+}
+
 // Count is the number of connected clients.
 func (h *Hub) Count() int {
 	h.mu.Lock()

@@ -318,3 +318,17 @@ func BenchmarkFanOut1000(b *testing.B) {
 type countSink struct{ ch chan struct{} }
 
 func (s *countSink) Deliver(airlock.Event) { s.ch <- struct{}{} }
+
+func TestUpdateUserChangesRouting(t *testing.T) {
+	hub, srv := server(t, live.Config{})
+	c := dial(t, srv, "bob", "s") // bob holds a role on ws2 only
+	require.Eventually(t, func() bool { return hub.Count() == 1 }, time.Second, 5*time.Millisecond)
+
+	bob := users["bob"]
+	bob.Workspaces = map[string]airlock.WorkspaceGrant{"ws1": {}} // moved from ws2 to ws1
+	hub.UpdateUser(bob)
+	hub.Publish(changed("ws2", "r-old"), changed("ws1", "r-new"))
+	ev, err := next(t, c)
+	require.NoError(t, err)
+	assert.Equal(t, "r-new", ev.RequestID, "ws2 is no longer delivered; ws1 is")
+}
