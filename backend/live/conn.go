@@ -31,7 +31,16 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, user airlock.User,
 			time.Now().Add(time.Second))
 		return conn.Close()
 	}
+	expire := time.AfterFunc(h.cfg.MaxLifetime, func() {
+		h.mu.Lock()
+		h.removeLocked(c, websocket.CloseGoingAway, "connection lifetime reached; reconnect")
+		h.mu.Unlock()
+	})
 	done := make(chan struct{})
+	go func() {
+		<-done
+		expire.Stop()
+	}()
 	go h.writePump(c, done)
 	go h.readPump(c, done)
 	return nil

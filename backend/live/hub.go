@@ -24,6 +24,7 @@ const (
 	DefaultPongWait     = 60 * time.Second
 	DefaultReadLimit    = 4096
 	DefaultHandshakeMax = 10 * time.Second
+	DefaultMaxLifetime  = 12 * time.Hour
 )
 
 // WailsOrigin is the Origin of the desktop window's web view.
@@ -43,6 +44,10 @@ type Config struct {
 	// PingPeriod must be less than PongWait; default 9/10 of it.
 	PingPeriod time.Duration
 	ReadLimit  int64 // largest frame accepted from a client
+	// MaxLifetime ends a connection this long after it opened (close code 1001; the client
+	// reconnects and is authenticated again), so no socket outlives a revoked session or a
+	// permission change for long. Default 12 hours.
+	MaxLifetime time.Duration
 	// AllowedOrigins are origins accepted besides the server's own and wails://wails.
 	AllowedOrigins []string
 	Logger         *slog.Logger
@@ -83,6 +88,9 @@ func NewHub(cfg Config) *Hub {
 	}
 	if cfg.ReadLimit <= 0 {
 		cfg.ReadLimit = DefaultReadLimit
+	}
+	if cfg.MaxLifetime <= 0 {
+		cfg.MaxLifetime = DefaultMaxLifetime
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

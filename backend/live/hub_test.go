@@ -332,3 +332,14 @@ func TestUpdateUserChangesRouting(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "r-new", ev.RequestID, "ws2 is no longer delivered; ws1 is")
 }
+
+func TestMaxLifetime(t *testing.T) {
+	hub, srv := server(t, live.Config{MaxLifetime: 200 * time.Millisecond})
+	c := dial(t, srv, "alice", "s")
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err := c.ReadMessage()
+	var ce *websocket.CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, websocket.CloseGoingAway, ce.Code)
+	require.Eventually(t, func() bool { return hub.Count() == 0 }, time.Second, 5*time.Millisecond)
+}
