@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trelab/airlock/backend/cli"
+	"github.com/trelab/airlock/backend/contract"
 )
 
 const (
@@ -75,7 +76,6 @@ func TestWatchLimitFallsBackToRescanning(t *testing.T) {
 		})
 		a := login(t, s.URL, alice)
 		c := dial(t, s.URL, a, nil)
-		u := a.user
 
 		h, body := getHealth(t, s)
 		assert.Equal(t, "ok", h.Status)
@@ -94,11 +94,11 @@ func TestWatchLimitFallsBackToRescanning(t *testing.T) {
 		require.NoError(t, os.WriteFile(s.path("study/output/a.csv"), []byte("a2\n"), 0o644))
 		require.NoError(t, os.Remove(s.path("study/output/sub/b.csv")))
 		c.waitPaths(t, m, "study", "output/new.csv", "output/deep/er/z.csv", "output/a.csv", "output/sub/b.csv")
-		tree := s.tree(t, u, "study", "output")
+		tree := s.tree(t, a, "study", "output")
 		assert.Contains(t, tree, "output/new.csv")
-		assert.True(t, tree["output/deep"].Dir)
+		assert.Equal(t, contract.KindDir, tree["output/deep"].Kind)
 		assert.NotContains(t, tree, "output/sub", "its only file is gone")
-		assert.Equal(t, sha("a2\n"), s.file(t, u, "study", "output/a.csv").File.ContentHash)
+		assert.Equal(t, sha("a2\n"), s.file(t, a, "study", "output/a.csv").SHA256)
 		assert.Equal(t, float64(3), metric(t, s.URL, "airlock_watcher_watched_dirs"), "no watch was added in study")
 
 		// The other workspace still runs on events.
@@ -130,7 +130,6 @@ func TestWatchLimitFallsBackToRescanning(t *testing.T) {
 		})
 		a := login(t, s.URL, alice)
 		c := dial(t, s.URL, a, nil)
-		u := a.user
 
 		h, body := getHealth(t, s)
 		assert.True(t, h.Details.Watcher.Root, body)
@@ -141,13 +140,13 @@ func TestWatchLimitFallsBackToRescanning(t *testing.T) {
 		m := c.mark()
 		writeFile(t, s.path("late/output/first.csv"), "f\n")
 		c.waitWorkspace(t, m, "late")
-		assert.Contains(t, s.tree(t, u, "late", "output"), "output/first.csv")
+		assert.Contains(t, s.tree(t, a, "late", "output"), "output/first.csv")
 		m = c.mark()
 		writeFile(t, s.path("late/output/second.csv"), "s\n")
 		writeFile(t, s.path("study/output/b.csv"), "b\n")
 		c.waitPaths(t, m, "late", "output/second.csv")
 		c.waitPaths(t, m, "study", "output/b.csv")
-		assert.Contains(t, s.tree(t, u, "late", "output"), "output/second.csv")
+		assert.Contains(t, s.tree(t, a, "late", "output"), "output/second.csv")
 
 		h, body = getHealth(t, s)
 		assert.Equal(t, []string{"late", "study"}, h.Details.Watcher.Workspaces, body)

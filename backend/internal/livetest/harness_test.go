@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,7 +26,8 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/auth"
 	"github.com/trelab/airlock/backend/cli"
-	"github.com/trelab/airlock/backend/service"
+	"github.com/trelab/airlock/backend/contract"
+	"github.com/trelab/airlock/backend/httpapi"
 )
 
 // waitTimeout bounds every wait for something asynchronous (an event, a rescan). It is
@@ -77,20 +79,7 @@ type server struct {
 // serves it until the test ends; it returns once the watcher's watches are in place.
 func start(tb testing.TB, cfg config) *server {
 	tb.Helper()
-	data := tb.TempDir()
-	root := filepath.Join(data, "workspaces")
-	require.NoError(tb, os.MkdirAll(root, 0o755))
-	for p, content := range cfg.files {
-		writeFile(tb, filepath.Join(root, filepath.FromSlash(p)), content)
-	}
-	users := map[string]auth.UsersEntry{}
-	for _, a := range cfg.users {
-		users[a.name] = auth.UsersEntry{Token: a.token, Details: a.doc}
-	}
-	raw, err := json.Marshal(users)
-	require.NoError(tb, err)
-	require.NoError(tb, os.WriteFile(filepath.Join(data, "users.json"), raw, 0o600))
-
+	data, root := prepare(tb, cfg)
 	settings, _, err := cli.ParseSettings("serve", []string{"--data-dir", data, "--listen", "127.0.0.1:0"},
 		func(string) string { return "" }, io.Discard)
 	require.NoError(tb, err)
@@ -128,6 +117,59 @@ func start(tb testing.TB, cfg config) *server {
 		tb.Fatalf("the watcher did not get ready; logs:\n%s", logs)
 	}
 	return &server{URL: "http://" + ln.Addr().String(), Root: root, DataDir: data, B: b, Logs: logs}
+}
+
+// prepare makes a data directory with the users file (plain tokens) and the workspaces
+// folder (<data>/workspaces) holding cfg.files.
+func prepare(tb testing.TB, cfg config) (data, root string) {
+	tb.Helper()
+	data = tb.TempDir()
+	root = filepath.Join(data, "workspaces")
+	require.NoError(tb, os.MkdirAll(root, 0o755))
+	for p, content := range cfg.files {
+		writeFile(tb, filepath.Join(root, filepath.FromSlash(p)), content)
+	}
+	users := map[string]auth.UsersEntry{}
+	for _, a := range cfg.users {
+		users[a.name] = auth.UsersEntry{Token: a.token, Details: a.doc}
+	}
+	raw, err := json.Marshal(users)
+	require.NoError(tb, err)
+	require.NoError(tb, os.WriteFile(filepath.Join(data, "users.json"), raw, 0o600))
+	return data, root
+}
+
+// serveCommand runs the `airlock serve` command itself (cli.Run) in-process on
+// 127.0.0.1:0 until the test ends. Its backend is out of reach: B is nil.
+func serveCommand(tb testing.TB, cfg config) *server {
+	tb.Helper()
+	data, root := prepare(tb, cfg)
+	logs := &syncBuffer{}
+	addr := make(chan string, 1)
+	env := &cli.Env{Stdout: io.Discard, Stderr: logs, OnListen: func(a string) { addr <- a }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cli.Run(ctx, env, []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", data}) }()
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				tb.Errorf("airlock serve: %v\n%s", err, logs)
+			}
+		case <-time.After(waitTimeout):
+			tb.Errorf("airlock serve did not stop")
+		}
+	})
+	select {
+	case a := <-addr:
+		return &server{URL: "http://" + a, Root: root, DataDir: data, Logs: logs}
+	case err := <-done:
+		tb.Fatalf("airlock serve ended at start: %v\n%s", err, logs)
+	case <-time.After(waitTimeout):
+		tb.Fatalf("airlock serve did not start\n%s", logs)
+	}
+	return nil
 }
 
 // path is the absolute path of "workspace/relative/path".
@@ -355,24 +397,145 @@ func eventually(tb testing.TB, what string, cond func() bool, detail func() stri
 
 func noDetail() string { return "" }
 
-// tree lists one directory level of ws through the service, by path.
-func (s *server) tree(tb testing.TB, u airlock.User, ws, dir string) map[string]service.TreeItem {
+// apiError is the error body of the API.
+type apiError struct {
+	Error struct {
+		Code    airlock.Code `json:"code"`
+		Message string       `json:"message"`
+	} `json:"error"`
+}
+
+// call makes one API call as sess (with the CSRF token on unsafe methods), encoding body
+// as JSON when set and decoding a 2xx answer into out when set. It returns the status and
+// the error code of a failed call.
+func (s *server) call(tb testing.TB, sess session, method, path string, body, out any) (int, airlock.Code) {
 	tb.Helper()
-	items, err := s.B.Service.ListTree(context.Background(), u, ws, dir, true)
-	require.NoError(tb, err, "tree %s/%s", ws, dir)
-	out := map[string]service.TreeItem{}
-	for _, it := range items {
-		out[it.Path] = it
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		require.NoError(tb, err)
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	require.NoError(tb, err)
+	req.Header.Set("Cookie", sess.cookie)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if method != http.MethodGet {
+		req.Header.Set(httpapi.CSRFHeader, sess.csrf)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(tb, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(tb, err)
+	if resp.StatusCode >= 300 {
+		var e apiError
+		require.NoError(tb, json.Unmarshal(raw, &e), "%s %s: %d %s", method, path, resp.StatusCode, raw)
+		return resp.StatusCode, e.Error.Code
+	}
+	if out != nil {
+		require.NoError(tb, json.Unmarshal(raw, out), "%s %s: %s", method, path, raw)
+	}
+	return resp.StatusCode, ""
+}
+
+// get makes a GET call that must succeed.
+func (s *server) get(tb testing.TB, sess session, path string, out any) {
+	tb.Helper()
+	status, code := s.call(tb, sess, http.MethodGet, path, nil, out)
+	require.Equal(tb, http.StatusOK, status, "GET %s: %s", path, code)
+}
+
+// escapePath percent-encodes each segment of a workspace-relative path.
+func escapePath(p string) string {
+	segs := strings.Split(p, "/")
+	for i, seg := range segs {
+		segs[i] = url.PathEscape(seg)
+	}
+	return strings.Join(segs, "/")
+}
+
+func treeURL(ws, dir string) string {
+	u := "/api/v1/workspaces/" + url.PathEscape(ws) + "/tree"
+	if dir != "" {
+		u += "/" + escapePath(dir)
+	}
+	return u + "?outOfDate=true"
+}
+
+// tree lists one directory level of ws through GET .../tree, by path.
+func (s *server) tree(tb testing.TB, sess session, ws, dir string) map[string]contract.Entry {
+	tb.Helper()
+	var t contract.Tree
+	s.get(tb, sess, treeURL(ws, dir), &t)
+	require.Equal(tb, dir, t.Path)
+	out := map[string]contract.Entry{}
+	for _, e := range t.Entries {
+		out[e.Path] = e
 	}
 	return out
 }
 
-// file returns a workspace file's detail through the service.
-func (s *server) file(tb testing.TB, u airlock.User, ws, p string) service.WorkspaceFileDetail {
+// treeCode is the error code of listing a directory level ("" when it succeeds).
+func (s *server) treeCode(tb testing.TB, sess session, ws, dir string) airlock.Code {
 	tb.Helper()
-	d, err := s.B.Service.GetWorkspaceFile(context.Background(), u, ws, p)
-	require.NoError(tb, err, "file %s/%s", ws, p)
+	_, code := s.call(tb, sess, http.MethodGet, treeURL(ws, dir), nil, nil)
+	return code
+}
+
+func fileURL(ws, p string) string {
+	return "/api/v1/workspaces/" + url.PathEscape(ws) + "/files/" + escapePath(p)
+}
+
+// file returns a workspace file's detail through GET .../files/{path}.
+func (s *server) file(tb testing.TB, sess session, ws, p string) contract.FileDetail {
+	tb.Helper()
+	var d contract.FileDetail
+	s.get(tb, sess, fileURL(ws, p), &d)
 	return d
+}
+
+// fileCode is the error code of a file's detail ("" when it succeeds).
+func (s *server) fileCode(tb testing.TB, sess session, ws, p string) airlock.Code {
+	tb.Helper()
+	_, code := s.call(tb, sess, http.MethodGet, fileURL(ws, p), nil, nil)
+	return code
+}
+
+// workspace returns GET /api/v1/workspaces/{ws}.
+func (s *server) workspace(tb testing.TB, sess session, ws string) contract.WorkspaceSummary {
+	tb.Helper()
+	var w contract.WorkspaceSummary
+	s.get(tb, sess, "/api/v1/workspaces/"+url.PathEscape(ws), &w)
+	return w
+}
+
+// workspaceNames lists the names of GET /api/v1/workspaces.
+func (s *server) workspaceNames(tb testing.TB, sess session) []string {
+	tb.Helper()
+	var l contract.WorkspaceList
+	s.get(tb, sess, "/api/v1/workspaces", &l)
+	out := []string{}
+	for _, w := range l.Workspaces {
+		out = append(out, w.Name)
+	}
+	return out
+}
+
+// requestFile finds a file of a request.
+func requestFile(tb testing.TB, r contract.Request, p string) contract.File {
+	tb.Helper()
+	for _, g := range r.Groups {
+		for _, f := range g.Files {
+			if f.Path == p {
+				return f
+			}
+		}
+	}
+	tb.Fatalf("%s is not on request %s", p, r.ID)
+	return contract.File{}
 }
 
 // writeFile writes a file, creating its folders.

@@ -1,8 +1,8 @@
 package livetest
 
 import (
-	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trelab/airlock/backend/airlock"
-	"github.com/trelab/airlock/backend/service"
+	"github.com/trelab/airlock/backend/contract"
 )
 
 var (
@@ -41,18 +42,17 @@ func TestChangesOnDisk(t *testing.T) {
 	o := login(t, s.URL, oscar)
 	ac := dial(t, s.URL, a, nil)
 	oc := dial(t, s.URL, o, nil)
-	u := a.user
 
 	t.Run("new file", func(t *testing.T) {
 		m := ac.mark()
 		writeFile(t, s.path("study/output/new.csv"), "a,b\n3,4\n")
 		ac.waitPaths(t, m, "study", "output/new.csv")
 
-		it, ok := s.tree(t, u, "study", "output")["output/new.csv"]
+		it, ok := s.tree(t, a, "study", "output")["output/new.csv"]
 		require.True(t, ok, "the new file is listed")
-		assert.Equal(t, int64(8), it.File.Size)
+		assert.Equal(t, int64(8), it.Size)
 		assert.Equal(t, airlock.WorkspaceUnreleased, it.Status)
-		assert.Equal(t, sha("a,b\n3,4\n"), s.file(t, u, "study", "output/new.csv").File.ContentHash)
+		assert.Equal(t, sha("a,b\n3,4\n"), s.file(t, a, "study", "output/new.csv").SHA256)
 	})
 
 	t.Run("new nested directory with files", func(t *testing.T) {
@@ -62,24 +62,25 @@ func TestChangesOnDisk(t *testing.T) {
 		writeFile(t, s.path("study/output/run1/deep/er/z.csv"), "z\n")
 		ac.waitPaths(t, m, "study", "output/run1/x.csv", "output/run1/deep/y.csv", "output/run1/deep/er/z.csv")
 
-		assert.True(t, s.tree(t, u, "study", "output")["output/run1"].Dir)
-		assert.Contains(t, s.tree(t, u, "study", "output/run1/deep"), "output/run1/deep/y.csv")
-		assert.Equal(t, sha("z\n"), s.tree(t, u, "study", "output/run1/deep/er")["output/run1/deep/er/z.csv"].File.ContentHash)
+		assert.Equal(t, contract.KindDir, s.tree(t, a, "study", "output")["output/run1"].Kind)
+		assert.Contains(t, s.tree(t, a, "study", "output/run1/deep"), "output/run1/deep/y.csv")
+		assert.Equal(t, int64(2), s.tree(t, a, "study", "output/run1/deep/er")["output/run1/deep/er/z.csv"].Size)
+		assert.Equal(t, sha("z\n"), s.file(t, a, "study", "output/run1/deep/er/z.csv").SHA256)
 
 		// The new folders are watched: a file written in the deepest one later is seen too.
 		m = ac.mark()
 		writeFile(t, s.path("study/output/run1/deep/er/later.csv"), "later\n")
 		ac.waitPaths(t, m, "study", "output/run1/deep/er/later.csv")
-		assert.Contains(t, s.tree(t, u, "study", "output/run1/deep/er"), "output/run1/deep/er/later.csv")
+		assert.Contains(t, s.tree(t, a, "study", "output/run1/deep/er"), "output/run1/deep/er/later.csv")
 	})
 
 	t.Run("atomic replace", func(t *testing.T) {
 		m := ac.mark()
 		replaceFile(t, s.path("study/output/seed.csv"), "a,b\n5,6\n7,8\n")
 		ac.waitPaths(t, m, "study", "output/seed.csv")
-		d := s.file(t, u, "study", "output/seed.csv")
-		assert.Equal(t, sha("a,b\n5,6\n7,8\n"), d.File.ContentHash)
-		assert.Equal(t, int64(12), d.File.Size)
+		d := s.file(t, a, "study", "output/seed.csv")
+		assert.Equal(t, sha("a,b\n5,6\n7,8\n"), d.SHA256)
+		assert.Equal(t, int64(12), d.Size)
 		for _, f := range ac.changed(m, "study") {
 			for _, p := range f.Paths {
 				assert.False(t, strings.Contains(p, "/."), "hidden temp file %s reported", p)
@@ -90,42 +91,39 @@ func TestChangesOnDisk(t *testing.T) {
 		m = ac.mark()
 		require.NoError(t, os.WriteFile(s.path("study/output/seed.csv"), []byte("a,b\n9,9\n"), 0o644))
 		ac.waitPaths(t, m, "study", "output/seed.csv")
-		assert.Equal(t, sha("a,b\n9,9\n"), s.file(t, u, "study", "output/seed.csv").File.ContentHash)
+		assert.Equal(t, sha("a,b\n9,9\n"), s.file(t, a, "study", "output/seed.csv").SHA256)
 	})
 
 	t.Run("delete", func(t *testing.T) {
 		m := ac.mark()
 		require.NoError(t, os.Remove(s.path("study/output/tables/a.csv")))
 		ac.waitPaths(t, m, "study", "output/tables/a.csv")
-		tree := s.tree(t, u, "study", "output/tables")
+		tree := s.tree(t, a, "study", "output/tables")
 		assert.NotContains(t, tree, "output/tables/a.csv")
 		assert.Contains(t, tree, "output/tables/b.csv")
-		_, err := s.B.Service.GetWorkspaceFile(context.Background(), u, "study", "output/tables/a.csv")
-		assert.Equal(t, airlock.CodeNotFound, airlock.ErrorCode(err))
+		assert.Equal(t, airlock.CodeNotFound, s.fileCode(t, a, "study", "output/tables/a.csv"))
 	})
 
 	t.Run("rename of a directory", func(t *testing.T) {
 		m := ac.mark()
 		require.NoError(t, os.Rename(s.path("study/output/tables"), s.path("study/output/renamed")))
 		ac.waitPaths(t, m, "study", "output/tables", "output/renamed/b.csv")
-		out := s.tree(t, u, "study", "output")
+		out := s.tree(t, a, "study", "output")
 		assert.NotContains(t, out, "output/tables")
-		assert.True(t, out["output/renamed"].Dir)
-		assert.Contains(t, s.tree(t, u, "study", "output/renamed"), "output/renamed/b.csv")
-		_, err := s.B.Service.ListTree(context.Background(), u, "study", "output/tables", true)
-		assert.Equal(t, airlock.CodeNotFound, airlock.ErrorCode(err))
+		assert.Equal(t, contract.KindDir, out["output/renamed"].Kind)
+		assert.Contains(t, s.tree(t, a, "study", "output/renamed"), "output/renamed/b.csv")
+		assert.Equal(t, airlock.CodeNotFound, s.treeCode(t, a, "study", "output/tables"))
 
 		// Writes in the renamed folder are reported under its new name only.
 		m = ac.mark()
 		require.NoError(t, os.WriteFile(s.path("study/output/renamed/b.csv"), []byte("y\n3\n"), 0o644))
 		ac.waitPaths(t, m, "study", "output/renamed/b.csv")
 		assert.Empty(t, ac.mentioning(m, "study", "output/tables/b.csv"), "the old folder's watch was dropped")
-		assert.Equal(t, sha("y\n3\n"), s.file(t, u, "study", "output/renamed/b.csv").File.ContentHash)
+		assert.Equal(t, sha("y\n3\n"), s.file(t, a, "study", "output/renamed/b.csv").SHA256)
 	})
 
 	t.Run("manifest rewrite", func(t *testing.T) {
-		before, err := s.B.Service.GetWorkspace(context.Background(), u, "manifested")
-		require.NoError(t, err)
+		before := s.workspace(t, a, "manifested")
 		m := ac.mark()
 		writeFile(t, s.path("manifested/output/m1.csv"), "m1 v2\n")
 		writeFile(t, s.path("manifested/output/m2.csv"), "m2\n")
@@ -133,13 +131,12 @@ func TestChangesOnDisk(t *testing.T) {
 			manifest("manifested", map[string]string{"output/m1.csv": "m1 v2\n", "output/m2.csv": "m2\n"}))
 		ac.waitPaths(t, m, "manifested", "output/m1.csv", "output/m2.csv")
 
-		tree := s.tree(t, u, "manifested", "output")
+		tree := s.tree(t, a, "manifested", "output")
 		require.Contains(t, tree, "output/m2.csv")
-		assert.Equal(t, sha("m1 v2\n"), tree["output/m1.csv"].File.ContentHash)
-		assert.Equal(t, int64(len("m1 v2\n")), tree["output/m1.csv"].File.Size)
-		assert.True(t, tree["output/m2.csv"].File.InManifest)
-		after, err := s.B.Service.GetWorkspace(context.Background(), u, "manifested")
-		require.NoError(t, err)
+		assert.Equal(t, int64(len("m1 v2\n")), tree["output/m1.csv"].Size)
+		assert.Equal(t, sha("m1 v2\n"), s.file(t, a, "manifested", "output/m1.csv").SHA256)
+		assert.Equal(t, sha("m2\n"), s.file(t, a, "manifested", "output/m2.csv").SHA256)
+		after := s.workspace(t, a, "manifested")
 		assert.NotEqual(t, before.ManifestHash, after.ManifestHash)
 
 		// An output dropped from the manifest disappears from the tree, though its file stays.
@@ -147,7 +144,7 @@ func TestChangesOnDisk(t *testing.T) {
 		replaceFile(t, s.path("manifested/metadata/manifest.json"),
 			manifest("manifested", map[string]string{"output/m1.csv": "m1 v2\n"}))
 		ac.waitPaths(t, m, "manifested", "output/m2.csv")
-		assert.NotContains(t, s.tree(t, u, "manifested", "output"), "output/m2.csv")
+		assert.NotContains(t, s.tree(t, a, "manifested", "output"), "output/m2.csv")
 		assert.FileExists(t, s.path("manifested/output/m2.csv"))
 	})
 
@@ -186,9 +183,9 @@ func TestChangesOnDisk(t *testing.T) {
 		assert.GreaterOrEqual(t, got, 1)
 		assert.LessOrEqual(t, got, allowed, ac.dump())
 
-		d := s.file(t, u, "study", "output/burst.csv")
-		assert.Equal(t, int64(writes*len(line)), d.File.Size)
-		assert.Equal(t, sha(strings.Repeat(line, writes)), d.File.ContentHash)
+		d := s.file(t, a, "study", "output/burst.csv")
+		assert.Equal(t, int64(writes*len(line)), d.Size)
+		assert.Equal(t, sha(strings.Repeat(line, writes)), d.SHA256)
 	})
 
 	t.Run("slowly written file", func(t *testing.T) {
@@ -236,22 +233,18 @@ func TestChangesOnDisk(t *testing.T) {
 		require.NoError(t, g.Close())
 		ac.waitPaths(t, m3, "study", "output/slow.csv")
 		final := strings.Repeat(chunk, n) + "end\n"
-		d := s.file(t, u, "study", "output/slow.csv")
-		assert.Equal(t, int64(len(final)), d.File.Size)
-		assert.Equal(t, sha(final), d.File.ContentHash)
+		d := s.file(t, a, "study", "output/slow.csv")
+		assert.Equal(t, int64(len(final)), d.Size)
+		assert.Equal(t, sha(final), d.SHA256)
 	})
 
 	t.Run("new workspace appears without a restart", func(t *testing.T) {
-		list, err := s.B.Service.ListWorkspaces(context.Background(), u)
-		require.NoError(t, err)
-		assert.NotContains(t, names(list), "late")
+		assert.NotContains(t, s.workspaceNames(t, a), "late")
 		m := ac.mark()
 		writeFile(t, s.path("late/output/first.csv"), "f\n")
 		ac.waitWorkspace(t, m, "late")
-		list, err = s.B.Service.ListWorkspaces(context.Background(), u)
-		require.NoError(t, err)
-		assert.Contains(t, names(list), "late")
-		assert.Contains(t, s.tree(t, u, "late", "output"), "output/first.csv")
+		assert.Contains(t, s.workspaceNames(t, a), "late")
+		assert.Contains(t, s.tree(t, a, "late", "output"), "output/first.csv")
 
 		m = ac.mark()
 		writeFile(t, s.path("late/output/second.csv"), "s\n")
@@ -269,8 +262,8 @@ func TestChangesOnDisk(t *testing.T) {
 				assert.Equal(t, "other", f.Workspace, "oscar may view only workspace other")
 			}
 		}
-		_, err := s.B.Service.ListTree(context.Background(), o.user, "study", "", true)
-		assert.Equal(t, airlock.CodeNotFound, airlock.ErrorCode(err))
+		assert.Equal(t, airlock.CodeNotFound, s.treeCode(t, o, "study", ""))
+		assert.Equal(t, airlock.CodeNotFound, s.fileCode(t, o, "study", "output/seed.csv"))
 
 		// And alice, who may not view "other", was not told of it either.
 		m = ac.mark()
@@ -303,10 +296,48 @@ func TestChangesOnDisk(t *testing.T) {
 	})
 }
 
-func names(list []service.WorkspaceSummary) []string {
-	out := make([]string, 0, len(list))
-	for _, w := range list {
-		out = append(out, w.Name)
+// TestAirlockServeCommand runs the `airlock serve` command itself: its WebSocket clients
+// hear of a change on disk, its API shows it, and /metrics follows the watcher.
+func TestAirlockServeCommand(t *testing.T) {
+	s := serveCommand(t, config{
+		users: []account{alice, oscar},
+		files: map[string]string{"study/output/a.csv": "a\n", "other/output/o.csv": "o\n"},
+	})
+	// The watcher runs in the background: wait until it watches the root and both
+	// workspaces with their output folders.
+	eventually(t, "the watcher to watch 5 folders", func() bool {
+		return metric(t, s.URL, "airlock_watcher_watched_dirs") == 5
+	}, func() string { return s.Logs.String() })
+	assert.Equal(t, float64(1), metric(t, s.URL, "airlock_watcher_running"))
+
+	a := login(t, s.URL, alice)
+	o := login(t, s.URL, oscar)
+	ac := dial(t, s.URL, a, nil)
+	oc := dial(t, s.URL, o, nil)
+
+	// Only the server's own origin (or a configured one) may open the socket.
+	_, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.URL, "http")+"/api/v1/events",
+		http.Header{"Cookie": {a.cookie}, "Origin": {"http://evil.example"}})
+	require.Error(t, err)
+	if assert.NotNil(t, resp) {
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+		_ = resp.Body.Close()
 	}
-	return out
+
+	before := metric(t, s.URL, "airlock_watcher_events_total")
+	m := ac.mark()
+	writeFile(t, s.path("study/output/new/b.csv"), "b\n")
+	ac.waitPaths(t, m, "study", "output/new/b.csv")
+	assert.Equal(t, contract.KindDir, s.tree(t, a, "study", "output")["output/new"].Kind)
+	assert.Equal(t, sha("b\n"), s.file(t, a, "study", "output/new/b.csv").SHA256)
+	assert.Greater(t, metric(t, s.URL, "airlock_watcher_events_total"), before)
+	assert.Equal(t, float64(6), metric(t, s.URL, "airlock_watcher_watched_dirs"), "the new folder is watched")
+	assert.GreaterOrEqual(t, metric(t, s.URL, "airlock_watcher_published_total"), float64(1))
+
+	m = oc.mark()
+	writeFile(t, s.path("other/output/o2.csv"), "o2\n")
+	oc.waitPaths(t, m, "other", "output/o2.csv")
+	for _, f := range oc.since(0) {
+		assert.NotEqual(t, "study", f.Workspace, "oscar may not view study")
+	}
 }
