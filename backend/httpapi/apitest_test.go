@@ -98,3 +98,10 @@ func groupOf(r contract.Request, name string) contract.Group {
 }
 
 var _ = service.ScopeReview
+
+// errorMessage is the message of an error answer.
+func (r response) errorMessage() string {
+	var eb ErrorBody
+	_ = json.Unmarshal(r.body, &eb)
+	return eb.Error.Message
+}

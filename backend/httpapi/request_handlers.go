@@ -191,15 +191,17 @@ func (s *Server) handleRequestContent(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleRequestTable(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("path")
 	q, err := render.ParseTableQuery(r.URL.Query())
-	if err == nil {
-		err = checkCSV(p)
-	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	rc, f, err := s.svc.OpenRequestFile(r.Context(), userFrom(r), r.PathValue("id"), p, false)
 	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := checkCSV(p); err != nil {
+		_ = rc.Close()
 		writeError(w, r, err)
 		return
 	}
@@ -213,12 +215,13 @@ func (s *Server) handleRequestTable(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRequestSummary(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("path")
-	if err := checkCSV(p); err != nil {
+	rc, f, err := s.svc.OpenRequestFile(r.Context(), userFrom(r), r.PathValue("id"), p, false)
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	rc, f, err := s.svc.OpenRequestFile(r.Context(), userFrom(r), r.PathValue("id"), p, false)
-	if err != nil {
+	if err := checkCSV(p); err != nil {
+		_ = rc.Close()
 		writeError(w, r, err)
 		return
 	}

@@ -118,8 +118,9 @@ func serveContent(w http.ResponseWriter, r *http.Request, rc io.ReadSeeker, p, h
 	http.ServeContent(w, r, path.Base(p), mod, rc)
 }
 
-// checkCSV refuses the table and summary views for files that are not CSV, before the file
-// is opened (and its view audited).
+// checkCSV refuses the table and summary views for files that are not CSV. It runs after the
+// service has opened the file, so that the service's answer about the path (not_found for
+// anything outside the workspace) comes first.
 func checkCSV(p string) error {
 	if !render.IsCSV(p) {
 		return airlock.Errorf(airlock.CodeInvalid, "%s is not a CSV file; only CSV files have a table view", path.Base(p))
@@ -131,15 +132,17 @@ func checkCSV(p string) error {
 func (s *Server) handleWorkspaceTable(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("path")
 	q, err := render.ParseTableQuery(r.URL.Query())
-	if err == nil {
-		err = checkCSV(p)
-	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	rc, wf, err := s.svc.OpenWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), p)
 	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := checkCSV(p); err != nil {
+		_ = rc.Close()
 		writeError(w, r, err)
 		return
 	}
@@ -155,12 +158,13 @@ func (s *Server) handleWorkspaceTable(w http.ResponseWriter, r *http.Request) {
 // workspace CSV file.
 func (s *Server) handleWorkspaceSummary(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("path")
-	if err := checkCSV(p); err != nil {
+	rc, wf, err := s.svc.OpenWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), p)
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	rc, wf, err := s.svc.OpenWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), p)
-	if err != nil {
+	if err := checkCSV(p); err != nil {
+		_ = rc.Close()
 		writeError(w, r, err)
 		return
 	}
