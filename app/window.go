@@ -113,6 +113,9 @@ type Window struct {
 	log     *slog.Logger
 	clock   func() time.Time
 
+	// saving serialises writes of the state file (one temp name).
+	saving sync.Mutex
+
 	mu      sync.Mutex
 	rt      Runtime
 	session *session
@@ -340,6 +343,8 @@ func (w *Window) saveState() {
 	if w.cfg.StatePath == "" {
 		return
 	}
+	w.saving.Lock()
+	defer w.saving.Unlock()
 	w.mu.Lock()
 	data, err := json.MarshalIndent(w.copyStateLocked(), "", "  ")
 	w.mu.Unlock()

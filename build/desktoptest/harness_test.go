@@ -307,8 +307,9 @@ func changedPixels(a, b image.Image) int {
 // count returns the number of the window's API requests of one kind ("GET route Status").
 func count(s app.State, key string) int { return s.Requests[key] }
 
-// treeRSS is the resident memory (bytes) of pid and every process below it (the web view
-// runs in WebKit's helper processes).
+// treeRSS is the resident memory (bytes) of pid, and the proportional set size (PSS:
+// shared pages divided among the processes sharing them, so that a sum counts them once)
+// of pid and every process below it (the web view runs in WebKit's helper processes).
 func treeRSS(pid int) (own, total int64) {
 	children := map[int][]int{}
 	entries, _ := os.ReadDir("/proc")
@@ -331,11 +332,10 @@ func treeRSS(pid int) (own, total int64) {
 	}
 	var walk func(int)
 	walk = func(p int) {
-		rss := vmRSS(p)
 		if p == pid {
-			own = rss
+			own = procValue(p, "status", "VmRSS:")
 		}
-		total += rss
+		total += procValue(p, "smaps_rollup", "Pss:")
 		for _, c := range children[p] {
 			walk(c)
 		}
@@ -344,13 +344,14 @@ func treeRSS(pid int) (own, total int64) {
 	return own, total
 }
 
-func vmRSS(pid int) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+// procValue reads a "Name:   123 kB" line of /proc/PID/file, in bytes.
+func procValue(pid int, file, name string) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, name); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb * 1024
 		}
