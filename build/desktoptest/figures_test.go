@@ -106,7 +106,7 @@ func TestDesktopFigures(t *testing.T) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-func mb(b int64) float64        { return float64(b) / (1 << 20) }
+func mb(b int64) float64         { return float64(b) / (1 << 20) }
 
 func median(v []float64, unit string) string {
 	if len(v) == 0 {
