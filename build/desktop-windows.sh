@@ -25,7 +25,7 @@ trap 'rm -f "$syso"' EXIT
 # wv2runtime.error: an offline secure desktop cannot download the WebView2 runtime, so a
 # missing runtime is reported ("ask your administrator") instead of offering a download.
 GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc CXX=x86_64-w64-mingw32-g++ \
-  "$GO" build -tags desktop,production,wv2runtime.error \
+  "$GO" build -buildvcs=auto -tags desktop,production,wv2runtime.error \
   -ldflags "${LDFLAGS:-} -w -s -H windowsgui" -o build/bin/airlock.exe .
 
 info=$(file build/bin/airlock.exe)
