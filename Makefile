@@ -10,7 +10,7 @@ export CGO_ENABLED := 1
 .PHONY: run test test-go test-frontend bench lint build frontend deps
 
 build: frontend
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/airlock .
+	$(GO) build -buildvcs=auto -ldflags "$(LDFLAGS)" -o bin/airlock .
 
 ## run: start the server on demo data (created on first start) and print how to log in
 run: build
