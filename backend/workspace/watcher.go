@@ -203,6 +203,10 @@ type wsState struct {
 	inflight  int
 	degraded  bool
 	scan      map[string]fileState
+	// unwatched holds folders whose watch failed for another reason than the limit: their
+	// changes give no events, so the workspace's snapshot is not cached (see snapCache).
+	unwatched map[string]bool
+	followed  bool
 }
 
 type hashJob struct{ ws, p string }
@@ -291,6 +295,7 @@ func (l *loop) run(ctx context.Context) error {
 		})
 	}
 
+	defer l.w.Workspaces.snaps.unfollowAll()
 	l.start()
 	l.syncStatus()
 	close(l.w.ready)
@@ -431,6 +436,18 @@ func (l *loop) addWorkspace(ws string, collect bool, now time.Time) {
 	for _, p := range l.addTree(ws, dir, collect) {
 		l.mark(ws, p, fsnotify.Create, now)
 	}
+	l.refollow(ws)
+}
+
+// refollow turns the snapshot cache of ws on while every folder of it is watched, and off
+// otherwise.
+func (l *loop) refollow(ws string) {
+	st := l.state(ws)
+	on := l.workspaces[ws] && !st.degraded && len(st.unwatched) == 0
+	if on != st.followed {
+		st.followed = on
+		l.w.Workspaces.snaps.follow(ws, on)
+	}
 }
 
 func (l *loop) loadManifest(ws string) *parsedManifest {
@@ -485,7 +502,13 @@ func (l *loop) addTree(ws, dir string, collect bool) []string {
 						l.degrade(ws, "the inotify watch limit (fs.inotify.max_user_watches) is reached")
 					} else {
 						l.log.Debug("workspace watcher: folder not watched", "dir", p, "err", err)
+						if st.unwatched == nil {
+							st.unwatched = map[string]bool{}
+						}
+						st.unwatched[p] = true
 					}
+				} else {
+					delete(st.unwatched, p)
 				}
 			}
 			return nil
@@ -507,6 +530,7 @@ func (l *loop) degrade(ws, reason string) {
 		return
 	}
 	st.degraded = true
+	l.refollow(ws)
 	st.scan = l.scanWorkspace(ws)
 	if l.reason == "" {
 		l.reason = reason
@@ -633,8 +657,10 @@ func (l *loop) unwatchTree(dir string) {
 	}
 }
 
-// mark records activity on a path; it settles once quiet for the debounce interval.
+// mark records activity on a path; it settles once quiet for the debounce interval. The
+// cached snapshot of the workspace goes at once.
 func (l *loop) mark(ws, p string, op fsnotify.Op, now time.Time) {
+	l.w.Workspaces.snaps.invalidate(ws)
 	k := pathKey{ws, p}
 	pd, ok := l.pending[k]
 	if !ok {
@@ -659,6 +685,7 @@ func (l *loop) fsError(err error, now time.Time) {
 		st := l.state(ws)
 		if !st.degraded {
 			l.addTree(ws, filepath.Join(l.root, ws), false)
+			l.refollow(ws)
 		}
 		l.w.Workspaces.forgetPath(ws, "")
 		l.manifests[ws] = l.loadManifest(ws)
@@ -709,7 +736,8 @@ func (l *loop) settle(k pathKey, pd *pending, busy bool, now time.Time) {
 					delete(l.known, kk)
 				}
 			}
-			st.all, st.degraded, st.scan = true, false, nil
+			st.all, st.degraded, st.scan, st.unwatched = true, false, nil, nil
+			l.refollow(ws)
 			l.noteChange(st, now)
 		}
 		return
@@ -727,6 +755,7 @@ func (l *loop) settle(k pathKey, pd *pending, busy bool, now time.Time) {
 			for _, f := range l.addTree(ws, abs, true) {
 				l.mark(ws, f, fsnotify.Create, now)
 			}
+			l.refollow(ws)
 			l.changed(ws, p, now)
 		}
 	default:

@@ -47,6 +47,7 @@ type Workspaces struct {
 	root   string
 	log    *slog.Logger
 	hashes *hashCache
+	snaps  *snapCache
 
 	mu        sync.Mutex
 	manifests map[string]cachedManifest
@@ -63,7 +64,7 @@ func New(root string, opts Options) *Workspaces {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	return &Workspaces{root: root, log: lg, hashes: newHashCache(), manifests: map[string]cachedManifest{}}
+	return &Workspaces{root: root, log: lg, hashes: newHashCache(), snaps: newSnapCache(), manifests: map[string]cachedManifest{}}
 }
 
 // Root is the folder holding the workspaces.
@@ -204,12 +205,28 @@ func (w *Workspaces) forgetManifest(ws string) {
 	w.mu.Unlock()
 }
 
-// snapshot lists the visible files of ws.
+// snapshot lists the visible files of ws: from the cache while a watcher follows ws and
+// nothing changed (see snapCache), else by walking the folder. The result is shared: callers
+// must not modify it.
 func (w *Workspaces) snapshot(ws string, r *os.Root) (*snapshot, error) {
 	pm, has, err := w.loadManifest(ws, r)
 	if err != nil {
 		return nil, err
 	}
+	cached, gen, store := w.snaps.lookup(ws, pm)
+	if cached != nil {
+		return cached, nil
+	}
+	s := w.walkSnapshot(r, pm, has)
+	if store {
+		w.snaps.store(ws, gen, pm, s)
+	}
+	return s, nil
+}
+
+// walkSnapshot builds the snapshot of a workspace by walking its folder.
+func (w *Workspaces) walkSnapshot(r *os.Root, pm *parsedManifest, has bool) *snapshot {
+	w.snaps.walks.Add(1)
 	s := &snapshot{manifest: has, files: map[string]*entry{}}
 	if has {
 		s.hash = pm.hash
@@ -219,7 +236,7 @@ func (w *Workspaces) snapshot(ws string, r *os.Root) (*snapshot, error) {
 		w.scan(r, "metadata", func(p string, fi fs.FileInfo) {
 			s.files[p] = diskEntry(p, fi)
 		})
-		return s, nil
+		return s
 	}
 	w.scan(r, ".", func(p string, fi fs.FileInfo) {
 		if (p == "metadata" || strings.HasPrefix(p, "metadata/")) && !strings.EqualFold(path.Ext(p), ".log") {
@@ -240,7 +257,7 @@ func (w *Workspaces) snapshot(ws string, r *os.Root) (*snapshot, error) {
 		fmt.Fprintf(sum, "%s\x00%d\x00%d\n", p, f.Size, f.ModifiedAt.UnixNano())
 	}
 	s.hash = hex.EncodeToString(sum.Sum(nil))
-	return s, nil
+	return s
 }
 
 func diskEntry(p string, fi fs.FileInfo) *entry {
@@ -518,8 +535,9 @@ func (w *Workspaces) reloadManifest(ws string) (before, after *parsedManifest) {
 }
 
 // forgetPath drops cached hashes of p (and everything below it) in ws; "" forgets the
-// whole workspace.
+// whole workspace. Either way the cached snapshot of ws goes.
 func (w *Workspaces) forgetPath(ws, p string) {
+	w.snaps.invalidate(ws)
 	if p == "" {
 		w.hashes.forget(ws)
 		w.forgetManifest(ws)

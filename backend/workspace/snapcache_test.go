@@ -1,0 +1,243 @@
+package workspace
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// listNames lists one level of ws, failing the test on error.
+func listNames(t testing.TB, w *Workspaces, ws, dir string) []string {
+	t.Helper()
+	es, err := w.List(ws, dir, true)
+	require.NoError(t, err)
+	return names(es)
+}
+
+func (e *watchEnv) waitSeen(t *testing.T, ws string, paths ...string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return e.rec.seen(ws, paths...) }, waitFor, pollEvery,
+		"no event for %s %v: %v", ws, paths, e.rec.all())
+}
+
+func TestSnapshotCacheWithoutWatcherAlwaysWalks(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "plain/out/a.csv", "a")
+	w := New(root, Options{})
+	for i := range 3 {
+		assert.Equal(t, []string{"out/"}, listNames(t, w, "plain", ""))
+		assert.Equal(t, int64(i+1), w.snaps.walks.Load())
+	}
+	// A change made behind its back is seen at once: nothing is cached.
+	writeFile(t, root, "plain/out/b.csv", "b")
+	assert.Equal(t, []string{"a.csv", "b.csv"}, listNames(t, w, "plain", "out"))
+}
+
+// TestSnapshotCacheFollowsWatcher: while a watcher follows a workspace, List and
+// ManifestHash reuse one walk until the workspace changes, and every change is visible once
+// its event is published.
+func TestSnapshotCacheFollowsWatcher(t *testing.T) {
+	root := t.TempDir()
+	for i := range 20 {
+		writeFile(t, root, fmt.Sprintf("plain/out/d%d/f%d.csv", i%4, i), "x")
+	}
+	writeFile(t, root, "job/out/a.csv", "a")
+	writeManifest(t, filepath.Join(root, "job"), map[string]output{"out/a.csv": moderately("a")})
+	e := startWatcher(t, root, nil)
+	w := e.ws
+	walks := func() int64 { return w.snaps.walks.Load() }
+
+	base := walks()
+	hash1, err := w.ManifestHash("plain")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"d0/", "d1/", "d2/", "d3/"}, listNames(t, w, "plain", "out"))
+	assert.Len(t, listNames(t, w, "plain", "out/d1"), 5)
+	again, err := w.ManifestHash("plain")
+	require.NoError(t, err)
+	assert.Equal(t, hash1, again)
+	assert.Equal(t, base+1, walks(), "one walk served every call")
+
+	t.Run("new file", func(t *testing.T) {
+		writeFile(t, root, "plain/out/d1/new.csv", "n")
+		e.waitSeen(t, "plain", "out/d1/new.csv")
+		assert.Contains(t, listNames(t, w, "plain", "out/d1"), "new.csv")
+		n := walks()
+		listNames(t, w, "plain", "out/d1")
+		assert.Equal(t, n, walks(), "cached again")
+	})
+	t.Run("new folder", func(t *testing.T) {
+		writeFile(t, root, "plain/out/d9/deep/z.csv", "z")
+		e.waitSeen(t, "plain", "out/d9/deep/z.csv")
+		assert.Equal(t, []string{"z.csv"}, listNames(t, w, "plain", "out/d9/deep"))
+	})
+	t.Run("in-place write changes the manifest hash", func(t *testing.T) {
+		before, err := w.ManifestHash("plain")
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(root, "plain/out/d0/f0.csv"), []byte("longer"), 0o644))
+		e.waitSeen(t, "plain", "out/d0/f0.csv")
+		after, err := w.ManifestHash("plain")
+		require.NoError(t, err)
+		assert.NotEqual(t, before, after)
+	})
+	t.Run("delete and folder rename", func(t *testing.T) {
+		require.NoError(t, os.Remove(filepath.Join(root, "plain/out/d2/f2.csv")))
+		require.NoError(t, os.Rename(filepath.Join(root, "plain/out/d3"), filepath.Join(root, "plain/out/e3")))
+		e.waitSeen(t, "plain", "out/d2/f2.csv", "out/d3")
+		assert.NotContains(t, listNames(t, w, "plain", "out/d2"), "f2.csv")
+		assert.Equal(t, []string{"d0/", "d1/", "d2/", "d9/", "e3/"}, listNames(t, w, "plain", "out"))
+	})
+	t.Run("manifest rewrite", func(t *testing.T) {
+		assert.Equal(t, []string{"a.csv"}, listNames(t, w, "job", "out"))
+		writeManifest(t, filepath.Join(root, "job"), map[string]output{"out/a.csv": moderately("a"), "out/b.csv": moderately("b")})
+		e.waitSeen(t, "job", "out/b.csv")
+		assert.Equal(t, []string{"a.csv", "b.csv"}, listNames(t, w, "job", "out"))
+	})
+	t.Run("stopped watcher caches nothing", func(t *testing.T) {
+		require.NoError(t, e.w.Close())
+		n := walks()
+		listNames(t, w, "plain", "out")
+		listNames(t, w, "plain", "out")
+		assert.Equal(t, n+2, walks())
+		writeFile(t, root, "plain/out/after-stop.csv", "s")
+		assert.Contains(t, listNames(t, w, "plain", "out"), "after-stop.csv")
+	})
+}
+
+// TestSnapshotCacheOffWhenRescanning: a workspace followed by rescanning (watch limit) is
+// walked on every call, so it is never staler than without the cache.
+func TestSnapshotCacheOffWhenRescanning(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "limited/out/a.csv", "a")
+	writeFile(t, root, "fine/out/a.csv", "a")
+	e := startWatcher(t, root, func(w *Watcher) {
+		w.AddWatch = func(dir string) error {
+			if dir == filepath.Join(root, "limited") || filepath.Dir(dir) == filepath.Join(root, "limited") {
+				return syscall.ENOSPC
+			}
+			return nil
+		}
+	})
+	w := e.ws
+	n := w.snaps.walks.Load()
+	listNames(t, w, "limited", "out")
+	listNames(t, w, "limited", "out")
+	assert.Equal(t, n+2, w.snaps.walks.Load())
+	writeFile(t, root, "limited/out/b.csv", "b")
+	assert.Equal(t, []string{"a.csv", "b.csv"}, listNames(t, w, "limited", "out"), "seen before any rescan")
+
+	n = w.snaps.walks.Load()
+	listNames(t, w, "fine", "out")
+	listNames(t, w, "fine", "out")
+	assert.Equal(t, n+1, w.snaps.walks.Load(), "the other workspace is cached")
+}
+
+// TestSnapshotCacheUnderConcurrentReaders: readers list the folder continuously while files
+// appear; as soon as a file's event is published, every List shows it (a walk racing the
+// change is never kept).
+func TestSnapshotCacheUnderConcurrentReaders(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "busy/out/seed.csv", "s")
+	e := startWatcher(t, root, nil)
+	w := e.ws
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for !stop.Load() {
+				if _, err := w.List("busy", "out", true); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	defer func() {
+		stop.Store(true)
+		wg.Wait()
+	}()
+	for i := range 30 {
+		name := fmt.Sprintf("f%02d.csv", i)
+		writeFile(t, root, "busy/out/"+name, "x")
+		e.waitSeen(t, "busy", "out/"+name)
+		got := listNames(t, w, "busy", "out")
+		require.True(t, slices.Contains(got, name), "%s missing after its event: %v", name, got)
+	}
+}
+
+func TestSnapCacheKeepsNoWalkThatRacedAnInvalidation(t *testing.T) {
+	c := newSnapCache()
+	s, _, store := c.lookup("ws", nil)
+	assert.Nil(t, s)
+	assert.False(t, store, "not followed: nothing to store")
+
+	c.follow("ws", true)
+	_, gen, store := c.lookup("ws", nil)
+	require.True(t, store)
+	c.invalidate("ws") // a change arrives while the walk runs
+	c.store("ws", gen, nil, &snapshot{hash: "stale"})
+	s, _, _ = c.lookup("ws", nil)
+	assert.Nil(t, s, "the racing walk was not kept")
+
+	_, gen, _ = c.lookup("ws", nil)
+	c.store("ws", gen, nil, &snapshot{hash: "fresh"})
+	s, _, _ = c.lookup("ws", nil)
+	require.NotNil(t, s)
+	assert.Equal(t, "fresh", s.hash)
+	s, _, _ = c.lookup("ws", &parsedManifest{})
+	assert.Nil(t, s, "a different manifest needs a new walk")
+
+	c.unfollowAll()
+	s, _, store = c.lookup("ws", nil)
+	assert.Nil(t, s)
+	assert.False(t, store)
+}
+
+// BenchmarkListPlainFolder lists the top level of a plain folder of 10,000 files in 100
+// folders: walking it on each call (no watcher) against the snapshot cache a running
+// watcher keeps.
+func BenchmarkListPlainFolder(b *testing.B) {
+	root := b.TempDir()
+	for d := range 100 {
+		for f := range 100 {
+			writeFile(b, root, fmt.Sprintf("big/out/d%03d/f%03d.csv", d, f), "1,2\n")
+		}
+	}
+	b.Run("walk", func(b *testing.B) {
+		w := New(root, Options{})
+		for b.Loop() {
+			if _, err := w.List("big", "out", false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		w := New(root, Options{})
+		wt := NewWatcher(w, &recorder{})
+		errc := make(chan error, 1)
+		go func() { errc <- wt.Run(b.Context()) }()
+		select {
+		case <-wt.Ready():
+		case <-time.After(waitFor):
+			b.Fatal("watcher not ready")
+		}
+		defer func() {
+			_ = wt.Close()
+			<-errc
+		}()
+		for b.Loop() {
+			if _, err := w.List("big", "out", false); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(w.snaps.walks.Load()), "walks")
+	})
+}
