@@ -2,7 +2,9 @@ package app
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -23,7 +25,7 @@ func (w *Window) Handler(next http.Handler) http.Handler {
 				r.AddCookie(&http.Cookie{Name: auth.CookieName, Value: id})
 			}
 		}
-		rec := &jarWriter{ResponseWriter: rw}
+		rec := &jarWriter{ResponseWriter: rw, capture: isRequestRoute(r)}
 		next.ServeHTTP(rec, r)
 		if !rec.wrote {
 			rec.takeCookie()
@@ -40,7 +42,13 @@ type jarWriter struct {
 	status int
 	wrote  bool
 	cookie *http.Cookie // the session cookie set or cleared by the answer
+	// capture keeps the start of the body (a request, to learn its workspace).
+	capture bool
+	body    []byte
 }
+
+// maxCapture bounds the part of an answer kept to find its workspace.
+const maxCapture = 64 << 10
 
 func (j *jarWriter) WriteHeader(code int) {
 	if !j.wrote {
@@ -53,6 +61,9 @@ func (j *jarWriter) WriteHeader(code int) {
 func (j *jarWriter) Write(b []byte) (int, error) {
 	if !j.wrote {
 		j.WriteHeader(http.StatusOK)
+	}
+	if j.capture && len(j.body) < maxCapture {
+		j.body = append(j.body, b[:min(len(b), maxCapture-len(j.body))]...)
 	}
 	return j.ResponseWriter.Write(b)
 }
@@ -110,7 +121,8 @@ func (w *Window) observe(r *http.Request, rec *jarWriter) {
 		return
 	}
 	// GET /api/v1/workspaces is the list (no workspace shown); GET /api/v1/workspaces/{ws}
-	// is the workspace page.
+	// is the workspace page; GET /api/v1/requests/{id} a request page, whose answer names
+	// its workspace.
 	if rest, ok := strings.CutPrefix(p, "/api/v1/workspaces"); ok {
 		switch {
 		case rest == "" || rest == "/":
@@ -119,6 +131,44 @@ func (w *Window) observe(r *http.Request, rec *jarWriter) {
 			w.setWorkspace(strings.TrimPrefix(rest, "/"))
 		}
 	}
+	if rec.capture {
+		if ws := workspaceOf(rec.body); ws != "" {
+			w.setWorkspace(ws)
+		}
+	}
+}
+
+// isRequestRoute reports whether r is GET /api/v1/requests/{id}.
+func isRequestRoute(r *http.Request) bool {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/api/v1/requests/")
+	return ok && r.Method == http.MethodGet && rest != "" && !strings.Contains(rest, "/")
+}
+
+// workspaceOf reads the top-level "workspace" field of a JSON object (the start of one is
+// enough when the field comes before the cut).
+func workspaceOf(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if key, _ := t.(string); key == "workspace" {
+			var ws string
+			if dec.Decode(&ws) != nil {
+				return ""
+			}
+			return ws
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 // countRequest records one API request of the window (state for the smoke test), and

@@ -244,3 +244,31 @@ func TestWindow_OpenRoute(t *testing.T) {
 		assert.Error(t, app.CheckRoute(bad), bad)
 	}
 }
+
+func TestWindow_TitleFollowsTheWorkspace(t *testing.T) {
+	e := newEnv(t)
+	w := app.NewWindow(app.Config{Backend: e.local()})
+	rec := &recorder{}
+	w.Started(rec)
+	v := newWebview(t, w.Handler(e.b.Handler))
+	v.login("alice", "alice-demo")
+
+	status, _ := v.do(http.MethodGet, "/api/v1/workspaces/shared-scratch", nil)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "Airlock — alice — shared-scratch", rec.lastTitle())
+	status, _ = v.do(http.MethodGet, "/api/v1/workspaces", nil)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "Airlock — alice", rec.lastTitle())
+
+	// A request page names its workspace in the answer.
+	rv, _, err := e.b.Service.GetOrCreateRequest(context.Background(), e.user(t, "alice"), "heart-failure-study")
+	require.NoError(t, err)
+	status, _ = v.do(http.MethodGet, "/api/v1/requests/"+rv.Request.ID, nil)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "Airlock — alice — heart-failure-study", rec.lastTitle())
+
+	// A workspace alice may not see does not change the title.
+	status, _ = v.do(http.MethodGet, "/api/v1/workspaces/no-such-workspace", nil)
+	require.Equal(t, http.StatusNotFound, status)
+	assert.Equal(t, "Airlock — alice — heart-failure-study", rec.lastTitle())
+}
