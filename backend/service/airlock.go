@@ -178,6 +178,12 @@ func loadRequest(ctx context.Context, tx Tx, u airlock.User, id string) (*airloc
 		return nil, airlock.Errorf(airlock.CodeNotFound, "Release request not found")
 	}
 	r, err := tx.GetRequest(ctx, id)
+	return visibleRequest(u, id, r, err)
+}
+
+// visibleRequest is the outcome of a store read of request id as u may see it: not_found
+// when the request does not exist or u may not view its workspace.
+func visibleRequest(u airlock.User, id string, r *airlock.ReleaseRequest, err error) (*airlock.ReleaseRequest, error) {
 	if err != nil {
 		if airlock.ErrorCode(err) == airlock.CodeNotFound {
 			return nil, airlock.Errorf(airlock.CodeNotFound, "Release request %s not found", id)

@@ -30,6 +30,10 @@ type RequestFilter = airlock.RequestFilter
 type Tx = interface {
 	// Requests (whole aggregates: groups, files, votes, comments).
 	GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest, error)
+	// GetRequestForUpload loads a partial aggregate for the upload bookkeeping: the request
+	// row and groups with only file relpath and at most one other released file not yet
+	// uploaded — enough for airlock.CheckCanUpload and airlock.AllUploaded.
+	GetRequestForUpload(ctx context.Context, id, relpath string) (*airlock.ReleaseRequest, error)
 	// FindCurrentRequest returns the author's active request for the workspace, or nil.
 	FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error)
 	ListRequests(ctx context.Context, f RequestFilter) ([]*airlock.ReleaseRequest, error)

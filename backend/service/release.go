@@ -133,10 +133,14 @@ func (s *Airlock) RecordUploadFailure(ctx context.Context, id, relpath string, u
 }
 
 // uploadWrite runs an uploader operation on file relpath of request id, as the system user.
+// The uploader makes two of these per file, so r is the store's partial aggregate for
+// uploads (the request with f and at most one other file still to upload), not the whole
+// request: loading every file and vote made n uploads cost O(n²). fn must use r only
+// for what the upload rules and the request row need.
 func (s *Airlock) uploadWrite(ctx context.Context, id, relpath string, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest, f *airlock.RequestFile) error) error {
 	return s.write(ctx, func(tx Tx, eff *effects) error {
-		r, err := loadRequest(ctx, tx, airlock.SystemUser(), id)
-		if err != nil {
+		r, err := tx.GetRequestForUpload(ctx, id, relpath)
+		if r, err = visibleRequest(airlock.SystemUser(), id, r, err); err != nil {
 			return err
 		}
 		f, err := airlock.CheckCanUpload(r, relpath)

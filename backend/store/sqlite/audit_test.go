@@ -18,7 +18,7 @@ func TestMutationsTakeAnAuditEvent(t *testing.T) {
 		"DeleteFile": true, "RecordUploadAttempt": true, "HideAuditEventsForTurn": true, "UpsertUser": true,
 	}
 	reads := map[string]bool{
-		"GetRequest": true, "FindCurrentRequest": true, "ListRequests": true, "ListAudit": true,
+		"GetRequest": true, "GetRequestForUpload": true, "FindCurrentRequest": true, "ListRequests": true, "ListAudit": true,
 		"ReleasedFileIDs": true, "PendingUploads": true, "GetUser": true,
 	}
 	evType := reflect.TypeOf(airlock.AuditEvent{})

@@ -166,8 +166,14 @@ func fileRowID(ctx context.Context, tx *sql.Tx, requestID, relpath string) (int6
 // order they were added, and returns them by row id.
 func loadFiles(ctx context.Context, tx *sql.Tx, sub string, args []any,
 	groups map[groupKey]*airlock.FileGroup) (map[int64]*airlock.RequestFile, error) {
+	return loadFilesWhere(ctx, tx, `request_id IN (`+sub+`)`, args, groups)
+}
+
+// loadFilesWhere is loadFiles for the files matching where (a condition on request_files).
+func loadFilesWhere(ctx context.Context, tx *sql.Tx, where string, args []any,
+	groups map[groupKey]*airlock.FileGroup) (map[int64]*airlock.RequestFile, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, `+fileColumns+` FROM request_files
-		WHERE request_id IN (`+sub+`) ORDER BY id`, args...)
+		WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: load files: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 // *Store is a service.Store, so any drift fails to compile there.
 type TxPort = interface {
 	GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest, error)
+	GetRequestForUpload(ctx context.Context, id, relpath string) (*airlock.ReleaseRequest, error)
 	FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error)
 	ListRequests(ctx context.Context, f airlock.RequestFilter) ([]*airlock.ReleaseRequest, error)
 	InsertRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error

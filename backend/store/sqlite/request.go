@@ -33,6 +33,33 @@ func (t *Tx) GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest
 	return rs[0], nil
 }
 
+// GetRequestForUpload loads request id for the uploader's bookkeeping, as a partial
+// aggregate: the request row and its groups, with only file relpath and, if there is one,
+// one other released file not yet uploaded (no votes, no comments). That is all the upload
+// rules look at (airlock.CheckCanUpload, airlock.AllUploaded), at the cost of two files
+// instead of every file and vote of the request. A relpath not on the request is absent.
+func (t *Tx) GetRequestForUpload(ctx context.Context, id, relpath string) (*airlock.ReleaseRequest, error) {
+	r, err := scanRequest(t.tx.QueryRowContext(ctx,
+		`SELECT `+requestColumns+` FROM requests WHERE id = ?`, id))
+	if err != nil {
+		return nil, wrap(err, "get request", fmt.Sprintf("Request %s not found.", id), "")
+	}
+	groups, err := loadGroups(ctx, t.tx, `SELECT id FROM requests WHERE id = ?`, []any{id}, map[string]*airlock.ReleaseRequest{id: r})
+	if err != nil {
+		return nil, err
+	}
+	// Two index lookups (SQLite's multi-index OR): the file by (request_id, relpath), the
+	// other one through the partial index of pending uploads.
+	_, err = loadFilesWhere(ctx, t.tx, `(request_id = ? AND relpath = ?) OR id = (
+		SELECT id FROM request_files WHERE request_id = ? AND released_at IS NOT NULL
+			AND uploaded = 0 AND relpath <> ? ORDER BY id LIMIT 1)`,
+		[]any{id, relpath, id, relpath}, groups)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // FindCurrentRequest returns the author's active request for the workspace, or nil.
 func (t *Tx) FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error) {
 	args := []any{workspace, author}

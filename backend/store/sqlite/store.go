@@ -27,6 +27,11 @@ var migrationFiles embed.FS
 // another process, such as an operator command) before failing with SQLITE_BUSY.
 const busyTimeoutMS = 10000
 
+// stmtCacheSize is how many prepared statements each connection keeps for reuse: the
+// store's queries are fixed strings, and preparing them again took a third of the time of
+// a small write transaction.
+const stmtCacheSize = 64
+
 // Store is the SQLite store. It is safe for concurrent use.
 type Store struct {
 	path   string
@@ -42,8 +47,8 @@ func Open(path string) (*Store, error) {
 	}
 	uri := "file:" + escapePath(path)
 	writer, err := sql.Open("sqlite3", uri+fmt.Sprintf(
-		"?_busy_timeout=%d&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate",
-		busyTimeoutMS))
+		"?_busy_timeout=%d&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=%d",
+		busyTimeoutMS, stmtCacheSize))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -59,7 +64,8 @@ func Open(path string) (*Store, error) {
 	}
 
 	reader, err := sql.Open("sqlite3", uri+fmt.Sprintf(
-		"?_busy_timeout=%d&_foreign_keys=on&_txlock=deferred&_query_only=true", busyTimeoutMS))
+		"?_busy_timeout=%d&_foreign_keys=on&_txlock=deferred&_query_only=true&_stmt_cache_size=%d",
+		busyTimeoutMS, stmtCacheSize))
 	if err != nil {
 		_ = writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
