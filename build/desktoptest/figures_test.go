@@ -172,7 +172,8 @@ func chromiumIdle(t *testing.T, url string) func() int64 {
 	}
 }
 
-// liveClient logs in and holds the live-events WebSocket open, like a browser tab.
+// liveClient logs in and holds the live-events WebSocket open, like a browser tab (with
+// the Origin a browser on that address sends).
 func liveClient(t *testing.T, addr, user, token string) *websocket.Conn {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
@@ -183,7 +184,7 @@ func liveClient(t *testing.T, addr, user, token string) *websocket.Conn {
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	d := websocket.Dialer{Jar: jar}
-	conn, _, err := d.Dial("ws://"+addr+"/api/v1/events", nil)
+	conn, _, err := d.Dial("ws://"+addr+"/api/v1/events", http.Header{"Origin": {"http://" + addr}})
 	require.NoError(t, err)
 	return conn
 }

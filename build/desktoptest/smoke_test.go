@@ -26,12 +26,14 @@ func shots(t *testing.T) string {
 }
 
 // The desktop window on its own backend: it appears with its title, shows the login page,
-// a login typed into the window succeeds and the workspace list shows.
+// a login typed into the window succeeds and the workspace list shows. With --listen the
+// same process serves browsers too.
 func TestDesktopSmoke_Login(t *testing.T) {
 	bin := binary(t)
 	data := demoData(t, bin)
 	state := filepath.Join(t.TempDir(), "state.json")
-	p := start(t, bin, "desktop", "--data-dir", data, "--state-file", state)
+	addr := freeAddr(t)
+	p := start(t, bin, "desktop", "--data-dir", data, "--state-file", state, "--listen", addr)
 
 	win := waitWindow(t, p, "^Airlock$")
 	assert.Equal(t, "Airlock", windowName(t, win))
@@ -52,6 +54,29 @@ func TestDesktopSmoke_Login(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // let the list paint
 	home := screenshot(t, win, filepath.Join(shots(t), "desktop.png"))
 	assert.Greater(t, changedPixels(loginPage, home), 1000, "the window still shows the login page")
+
+	// A browser on the --listen address reaches the same backend, live events included;
+	// the window's session is alice's, the browser's is olivia's.
+	waitHealthy(t, p, addr)
+	conn := liveClient(t, addr, "olivia", "olivia-demo")
+	defer conn.Close()
+	name := "browser-" + time.Now().Format("150405") + ".csv"
+	require.NoError(t, os.WriteFile(filepath.Join(data, "workspaces", "shared-scratch", name), []byte("a\n1\n"), 0o644))
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(20*time.Second)))
+	for {
+		var ev struct {
+			Type  string   `json:"type"`
+			Paths []string `json:"paths"`
+		}
+		require.NoError(t, conn.ReadJSON(&ev), "no live event reached the browser")
+		if slices.Contains(ev.Paths, name) {
+			break
+		}
+	}
+	waitState(t, p, state, "the same event reached the window", func(s app.State) bool {
+		return s.LastEvent != nil && slices.Contains(s.LastEvent.Paths, name)
+	})
+	assert.Equal(t, "alice", st.User)
 
 	require.NoError(t, p.stop(), "the desktop did not exit cleanly on SIGTERM")
 }
