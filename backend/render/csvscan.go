@@ -55,6 +55,13 @@ func newScanner(r io.Reader, bufSize int) *scanner {
 	return &scanner{r: r, buf: make([]byte, bufSize), line: 1, knowLines: true}
 }
 
+// resetReader makes the scanner read r from its start (reusing its buffers).
+func (s *scanner) resetReader(r io.Reader) {
+	s.r = r
+	s.pos, s.end, s.base, s.eof, s.rerr = 0, 0, 0, false, nil
+	s.line, s.knowLines = 1, true
+}
+
 // resetAt positions the scanner at file offset off of a seekable source.
 func (s *scanner) resetAt(rs io.Seeker, off int64) error {
 	if _, err := rs.Seek(off, io.SeekStart); err != nil {
@@ -406,15 +413,17 @@ func (s *scanner) finish(start int64) ([][]byte, int64, error) {
 
 // skip moves past one record without splitting it into fields, checking its quotes the
 // same way next does. It is how the row index is built: it looks only at quotes and line
-// ends, so it runs close to the speed of a line count. It returns io.EOF at the end.
-func (s *scanner) skip() (start int64, err error) {
+// ends, so it runs close to the speed of a line count. raw is the record's bytes as they
+// are in the file, without the line end (valid until the next call). It returns io.EOF at
+// the end.
+func (s *scanner) skip() (raw []byte, start int64, err error) {
 	// Skip empty lines, exactly like next.
 	for {
 		if s.pos >= s.end && !s.fill() {
 			if s.rerr != nil {
-				return 0, s.rerr
+				return nil, 0, s.rerr
 			}
-			return 0, io.EOF
+			return nil, 0, io.EOF
 		}
 		c := s.buf[s.pos]
 		if c == '\n' {
@@ -437,40 +446,60 @@ func (s *scanner) skip() (start int64, err error) {
 		break
 	}
 	start = s.offset()
-	i := 0          // cursor relative to s.pos (fill keeps buf[pos:] in place relative to pos)
-	fieldStart := 0 // relative offset where the current field starts
+	// Fast path: a whole line without quotes is a record.
+	for {
+		nl := bytes.IndexByte(s.buf[s.pos:s.end], '\n')
+		if nl < 0 {
+			if !s.eof && s.fill() {
+				continue
+			}
+			break
+		}
+		line := s.buf[s.pos : s.pos+nl]
+		if bytes.IndexByte(line, '"') >= 0 {
+			break
+		}
+		s.pos += nl + 1
+		s.line++
+		return line, start, nil
+	}
+	i := 0 // cursor relative to s.pos (fill keeps buf[pos:] in place relative to pos)
 	for {
 		if s.pos+i >= s.end && !s.fill() {
+			raw = s.buf[s.pos:s.end]
 			s.pos = s.end
-			return start, nil // last record without a line end
+			return raw, start, nil // last record without a line end
 		}
+		// Outside quotes only a quote or the line end matter: a quote must open a field.
 		seg := s.buf[s.pos+i : s.end]
-		j := 0
-		for j < len(seg) && seg[j] != '\n' && seg[j] != '"' && seg[j] != ',' {
-			j++
+		n := bytes.IndexByte(seg, '\n')
+		var q int
+		if n >= 0 {
+			q = bytes.IndexByte(seg[:n], '"') // only this line matters
+		} else {
+			q = bytes.IndexByte(seg, '"')
 		}
-		if j == len(seg) {
-			i += j
-			continue
-		}
-		i += j
-		switch seg[j] {
-		case ',':
-			i++
-			fieldStart = i
-		case '\n':
+		if n >= 0 && q < 0 {
+			i += n
+			raw = s.buf[s.pos : s.pos+i]
 			s.pos += i + 1
 			s.line++
-			return start, nil
-		case '"':
-			if i != fieldStart {
-				return 0, s.skipFail(errBareQuote, false)
+			return raw, start, nil
+		}
+		if q < 0 {
+			i += len(seg)
+			continue
+		}
+		i += q
+		{
+			if i != 0 && s.buf[s.pos+i-1] != ',' {
+				return nil, 0, s.skipFail(errBareQuote, false)
 			}
 			i++
 			// Inside quotes: find the closing quote.
 			for {
 				if s.pos+i >= s.end && !s.fill() {
-					return 0, s.skipFail(errQuote, true)
+					return nil, 0, s.skipFail(errQuote, true)
 				}
 				seg := s.buf[s.pos+i : s.end]
 				k := bytes.IndexByte(seg, '"')
@@ -495,7 +524,7 @@ func (s *scanner) skip() (start int64, err error) {
 						break
 					}
 				}
-				return 0, s.skipFail(errQuote, false)
+				return nil, 0, s.skipFail(errQuote, false)
 			}
 		}
 	}

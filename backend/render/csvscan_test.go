@@ -74,7 +74,15 @@ func checkSameAsStd(t *testing.T, in string) {
 		var skStarts []int64
 		var skErr error
 		for {
-			st, err := sk.skip()
+			raw, st, err := sk.skip()
+			if err == nil {
+				// raw is the record as written, up to its line end.
+				require.LessOrEqual(t, int(st)+len(raw), len(in))
+				assert.Equal(t, in[st:int(st)+len(raw)], string(raw), "raw bytes of the record at %d in %q", st, in)
+				if rest := in[int(st)+len(raw):]; rest != "" {
+					assert.Equal(t, byte('\n'), rest[0], "raw stops at the line end in %q", in)
+				}
+			}
 			if err != nil {
 				if !errors.Is(err, io.EOF) {
 					skErr = err

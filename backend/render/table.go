@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"encoding/binary"
 	"cmp"
 	"container/list"
 	"context"
@@ -437,13 +438,20 @@ func buildIndex(ctx context.Context, key string, src io.ReadSeeker, cols []colle
 		return nil, csvError(err)
 	}
 	ix.columns = header(f)
+	rawOnly := true // skip records unless a collector needs them parsed
+	for _, c := range cols {
+		if _, ok := c.(rawVisitor); !ok {
+			rawOnly = false
+		}
+	}
 	for n := 0; ; n++ {
 		if n&0xffff == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		var start int64
-		if len(cols) == 0 {
-			start, err = s.skip()
+		var raw []byte
+		if rawOnly {
+			raw, start, err = s.skip()
 		} else {
 			f, start, err = s.next()
 		}
@@ -455,7 +463,13 @@ func buildIndex(ctx context.Context, key string, src io.ReadSeeker, cols []colle
 		}
 		ix.offsets = append(ix.offsets, start)
 		for _, c := range cols {
-			c.visit(n, f)
+			if rawOnly {
+				if err := c.(rawVisitor).visitRaw(n, raw); err != nil {
+					return nil, csvError(err)
+				}
+			} else {
+				c.visit(n, f)
+			}
 		}
 		if n == 1023 {
 			// Size everything once from the average row length so far.
@@ -584,7 +598,13 @@ func (t *Tables) derived(ctx context.Context, ix *tableIndex, src io.ReadSeeker,
 		return v, nil
 	}
 	c.grow(len(ix.offsets))
-	if err := scanData(ctx, src, c.visit); err != nil {
+	var err error
+	if rv, ok := c.(rawVisitor); ok {
+		err = scanRaw(ctx, src, rv.visitRaw)
+	} else {
+		err = scanData(ctx, src, c.visit)
+	}
+	if err != nil {
 		return nil, err
 	}
 	v = c.result()
@@ -621,6 +641,40 @@ func scanData(ctx context.Context, src io.ReadSeeker, fn func(row int, f [][]byt
 	}
 }
 
+// rawVisitor is a collector that can work from a record's raw bytes.
+type rawVisitor interface {
+	visitRaw(row int, raw []byte) error
+}
+
+// scanRaw calls fn with the raw bytes of every data row of src in file order.
+func scanRaw(ctx context.Context, src io.ReadSeeker, fn func(row int, raw []byte) error) error {
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	s := newScanner(src, seqBufSize)
+	if _, _, err := s.next(); err != nil { // header
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return csvError(err)
+	}
+	for row := 0; ; row++ {
+		if row&0xffff == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		raw, _, err := s.skip()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err == nil {
+			err = fn(row, raw)
+		}
+		if err != nil {
+			return csvError(err)
+		}
+	}
+}
+
 // searchTerms splits a search into lower-cased terms.
 func searchTerms(q string) []string {
 	terms := strings.Fields(strings.ToLower(q))
@@ -633,14 +687,48 @@ type searchCollector struct {
 	needles [][]byte
 	out     []int32
 	lowered []byte
+	// prefilter: every term can be looked for in a record's raw bytes first (no term has a
+	// quote, comma or line end); only records holding every term are parsed.
+	prefilter bool
+	rawReader bytes.Reader
+	rawParser *scanner
 }
 
 func newSearchCollector(terms []string) *searchCollector {
-	c := &searchCollector{terms: terms, out: []int32{}}
+	c := &searchCollector{terms: terms, out: []int32{}, prefilter: true, rawParser: newScanner(nil, randomBufSize)}
 	for _, t := range terms {
 		c.needles = append(c.needles, []byte(t))
+		if strings.ContainsAny(t, "\",\r\n") {
+			c.prefilter = false
+		}
 	}
 	return c
+}
+
+// visitRaw looks at one record's raw bytes: records lacking a term are passed over without
+// being parsed; the others are parsed and matched cell by cell.
+func (c *searchCollector) visitRaw(row int, raw []byte) error {
+	if c.prefilter {
+		hay := raw
+		ascii := isASCII(raw)
+		if !ascii {
+			c.lowered = append(c.lowered[:0], bytes.ToLower(raw)...)
+			hay = c.lowered
+		}
+		for _, n := range c.needles {
+			if ascii && !containsFoldASCII(hay, n) || !ascii && !bytes.Contains(hay, n) {
+				return nil
+			}
+		}
+	}
+	c.rawReader.Reset(raw)
+	c.rawParser.resetReader(&c.rawReader)
+	f, _, err := c.rawParser.next()
+	if err != nil {
+		return err
+	}
+	c.visit(row, f)
+	return nil
 }
 
 func (c *searchCollector) name() string { return "q:" + strings.Join(c.terms, " ") }
@@ -671,6 +759,12 @@ func (c *searchCollector) result() []int32 { return slices.Clip(c.out) }
 func (c *searchCollector) grow(int) {}
 
 func isASCII(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return false
+		}
+		b = b[8:]
+	}
 	for _, c := range b {
 		if c >= utf8.RuneSelf {
 			return false
@@ -687,16 +781,28 @@ func lowerASCII(c byte) byte {
 }
 
 // containsFoldASCII reports whether hay contains needle (already lower case), ignoring the
-// case of hay's ASCII letters.
+// case of hay's ASCII letters. Candidates for the first byte are found with IndexByte.
 func containsFoldASCII(hay, needle []byte) bool {
 	if len(needle) == 0 {
 		return true
 	}
-	first := needle[0]
-	for i := 0; i+len(needle) <= len(hay); i++ {
-		if lowerASCII(hay[i]) != first {
-			continue
+	lo := needle[0]
+	up := lo
+	if 'a' <= lo && lo <= 'z' {
+		up = lo - ('a' - 'A')
+	}
+	for i := 0; i+len(needle) <= len(hay); {
+		rest := hay[i : len(hay)-len(needle)+1]
+		k := bytes.IndexByte(rest, lo)
+		if up != lo {
+			if ku := bytes.IndexByte(rest, up); ku >= 0 && (k < 0 || ku < k) {
+				k = ku
+			}
 		}
+		if k < 0 {
+			return false
+		}
+		i += k
 		j := 1
 		for ; j < len(needle); j++ {
 			if lowerASCII(hay[i+j]) != needle[j] {
@@ -706,6 +812,7 @@ func containsFoldASCII(hay, needle []byte) bool {
 		if j == len(needle) {
 			return true
 		}
+		i++
 	}
 	return false
 }

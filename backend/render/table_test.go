@@ -313,7 +313,7 @@ func TestTables_MatchesInMemoryReference(t *testing.T) {
 		col  int
 		desc bool
 		q    string
-	}{{-1, false, ""}, {-1, false, "beta"}, {2, false, ""}, {2, true, ""}, {3, false, ""}, {1, true, "g3 alpha"}, {2, false, "QUOTES"}, {0, true, ""}} {
+	}{{-1, false, ""}, {-1, false, "beta"}, {2, false, ""}, {2, true, ""}, {3, false, ""}, {1, true, "g3 alpha"}, {2, false, "QUOTES"}, {0, true, ""}, {-1, false, "ÉPSILON 1"}, {3, true, `"quotes" and`}, {-1, false, "with, newline"}} {
 		want := referenceOrder(t, content, tc.col, tc.desc, tc.q)
 		var got []int
 		for off := 0; ; off += 1000 {
@@ -440,4 +440,20 @@ func TestRadixSortOrdersFloatsStably(t *testing.T) {
 		rows[i] = it.row
 	}
 	assert.Equal(t, []int32{8, 1, 6, 2, 4, 9, 3, 0, 7, 5}, rows)
+}
+
+func TestContainsFoldASCII(t *testing.T) {
+	for _, tc := range []struct {
+		hay, needle string
+		want        bool
+	}{
+		{"Hello World", "world", true}, {"Hello World", "hello w", true}, {"Hello", "hellO", false},
+		{"abc", "", true}, {"", "a", false}, {"aaab", "aab", true}, {"AAAB", "aab", true},
+		{"x-9", "-9", true}, {"ab", "abc", false}, {"CoMmA 99", "comma 99", true}, {"ab", "b", true},
+	} {
+		assert.Equal(t, tc.want, containsFoldASCII([]byte(tc.hay), []byte(tc.needle)), "%q in %q", tc.needle, tc.hay)
+	}
+	assert.True(t, isASCII([]byte("plain ascii text, long enough")))
+	assert.False(t, isASCII([]byte("plain ascii text, long enough é")))
+	assert.False(t, isASCII([]byte("é")))
 }
