@@ -2,10 +2,10 @@ package render
 
 import (
 	"bytes"
-	"encoding/binary"
 	"cmp"
 	"container/list"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math"
