@@ -64,11 +64,16 @@ func desktop(ctx context.Context, env *cli.Env, args []string) error {
 	if !hasFlag(rest, "data-dir") && strings.TrimSpace(env.Getenv("AIRLOCK_DATA_DIR")) == "" {
 		rest = append([]string{"--data-dir", app.DefaultDataDir()}, rest...)
 	}
-	s, pos, err := cli.ParseSettings("airlock desktop", rest, env.Getenv, env.Stderr)
+	var settingsHelp strings.Builder
+	s, pos, err := cli.ParseSettings("airlock desktop", rest, env.Getenv, &settingsHelp)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(env.Stderr, desktopUsage)
+		fmt.Fprint(env.Stderr, desktopUsage, "\nDesktop flags:\n")
 		own.PrintDefaults()
+		fmt.Fprint(env.Stderr, "\nSettings (as for airlock serve):\n", strings.TrimPrefix(settingsHelp.String(), "Usage of airlock desktop:\n"))
 		return err
+	}
+	if err != nil {
+		fmt.Fprint(env.Stderr, settingsHelp.String())
 	}
 	if err != nil {
 		return err
@@ -102,7 +107,7 @@ func desktop(ctx context.Context, env *cli.Env, args []string) error {
 		if err != nil {
 			// Show the reason in the window: there may be no terminal to print it to.
 			log.Error("airlock desktop cannot start its backend", "err", err)
-			return runWindow(ctx, log, nil, app.ErrorPage(err), "", "", *statePath, nil)
+			return errors.Join(err, runWindow(ctx, log, nil, app.ErrorPage(err), "", "", *statePath, nil))
 		}
 		defer b.Close()
 		b.Start()
