@@ -890,7 +890,7 @@ func (c *sortCollector) text(v uint64) []byte {
 // result sorts the row numbers: numbers by a stable radix sort of their ordered bits, then
 // text by comparison with ties broken by row number, then empty cells in file order.
 func (c *sortCollector) result() []int32 {
-	var nums []radixItem
+	nums := make([]radixItem, 0, len(c.kinds))
 	var texts, empties []int32
 	for i, k := range c.kinds {
 		switch k {
