@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"io"
 	"path"
 	"path/filepath"
 
@@ -41,7 +42,7 @@ func (l *Local) ListRequests(ctx context.Context, user airlock.User, _, workspac
 }
 
 // OpenDownload opens a request file for download (the service checks and audits it).
-func (l *Local) OpenDownload(ctx context.Context, user airlock.User, _, requestID, relpath string) (ReadCloser, error) {
+func (l *Local) OpenDownload(ctx context.Context, user airlock.User, _, requestID, relpath string) (io.ReadCloser, error) {
 	rc, _, err := l.Service.OpenRequestFile(ctx, user, requestID, relpath, true)
 	return rc, err
 }

@@ -151,7 +151,7 @@ func (r *Remote) ListRequests(ctx context.Context, _ airlock.User, sessionID, wo
 }
 
 // OpenDownload downloads a request file (the server checks and audits it).
-func (r *Remote) OpenDownload(ctx context.Context, _ airlock.User, sessionID, requestID, relpath string) (ReadCloser, error) {
+func (r *Remote) OpenDownload(ctx context.Context, _ airlock.User, sessionID, requestID, relpath string) (io.ReadCloser, error) {
 	p := "/api/v1/requests/" + url.PathEscape(requestID) + "/content/" + escapePath(relpath) + "?download=1"
 	res, err := r.do(ctx, http.MethodGet, p, sessionID, nil)
 	if err != nil {

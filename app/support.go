@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -80,7 +81,7 @@ func (Unavailable) Subscribe(airlock.User, string, live.Sink) func() { return fu
 func (Unavailable) ListRequests(context.Context, airlock.User, string, string) ([]service.RequestSummary, error) {
 	return nil, errUnavailable
 }
-func (Unavailable) OpenDownload(context.Context, airlock.User, string, string, string) (ReadCloser, error) {
+func (Unavailable) OpenDownload(context.Context, airlock.User, string, string, string) (io.ReadCloser, error) {
 	return nil, errUnavailable
 }
 func (Unavailable) WorkspaceFolder(context.Context, airlock.User, string, string) (string, error) {

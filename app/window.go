@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -62,15 +63,9 @@ type Backend interface {
 	// ListRequests lists the requests the user may view (of one workspace, or all).
 	ListRequests(ctx context.Context, user airlock.User, sessionID, workspace string) ([]service.RequestSummary, error)
 	// OpenDownload opens a request's stored file for download (audited as a download).
-	OpenDownload(ctx context.Context, user airlock.User, sessionID, requestID, path string) (ReadCloser, error)
+	OpenDownload(ctx context.Context, user airlock.User, sessionID, requestID, path string) (io.ReadCloser, error)
 	// WorkspaceFolder returns the folder on this machine that holds a workspace file.
 	WorkspaceFolder(ctx context.Context, user airlock.User, workspace, path string) (string, error)
-}
-
-// ReadCloser is an open file.
-type ReadCloser interface {
-	Read(p []byte) (int, error)
-	Close() error
 }
 
 // Config configures a Window.
