@@ -110,7 +110,11 @@ func serveContent(w http.ResponseWriter, r *http.Request, rc io.ReadSeeker, p, h
 	if download {
 		disposition = "attachment"
 	}
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": path.Base(p)}))
+	if cd := mime.FormatMediaType(disposition, map[string]string{"filename": path.Base(p)}); cd != "" {
+		h.Set("Content-Disposition", cd)
+	} else {
+		h.Set("Content-Disposition", disposition)
+	}
 	if hash != "" {
 		h.Set("ETag", strconv.Quote(hash))
 	}
