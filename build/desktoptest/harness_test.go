@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -163,14 +164,18 @@ func xdotool(args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), err
 }
 
-// waitWindow waits for a visible window whose name matches pattern and returns its id.
+// waitWindow waits for a visible window whose name matches pattern (case-sensitive: a
+// new GTK window is briefly named after the program, "airlock") and returns its id.
 func waitWindow(t *testing.T, p *proc, pattern string) string {
 	t.Helper()
+	re := regexp.MustCompile(pattern)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) && !p.exited() {
-		out, _ := xdotool("search", "--onlyvisible", "--name", pattern)
-		if id, _, _ := strings.Cut(out, "\n"); id != "" {
-			return id
+		out, _ := xdotool("search", "--onlyvisible", "--name", pattern) // case-insensitive
+		for _, id := range strings.Fields(out) {
+			if name, err := xdotool("getwindowname", id); err == nil && re.MatchString(name) {
+				return id
+			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
