@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -39,6 +40,11 @@ func newEnv(t *testing.T) *env {
 	require.NoError(t, err)
 	b.Start()
 	t.Cleanup(func() { _ = b.Close() })
+	select { // files written before the watches are in place would go unseen
+	case <-b.Watcher.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the workspace watcher did not start")
+	}
 	users, err := auth.LoadUsersFile(s.UsersFile)
 	require.NoError(t, err)
 	return &env{b: b, settings: s, users: users}
