@@ -78,6 +78,9 @@ func (s *Airlock) AddFiles(ctx context.Context, u airlock.User, id, group string
 			if err != nil {
 				return nil, err
 			}
+			if !ok {
+				return nil, s.notAWorkspaceFile(u, r, spec.Path, ft)
+			}
 			st := airlock.FileStatusFor(u, spec.Path, wf.ContentHash, ok, released, r)
 			if err := airlock.CheckCanAddFile(u, r, spec.Path, st, ft, s.policy); err != nil {
 				return nil, err
@@ -96,6 +99,20 @@ func (s *Airlock) AddFiles(ctx context.Context, u airlock.User, id, group string
 			map[string]string{"group": group, "filetype": string(c.fileType)})
 		return tx.InsertFile(ctx, r.ID, nf, ev)
 	})
+}
+
+// notAWorkspaceFile is the answer to adding path p that does not resolve to a visible file
+// of r's workspace (missing, not an output, "..", absolute, NUL, a symlink leaving the
+// workspace): not_found (API.md), once u may edit r and asked for a valid file type — so
+// that a denial about the request itself still comes first, as CheckCanAddFile orders them.
+func (s *Airlock) notAWorkspaceFile(u airlock.User, r *airlock.ReleaseRequest, p string, ft airlock.FileType) error {
+	if err := airlock.CheckCanEdit(u, r); err != nil {
+		return err
+	}
+	if !ft.Valid() {
+		return airlock.Errorf(airlock.CodeInvalid, "Cannot add a file as %s", ft)
+	}
+	return airlock.Errorf(airlock.CodeNotFound, "%s is not a file in workspace %s", p, r.Workspace)
 }
 
 // UpdateFiles takes the current workspace content of files on request id whose workspace

@@ -2,6 +2,8 @@ package service_test
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -157,16 +159,39 @@ func TestAirlock_AddFiles(t *testing.T) {
 		assert.Nil(t, env.Request(t, r.ID).File("b.csv"), "nothing added")
 	})
 
-	t.Run("a path that is not a valid workspace file cannot be added", func(t *testing.T) {
+	t.Run("a path that is not a valid workspace file is not_found (API.md)", func(t *testing.T) {
 		env := testenv.NewEnv(t)
 		env.WriteRaw(t, testenv.Workspace, "output/unlisted.csv", "not in the manifest\n")
+		env.WriteFile(t, testenv.Workspace, "output/a.csv", "a\n")
+		secret := filepath.Join(env.Dir, "secret.csv")
+		require.NoError(t, os.WriteFile(secret, []byte("s\n"), 0o600))
+		require.NoError(t, os.Symlink(secret, filepath.Join(env.Root, testenv.Workspace, "output", "link.csv")))
 		id := newPending(t, env)
-		for _, p := range []string{"output/unlisted.csv", "output/missing.csv", "../escape.csv"} {
+		before := len(env.RequestAudit(t, id))
+		for _, p := range []string{"output/unlisted.csv", "output/missing.csv", "../escape.csv",
+			"output/../../" + testenv.OtherWorkspace + "/x.csv", "output/a.csv\x00", secret, "/output/a.csv",
+			"output//a.csv", "output/./a.csv", "output/link.csv", "output", "output/missing.sh"} {
 			_, err := env.Svc.AddFiles(ctx, testenv.Researcher(), id, "", []service.FileSpec{{Path: p}})
-			require.Error(t, err, p)
-			assert.Contains(t, []airlock.Code{airlock.CodeInvalidState, airlock.CodeNotFound}, airlock.ErrorCode(err), p)
+			testenv.AssertCode(t, err, airlock.CodeNotFound)
+			// All or nothing: a good file beside it is not added either.
+			_, err = env.Svc.AddFiles(ctx, testenv.Researcher(), id, "", []service.FileSpec{{Path: "output/a.csv"}, {Path: p}})
+			testenv.AssertCode(t, err, airlock.CodeNotFound)
 		}
+		assert.Empty(t, env.Request(t, id).AllFiles())
+		assert.Len(t, env.RequestAudit(t, id), before, "nothing audited")
 		assert.Empty(t, env.Blobs(t, testenv.Workspace, id))
+		// A file that exists with a disallowed type stays invalid; a bad file type too.
+		env.WriteFile(t, testenv.Workspace, "output/script.sh", "echo\n")
+		_, err := env.Svc.AddFiles(ctx, testenv.Researcher(), id, "", []service.FileSpec{{Path: "output/script.sh"}})
+		testenv.AssertCode(t, err, airlock.CodeInvalid)
+		_, err = env.Svc.AddFiles(ctx, testenv.Researcher(), id, "", []service.FileSpec{{Path: "output/missing.csv", FileType: "BOGUS"}})
+		testenv.AssertCode(t, err, airlock.CodeInvalid)
+		// Denials about the request come before the path: another user, a submitted request.
+		_, err = env.Svc.AddFiles(ctx, testenv.Collaborator(), id, "", []service.FileSpec{{Path: "output/missing.csv"}})
+		testenv.AssertCode(t, err, airlock.CodePermissionDenied)
+		sub := testenv.CreateRequestAtStatus(t, env, testenv.CheckerResearcher(), airlock.StatusSubmitted)
+		_, err = env.Svc.AddFiles(ctx, testenv.CheckerResearcher(), sub.ID, "", []service.FileSpec{{Path: "output/missing.csv"}})
+		testenv.AssertCode(t, err, airlock.CodeInvalidState)
 	})
 
 	t.Run("only the author may add (§12.26, §12.27)", func(t *testing.T) {
