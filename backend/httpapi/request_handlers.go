@@ -195,7 +195,7 @@ func (s *Server) handleRequestTable(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	rc, f, err := s.svc.OpenRequestFile(r.Context(), userFrom(r), r.PathValue("id"), p, false)
+	rc, f, err := s.svc.ReadRequestFile(r.Context(), userFrom(r), r.PathValue("id"), p, tableView(q))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -215,7 +215,7 @@ func (s *Server) handleRequestTable(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRequestSummary(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("path")
-	rc, f, err := s.svc.OpenRequestFile(r.Context(), userFrom(r), r.PathValue("id"), p, false)
+	rc, f, err := s.svc.ReadRequestFile(r.Context(), userFrom(r), r.PathValue("id"), p, service.FileView{Kind: service.ViewSummary})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -234,7 +234,7 @@ func (s *Server) handleRequestSummary(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRequestLog(w http.ResponseWriter, r *http.Request) {
-	rc, _, err := s.svc.OpenRequestFile(r.Context(), userFrom(r), r.PathValue("id"), r.PathValue("path"), false)
+	rc, _, err := s.svc.ReadRequestFile(r.Context(), userFrom(r), r.PathValue("id"), r.PathValue("path"), service.FileView{Kind: service.ViewLog})
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -11,6 +11,7 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/contract"
 	"github.com/trelab/airlock/backend/render"
+	"github.com/trelab/airlock/backend/service"
 )
 
 // Workspace routes (API.md "Workspaces", "Tables and summaries"). Each handler: the user →
@@ -132,6 +133,12 @@ func checkCSV(p string) error {
 	return nil
 }
 
+// tableView is the read a table page asks for; the service decides whether it is audited
+// (the first page in file order opens the file; scrolling, sorting and searching do not).
+func tableView(q render.TableQuery) service.FileView {
+	return service.FileView{Kind: service.ViewTable, Offset: q.Offset, Sort: q.Sort, Search: q.Q}
+}
+
 // handleWorkspaceTable answers one page of a workspace CSV file (API.md "Tables").
 func (s *Server) handleWorkspaceTable(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("path")
@@ -140,7 +147,7 @@ func (s *Server) handleWorkspaceTable(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	rc, wf, err := s.svc.OpenWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), p)
+	rc, wf, err := s.svc.ReadWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), p, tableView(q))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -159,10 +166,10 @@ func (s *Server) handleWorkspaceTable(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleWorkspaceSummary answers the summary statistics and disclosure-check warnings of a
-// workspace CSV file.
+// workspace CSV file (a derived view: not audited by itself).
 func (s *Server) handleWorkspaceSummary(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("path")
-	rc, wf, err := s.svc.OpenWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), p)
+	rc, wf, err := s.svc.ReadWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), p, service.FileView{Kind: service.ViewSummary})
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -183,7 +190,7 @@ func (s *Server) handleWorkspaceSummary(w http.ResponseWriter, r *http.Request) 
 // handleWorkspaceLog answers the viewable part of a workspace log: the last 10,000 bytes
 // above the job summary, and the summary.
 func (s *Server) handleWorkspaceLog(w http.ResponseWriter, r *http.Request) {
-	rc, _, err := s.svc.OpenWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), r.PathValue("path"))
+	rc, _, err := s.svc.ReadWorkspaceFile(r.Context(), userFrom(r), r.PathValue("ws"), r.PathValue("path"), service.FileView{Kind: service.ViewLog})
 	if err != nil {
 		writeError(w, r, err)
 		return

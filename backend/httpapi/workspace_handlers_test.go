@@ -212,3 +212,52 @@ func TestTableSummaryAndLogViews(t *testing.T) {
 	assert.LessOrEqual(t, len(l.Text), render.MaxLogBytes)
 	assert.Equal(t, render.LogSummaryMarker+"\nstatus: ok\n", l.Summary)
 }
+
+// TestTableScrollingAuditsOneView: opening a CSV file (its first page in file order) is one
+// view; scrolling ten pages, sorting, searching and the summary add no audit rows. The same
+// holds for a request's stored copy. The content route is an open of its own.
+func TestTableScrollingAuditsOneView(t *testing.T) {
+	h := newAPI(t)
+	ws := testenv.Workspace
+	var b strings.Builder
+	b.WriteString("id,count\n")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "%d,%d\n", i, (i*37)%500)
+	}
+	h.env.WriteFile(t, ws, "output/big.csv", b.String())
+	r := testenv.CreateRequestAtStatus(t, h.env, testenv.Researcher(), airlock.StatusSubmitted,
+		testenv.File("output/req.csv", testenv.Content(b.String())))
+	c := h.login(t, "checker1")
+	views := func(typ airlock.AuditType, path string) int {
+		n := 0
+		for _, ev := range h.env.Audit(t, airlock.AuditFilter{Workspace: ws, User: "checker1"}) {
+			if ev.Type == typ && ev.Path == path {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		base, path string
+		typ        airlock.AuditType
+		audited    string
+	}{
+		{"/api/v1/workspaces/" + ws, "output/big.csv", airlock.AuditWorkspaceFileView, "output/big.csv"},
+		{"/api/v1/requests/" + r.ID, "output/req.csv", airlock.AuditRequestFileView, testenv.DefaultGroup + "/output/req.csv"},
+	} {
+		var tbl render.Table
+		for page := range 10 {
+			c.do("GET", fmt.Sprintf("%s/table/%s?offset=%d&limit=100", tc.base, tc.path, page*100), nil, nil).decode(t, &tbl)
+			require.Len(t, tbl.Rows, 100)
+			assert.Equal(t, strconv.Itoa(page*100), tbl.Rows[0][0])
+		}
+		c.do("GET", tc.base+"/summary/"+tc.path, nil, nil).want(t, 200, "")
+		c.do("GET", tc.base+"/table/"+tc.path+"?sort=1&desc=1", nil, nil).want(t, 200, "")
+		c.do("GET", tc.base+"/table/"+tc.path+"?q=37", nil, nil).want(t, 200, "")
+		assert.Equal(t, 1, views(tc.typ, tc.audited), "%s: ten pages, a summary, a sort and a search are one view", tc.base)
+		// Opening it again (the first page, or the content) is another view.
+		c.do("GET", tc.base+"/table/"+tc.path+"?limit=100", nil, nil).want(t, 200, "")
+		c.do("GET", tc.base+"/content/"+tc.path, nil, nil).want(t, 200, "")
+		assert.Equal(t, 3, views(tc.typ, tc.audited), tc.base)
+	}
+}

@@ -61,9 +61,6 @@ func (s *Airlock) AddFiles(ctx context.Context, u airlock.User, id, group string
 		if err := airlock.CheckGroupName(r, group); err != nil {
 			return nil, err
 		}
-		if err := airlock.CheckGroupName(r, group); err != nil {
-			return nil, err
-		}
 		released, err := tx.ReleasedFileIDs(ctx, r.Workspace)
 		if err != nil {
 			return nil, err
@@ -398,11 +395,26 @@ func (s *Airlock) ChangeFileProperties(ctx context.Context, u airlock.User, id s
 // not the author, DECISIONS 6). The audit path is "<group>/<relpath>". The caller closes
 // the reader.
 func (s *Airlock) OpenRequestFile(ctx context.Context, u airlock.User, id, relpath string, download bool) (io.ReadSeekCloser, *airlock.RequestFile, error) {
+	return s.openRequestFile(ctx, u, id, relpath, download, true)
+}
+
+// ReadRequestFile opens the stored copy of file relpath of request id for u to read for
+// view v, recording REQUEST_FILE_VIEW when v opens the file (FileView.Opens). The caller
+// closes the reader.
+func (s *Airlock) ReadRequestFile(ctx context.Context, u airlock.User, id, relpath string, v FileView) (io.ReadSeekCloser, *airlock.RequestFile, error) {
+	return s.openRequestFile(ctx, u, id, relpath, false, v.Opens())
+}
+
+func (s *Airlock) openRequestFile(ctx context.Context, u airlock.User, id, relpath string, download, audited bool) (io.ReadSeekCloser, *airlock.RequestFile, error) {
 	var (
 		rc io.ReadSeekCloser
 		rf *airlock.RequestFile
 	)
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	run := s.store.View // an unaudited read writes nothing
+	if audited {
+		run = s.store.InTx
+	}
+	err := run(ctx, func(tx Tx) error {
 		r, err := loadRequest(ctx, tx, u, id)
 		if err != nil {
 			return err
@@ -418,8 +430,10 @@ func (s *Airlock) OpenRequestFile(ctx context.Context, u airlock.User, id, relpa
 			}
 			t = airlock.AuditRequestFileDownload
 		}
-		if err := tx.AppendAudit(ctx, s.audit(t, u, r, f.GroupPath(), map[string]string{"group": f.Group})); err != nil {
-			return err
+		if audited {
+			if err := tx.AppendAudit(ctx, s.audit(t, u, r, f.GroupPath(), map[string]string{"group": f.Group})); err != nil {
+				return err
+			}
 		}
 		if rc != nil {
 			rc.Close()

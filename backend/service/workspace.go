@@ -259,6 +259,12 @@ func (s *Airlock) GetWorkspaceFile(ctx context.Context, u airlock.User, ws, p st
 // OpenWorkspaceFile opens workspace file p of ws for u to view, recording
 // WORKSPACE_FILE_VIEW. The caller closes the reader.
 func (s *Airlock) OpenWorkspaceFile(ctx context.Context, u airlock.User, ws, p string) (io.ReadSeekCloser, airlock.WorkspaceFile, error) {
+	return s.ReadWorkspaceFile(ctx, u, ws, p, FileView{Kind: ViewContent})
+}
+
+// ReadWorkspaceFile opens workspace file p of ws for u to read for view v, recording
+// WORKSPACE_FILE_VIEW when v opens the file (FileView.Opens). The caller closes the reader.
+func (s *Airlock) ReadWorkspaceFile(ctx context.Context, u airlock.User, ws, p string, v FileView) (io.ReadSeekCloser, airlock.WorkspaceFile, error) {
 	if err := s.checkWorkspace(u, ws); err != nil {
 		return nil, airlock.WorkspaceFile{}, err
 	}
@@ -272,6 +278,9 @@ func (s *Airlock) OpenWorkspaceFile(ctx context.Context, u airlock.User, ws, p s
 	rc, err := s.ws.Open(ws, p)
 	if err != nil {
 		return nil, airlock.WorkspaceFile{}, err
+	}
+	if !v.Opens() {
+		return rc, wf, nil
 	}
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		ev := airlock.NewWorkspaceAuditEvent(airlock.AuditWorkspaceFileView, u, ws, p, nil)

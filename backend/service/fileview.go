@@ -1,0 +1,44 @@
+package service
+
+import (
+	"strings"
+)
+
+// ViewKind is how a client reads a workspace file or a request's stored copy.
+type ViewKind string
+
+// The views of a file (API.md: content, table, summary and log routes).
+const (
+	ViewContent ViewKind = "content" // the raw bytes
+	ViewTable   ViewKind = "table"   // one page of a CSV table
+	ViewSummary ViewKind = "summary" // a CSV file's statistics and disclosure warnings
+	ViewLog     ViewKind = "log"     // the viewable tail of a log
+)
+
+// FileView is what a client asked to read of a file. The service decides from it, in one
+// place (Opens), whether the read opens the file — audited as a view — or is a derived read
+// of a file the client has already opened.
+type FileView struct {
+	Kind ViewKind
+	// For table pages: the first row of the page, the sort column (-1 or below for file
+	// order) and the search text as asked.
+	Offset int
+	Sort   int
+	Search string
+}
+
+// Opens reports whether reading for v is the "open" of a file, audited once
+// (WORKSPACE_FILE_VIEW or REQUEST_FILE_VIEW): the raw content, the log view, and the first
+// page of a table in file order without a search. Later pages (scrolling), sorted or
+// searched pages and summaries are views derived from a file already opened; auditing each
+// would flood the audit log with one row per page.
+func (v FileView) Opens() bool {
+	switch v.Kind {
+	case ViewTable:
+		return v.Offset <= 0 && v.Sort < 0 && strings.TrimSpace(v.Search) == ""
+	case ViewSummary:
+		return false
+	default:
+		return true
+	}
+}
