@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/auth"
+	"github.com/trelab/airlock/backend/contract"
 )
 
 // LoginInput is the body of POST /api/v1/auth/login.
@@ -14,10 +14,11 @@ type LoginInput struct {
 	Token    string `json:"token"`
 }
 
-// SessionOutput is the answer of login and me.
+// SessionOutput is the answer of login and me: the API's User (contract.User: orgs always a
+// list, maps always objects), never the domain record as it happens to be.
 type SessionOutput struct {
-	User      airlock.User `json:"user"`
-	CSRFToken string       `json:"csrfToken"`
+	User      contract.User `json:"user"`
+	CSRFToken string        `json:"csrfToken"`
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -43,7 +44,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if ri := infoFrom(r); ri != nil {
 		ri.user = sess.User.Username
 	}
-	writeJSON(w, http.StatusOK, SessionOutput{User: sess.User, CSRFToken: sess.CSRFToken})
+	writeJSON(w, http.StatusOK, SessionOutput{User: contract.FromUser(sess.User), CSRFToken: sess.CSRFToken})
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
@@ -59,7 +60,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	sess, _ := sessionFrom(r)
-	writeJSON(w, http.StatusOK, SessionOutput{User: sess.User, CSRFToken: sess.CSRFToken})
+	writeJSON(w, http.StatusOK, SessionOutput{User: contract.FromUser(sess.User), CSRFToken: sess.CSRFToken})
 }
 
 // setCookie sends the session cookie: HttpOnly, SameSite=Strict, Path=/, Secure over TLS.
