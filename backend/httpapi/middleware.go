@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -38,12 +39,13 @@ const CSRFHeader = "X-CSRF-Token"
 var csrfExempt = map[string]bool{"/api/v1/auth/login": true}
 
 // chain is the middleware in order: request id and access log → recover → body limit →
-// security headers → authenticate → CSRF → mux. The access log is outside the recoverer
+// security headers → unclean API paths → authenticate → CSRF → mux. The access log is outside the recoverer
 // so that a panic is logged and measured as the 500 it becomes.
 func (s *Server) chain() http.Handler {
 	var h http.Handler = s.mux
 	h = s.csrf(h)
 	h = s.authenticate(h)
+	h = cleanAPIPaths(h)
 	h = securityHeaders(h)
 	h = s.limitBody(h)
 	h = s.recoverer(h)
@@ -208,6 +210,44 @@ func securityHeaders(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// cleanAPIPaths answers 404 not_found (JSON) for an API URL whose path is not canonical —
+// an unencoded "." or ".." segment, or an empty one ("//") — where the mux would redirect
+// to the cleaned path: such a URL names no resource (API.md: anything resolving outside is
+// not_found and never read), and a client must not be sent elsewhere. A path is an API
+// path when it, or what it cleans to, is under /api/. Every other path (the web UI) is left
+// to the mux as before. Encoded segments (%2e%2e, %2F) are not cleaned by the mux; the
+// routes pass them on and the service answers not_found for paths outside a workspace.
+func cleanAPIPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.EscapedPath()
+		if r.Method != http.MethodConnect {
+			if clean := cleanPath(p); clean != p && (isAPIPath(p) || isAPIPath(clean)) {
+				writeError(w, r, airlock.Errorf(airlock.CodeNotFound, "There is no API route %s %s", r.Method, r.URL.Path))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isAPIPath(p string) bool { return p == "/api" || strings.HasPrefix(p, "/api/") }
+
+// cleanPath is the canonical form of a URL path as the standard mux computes it: rooted,
+// without "." and ".." segments or repeated slashes, keeping a trailing slash.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // authenticate puts the session of the cookie (and its user) in the request context. A
