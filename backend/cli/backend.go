@@ -19,6 +19,7 @@ import (
 	"github.com/trelab/airlock/backend/httpapi"
 	"github.com/trelab/airlock/backend/live"
 	"github.com/trelab/airlock/backend/release"
+	"github.com/trelab/airlock/backend/render"
 	"github.com/trelab/airlock/backend/service"
 	"github.com/trelab/airlock/backend/store/sqlite"
 	"github.com/trelab/airlock/backend/workspace"
@@ -181,7 +182,10 @@ type Backend struct {
 	Watcher  *workspace.Watcher
 	Uploader *release.Uploader
 	Metrics  *httpapi.Metrics
-	Handler  http.Handler
+	// Tables is the CSV engine of the table and summary routes; Close stops its background
+	// indexing.
+	Tables  *render.Tables
+	Handler http.Handler
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -214,9 +218,11 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 	b.Watcher.Logger = log
 	b.Metrics = httpapi.NewMetrics()
 	b.registerMetrics()
+	b.Tables = render.NewTables(render.TablesConfig{})
 	b.Handler = httpapi.New(httpapi.Deps{
 		Service: core.Service, Auth: b.Auth, Hub: b.Hub, Logger: log, Metrics: b.Metrics,
 		Assets: frontend.Assets(), Health: b.Health, HealthDetails: b.HealthDetails, SecureCookies: s.SecureCookies,
+		Tables: b.Tables,
 	})
 	return b, nil
 }
@@ -238,13 +244,15 @@ func (b *Backend) Start() {
 	}()
 }
 
-// Close stops the watcher and uploader, disconnects live clients and closes the core.
+// Close stops the watcher, the uploader and background CSV indexing, disconnects live
+// clients and closes the core.
 func (b *Backend) Close() error {
 	var err error
 	b.closed.Do(func() {
 		if b.cancel != nil {
 			b.cancel()
 		}
+		b.Tables.Close()
 		_ = b.Watcher.Close()
 		b.wg.Wait()
 		b.Hub.Close()
