@@ -227,11 +227,16 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 	return b, nil
 }
 
-// Start runs the workspace watcher and the uploader until Close.
+// Start runs the workspace watcher, the uploader and the follower of changes made by other
+// processes until Close.
 func (b *Backend) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
-	b.wg.Add(2)
+	b.wg.Add(3)
+	go func() {
+		defer b.wg.Done()
+		b.followExternalChanges(ctx, ChangePollInterval)
+	}()
 	go func() {
 		defer b.wg.Done()
 		if err := b.Watcher.Run(ctx); err != nil && ctx.Err() == nil {
