@@ -37,6 +37,11 @@ test-go:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
+## screenshots: refresh docs/screenshots from the end-to-end tests (`make test` writes none)
+.PHONY: screenshots
+screenshots: deps frontend
+	AIRLOCK_SCREENSHOTS=1 $(GO) test -count=1 -timeout 30m ./e2e/...
+
 lint:
 	gofmt -l . | (! grep .)
 	$(GO) vet ./...

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -514,7 +515,22 @@ func (u *user) login(username string) {
 	)
 }
 
-// screenshot saves the viewport as docs/screenshots/<name>.png.
+// screenshotDir is where screenshots are written: docs/screenshots with AIRLOCK_SCREENSHOTS=1
+// (`make screenshots`), the named folder when it is an absolute path (as the desktop smoke
+// test takes it), else nowhere, so an ordinary test run leaves the working tree clean.
+func screenshotDir() string {
+	v := os.Getenv("AIRLOCK_SCREENSHOTS")
+	switch {
+	case v == "1":
+		return filepath.Join("..", "docs", "screenshots")
+	case filepath.IsAbs(v):
+		return v
+	}
+	return ""
+}
+
+// screenshot captures the viewport (always: a page that cannot be captured fails the test)
+// and saves it as docs/screenshots/<name>.png when screenshots are wanted.
 func (u *user) screenshot(name string) {
 	u.t.Helper()
 	var buf []byte
@@ -523,13 +539,99 @@ func (u *user) screenshot(name string) {
 		chromedp.Evaluate(`document.querySelectorAll('.flashes button').forEach(b => b.click()); window.scrollTo(0, 0)`, nil),
 		chromedp.Sleep(300*time.Millisecond),
 		chromedp.CaptureScreenshot(&buf))
-	dir := filepath.Join("..", "docs", "screenshots")
+	if len(buf) < 8 || !bytes.HasPrefix(buf, []byte("\x89PNG")) {
+		u.t.Fatalf("screenshot %s: not a PNG (%d bytes)", name, len(buf))
+	}
+	for _, p := range u.accessibilityProblems() {
+		u.t.Errorf("%s: %s", name, p)
+	}
+	dir := screenshotDir()
+	if dir == "" {
+		return
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		u.t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
 		u.t.Fatal(err)
 	}
+}
+
+// namedRoles are the roles of controls that must have an accessible name.
+var namedRoles = map[string]bool{
+	"button": true, "link": true, "textbox": true, "searchbox": true, "checkbox": true, "radio": true,
+	"combobox": true, "listbox": true, "slider": true, "spinbutton": true, "switch": true, "tab": true,
+	"menuitem": true, "grid": true, "dialog": true,
+}
+
+// accessibilityProblems checks the page as it is now, from Chromium's accessibility tree and
+// the layout: every control (and a focusable separator) has an accessible name, every status
+// badge has text (never colour alone), and the page does not scroll sideways at 1280x720.
+// Every screenshot runs it.
+func (u *user) accessibilityProblems() []string {
+	u.t.Helper()
+	var problems []string
+	var nodes []*accessibility.Node
+	u.do("accessibility tree", chromedp.ActionFunc(func(ctx context.Context) error {
+		var err error
+		nodes, err = accessibility.GetFullAXTree().Do(ctx)
+		return err
+	}))
+	var unnamed []string
+	checked := 0
+	for _, n := range nodes {
+		if n.Ignored || n.Role == nil {
+			continue
+		}
+		role := strings.Trim(string(n.Role.Value), `"`)
+		need := namedRoles[role]
+		if role == "separator" {
+			for _, p := range n.Properties {
+				if p.Name == accessibility.PropertyNameFocusable && strings.Contains(string(p.Value.Value), "true") {
+					need = true
+				}
+			}
+		}
+		if !need {
+			continue
+		}
+		checked++
+		name := ""
+		if n.Name != nil {
+			name = strings.Trim(string(n.Name.Value), `" `)
+		}
+		if name == "" {
+			unnamed = append(unnamed, fmt.Sprintf("%s (DOM node %d)", role, n.BackendDOMNodeID))
+		}
+	}
+	if checked == 0 {
+		problems = append(problems, "the accessibility tree has no controls at all (is the page there?)")
+	}
+	if len(unnamed) > 0 {
+		var html string
+		_ = chromedp.Run(u.ctx, chromedp.Evaluate(`Array.from(document.querySelectorAll('button,a[href],input,select,textarea,[role=separator]')).filter(e => !(e.getAttribute('aria-label') || e.labels?.length || e.textContent.trim() || e.title || e.getAttribute('aria-labelledby'))).map(e => e.outerHTML.slice(0, 160)).join('\n')`, &html))
+		problems = append(problems, fmt.Sprintf("%d controls without an accessible name: %v\n%s", len(unnamed), unnamed, html))
+	}
+	var layout struct {
+		ScrollWidth int      `json:"scrollWidth"`
+		Width       int      `json:"width"`
+		EmptyPills  []string `json:"emptyPills"`
+	}
+	u.do("layout", chromedp.Evaluate(`({
+		scrollWidth: document.documentElement.scrollWidth,
+		width: window.innerWidth,
+		emptyPills: Array.from(document.querySelectorAll('.pill')).filter(p => !p.textContent.trim()).map(p => p.outerHTML.slice(0, 120)),
+	})`, &layout))
+	if layout.Width != 1280 {
+		problems = append(problems, fmt.Sprintf("the viewport is %d px wide, want 1280", layout.Width))
+	}
+	if layout.ScrollWidth > layout.Width {
+		problems = append(problems, fmt.Sprintf("the page scrolls sideways at %d px (content %d px wide)", layout.Width, layout.ScrollWidth))
+	}
+	if len(layout.EmptyPills) > 0 {
+		problems = append(problems, fmt.Sprintf("status badges without text: %v", layout.EmptyPills))
+	}
+	return problems
 }
 
 // waitText waits until the element's text contains want.

@@ -5,6 +5,7 @@ import type {
   Comment,
   FileDetail,
   FileType,
+  LogView,
   Request,
   RequestSummary,
   Session,
@@ -106,6 +107,11 @@ export class Api {
         q: q.q || undefined,
       },
     });
+  }
+
+  /** The viewable part of a log: the last 10,000 characters above the job summary, and the summary. */
+  log(src: FileSource, path: string): Promise<LogView> {
+    return this.transport.request({ method: 'GET', path: `${base(src)}/log/${encodePath(path)}` });
   }
 
   summary(src: FileSource, path: string): Promise<Summary> {

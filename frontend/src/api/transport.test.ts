@@ -156,6 +156,18 @@ describe('REST', () => {
     expect(buildQuery({ a: undefined, b: '' })).toBe('');
   });
 
+  it('asks the log route for the viewable part of a log, for workspace and request files', async () => {
+    const view = { text: 'last lines\n', summary: '=============JOB SUMMARY=============\nok\n', truncated: true, size: 123456 };
+    const { fetch, calls } = fakeFetch({
+      'GET /api/v1/workspaces/ws/log/metadata/job%201.log': () => json(view),
+      'GET /api/v1/requests/R1/log/logs/run.log': () => json({ ...view, truncated: false }),
+    });
+    const a = new Api(harness(fetch).t);
+    expect(await a.log({ kind: 'workspace', workspace: 'ws' }, 'metadata/job 1.log')).toEqual(view);
+    expect((await a.log({ kind: 'request', requestId: 'R1' }, 'logs/run.log')).truncated).toBe(false);
+    expect(calls.map((c) => c.init.method)).toEqual(['GET', 'GET']);
+  });
+
   it('returns file content as text without parsing it', async () => {
     const { fetch } = fakeFetch({
       'GET /api/v1/requests/R1/content/out/x.json': () => new Response('{"not": "parsed"}', { status: 200 }),

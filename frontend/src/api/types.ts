@@ -138,7 +138,15 @@ export interface RequestFile {
   workspaceStatus: WorkspaceFileStatus;
   released: boolean;
   uploaded: boolean;
+  /** extension: failing uploads while APPROVED */
+  uploadAttempts?: number;
+  uploadError?: string;
+  contentType?: string;
+  /** extension: what the caller may do with this file, each with the reason when not */
+  actions: Partial<Record<FileActionKey, ActionState>>;
 }
+
+export type FileActionKey = 'vote' | 'resetVote' | 'withdraw' | 'update' | 'changeType' | 'download';
 
 export interface Comment {
   id: string;
@@ -148,6 +156,11 @@ export interface Comment {
   visibility: Visibility;
   turn: number;
   createdAt: string;
+  /** extension: only its writer sees it until the independent reviews are complete */
+  blinded: boolean;
+  /** extension: the caller may delete it / make it public now */
+  canDelete: boolean;
+  canPublish: boolean;
 }
 
 export interface FileGroup {
@@ -182,6 +195,8 @@ export interface Request {
   groups: FileGroup[];
   upload: { released: number; uploaded: number };
   actions: Partial<Record<ActionKey, ActionState>>;
+  /** extension: the visibilities the caller may write comments with now (first = default) */
+  commentVisibilities: Visibility[];
 }
 
 export interface RequestSummary {
@@ -205,6 +220,20 @@ export interface AuditEvent {
   path: string;
   extra: Record<string, string>;
   createdAt: string;
+  /** extension: the human label of the type ("Submitted request") */
+  description?: string;
+}
+
+/** extension: the viewable part of a log file (GET .../log/{path}) */
+export interface LogView {
+  /** the end of the log above the job summary (at most 10,000 bytes) */
+  text: string;
+  /** the job-summary trailer from its marker line to the end ("" when none) */
+  summary: string;
+  /** the start of the log was left out */
+  truncated: boolean;
+  /** the whole file's size in bytes */
+  size: number;
 }
 
 /** Live events of GET /api/v1/events, plus the transport's own "reconnected". */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTime, shortId, statusLabel, stripAnsi, truncateLog, viewerKind } from './format';
+import { ansiSegments, formatTime, shortId, statusLabel, stripAnsi, viewerKind } from './format';
 
 describe('format', () => {
   it('labels statuses like the reference', () => {
@@ -17,15 +17,16 @@ describe('format', () => {
     expect(viewerKind('x.html')).toBe('sandboxed');
     expect(viewerKind('<img src=x onerror=alert(1)>.txt')).toBe('text');
   });
-  it('truncates logs but keeps the job summary', () => {
-    const body = Array.from({ length: 2000 }, (_, i) => `line ${i}`).join('\n');
-    const log = body + '\n=============JOB SUMMARY=============\nstatus: ok\n';
-    const r = truncateLog(log, 100);
-    expect(r.truncated).toBe(true);
-    expect(r.text.startsWith('line ')).toBe(true);
-    expect(r.text.endsWith('status: ok\n')).toBe(true);
-    expect(r.text.length).toBeLessThan(200);
-    expect(truncateLog('short').truncated).toBe(false);
+  it('splits ANSI-coloured log text into plain runs with their colour', () => {
     expect(stripAnsi('\u001b[31mred\u001b[0m')).toBe('red');
+    expect(ansiSegments('plain \u001b[1;31mbold red\u001b[0m back \u001b[32mgreen\u001b[K\u001b[39m end')).toEqual([
+      { text: 'plain ', fg: null, bold: false },
+      { text: 'bold red', fg: 31, bold: true },
+      { text: ' back ', fg: null, bold: false },
+      { text: 'green', fg: 32, bold: false },
+      { text: ' end', fg: null, bold: false },
+    ]);
+    expect(ansiSegments('<b>not markup</b>')).toEqual([{ text: '<b>not markup</b>', fg: null, bold: false }]);
+    expect(ansiSegments('')).toEqual([]);
   });
 });

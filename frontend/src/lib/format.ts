@@ -129,27 +129,53 @@ export function viewerKind(path: string): ViewerKind {
   }
 }
 
-export const LOG_LIMIT = 10_000;
-export const JOB_SUMMARY_MARKER = '=============JOB SUMMARY=============';
-
-/** Keeps the last 10,000 characters of a log (dropping a partial first line) plus its job summary. */
-export function truncateLog(text: string, limit = LOG_LIMIT): { text: string; truncated: boolean } {
-  let body = text;
-  let trailer = '';
-  const at = text.indexOf(JOB_SUMMARY_MARKER);
-  if (at >= 0) {
-    body = text.slice(0, at);
-    trailer = text.slice(at);
-  }
-  if (body.length <= limit) return { text: body + trailer, truncated: false };
-  let tail = body.slice(body.length - limit);
-  const nl = tail.indexOf('\n');
-  if (nl >= 0) tail = tail.slice(nl + 1);
-  return { text: tail + trailer, truncated: true };
-}
-
 /** Strips ANSI escape sequences (colours) from log text. */
 export function stripAnsi(s: string): string {
   // eslint-disable-next-line no-control-regex
   return s.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
+}
+
+/** One run of log text with its ANSI colour (SGR) state. */
+export interface AnsiSegment {
+  text: string;
+  /** 30-37 / 90-97 foreground colour code, or null for the default */
+  fg: number | null;
+  bold: boolean;
+}
+
+/**
+ * Splits log text at ANSI escape sequences into runs of plain text with their colour, so the
+ * viewer can colour them without ever treating the text as markup. Sequences other than
+ * colours are dropped.
+ */
+export function ansiSegments(s: string): AnsiSegment[] {
+  const out: AnsiSegment[] = [];
+  let fg: number | null = null;
+  let bold = false;
+  // eslint-disable-next-line no-control-regex
+  const re = /\u001b\[([0-9;?]*)([ -/]*[@-~])/g;
+  let last = 0;
+  const push = (text: string) => {
+    if (!text) return;
+    const prev = out[out.length - 1];
+    if (prev && prev.fg === fg && prev.bold === bold) prev.text += text;
+    else out.push({ text, fg, bold });
+  };
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    push(s.slice(last, m.index));
+    last = re.lastIndex;
+    if (m[2] !== 'm') continue;
+    const codes = m[1] === '' ? [0] : m[1].split(';').map((c) => Number(c) || 0);
+    for (const c of codes) {
+      if (c === 0) {
+        fg = null;
+        bold = false;
+      } else if (c === 1) bold = true;
+      else if (c === 22) bold = false;
+      else if (c === 39) fg = null;
+      else if ((c >= 30 && c <= 37) || (c >= 90 && c <= 97)) fg = c;
+    }
+  }
+  push(s.slice(last));
+  return out;
 }

@@ -12,6 +12,7 @@ const file = (path: string, myVote: RequestFile['myVote'] = null, fileType: Requ
   workspaceStatus: 'UNDER_REVIEW',
   released: false,
   uploaded: false,
+  actions: {},
 });
 
 const req = (over: Partial<Request> = {}): Request => ({
@@ -30,6 +31,7 @@ const req = (over: Partial<Request> = {}): Request => ({
   ],
   upload: { released: 0, uploaded: 0 },
   actions: {},
+  commentVisibilities: [],
   ...over,
 });
 const user = (username: string, outputChecker = false): User => ({ username, fullname: username, outputChecker, readonlyAccess: false, workspaces: {}, copilotedWorkspaces: {} });
