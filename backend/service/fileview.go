@@ -1,9 +1,5 @@
 package service
 
-import (
-	"strings"
-)
-
 // ViewKind is how a client reads a workspace file or a request's stored copy.
 type ViewKind string
 
@@ -27,18 +23,15 @@ type FileView struct {
 	Search string
 }
 
-// Opens reports whether reading for v is the "open" of a file, audited once
-// (WORKSPACE_FILE_VIEW or REQUEST_FILE_VIEW): the raw content, the log view, and the first
-// page of a table in file order without a search. Later pages (scrolling), sorted or
-// searched pages and summaries are views derived from a file already opened; auditing each
-// would flood the audit log with one row per page.
+// Opens reports whether reading for v is an "open" of a file, audited as a view
+// (WORKSPACE_FILE_VIEW or REQUEST_FILE_VIEW): the raw content, the log view, the summary,
+// and the first page of a table in any order or search. Only later pages of a table
+// (scrolling on from a first page that was audited) are read without a row of their own, so
+// no way of reading a file escapes the audit, while scrolling a large CSV does not write
+// one row per page.
 func (v FileView) Opens() bool {
-	switch v.Kind {
-	case ViewTable:
-		return v.Offset <= 0 && v.Sort < 0 && strings.TrimSpace(v.Search) == ""
-	case ViewSummary:
-		return false
-	default:
-		return true
+	if v.Kind == ViewTable {
+		return v.Offset <= 0
 	}
+	return true
 }

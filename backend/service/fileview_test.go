@@ -22,18 +22,20 @@ func TestFileView_Opens(t *testing.T) {
 		{service.FileView{Kind: service.ViewTable, Sort: -1}, true},
 		{service.FileView{Kind: service.ViewTable, Sort: -1, Search: "  "}, true},
 		{service.FileView{Kind: service.ViewTable, Offset: 200, Sort: -1}, false},
-		{service.FileView{Kind: service.ViewTable, Sort: 0}, false},
-		{service.FileView{Kind: service.ViewTable, Sort: -1, Search: "x"}, false},
-		{service.FileView{Kind: service.ViewSummary}, false},
+		{service.FileView{Kind: service.ViewTable, Offset: 100, Sort: 2, Search: "x"}, false},
+		{service.FileView{Kind: service.ViewTable, Sort: 0}, true},
+		{service.FileView{Kind: service.ViewTable, Sort: -1, Search: "x"}, true},
+		{service.FileView{Kind: service.ViewSummary}, true},
 		{service.FileView{Kind: "something new"}, true},
 	} {
 		assert.Equal(t, tc.opens, tc.v.Opens(), "%+v", tc.v)
 	}
 }
 
-// TestAirlock_ReadFile: scrolling a table (ten pages), sorting, searching and summarising
-// write one view row per open, for workspace files and request copies alike; the reads that
-// write none still check who may read.
+// TestAirlock_ReadFile: scrolling a table (ten pages) writes one view row; a sorted or
+// searched first page and a summary are opens of their own (no way of reading a file escapes
+// the audit); for workspace files and request copies alike. The reads that write no row
+// still check who may read.
 func TestAirlock_ReadFile(t *testing.T) {
 	env := testenv.NewEnv(t)
 	r := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusSubmitted, testenv.File("out/a.csv"))
@@ -67,11 +69,12 @@ func TestAirlock_ReadFile(t *testing.T) {
 		require.NoError(t, err, "%+v", v)
 		assert.Equal(t, "a,b\n1,2\n", read(rc))
 	}
-	assert.Equal(t, 1, count(airlock.AuditWorkspaceFileView), "one open, one row")
+	// summary + first page + sorted first page + searched first page; the nine later pages none.
+	assert.Equal(t, 4, count(airlock.AuditWorkspaceFileView), "one row per open, none per later page")
 	rc, _, err := env.Svc.OpenWorkspaceFile(ctx, u, testenv.Workspace, "out/b.csv")
 	require.NoError(t, err)
 	rc.Close()
-	assert.Equal(t, 2, count(airlock.AuditWorkspaceFileView), "the content is an open")
+	assert.Equal(t, 5, count(airlock.AuditWorkspaceFileView), "the content is an open")
 
 	for _, v := range scroll {
 		rc, f, err := env.Svc.ReadRequestFile(ctx, u, r.ID, "out/a.csv", v)
@@ -79,13 +82,13 @@ func TestAirlock_ReadFile(t *testing.T) {
 		assert.Equal(t, "out/a.csv", f.RelPath)
 		assert.NotEmpty(t, read(rc))
 	}
-	assert.Equal(t, 1, count(airlock.AuditRequestFileView), "one open, one row")
+	assert.Equal(t, 4, count(airlock.AuditRequestFileView), "one row per open, none per later page")
 	assertAudit(t, lastAudit(t, env, r.ID, 1)[0], airlock.AuditRequestFileView, u.Username,
 		testenv.DefaultGroup+"/out/a.csv", map[string]string{"group": testenv.DefaultGroup, "review_turn": "1"})
 	assertNothingPublished(t, env)
 
 	// Unaudited reads are still refused to those who may not read.
-	derived := service.FileView{Kind: service.ViewSummary}
+	derived := service.FileView{Kind: service.ViewTable, Offset: 100, Sort: -1}
 	_, _, err = env.Svc.ReadWorkspaceFile(ctx, testenv.Outsider(), testenv.Workspace, "out/b.csv", derived)
 	testenv.AssertCode(t, err, airlock.CodeNotFound)
 	_, _, err = env.Svc.ReadWorkspaceFile(ctx, u, testenv.Workspace, "../b.csv", derived)
