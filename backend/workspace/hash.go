@@ -71,20 +71,16 @@ func (c *hashCache) count() int64 {
 	return c.hashed
 }
 
-// hashOpen returns the hash of the opened file f, from the cache when its key is unchanged.
-// A file that changes while it is hashed is not cached.
-func (c *hashCache) hashOpen(name string, f *os.File) (string, fileKey, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return "", fileKey{}, err
-	}
+// hashOpen returns the hash of the opened file f, whose stat is fi, from the cache when its
+// key is unchanged. A file that changes while it is hashed is not cached.
+func (c *hashCache) hashOpen(name string, f *os.File, fi fs.FileInfo) (string, error) {
 	k := keyOf(fi)
 	if h, ok := c.lookup(name, k); ok {
-		return h, k, nil
+		return h, nil
 	}
 	sum := sha256.New()
 	if _, err := io.Copy(sum, f); err != nil {
-		return "", k, err
+		return "", err
 	}
 	h := hex.EncodeToString(sum.Sum(nil))
 	c.mu.Lock()
@@ -93,5 +89,5 @@ func (c *hashCache) hashOpen(name string, f *os.File) (string, fileKey, error) {
 	if after, err := f.Stat(); err == nil && keyOf(after) == k {
 		c.store(name, k, h)
 	}
-	return h, k, nil
+	return h, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
@@ -38,26 +39,53 @@ type manifestOutput struct {
 	OutOfDateOutput bool    `json:"out_of_date_output"`
 }
 
-// parsedManifest is a manifest reduced to the valid workspace paths (§2.3).
+// parsedManifest is a manifest reduced to the valid workspace paths (§2.3). It is never
+// changed once parsed, except for the memo of its directory levels.
 type parsedManifest struct {
 	hash string
 	// files maps each valid path to its metadata. Entries with fromDisk set (excluded
 	// outputs, shown as their "<key>.txt" message file) take size, time and hash from the
 	// file system.
-	files map[string]manifestEntry
+	files map[string]*entry
+
+	mu sync.Mutex
+	// lists memoises the directory levels listed from files (see listing.complete for the
+	// entries described by the disk, which are read on every call).
+	lists map[listKey]listing
 }
 
-type manifestEntry struct {
-	file     airlock.WorkspaceFile
-	fromDisk bool
+// listing returns one directory level of the manifest's outputs, memoised. The result is
+// shared: callers copy it before changing it.
+func (pm *parsedManifest) listing(k listKey) listing {
+	pm.mu.Lock()
+	l, ok := pm.lists[k]
+	pm.mu.Unlock()
+	if ok {
+		return l
+	}
+	l = buildListing(pm.files, k.dir, k.ood)
+	pm.mu.Lock()
+	defer pm.mu.Unlock()
+	if pm.lists == nil {
+		pm.lists = map[listKey]listing{}
+	}
+	if len(pm.lists) >= maxManifestListings {
+		clear(pm.lists)
+	}
+	pm.lists[k] = l
+	return l
 }
+
+// maxManifestListings bounds the memo of a manifest's directory levels (each key is a
+// directory a client asked for, valid or not).
+const maxManifestListings = 256
 
 func parseManifest(data []byte, hash string) (*parsedManifest, error) {
 	var m manifestFile
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, err
 	}
-	pm := &parsedManifest{hash: hash, files: make(map[string]manifestEntry, len(m.Outputs))}
+	pm := &parsedManifest{hash: hash, files: make(map[string]*entry, len(m.Outputs))}
 	for key, o := range m.Outputs {
 		if o.Level != "moderately_sensitive" || o.OutOfDateOutput {
 			continue
@@ -86,7 +114,7 @@ func parseManifest(data []byte, hash string) (*parsedManifest, error) {
 			f.RowCount = o.RowCount
 			f.ColCount = o.ColCount
 		}
-		pm.files[p] = manifestEntry{file: f, fromDisk: o.Excluded}
+		pm.files[p] = &entry{file: f, fromDisk: o.Excluded}
 	}
 	return pm, nil
 }

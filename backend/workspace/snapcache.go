@@ -3,71 +3,85 @@ package workspace
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/trelab/airlock/backend/airlock"
 )
 
-// snapCache keeps the last snapshot (the walk of a workspace's visible files) of the
-// workspaces a running watcher follows with events, so List and ManifestHash need not walk
-// the whole folder on every call. Only the watcher turns it on, per workspace, once every
-// folder of the workspace is watched; it invalidates a workspace on every event of it and
-// before publishing its workspace.changed, and turns it off when the workspace falls back
-// to rescanning, goes away or the watcher stops. Without a watcher nothing is cached.
+// snapCache keeps what was read of the workspaces a running watcher follows with events —
+// the last snapshot (the walk of a workspace's visible files), the directory levels listed
+// from it and the files stat'ed — so List, ManifestHash and Stat need not go back to the
+// disk on every call. Only the watcher turns it on, per workspace, once every folder of the
+// workspace is watched; it invalidates a workspace on every event of it and before
+// publishing its workspace.changed, and turns it off when the workspace falls back to
+// rescanning, goes away or the watcher stops. Without a watcher nothing is cached.
 //
 // A reader may still get the state from before a change until the watcher has taken the
 // change's event (usually well under a millisecond); a client that refetches when told of
 // a change always sees it, because the invalidation comes first.
 //
-// A snapshot walked while the workspace was invalidated is not kept: each workspace has a
-// generation, bumped by every invalidation, and a walk is stored only when the generation
-// it started from is still current.
+// What is cached of a workspace lives in one view, made for one generation of it (and the
+// manifest read with it). An invalidation detaches the view: whatever a reader computed
+// from the state before the change and adds to the view afterwards lands in a view nobody
+// reads any more.
 type snapCache struct {
 	mu       sync.Mutex
 	followed map[string]bool
 	gens     map[string]uint64
-	snaps    map[string]cachedSnap
+	views    map[string]*wsView
 	// walks counts snapshots built by walking the folder (for tests and benchmarks).
 	walks atomic.Int64
 }
 
-type cachedSnap struct {
+// wsView is what is cached of one followed workspace between two of its changes.
+type wsView struct {
 	gen uint64
-	pm  *parsedManifest // the manifest the snapshot was built with (nil: plain folder)
-	s   *snapshot
+	pm  *parsedManifest // the manifest the view was made with (nil: plain folder)
+
+	mu    sync.Mutex
+	snap  *snapshot
+	lists map[listKey]listing
+	stats map[string]statResult
+}
+
+// listKey names one List call.
+type listKey struct {
+	dir string
+	ood bool // includeOutOfDate
+}
+
+// statResult is what Stat returns for one path.
+type statResult struct {
+	file airlock.WorkspaceFile
+	err  error
 }
 
 func newSnapCache() *snapCache {
-	return &snapCache{followed: map[string]bool{}, gens: map[string]uint64{}, snaps: map[string]cachedSnap{}}
+	return &snapCache{followed: map[string]bool{}, gens: map[string]uint64{}, views: map[string]*wsView{}}
 }
 
-// lookup returns the cached snapshot of ws built with manifest pm; when there is none, the
-// generation a new walk must be stored under, with store false when ws is not followed.
-func (c *snapCache) lookup(ws string, pm *parsedManifest) (s *snapshot, gen uint64, store bool) {
+// view returns the cache of ws for manifest pm (nil: a plain folder), or nil when ws is not
+// followed.
+func (c *snapCache) view(ws string, pm *parsedManifest) *wsView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.followed[ws] {
-		return nil, 0, false
+		return nil
 	}
-	gen = c.gens[ws]
-	if cs, ok := c.snaps[ws]; ok && cs.gen == gen && cs.pm == pm {
-		return cs.s, gen, false
+	gen := c.gens[ws]
+	if v, ok := c.views[ws]; ok && v.gen == gen && v.pm == pm {
+		return v
 	}
-	return nil, gen, true
+	v := &wsView{gen: gen, pm: pm}
+	c.views[ws] = v
+	return v
 }
 
-// store keeps s for ws when nothing invalidated ws since generation gen was read.
-func (c *snapCache) store(ws string, gen uint64, pm *parsedManifest, s *snapshot) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.followed[ws] && c.gens[ws] == gen {
-		c.snaps[ws] = cachedSnap{gen: gen, pm: pm, s: s}
-	}
-}
-
-// invalidate drops the snapshot of ws (and any walk of it in progress).
+// invalidate drops the cache of ws (and detaches any view in use).
 func (c *snapCache) invalidate(ws string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gens[ws]++
-	delete(c.snaps, ws)
+	delete(c.views, ws)
 }
 
 // follow turns caching of ws on or off.
@@ -75,7 +89,7 @@ func (c *snapCache) follow(ws string, on bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gens[ws]++
-	delete(c.snaps, ws)
+	delete(c.views, ws)
 	if on {
 		c.followed[ws] = true
 	} else {
@@ -91,5 +105,80 @@ func (c *snapCache) unfollowAll() {
 		c.gens[ws]++
 	}
 	clear(c.followed)
-	clear(c.snaps)
+	clear(c.views)
+}
+
+// The accessors below are safe on a nil view (nothing cached, nothing kept).
+
+func (v *wsView) snapshot() *snapshot {
+	if v == nil {
+		return nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.snap
+}
+
+func (v *wsView) keepSnapshot(s *snapshot) {
+	if v == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.snap == nil {
+		v.snap = s
+	}
+}
+
+func (v *wsView) listing(k listKey) (listing, bool) {
+	if v == nil {
+		return listing{}, false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	l, ok := v.lists[k]
+	return l, ok
+}
+
+func (v *wsView) keepListing(k listKey, l listing) {
+	if v == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.lists == nil {
+		v.lists = map[listKey]listing{}
+	}
+	v.lists[k] = l
+}
+
+// stat looks up the cached results of paths; miss lists the indexes not found.
+func (v *wsView) stat(paths []string, out []statResult, todo []int) (miss []int) {
+	if v == nil {
+		return todo
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, i := range todo {
+		if r, ok := v.stats[paths[i]]; ok {
+			out[i] = r
+		} else {
+			miss = append(miss, i)
+		}
+	}
+	return miss
+}
+
+func (v *wsView) keepStats(paths []string, out []statResult, done []int) {
+	if v == nil || len(done) == 0 {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.stats == nil {
+		v.stats = make(map[string]statResult, len(done))
+	}
+	for _, i := range done {
+		v.stats[paths[i]] = out[i]
+	}
 }

@@ -175,30 +175,31 @@ func TestSnapshotCacheUnderConcurrentReaders(t *testing.T) {
 
 func TestSnapCacheKeepsNoWalkThatRacedAnInvalidation(t *testing.T) {
 	c := newSnapCache()
-	s, _, store := c.lookup("ws", nil)
-	assert.Nil(t, s)
-	assert.False(t, store, "not followed: nothing to store")
+	assert.Nil(t, c.view("ws", nil), "not followed: nothing to keep")
 
 	c.follow("ws", true)
-	_, gen, store := c.lookup("ws", nil)
-	require.True(t, store)
+	v := c.view("ws", nil)
+	require.NotNil(t, v)
 	c.invalidate("ws") // a change arrives while the walk runs
-	c.store("ws", gen, nil, &snapshot{hash: "stale"})
-	s, _, _ = c.lookup("ws", nil)
-	assert.Nil(t, s, "the racing walk was not kept")
+	v.keepSnapshot(&snapshot{hash: "stale"})
+	v.keepListing(listKey{dir: "out"}, listing{found: true})
+	v.keepStats([]string{"out/a.csv"}, []statResult{{err: errBadPath("out/a.csv")}}, []int{0})
+	fresh := c.view("ws", nil)
+	require.NotNil(t, fresh)
+	assert.Nil(t, fresh.snapshot(), "the racing walk was not kept")
+	_, ok := fresh.listing(listKey{dir: "out"})
+	assert.False(t, ok, "nor the listing made from it")
+	res := make([]statResult, 1)
+	assert.Equal(t, []int{0}, fresh.stat([]string{"out/a.csv"}, res, []int{0}), "nor the stat")
 
-	_, gen, _ = c.lookup("ws", nil)
-	c.store("ws", gen, nil, &snapshot{hash: "fresh"})
-	s, _, _ = c.lookup("ws", nil)
+	fresh.keepSnapshot(&snapshot{hash: "fresh"})
+	s := c.view("ws", nil).snapshot()
 	require.NotNil(t, s)
 	assert.Equal(t, "fresh", s.hash)
-	s, _, _ = c.lookup("ws", &parsedManifest{})
-	assert.Nil(t, s, "a different manifest needs a new walk")
+	assert.Nil(t, c.view("ws", &parsedManifest{}).snapshot(), "a different manifest needs a new walk")
 
 	c.unfollowAll()
-	s, _, store = c.lookup("ws", nil)
-	assert.Nil(t, s)
-	assert.False(t, store)
+	assert.Nil(t, c.view("ws", nil))
 }
 
 // BenchmarkListPlainFolder lists the top level of a plain folder of 10,000 files in 100

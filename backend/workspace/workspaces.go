@@ -19,7 +19,6 @@
 package workspace
 
 import (
-	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -70,17 +69,21 @@ func New(root string, opts Options) *Workspaces {
 // Root is the folder holding the workspaces.
 func (w *Workspaces) Root() string { return w.root }
 
-// snapshot is the set of visible files of one workspace at one moment.
+// snapshot is the set of visible files of one workspace at one moment that the disk
+// describes: every file of a plain folder, the metadata folder of a job-runner workspace
+// (whose outputs are the manifest's).
 type snapshot struct {
-	manifest bool
-	hash     string
-	files    map[string]*entry
+	hash  string
+	files map[string]*entry
 }
 
 type entry struct {
 	file airlock.WorkspaceFile
 	// fromDisk: size, time and hash come from the file system (hash computed lazily).
 	fromDisk bool
+	// key is the version of a file found by a walk, whose stat gave size and time (zero
+	// for the manifest's entries).
+	key fileKey
 }
 
 // openWorkspace opens the folder of ws as an os.Root.
@@ -152,11 +155,14 @@ func (w *Workspaces) ManifestHash(ws string) (string, error) {
 		return "", err
 	}
 	defer r.Close()
-	s, err := w.snapshot(ws, r)
+	pm, has, err := w.loadManifest(ws, r)
 	if err != nil {
 		return "", err
 	}
-	return s.hash, nil
+	if has {
+		return pm.hash, nil
+	}
+	return w.snapshot(r, pm, has, w.snaps.view(ws, pm)).hash, nil
 }
 
 // loadManifest returns the parsed manifest of ws, or nil when it has none. It is re-read
@@ -205,34 +211,24 @@ func (w *Workspaces) forgetManifest(ws string) {
 	w.mu.Unlock()
 }
 
-// snapshot lists the visible files of ws: from the cache while a watcher follows ws and
-// nothing changed (see snapCache), else by walking the folder. The result is shared: callers
-// must not modify it.
-func (w *Workspaces) snapshot(ws string, r *os.Root) (*snapshot, error) {
-	pm, has, err := w.loadManifest(ws, r)
-	if err != nil {
-		return nil, err
-	}
-	cached, gen, store := w.snaps.lookup(ws, pm)
-	if cached != nil {
-		return cached, nil
+// snapshot returns the files of the workspace r described by the disk (see snapshot): from
+// the view v of the cache while a watcher follows the workspace and nothing changed (see
+// snapCache), else by walking the folder. The result is shared: callers must not modify it.
+func (w *Workspaces) snapshot(r *os.Root, pm *parsedManifest, has bool, v *wsView) *snapshot {
+	if s := v.snapshot(); s != nil {
+		return s
 	}
 	s := w.walkSnapshot(r, pm, has)
-	if store {
-		w.snaps.store(ws, gen, pm, s)
-	}
-	return s, nil
+	v.keepSnapshot(s)
+	return s
 }
 
 // walkSnapshot builds the snapshot of a workspace by walking its folder.
 func (w *Workspaces) walkSnapshot(r *os.Root, pm *parsedManifest, has bool) *snapshot {
 	w.snaps.walks.Add(1)
-	s := &snapshot{manifest: has, files: map[string]*entry{}}
+	s := &snapshot{files: map[string]*entry{}}
 	if has {
 		s.hash = pm.hash
-		for p, e := range pm.files {
-			s.files[p] = &entry{file: e.file, fromDisk: e.fromDisk}
-		}
 		w.scan(r, "metadata", func(p string, fi fs.FileInfo) {
 			s.files[p] = diskEntry(p, fi)
 		})
@@ -261,7 +257,7 @@ func (w *Workspaces) walkSnapshot(r *os.Root, pm *parsedManifest, has bool) *sna
 }
 
 func diskEntry(p string, fi fs.FileInfo) *entry {
-	return &entry{fromDisk: true, file: airlock.WorkspaceFile{Path: p, Size: fi.Size(), ModifiedAt: fi.ModTime().UTC()}}
+	return &entry{fromDisk: true, key: keyOf(fi), file: airlock.WorkspaceFile{Path: p, Size: fi.Size(), ModifiedAt: fi.ModTime().UTC()}}
 }
 
 // scan walks dir of the workspace and reports every regular, non-hidden file. Symlinks are
@@ -298,86 +294,72 @@ func (w *Workspaces) scan(r *os.Root, dir string, fn func(p string, fi fs.FileIn
 // List returns one directory level of the tree ("" is the root): metadata first, then
 // directories, then files, each by name. Out-of-date-action outputs are left out unless
 // includeOutOfDate is set.
+//
+// The levels of a manifest's outputs are memoised with the parsed manifest (which is read
+// again whenever the manifest file changes); the levels of a followed workspace are kept in
+// its view of the snapshot cache until it changes.
 func (w *Workspaces) List(ws, dir string, includeOutOfDate bool) ([]airlock.TreeEntry, error) {
 	r, err := w.openWorkspace(ws)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	s, err := w.snapshot(ws, r)
+	pm, has, err := w.loadManifest(ws, r)
 	if err != nil {
 		return nil, err
 	}
 	if dir != "" && !validRel(dir) {
 		return nil, errBadPath(dir)
 	}
-	prefix := ""
-	if dir != "" {
-		prefix = dir + "/"
+	v := w.snaps.view(ws, pm)
+	k := listKey{dir: dir, ood: includeOutOfDate}
+	l, ok := v.listing(k)
+	if !ok {
+		inMetadata := dir == "metadata" || strings.HasPrefix(dir, "metadata/")
+		switch {
+		case has && dir == "":
+			// The manifest's outputs, and the metadata folder when it holds a visible file.
+			l = pm.listing(k)
+			if len(w.snapshot(r, pm, has, v).files) > 0 {
+				l = withMetadataFolder(l)
+			}
+		case has && !inMetadata:
+			l = pm.listing(k)
+		default:
+			l = buildListing(w.snapshot(r, pm, has, v).files, dir, includeOutOfDate)
+		}
+		l = w.complete(ws, r, l)
+		v.keepListing(k, l)
 	}
-	found := dir == ""
-	dirs := map[string]bool{}
-	var files []string
-	for p, e := range s.files {
-		if !strings.HasPrefix(p, prefix) {
-			continue
-		}
-		found = true
-		if e.file.OutOfDate && !includeOutOfDate {
-			continue
-		}
-		name, _, deeper := strings.Cut(p[len(prefix):], "/")
-		if deeper {
-			dirs[name] = true
-		} else {
-			files = append(files, p)
-		}
-	}
-	if !found {
+	if !l.found {
 		return nil, errBadPath(dir)
 	}
-	out := make([]airlock.TreeEntry, 0, len(dirs)+len(files))
-	for name := range dirs {
-		out = append(out, airlock.TreeEntry{Name: name, Path: prefix + name, Dir: true})
+	if v != nil {
+		return slices.Clone(l.entries), nil
 	}
-	for _, p := range files {
-		f, err := w.fileInfo(ws, r, s.files[p])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, airlock.TreeEntry{Name: path.Base(p), Path: p, File: f})
-	}
-	slices.SortFunc(out, func(a, b airlock.TreeEntry) int {
-		return cmp.Or(cmp.Compare(rank(a, dir), rank(b, dir)), strings.Compare(a.Name, b.Name))
-	})
-	return out, nil
-}
-
-// rank orders tree entries: the root metadata folder, then folders, then files.
-func rank(e airlock.TreeEntry, dir string) int {
-	switch {
-	case e.Dir && dir == "" && e.Name == "metadata":
-		return 0
-	case e.Dir:
-		return 1
-	default:
-		return 2
-	}
+	return l.entries, nil
 }
 
 // fileInfo completes a file's metadata from disk when it is described by the disk.
-// A file described by the disk that cannot be read has no hash.
-func (w *Workspaces) fileInfo(ws string, r *os.Root, e *entry) (airlock.WorkspaceFile, error) {
+// A file described by the disk that cannot be read has no hash. A file found by a walk
+// whose hash is cached for the version the walk saw is not opened again.
+func (w *Workspaces) fileInfo(ws string, r *os.Root, e *entry) airlock.WorkspaceFile {
 	if !e.fromDisk {
-		return e.file, nil
+		return e.file
 	}
 	f := e.file
+	if e.key != (fileKey{}) {
+		if h, ok := w.hashes.lookup(ws+"/"+f.Path, e.key); ok {
+			f.ContentHash = h
+			return f
+		}
+	}
 	h, fi, err := w.hashFile(ws, r, f.Path)
 	if err != nil {
-		return f, nil //nolint:nilerr // unreadable or vanished: shown without a hash
+		return f // unreadable or vanished: shown without a hash
 	}
 	f.Size, f.ModifiedAt, f.ContentHash = fi.Size(), fi.ModTime().UTC(), h
-	return f, nil
+	return f
 }
 
 // hashFile hashes a workspace file through the cache.
@@ -394,32 +376,127 @@ func (w *Workspaces) hashFile(ws string, r *os.Root, p string) (string, fs.FileI
 	if !fi.Mode().IsRegular() {
 		return "", nil, fmt.Errorf("%s: not a regular file", p)
 	}
-	h, _, err := w.hashes.hashOpen(ws+"/"+p, fh)
+	h, err := w.hashes.hashOpen(ws+"/"+p, fh, fi)
 	return h, fi, err
 }
 
 // Stat returns a visible file's metadata with its content hash.
 func (w *Workspaces) Stat(ws, p string) (airlock.WorkspaceFile, error) {
-	r, e, err := w.visible(ws, p)
+	res := w.statFiles(ws, []string{p})
+	return res[0].file, res[0].err
+}
+
+// StatFiles is Stat of many files of one workspace at once (a request's files): files[i]
+// and errs[i] are what Stat(ws, paths[i]) returns. The workspace and its manifest are
+// opened once, the files of one folder are looked up from that folder, and the results of
+// a followed workspace are kept in its view of the snapshot cache until it changes.
+func (w *Workspaces) StatFiles(ws string, paths []string) (files []airlock.WorkspaceFile, errs []error) {
+	res := w.statFiles(ws, paths)
+	files, errs = make([]airlock.WorkspaceFile, len(res)), make([]error, len(res))
+	for i, r := range res {
+		files[i], errs[i] = r.file, r.err
+	}
+	return files, errs
+}
+
+func (w *Workspaces) statFiles(ws string, paths []string) []statResult {
+	out := make([]statResult, len(paths))
+	r, err := w.openWorkspace(ws)
 	if err != nil {
-		return airlock.WorkspaceFile{}, err
+		for i := range out {
+			out[i].err = err
+		}
+		return out
 	}
 	defer r.Close()
-	if !e.fromDisk {
-		// A manifest output need not be on disk, but when it is it must resolve inside
-		// the workspace.
-		if _, err := r.Stat(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return airlock.WorkspaceFile{}, errBadPath(p)
+	todo := make([]int, 0, len(paths))
+	for i, p := range paths {
+		if !validRel(p) || hidden(p) {
+			out[i].err = errBadPath(p)
+			continue
 		}
-		return e.file, nil
+		todo = append(todo, i)
 	}
-	h, fi, err := w.hashFile(ws, r, p)
+	if len(todo) == 0 {
+		return out
+	}
+	pm, has, err := w.loadManifest(ws, r)
 	if err != nil {
-		return airlock.WorkspaceFile{}, errBadPath(p)
+		for _, i := range todo {
+			out[i].err = err
+		}
+		return out
 	}
-	f := e.file
-	f.Size, f.ModifiedAt, f.ContentHash = fi.Size(), fi.ModTime().UTC(), h
-	return f, nil
+	v := w.snaps.view(ws, pm)
+	todo = v.stat(paths, out, todo)
+	var outputs []int
+	for _, i := range todo {
+		p := paths[i]
+		e, err := lookupIn(r, pm, has, p)
+		if err != nil {
+			out[i].err = err
+			continue
+		}
+		if !e.fromDisk {
+			// A manifest output need not be on disk, but when it is it must resolve
+			// inside the workspace (checked below).
+			out[i].file = e.file
+			outputs = append(outputs, i)
+			continue
+		}
+		h, fi, err := w.hashFile(ws, r, p)
+		if err != nil {
+			out[i].err = errBadPath(p)
+			continue
+		}
+		f := e.file
+		f.Size, f.ModifiedAt, f.ContentHash = fi.Size(), fi.ModTime().UTC(), h
+		out[i].file = f
+	}
+	checkInside(r, paths, out, outputs)
+	v.keepStats(paths, out, todo)
+	return out
+}
+
+// checkInside fails the results of paths[i] (i in idx) that exist on disk but do not
+// resolve inside the workspace r: Stat of the path through r must succeed or find nothing.
+// Paths of one folder are stat'ed from that folder, opened once (a stat there that neither
+// succeeds nor finds nothing is repeated through r, which alone decides).
+func checkInside(r *os.Root, paths []string, out []statResult, idx []int) {
+	inside := func(p string) bool {
+		_, err := r.Stat(p)
+		return err == nil || errors.Is(err, fs.ErrNotExist)
+	}
+	byDir := map[string][]int{}
+	var dirs []string
+	for _, i := range idx {
+		d := path.Dir(paths[i])
+		if _, ok := byDir[d]; !ok {
+			dirs = append(dirs, d)
+		}
+		byDir[d] = append(byDir[d], i)
+	}
+	for _, d := range dirs {
+		group := byDir[d]
+		var sub *os.Root
+		if len(group) > 1 && d != "." {
+			sub, _ = r.OpenRoot(d)
+		}
+		for _, i := range group {
+			p := paths[i]
+			ok := false
+			if sub != nil {
+				_, err := sub.Stat(path.Base(p))
+				ok = err == nil || errors.Is(err, fs.ErrNotExist)
+			}
+			if !ok && !inside(p) {
+				out[i] = statResult{err: errBadPath(p)}
+			}
+		}
+		if sub != nil {
+			sub.Close()
+		}
+	}
 }
 
 // Open opens a visible file for reading.
@@ -463,13 +540,19 @@ func (w *Workspaces) lookup(ws string, r *os.Root, p string) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	return lookupIn(r, pm, has, p)
+}
+
+// lookupIn returns the entry of the valid, not hidden path p of the workspace r with
+// manifest pm (has: the workspace has one). The entry is shared: callers copy its file.
+func lookupIn(r *os.Root, pm *parsedManifest, has bool, p string) (*entry, error) {
 	inMetadata := strings.HasPrefix(p, "metadata/")
 	if has && !inMetadata {
 		me, ok := pm.files[p]
 		if !ok {
 			return nil, errBadPath(p)
 		}
-		return &entry{file: me.file, fromDisk: me.fromDisk}, nil
+		return me, nil
 	}
 	if !has && inMetadata && !strings.EqualFold(path.Ext(p), ".log") {
 		return nil, errBadPath(p)
@@ -549,7 +632,7 @@ func (w *Workspaces) forgetPath(ws, p string) {
 // diffManifests lists the valid paths whose metadata differs between two manifests.
 func diffManifests(a, b *parsedManifest) []string {
 	var out []string
-	get := func(m *parsedManifest) map[string]manifestEntry {
+	get := func(m *parsedManifest) map[string]*entry {
 		if m == nil {
 			return nil
 		}
@@ -558,7 +641,7 @@ func diffManifests(a, b *parsedManifest) []string {
 	fa, fb := get(a), get(b)
 	for p, ea := range fa {
 		eb, ok := fb[p]
-		if !ok || !sameEntry(ea, eb) {
+		if !ok || !sameEntry(*ea, *eb) {
 			out = append(out, p)
 		}
 	}
@@ -570,7 +653,7 @@ func diffManifests(a, b *parsedManifest) []string {
 	return out
 }
 
-func sameEntry(a, b manifestEntry) bool {
+func sameEntry(a, b entry) bool {
 	fa, fb := a.file, b.file
 	return a.fromDisk == b.fromDisk && fa.Size == fb.Size && fa.ModifiedAt.Equal(fb.ModifiedAt) &&
 		fa.ContentHash == fb.ContentHash && fa.OutOfDate == fb.OutOfDate && fa.JobID == fb.JobID &&
