@@ -354,4 +354,19 @@ func TestSameAsReferenceWithWatcher(t *testing.T) {
 	writeManifest(t, filepath.Join(root, "job"), map[string]output{"output/a.csv": moderately("a"), "output/z/z.csv": moderately("z")})
 	e.waitSeen(t, "job", "output/z/z.csv")
 	sameAsReference(t, w, ref, "job")
+
+	// The workspace folder goes, then comes back with other files: the folder opened for
+	// the cache is not used again.
+	require.True(t, w.Exists("plain"))
+	e.rec.reset()
+	require.NoError(t, os.RemoveAll(filepath.Join(root, "plain")))
+	require.Eventually(t, func() bool { return e.rec.wholeWorkspace("plain") }, waitFor, pollEvery)
+	require.False(t, w.Exists("plain"))
+	sameAsReference(t, w, ref, "plain")
+	e.rec.reset()
+	writeFile(t, root, "plain/again/x.csv", "x")
+	require.Eventually(t, func() bool { return e.rec.wholeWorkspace("plain") }, waitFor, pollEvery)
+	require.True(t, w.Exists("plain"))
+	sameAsReference(t, w, ref, "plain")
+	sameAsReference(t, w, ref, "plain")
 }

@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -19,10 +20,11 @@ import (
 // change's event (usually well under a millisecond); a client that refetches when told of
 // a change always sees it, because the invalidation comes first.
 //
-// What is cached of a workspace lives in one view, made for one generation of it (and the
-// manifest read with it). An invalidation detaches the view: whatever a reader computed
-// from the state before the change and adds to the view afterwards lands in a view nobody
-// reads any more.
+// What is cached of a workspace lives in one view, made for one generation of it: the
+// workspace folder opened and its manifest read once the view exists, then what is read
+// through them. An invalidation detaches the view: whatever a reader computed from the
+// state before the change and adds to the view afterwards lands in a view nobody reads any
+// more.
 type snapCache struct {
 	mu       sync.Mutex
 	followed map[string]bool
@@ -35,12 +37,18 @@ type snapCache struct {
 // wsView is what is cached of one followed workspace between two of its changes.
 type wsView struct {
 	gen uint64
-	pm  *parsedManifest // the manifest the view was made with (nil: plain folder)
 
-	mu    sync.Mutex
-	snap  *snapshot
-	lists map[listKey]listing
-	stats map[string]statResult
+	mu sync.Mutex
+	// opened: root is the workspace folder and pm its manifest (has: it has one), read
+	// after the view was made. A root handed to a view is never closed explicitly (readers
+	// of a detached view may still use it); it is closed once unreachable.
+	opened bool
+	root   *os.Root
+	pm     *parsedManifest
+	has    bool
+	snap   *snapshot
+	lists  map[listKey]listing
+	stats  map[string]statResult
 }
 
 // listKey names one List call.
@@ -59,19 +67,18 @@ func newSnapCache() *snapCache {
 	return &snapCache{followed: map[string]bool{}, gens: map[string]uint64{}, views: map[string]*wsView{}}
 }
 
-// view returns the cache of ws for manifest pm (nil: a plain folder), or nil when ws is not
-// followed.
-func (c *snapCache) view(ws string, pm *parsedManifest) *wsView {
+// view returns the cache of ws, or nil when ws is not followed.
+func (c *snapCache) view(ws string) *wsView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.followed[ws] {
 		return nil
 	}
 	gen := c.gens[ws]
-	if v, ok := c.views[ws]; ok && v.gen == gen && v.pm == pm {
+	if v, ok := c.views[ws]; ok && v.gen == gen {
 		return v
 	}
-	v := &wsView{gen: gen, pm: pm}
+	v := &wsView{gen: gen}
 	c.views[ws] = v
 	return v
 }
@@ -109,6 +116,28 @@ func (c *snapCache) unfollowAll() {
 }
 
 // The accessors below are safe on a nil view (nothing cached, nothing kept).
+
+// handles returns the opened workspace of the view.
+func (v *wsView) handles() (r *os.Root, pm *parsedManifest, has, ok bool) {
+	if v == nil {
+		return nil, nil, false, false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.root, v.pm, v.has, v.opened
+}
+
+// keepHandles hands an opened workspace to the view unless it has one; it returns the
+// view's (kept: the view took r).
+func (v *wsView) keepHandles(r *os.Root, pm *parsedManifest, has bool) (vr *os.Root, vpm *parsedManifest, vhas, kept bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.opened {
+		v.opened, v.root, v.pm, v.has = true, r, pm, has
+		kept = true
+	}
+	return v.root, v.pm, v.has, kept
+}
 
 func (v *wsView) snapshot() *snapshot {
 	if v == nil {

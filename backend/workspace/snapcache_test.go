@@ -175,17 +175,20 @@ func TestSnapshotCacheUnderConcurrentReaders(t *testing.T) {
 
 func TestSnapCacheKeepsNoWalkThatRacedAnInvalidation(t *testing.T) {
 	c := newSnapCache()
-	assert.Nil(t, c.view("ws", nil), "not followed: nothing to keep")
+	assert.Nil(t, c.view("ws"), "not followed: nothing to keep")
 
 	c.follow("ws", true)
-	v := c.view("ws", nil)
+	v := c.view("ws")
 	require.NotNil(t, v)
 	c.invalidate("ws") // a change arrives while the walk runs
+	v.keepHandles(nil, &parsedManifest{hash: "stale"}, true)
 	v.keepSnapshot(&snapshot{hash: "stale"})
 	v.keepListing(listKey{dir: "out"}, listing{found: true})
 	v.keepStats([]string{"out/a.csv"}, []statResult{{err: errBadPath("out/a.csv")}}, []int{0})
-	fresh := c.view("ws", nil)
+	fresh := c.view("ws")
 	require.NotNil(t, fresh)
+	_, _, _, opened := fresh.handles()
+	assert.False(t, opened, "the manifest read before the change was not kept")
 	assert.Nil(t, fresh.snapshot(), "the racing walk was not kept")
 	_, ok := fresh.listing(listKey{dir: "out"})
 	assert.False(t, ok, "nor the listing made from it")
@@ -193,13 +196,17 @@ func TestSnapCacheKeepsNoWalkThatRacedAnInvalidation(t *testing.T) {
 	assert.Equal(t, []int{0}, fresh.stat([]string{"out/a.csv"}, res, []int{0}), "nor the stat")
 
 	fresh.keepSnapshot(&snapshot{hash: "fresh"})
-	s := c.view("ws", nil).snapshot()
+	s := c.view("ws").snapshot()
 	require.NotNil(t, s)
 	assert.Equal(t, "fresh", s.hash)
-	assert.Nil(t, c.view("ws", &parsedManifest{}).snapshot(), "a different manifest needs a new walk")
+	_, pm, _, kept := fresh.keepHandles(nil, &parsedManifest{hash: "first"}, true)
+	assert.True(t, kept)
+	_, pm2, _, kept := fresh.keepHandles(nil, &parsedManifest{hash: "second"}, true)
+	assert.False(t, kept, "the view keeps the first workspace opened")
+	assert.Same(t, pm, pm2)
 
 	c.unfollowAll()
-	assert.Nil(t, c.view("ws", nil))
+	assert.Nil(t, c.view("ws"))
 }
 
 // BenchmarkListPlainFolder lists the top level of a plain folder of 10,000 files in 100

@@ -107,6 +107,47 @@ func (w *Workspaces) openWorkspace(ws string) (*os.Root, error) {
 	return r, nil
 }
 
+// access is one call's way into a workspace: the folder opened, its manifest (or the error
+// reading it) and the snapshot cache's view when a watcher follows the workspace. While the
+// view lasts every call shares the folder and manifest opened first, so a followed
+// workspace is read without a system call until it changes.
+type access struct {
+	r    *os.Root
+	pm   *parsedManifest
+	has  bool
+	merr error
+	v    *wsView
+	own  bool // r is this call's, closed by done
+}
+
+// access opens ws (a missing workspace is an error; an unreadable manifest is in merr).
+func (w *Workspaces) access(ws string) (*access, error) {
+	v := w.snaps.view(ws)
+	if r, pm, has, ok := v.handles(); ok {
+		return &access{r: r, pm: pm, has: has, v: v}, nil
+	}
+	r, err := w.openWorkspace(ws)
+	if err != nil {
+		return nil, err
+	}
+	pm, has, merr := w.loadManifest(ws, r)
+	a := &access{r: r, pm: pm, has: has, merr: merr, v: v, own: true}
+	if merr == nil && v != nil {
+		vr, vpm, vhas, kept := v.keepHandles(r, pm, has)
+		if !kept {
+			r.Close() // another call opened the view first: read what it reads
+		}
+		a.r, a.pm, a.has, a.own = vr, vpm, vhas, false
+	}
+	return a, nil
+}
+
+func (a *access) done() {
+	if a.own {
+		a.r.Close()
+	}
+}
+
 // Names lists the workspace folders, sorted: hidden entries, plain files and folders whose
 // manifest cannot be read are skipped.
 func (w *Workspaces) Names() ([]string, error) {
@@ -139,6 +180,9 @@ func (w *Workspaces) Names() ([]string, error) {
 
 // Exists reports whether ws is a workspace folder.
 func (w *Workspaces) Exists(ws string) bool {
+	if _, _, _, ok := w.snaps.view(ws).handles(); ok {
+		return true
+	}
 	r, err := w.openWorkspace(ws)
 	if err != nil {
 		return false
@@ -150,19 +194,18 @@ func (w *Workspaces) Exists(ws string) bool {
 // ManifestHash changes whenever the set of outputs changes: the SHA-256 of the manifest
 // bytes, or for a plain folder of the sorted list of its files' paths, sizes and mtimes.
 func (w *Workspaces) ManifestHash(ws string) (string, error) {
-	r, err := w.openWorkspace(ws)
+	a, err := w.access(ws)
 	if err != nil {
 		return "", err
 	}
-	defer r.Close()
-	pm, has, err := w.loadManifest(ws, r)
-	if err != nil {
-		return "", err
+	defer a.done()
+	if a.merr != nil {
+		return "", a.merr
 	}
-	if has {
-		return pm.hash, nil
+	if a.has {
+		return a.pm.hash, nil
 	}
-	return w.snapshot(r, pm, has, w.snaps.view(ws, pm)).hash, nil
+	return w.snapshot(a.r, a.pm, a.has, a.v).hash, nil
 }
 
 // loadManifest returns the parsed manifest of ws, or nil when it has none. It is re-read
@@ -299,19 +342,18 @@ func (w *Workspaces) scan(r *os.Root, dir string, fn func(p string, fi fs.FileIn
 // again whenever the manifest file changes); the levels of a followed workspace are kept in
 // its view of the snapshot cache until it changes.
 func (w *Workspaces) List(ws, dir string, includeOutOfDate bool) ([]airlock.TreeEntry, error) {
-	r, err := w.openWorkspace(ws)
+	a, err := w.access(ws)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	pm, has, err := w.loadManifest(ws, r)
-	if err != nil {
-		return nil, err
+	defer a.done()
+	if a.merr != nil {
+		return nil, a.merr
 	}
 	if dir != "" && !validRel(dir) {
 		return nil, errBadPath(dir)
 	}
-	v := w.snaps.view(ws, pm)
+	r, pm, has, v := a.r, a.pm, a.has, a.v
 	k := listKey{dir: dir, ood: includeOutOfDate}
 	l, ok := v.listing(k)
 	if !ok {
@@ -401,14 +443,14 @@ func (w *Workspaces) StatFiles(ws string, paths []string) (files []airlock.Works
 
 func (w *Workspaces) statFiles(ws string, paths []string) []statResult {
 	out := make([]statResult, len(paths))
-	r, err := w.openWorkspace(ws)
+	a, err := w.access(ws)
 	if err != nil {
 		for i := range out {
 			out[i].err = err
 		}
 		return out
 	}
-	defer r.Close()
+	defer a.done()
 	todo := make([]int, 0, len(paths))
 	for i, p := range paths {
 		if !validRel(p) || hidden(p) {
@@ -420,14 +462,13 @@ func (w *Workspaces) statFiles(ws string, paths []string) []statResult {
 	if len(todo) == 0 {
 		return out
 	}
-	pm, has, err := w.loadManifest(ws, r)
-	if err != nil {
+	if a.merr != nil {
 		for _, i := range todo {
-			out[i].err = err
+			out[i].err = a.merr
 		}
 		return out
 	}
-	v := w.snaps.view(ws, pm)
+	r, pm, has, v := a.r, a.pm, a.has, a.v
 	todo = v.stat(paths, out, todo)
 	var outputs []int
 	for _, i := range todo {
