@@ -18,6 +18,9 @@ func (r *ReleaseRequest) Group(name string) *FileGroup {
 
 // File returns the file at relpath (any group, any type), or nil.
 func (r *ReleaseRequest) File(relpath string) *RequestFile {
+	if r.fileIndex != nil {
+		return r.fileIndex[relpath]
+	}
 	for _, g := range r.Groups {
 		for _, f := range g.Files {
 			if f.RelPath == relpath {
@@ -26,6 +29,23 @@ func (r *ReleaseRequest) File(relpath string) *RequestFile {
 		}
 	}
 	return nil
+}
+
+// Indexed returns a shallow copy of r whose File looks relpaths up in an index built now
+// instead of scanning every group, for evaluating rules file by file over a large request.
+// The copy shares r's groups and files: neither may change while it is in use (it is for
+// reading, such as building a view of the request).
+func (r *ReleaseRequest) Indexed() *ReleaseRequest {
+	c := *r
+	c.fileIndex = map[string]*RequestFile{}
+	for _, g := range r.Groups {
+		for _, f := range g.Files {
+			if _, ok := c.fileIndex[f.RelPath]; !ok {
+				c.fileIndex[f.RelPath] = f
+			}
+		}
+	}
+	return &c
 }
 
 // AllFiles returns every file of every type, group by group.

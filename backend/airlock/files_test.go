@@ -166,3 +166,34 @@ func TestCheckCanEditGroup(t *testing.T) {
 	assert.Equal(t, CodeNotFound, ErrorCode(CheckCanEditGroup(alice, r, "nope")))
 	assert.Equal(t, CodePermissionDenied, ErrorCode(CheckCanEditGroup(researcher("carol"), r, "g1")))
 }
+
+// TestIndexedFindsWhatFileFinds: File on an Indexed copy answers as File on the request, for
+// every file, the first of duplicate relpaths, and unknown paths; the original keeps
+// scanning, so files added to it later are found.
+func TestIndexedFindsWhatFileFinds(t *testing.T) {
+	a := &RequestFile{RelPath: "out/a.csv", Group: "g1"}
+	b := &RequestFile{RelPath: "out/b.csv", Group: "g1", FileType: FileTypeWithdrawn}
+	dup := &RequestFile{RelPath: "out/a.csv", Group: "g2"}
+	c := &RequestFile{RelPath: "out/c.csv", Group: "g2"}
+	r := &ReleaseRequest{ID: "r", Groups: []*FileGroup{
+		{Name: "g1", Files: []*RequestFile{a, b}},
+		{Name: "g2", Files: []*RequestFile{dup, c}},
+	}}
+	ix := r.Indexed()
+	for _, p := range []string{"out/a.csv", "out/b.csv", "out/c.csv", "out/none.csv", ""} {
+		if ix.File(p) != r.File(p) {
+			t.Errorf("File(%q): indexed %v, scanned %v", p, ix.File(p), r.File(p))
+		}
+	}
+	if ix.File("out/a.csv") != a {
+		t.Errorf("duplicate relpath: want the first group's file")
+	}
+	if ix.ID != r.ID || len(ix.Groups) != 2 {
+		t.Errorf("copy differs: %+v", ix)
+	}
+	d := &RequestFile{RelPath: "out/d.csv", Group: "g2"}
+	r.Groups[1].Files = append(r.Groups[1].Files, d)
+	if r.File("out/d.csv") != d {
+		t.Errorf("the original must not use an index")
+	}
+}

@@ -101,6 +101,10 @@ type ReleaseRequest struct {
 	Groups []*FileGroup
 	// ReleaseID is the id job-server returned for this request's release, if any.
 	ReleaseID string
+
+	// fileIndex, set only on the read-only copies Indexed makes, maps each relpath to its
+	// file for File.
+	fileIndex map[string]*RequestFile
 }
 
 // FileGroup is a named bucket of request files with shared context, controls and comments.
