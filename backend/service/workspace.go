@@ -49,15 +49,38 @@ func (s *Airlock) requestView(ctx context.Context, tx Tx, u airlock.User, r *air
 		return RequestView{}, err
 	}
 	author := airlock.User{Username: r.Author}
-	status := make(map[string]airlock.WorkspaceFileStatus)
-	for _, f := range r.AllFiles() {
-		wf, ok, err := s.statFile(r.Workspace, f.RelPath)
-		if err != nil {
-			ok = false
-		}
-		status[f.RelPath] = airlock.FileStatusFor(author, f.RelPath, wf.ContentHash, ok, released, r)
+	files := r.AllFiles()
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.RelPath
+	}
+	wfs, errs := s.statFiles(r.Workspace, paths)
+	// FileStatusFor looks each path up on the request: an indexed copy makes that O(1).
+	indexed := r.Indexed()
+	status := make(map[string]airlock.WorkspaceFileStatus, len(files))
+	for i, p := range paths {
+		// Any failure (not a visible file, or unreadable) counts as not a valid file.
+		status[p] = airlock.FileStatusFor(author, p, wfs[i].ContentHash, errs[i] == nil, released, indexed)
 	}
 	return RequestView{Request: r, Viewer: u, Policy: s.policy, WorkspaceStatus: status}, nil
+}
+
+// fileStatter is implemented by Workspaces that stat many files of one workspace at once
+// (workspace.Workspaces): files[i] and errs[i] are what Stat(ws, paths[i]) returns.
+type fileStatter interface {
+	StatFiles(ws string, paths []string) (files []airlock.WorkspaceFile, errs []error)
+}
+
+// statFiles stats paths of ws, at once when the Workspaces can, else one by one.
+func (s *Airlock) statFiles(ws string, paths []string) ([]airlock.WorkspaceFile, []error) {
+	if fs, ok := s.ws.(fileStatter); ok {
+		return fs.StatFiles(ws, paths)
+	}
+	files, errs := make([]airlock.WorkspaceFile, len(paths)), make([]error, len(paths))
+	for i, p := range paths {
+		files[i], errs[i] = s.ws.Stat(ws, p)
+	}
+	return files, errs
 }
 
 // ListWorkspaces lists every workspace folder u may view, by name, with u's access.
