@@ -249,3 +249,60 @@ func BenchmarkListPlainFolder(b *testing.B) {
 		b.ReportMetric(float64(w.snaps.walks.Load()), "walks")
 	})
 }
+
+// BenchmarkStatRequestFiles stats the eight files of a request (two folders of a job-runner
+// workspace) as a request view does: one Stat per file, one StatFiles call, and StatFiles
+// while a watcher follows the workspace.
+func BenchmarkStatRequestFiles(b *testing.B) {
+	root := b.TempDir()
+	outputs := map[string]output{}
+	var paths []string
+	for _, g := range []string{"tables", "figures"} {
+		for i := range 4 {
+			p := fmt.Sprintf("output/%s/file%d.csv", g, i)
+			c := fmt.Sprintf("a,b\n%s,%d\n", g, i)
+			writeFile(b, root, "ws/"+p, c)
+			outputs[p] = moderately(c)
+			paths = append(paths, p)
+		}
+	}
+	writeManifest(b, filepath.Join(root, "ws"), outputs)
+	check := func(errs []error) {
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("stat-each", func(b *testing.B) {
+		w := New(root, Options{})
+		for b.Loop() {
+			for _, p := range paths {
+				_, err := w.Stat("ws", p)
+				check([]error{err})
+			}
+		}
+	})
+	b.Run("batch", func(b *testing.B) {
+		w := New(root, Options{})
+		for b.Loop() {
+			_, errs := w.StatFiles("ws", paths)
+			check(errs)
+		}
+	})
+	b.Run("batch-watched", func(b *testing.B) {
+		w := New(root, Options{})
+		wt := NewWatcher(w, &recorder{})
+		errc := make(chan error, 1)
+		go func() { errc <- wt.Run(b.Context()) }()
+		<-wt.Ready()
+		defer func() {
+			_ = wt.Close()
+			<-errc
+		}()
+		for b.Loop() {
+			_, errs := w.StatFiles("ws", paths)
+			check(errs)
+		}
+	})
+}
