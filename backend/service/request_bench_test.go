@@ -16,8 +16,13 @@ import (
 // GetRequest (fresh load, workspace status of every file) and, on top, the contract's
 // conversion to the API's JSON shape (visibility, decisions, actions). The baseline, timed
 // in the same run, is the store's raw load of the same aggregate.
-func BenchmarkGetRequest500Files(b *testing.B) {
-	const n = 500
+func BenchmarkGetRequest500Files(b *testing.B) { benchGetRequest(b, 500) }
+
+// BenchmarkGetRequest10Files is the same with 10 files in 5 groups (2 each): the size of a
+// typical request, where the fixed costs of a view show.
+func BenchmarkGetRequest10Files(b *testing.B) { benchGetRequest(b, 10) }
+
+func benchGetRequest(b *testing.B, n int) {
 	env := testenv.NewEnv(b)
 	ctx, author, checker := testenv.Ctx(), testenv.Researcher(), testenv.Checker2()
 	paths := benchPaths("output", "file", 0, n)
@@ -27,7 +32,7 @@ func BenchmarkGetRequest500Files(b *testing.B) {
 	}
 	env.WriteFiles(b, testenv.Workspace, files)
 	id := benchCurrentRequest(b, env)
-	benchAddInGroups(b, env, id, paths, 100)
+	benchAddInGroups(b, env, id, paths, n/5)
 	_, err := env.Svc.Submit(ctx, author, id)
 	benchMust(b, err)
 	c1 := testenv.Checker1()
