@@ -2,9 +2,12 @@ package workspace
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -116,6 +119,29 @@ func refList(w *Workspaces, ws, dir string, includeOutOfDate bool) ([]airlock.Tr
 		return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a.Name, b.Name))
 	})
 	return out, nil
+}
+
+func refManifestHash(w *Workspaces, ws string) (string, error) {
+	r, err := w.openWorkspace(ws)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	pm, has, err := w.loadManifest(ws, r)
+	if err != nil {
+		return "", err
+	}
+	if has {
+		return pm.hash, nil
+	}
+	files := refSnapshot(w, r, pm, has)
+	paths := slices.Sorted(maps.Keys(files))
+	sum := sha256.New()
+	for _, p := range paths {
+		f := files[p].file
+		fmt.Fprintf(sum, "%s\x00%d\x00%d\n", p, f.Size, f.ModifiedAt.UnixNano())
+	}
+	return hex.EncodeToString(sum.Sum(nil)), nil
 }
 
 func refStat(w *Workspaces, ws, p string) (airlock.WorkspaceFile, error) {
@@ -293,6 +319,10 @@ func sameAsReference(t *testing.T, w, ref *Workspaces, ws string) {
 			require.Equal(t, describe(want, werr), describe(got, gerr), "List(%q, %q, %v)", ws, d, ood)
 		}
 	}
+	wantHash, werr := refManifestHash(ref, ws)
+	gotHash, gerr := w.ManifestHash(ws)
+	require.Equal(t, describe(wantHash, werr), describe(gotHash, gerr), "ManifestHash(%q)", ws)
+	require.Equal(t, ref.Exists(ws), w.Exists(ws), "Exists(%q)", ws)
 	var wantAll []string
 	for _, p := range paths {
 		want, werr := refStat(ref, ws, p)

@@ -26,6 +26,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path"
 	"slices"
@@ -73,8 +74,29 @@ func (w *Workspaces) Root() string { return w.root }
 // describes: every file of a plain folder, the metadata folder of a job-runner workspace
 // (whose outputs are the manifest's).
 type snapshot struct {
-	hash  string
 	files map[string]*entry
+
+	once sync.Once
+	hash string // the manifest's hash, or for a plain folder computed by manifestHash
+}
+
+// manifestHash is ManifestHash of the snapshot: the manifest's hash, or for a plain folder
+// the SHA-256 of the sorted list of its files' paths, sizes and mtimes (computed once, when
+// first asked for).
+func (s *snapshot) manifestHash() string {
+	s.once.Do(func() {
+		if s.hash != "" {
+			return
+		}
+		paths := slices.Sorted(maps.Keys(s.files))
+		sum := sha256.New()
+		for _, p := range paths {
+			f := s.files[p].file
+			fmt.Fprintf(sum, "%s\x00%d\x00%d\n", p, f.Size, f.ModifiedAt.UnixNano())
+		}
+		s.hash = hex.EncodeToString(sum.Sum(nil))
+	})
+	return s.hash
 }
 
 type entry struct {
@@ -205,7 +227,7 @@ func (w *Workspaces) ManifestHash(ws string) (string, error) {
 	if a.has {
 		return a.pm.hash, nil
 	}
-	return w.snapshot(a.r, a.pm, a.has, a.v).hash, nil
+	return w.snapshot(a.r, a.pm, a.has, a.v).manifestHash(), nil
 }
 
 // loadManifest returns the parsed manifest of ws, or nil when it has none. It is re-read
@@ -283,19 +305,6 @@ func (w *Workspaces) walkSnapshot(r *os.Root, pm *parsedManifest, has bool) *sna
 		}
 		s.files[p] = diskEntry(p, fi)
 	})
-	paths := slices.Sorted(func(yield func(string) bool) {
-		for p := range s.files {
-			if !yield(p) {
-				return
-			}
-		}
-	})
-	sum := sha256.New()
-	for _, p := range paths {
-		f := s.files[p].file
-		fmt.Fprintf(sum, "%s\x00%d\x00%d\n", p, f.Size, f.ModifiedAt.UnixNano())
-	}
-	s.hash = hex.EncodeToString(sum.Sum(nil))
 	return s
 }
 
