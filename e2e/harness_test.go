@@ -291,6 +291,9 @@ func (s *server) addTestWorkspaces() error {
 	if err := writeSecurityFiles(filepath.Join(s.wsRoot, secWS)); err != nil {
 		return err
 	}
+	if err := writeViewerFiles(filepath.Join(s.wsRoot, secWS)); err != nil {
+		return err
+	}
 	return writeBigCSVs(filepath.Join(s.wsRoot, bigWS))
 }
 
@@ -530,13 +533,18 @@ func screenshotDir() string {
 }
 
 // screenshot captures the viewport (always: a page that cannot be captured fails the test)
-// and saves it as docs/screenshots/<name>.png when screenshots are wanted.
-func (u *user) screenshot(name string) {
+// and saves it as docs/screenshots/<name>.png when screenshots are wanted. With show, the
+// element it selects is scrolled into view first (else the page is at its top).
+func (u *user) screenshot(name string, show ...string) {
 	u.t.Helper()
 	var buf []byte
+	scroll := `window.scrollTo(0, 0)`
+	if len(show) > 0 {
+		scroll = fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'start'})`, show[0])
+	}
 	u.do("screenshot "+name,
 		// old confirmation messages would hide the page: dismiss them first
-		chromedp.Evaluate(`document.querySelectorAll('.flashes button').forEach(b => b.click()); window.scrollTo(0, 0)`, nil),
+		chromedp.Evaluate(`document.querySelectorAll('.flashes button').forEach(b => b.click()); `+scroll, nil),
 		chromedp.Sleep(300*time.Millisecond),
 		chromedp.CaptureScreenshot(&buf))
 	if len(buf) < 8 || !bytes.HasPrefix(buf, []byte("\x89PNG")) {
@@ -613,13 +621,21 @@ func (u *user) accessibilityProblems() []string {
 		problems = append(problems, fmt.Sprintf("%d controls without an accessible name: %v\n%s", len(unnamed), unnamed, html))
 	}
 	var layout struct {
-		ScrollWidth int      `json:"scrollWidth"`
-		Width       int      `json:"width"`
-		EmptyPills  []string `json:"emptyPills"`
+		ScrollWidth  int      `json:"scrollWidth"`
+		Width        int      `json:"width"`
+		ScrollHeight int      `json:"scrollHeight"`
+		Height       int      `json:"height"`
+		FullWindow   bool     `json:"fullWindow"`
+		Flashes      int      `json:"flashes"`
+		EmptyPills   []string `json:"emptyPills"`
 	}
 	u.do("layout", chromedp.Evaluate(`({
 		scrollWidth: document.documentElement.scrollWidth,
 		width: window.innerWidth,
+		scrollHeight: document.documentElement.scrollHeight,
+		height: window.innerHeight,
+		fullWindow: !!document.querySelector('main.full'),
+		flashes: document.querySelectorAll('.flashes .alert').length,
 		emptyPills: Array.from(document.querySelectorAll('.pill')).filter(p => !p.textContent.trim()).map(p => p.outerHTML.slice(0, 120)),
 	})`, &layout))
 	if layout.Width != 1280 {
@@ -627,6 +643,10 @@ func (u *user) accessibilityProblems() []string {
 	}
 	if layout.ScrollWidth > layout.Width {
 		problems = append(problems, fmt.Sprintf("the page scrolls sideways at %d px (content %d px wide)", layout.Width, layout.ScrollWidth))
+	}
+	// the workspace and request pages fill the window: their panes scroll, not the page
+	if layout.FullWindow && layout.Flashes == 0 && layout.ScrollHeight > layout.Height {
+		problems = append(problems, fmt.Sprintf("the page scrolls at %d px high (content %d px high); its panes should scroll instead", layout.Height, layout.ScrollHeight))
 	}
 	if len(layout.EmptyPills) > 0 {
 		problems = append(problems, fmt.Sprintf("status badges without text: %v", layout.EmptyPills))

@@ -271,6 +271,7 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	if reqID == "" {
 		t.Fatal("no request id")
 	}
+	r.changeFilesThroughTheDialog(reqID, groupA, groupB, fileA1, fileA2, fileB)
 	r.fillGroup(reqID, groupA, "Counts of patients by region, from the study population.", "Counts below 8 suppressed; all counts rounded to the nearest 5.")
 	r.fillGroup(reqID, groupB, "Figure of the same counts.", "Built from the rounded counts only.")
 	r.open("#/requests/" + reqID)
@@ -286,6 +287,17 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	c1.do("queue gains the submitted request without reload",
 		waitText(`[data-testid=reviews-outstanding]`, researcher),
 	)
+	r.open("#/requests/" + reqID + "/" + urlEscape(groupB) + "/" + strings.Join(escapeSegs(fileB), "/"))
+	r.do("file actions stay visible, disabled with the reason",
+		chromedp.WaitVisible(`[data-testid=withdraw-file][disabled]`, q),
+		chromedp.WaitVisible(`[data-testid=change-props][disabled]`, q),
+		chromedp.WaitVisible(`[data-testid=update-request-file][disabled]`, q),
+		waitText(`[data-testid=file-actions] [data-testid=action-reasons]`, "Withdraw from request"))
+	var described string
+	r.do("the reason describes the button", chromedp.Evaluate(`(() => { const b = document.querySelector('[data-testid=withdraw-file]'); const id = b.getAttribute('aria-describedby'); return id ? document.getElementById(id).textContent : ''; })()`, &described))
+	if strings.TrimSpace(described) == "" {
+		t.Error("the disabled Withdraw button is not described by its reason")
+	}
 	var marker int
 	c1.do("no reload happened", chromedp.Evaluate(`window.__noReload || 0`, &marker))
 	if marker != 1 {
@@ -299,7 +311,9 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	c1.vote(reqID, groupA, fileA2, "changes")
 	c1.vote(reqID, groupB, fileB, "approve")
 	c1.comment(reqID, groupA, "Checker one: please round the second table to 5.", true)
-	c1.screenshot("09-group-with-private-comment")
+	c1.do("own comment marked blinded during independent review", waitText(`[data-testid=comment-blinded]`, "Blinded"),
+		waitText(`[data-testid=comment-visibility]`, "Private"))
+	c1.screenshot("09-group-with-private-comment", `[data-testid=comment]`)
 	c1.act(reqID, "action-review", "ONE REVIEW SUBMITTED")
 
 	c2.login(checkers[1])
@@ -316,8 +330,28 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 		chromedp.KeyEvent("a"), waitText(`[data-testid=vote-approve]`, "Approved"))
 	c2.do("keyboard next", chromedp.KeyEvent("j"), waitText(`.grow h2`, filepath.Base(fileA2)))
 	c2.do("keyboard request changes", chromedp.KeyEvent("c"), waitText(`[data-testid=vote-changes]`, "Changes requested"))
+	c2.do("comment from the file page", clickEnabled(`[data-testid=open-notes]`),
+		chromedp.WaitVisible(`dialog[open][data-testid=notes-dialog] [data-testid=comment-text]`, q),
+		chromedp.SendKeys(`dialog[open] [data-testid=comment-text]`, "The second table needs rounding.", q),
+		clickEnabled(`dialog[open] [data-testid=comment-submit]`),
+		waitText(`dialog[open] [data-testid=comment]`, "File: "+groupA+"/"+fileA2),
+		waitText(`dialog[open] [data-testid=comment]`, "The second table needs rounding."))
+	c2.screenshot("17-comment-from-file")
+	c2.do("close", chromedp.Click(`dialog[open] [data-testid=close-notes]`, q), chromedp.WaitNotPresent(`dialog[open]`, q))
 	c2.vote(reqID, groupB, fileB, "approve")
 	c2.comment(reqID, groupA, "Checker two: the second table has small numbers.", false)
+	c2.do("the comment's file link opens the file in the app (same tab, no reload)",
+		chromedp.Evaluate(`window.__noReload = 1`, nil),
+		clickText(`[data-testid=comment] a`, groupA+"/"+fileA2),
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			return waitHash(ctx, "#/requests/"+reqID+"/"+urlEscape(groupA)+"/"+strings.Join(escapeSegs(fileA2), "/"))
+		}),
+		chromedp.WaitVisible(`[data-testid=file-viewer]`, q))
+	marker = 0
+	c2.do("no reload", chromedp.Evaluate(`window.__noReload || 0`, &marker))
+	if marker != 1 {
+		t.Fatal("the comment's file link reloaded the page or opened elsewhere")
+	}
 	c2.act(reqID, "action-review", "ALL REVIEWS SUBMITTED")
 
 	// --- return: the researcher's open request page changes without reload
@@ -346,7 +380,14 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	}
 	r.open(hashWorkspace(ws, fileA2))
 	r.do("file shows updated", waitText(`[data-testid=file-status]`, "Updated"))
-	r.do("update file in request", clickEnabled(`[data-testid=update-file]`), waitText(`[data-testid=file-status]`, "Under review"))
+	// take the change from the request's file page (its Update action is enabled now)
+	r.open("#/requests/" + reqID + "/" + urlEscape(groupA) + "/" + strings.Join(escapeSegs(fileA2), "/"))
+	r.do("update file in request", chromedp.WaitVisible(`[data-testid=changed-in-workspace]`, q),
+		clickEnabled(`[data-testid=update-request-file]`),
+		chromedp.WaitNotPresent(`[data-testid=changed-in-workspace]`, q),
+		chromedp.WaitVisible(`[data-testid=update-request-file][disabled]`, q))
+	r.open(hashWorkspace(ws, fileA2))
+	r.do("workspace shows it under review again", waitText(`[data-testid=file-status]`, "Under review"))
 	r.comment(reqID, groupA, "Researcher: the second table is now rounded to 5.", false)
 	r.act(reqID, "action-submit", "SUBMITTED")
 
@@ -361,6 +402,7 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	c1.act(reqID, "action-release", "")
 	c1.do("released", waitText(`.reqhead [data-testid=status-pill]`, "RELEASED"), waitText(`[data-testid=upload-progress]`, "3 of 3"))
 	c1.screenshot("11-request-released")
+	c1.filterActivity(checkers[1])
 
 	// the researcher's home lists the request as released
 	r.open("#/")
@@ -368,6 +410,128 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	c2.open("#/workspace-requests/" + urlEscape(ws))
 	c2.do("workspace requests", waitText(`main`, "RELEASED"))
 	c2.screenshot("12-workspace-requests")
+}
+
+// changeFilesThroughTheDialog moves one file to a new group as supporting and back (from its
+// file page), then changes the type of a whole group's files and back (bulk, from the group).
+func (u *user) changeFilesThroughTheDialog(reqID, groupA, groupB, fileA1, fileA2, fileB string) {
+	u.t.Helper()
+	fileHash := func(group, path string) string {
+		return "#/requests/" + reqID + "/" + urlEscape(group) + "/" + strings.Join(escapeSegs(path), "/")
+	}
+	u.open(fileHash(groupB, fileB))
+	u.do("open the change dialog", clickEnabled(`[data-testid=change-props]`),
+		chromedp.WaitVisible(`dialog[open][data-testid=change-dialog]`, q),
+		waitText(`dialog[open] [data-testid=change-file]`, fileB))
+	u.screenshot("16-change-group-or-type")
+	u.do("move to a new group, as supporting",
+		chromedp.Click(`dialog[open] [data-testid=change-type-supporting]`, q),
+		chromedp.SendKeys(`dialog[open] [data-testid=change-new-group]`, "drafts", q),
+		clickEnabled(`dialog[open] [data-testid=change-submit]`),
+		chromedp.WaitNotPresent(`dialog[open]`, q),
+		chromedp.ActionFunc(func(ctx context.Context) error { return waitHash(ctx, fileHash("drafts", fileB)) }),
+		waitText(`[data-testid=file-type]`, "Supporting"),
+		waitText(`nav.tree`, "Group: drafts (0 requested files)"))
+	u.do("back to its group with the group picker, as output",
+		clickEnabled(`[data-testid=change-props]`),
+		chromedp.WaitVisible(`dialog[open][data-testid=change-dialog]`, q),
+		chromedp.Evaluate(fmt.Sprintf(`(() => { const s = document.querySelector('dialog[open] [data-testid=change-group-select]'); s.value = %q; s.dispatchEvent(new Event('change', {bubbles: true})); })()`, groupB), nil),
+		chromedp.Click(`dialog[open] [data-testid=change-type-output]`, q),
+		clickEnabled(`dialog[open] [data-testid=change-submit]`),
+		chromedp.WaitNotPresent(`dialog[open]`, q),
+		chromedp.ActionFunc(func(ctx context.Context) error { return waitHash(ctx, fileHash(groupB, fileB)) }),
+		waitText(`[data-testid=decision]`, "Overall decision"))
+
+	// bulk: every file of group A to supporting, then back to output
+	u.open("#/requests/" + reqID + "/" + urlEscape(groupA))
+	for _, to := range []struct{ testid, label string }{{"change-type-supporting", "Supporting"}, {"change-type-output", "Output"}} {
+		u.do("select all for "+to.label,
+			chromedp.WaitVisible(`[data-testid=select-all-request-files]`, q),
+			chromedp.Click(`[data-testid=select-all-request-files]`, q),
+			waitText(`[data-testid=selected-count]`, "2 of 2 files selected"))
+		u.do("open the bulk dialog for "+to.label,
+			clickEnabled(`[data-testid=bulk-change]`),
+			chromedp.WaitVisible(`dialog[open][data-testid=change-dialog]`, q),
+			waitText(`dialog[open]`, fileA1), waitText(`dialog[open]`, fileA2))
+		u.do("bulk change to "+to.label,
+			chromedp.Click(`dialog[open] [data-testid=`+to.testid+`]`, q),
+			clickEnabled(`dialog[open] [data-testid=change-submit]`),
+			chromedp.WaitNotPresent(`dialog[open]`, q),
+			chromedp.ActionFunc(func(ctx context.Context) error {
+				var types []string
+				for {
+					if err := chromedp.Evaluate(`Array.from(document.querySelectorAll('[data-testid=file-type-cell]')).map(e => e.textContent.trim())`, &types).Do(ctx); err == nil &&
+						len(types) == 2 && types[0] == to.label && types[1] == to.label {
+						return nil
+					}
+					select {
+					case <-ctx.Done():
+						return fmt.Errorf("file types %v, want both %s: %w", types, to.label, ctx.Err())
+					case <-time.After(100 * time.Millisecond):
+					}
+				}
+			}),
+			waitText(`[data-testid=selected-count]`, "0 of 2 files selected"))
+	}
+}
+
+// filterActivity filters the request's activity by a user and by an event type.
+func (u *user) filterActivity(user string) {
+	u.t.Helper()
+	rows := func() (users, types, actions []string) {
+		var got struct {
+			Users   []string `json:"users"`
+			Types   []string `json:"types"`
+			Actions []string `json:"actions"`
+		}
+		u.do("read activity", chromedp.Evaluate(`({
+			users: Array.from(document.querySelectorAll('[data-testid=activity-user-cell]')).map(e => e.textContent.trim()),
+			types: Array.from(document.querySelectorAll('[data-testid=activity-row]')).map(e => e.dataset.type),
+			actions: Array.from(document.querySelectorAll('[data-testid=activity-action]')).map(e => e.textContent.trim()),
+		})`, &got))
+		return got.Users, got.Types, got.Actions
+	}
+	setSelect := func(testid, value string) chromedp.Action {
+		return chromedp.Evaluate(fmt.Sprintf(`(() => { const s = document.querySelector('[data-testid=%s]'); s.value = %q; s.dispatchEvent(new Event('change', {bubbles: true})); })()`, testid, value), nil)
+	}
+	u.do("activity", chromedp.WaitVisible(`[data-testid=activity-user]`, q))
+	allUsers, _, actions := rows()
+	if !containsAny(actions, "Submitted review") || !containsAny(actions, "Released request") {
+		u.t.Errorf("activity does not use the API's descriptions: %v", actions)
+	}
+	distinct := map[string]bool{}
+	for _, x := range allUsers {
+		distinct[x] = true
+	}
+	if len(distinct) < 3 {
+		u.t.Errorf("activity should show the researcher and both checkers, has %v", distinct)
+	}
+	u.do("filter by user", setSelect("activity-user", user), waitText(`[data-testid=activity-count]`, "Showing"))
+	users, _, _ := rows()
+	if len(users) == 0 {
+		u.t.Fatalf("no activity of %s", user)
+	}
+	for _, x := range users {
+		if x != user {
+			u.t.Fatalf("filtered by %s, a row of %s is shown", user, x)
+		}
+	}
+	u.do("and by event type", setSelect("activity-type", "REQUEST_FILE_APPROVE"), waitText(`[data-testid=activity-action]`, "Approved file"))
+	users, types, _ := rows()
+	if len(types) == 0 {
+		u.t.Fatal("no approvals in the filtered activity")
+	}
+	for i, ty := range types {
+		if ty != "REQUEST_FILE_APPROVE" || users[i] != user {
+			u.t.Fatalf("row %d is %s by %s, want only REQUEST_FILE_APPROVE by %s", i, ty, users[i], user)
+		}
+	}
+	u.screenshot("19-activity-filtered", `[data-testid=activity-section]`)
+	u.do("clear filters", chromedp.Click(`[data-testid=activity-clear]`, q))
+	back, _, _ := rows()
+	if len(back) <= len(users) {
+		u.t.Errorf("clearing the filters shows %d rows, filtered showed %d", len(back), len(users))
+	}
 }
 
 func updatedSuffix(path string) string {
