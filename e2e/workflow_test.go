@@ -298,6 +298,7 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	if strings.TrimSpace(described) == "" {
 		t.Error("the disabled Withdraw button is not described by its reason")
 	}
+	r.screenshot("20-request-file-actions-disabled")
 	var marker int
 	c1.do("no reload happened", chromedp.Evaluate(`window.__noReload || 0`, &marker))
 	if marker != 1 {
