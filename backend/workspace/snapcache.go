@@ -63,6 +63,13 @@ type statResult struct {
 	err  error
 }
 
+// Bounds of what a view keeps (the directories and paths asked for are the clients'): past
+// them it starts afresh.
+const (
+	maxViewListings = 256
+	maxViewStats    = 1 << 16
+)
+
 func newSnapCache() *snapCache {
 	return &snapCache{followed: map[string]bool{}, gens: map[string]uint64{}, views: map[string]*wsView{}}
 }
@@ -178,6 +185,9 @@ func (v *wsView) keepListing(k listKey, l listing) {
 	if v.lists == nil {
 		v.lists = map[listKey]listing{}
 	}
+	if len(v.lists) >= maxViewListings {
+		clear(v.lists)
+	}
 	v.lists[k] = l
 }
 
@@ -206,6 +216,9 @@ func (v *wsView) keepStats(paths []string, out []statResult, done []int) {
 	defer v.mu.Unlock()
 	if v.stats == nil {
 		v.stats = make(map[string]statResult, len(done))
+	}
+	if len(v.stats)+len(done) > maxViewStats {
+		clear(v.stats)
 	}
 	for _, i := range done {
 		v.stats[paths[i]] = out[i]
