@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+
+	"github.com/trelab/airlock/backend/airlock"
 )
 
 // fileKey identifies one version of a file well enough to reuse its hash: an atomic
@@ -47,6 +49,32 @@ func (c *hashCache) lookup(name string, k fileKey) (string, bool) {
 		return "", false
 	}
 	return e.hash, true
+}
+
+// lookupWalked completes entries[d.i].File with the cached hash of each disk entry d found
+// by a walk (d.e.key set) whose version is cached; it returns the others.
+func (c *hashCache) lookupWalked(ws string, refs []diskRef, entries []airlock.TreeEntry) (miss []diskRef) {
+	if len(refs) == 0 {
+		return nil
+	}
+	name := make([]byte, 0, len(ws)+64)
+	name = append(name, ws...)
+	name = append(name, '/')
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, d := range refs {
+		if d.e.key != (fileKey{}) {
+			name = append(name[:len(ws)+1], d.e.file.Path...)
+			if e, ok := c.entries[string(name)]; ok && e.key == d.e.key {
+				f := d.e.file
+				f.ContentHash = e.hash
+				entries[d.i].File = f
+				continue
+			}
+		}
+		miss = append(miss, d)
+	}
+	return miss
 }
 
 func (c *hashCache) store(name string, k fileKey, h string) {

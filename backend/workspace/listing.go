@@ -84,7 +84,10 @@ func buildListing(files map[string]*entry, dir string, ood bool) listing {
 // disk read (hashes through the cache).
 func (w *Workspaces) complete(ws string, r *os.Root, l listing) listing {
 	out := listing{entries: slices.Clone(l.entries), found: l.found}
-	for _, d := range l.disk {
+	// Files found by a walk whose hash is cached for the version the walk saw, at once;
+	// the others one by one (opened and hashed through the cache).
+	miss := w.hashes.lookupWalked(ws, l.disk, out.entries)
+	for _, d := range miss {
 		out.entries[d.i].File = w.fileInfo(ws, r, d.e)
 	}
 	return out
