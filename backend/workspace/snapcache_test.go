@@ -306,3 +306,39 @@ func BenchmarkStatRequestFiles(b *testing.B) {
 		}
 	})
 }
+
+// TestStatCacheUnderConcurrentReaders: readers stat a file continuously while it is
+// rewritten; as soon as the change's event is published, every Stat gives the new hash (a
+// stat racing the change is never kept).
+func TestStatCacheUnderConcurrentReaders(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "busy/out/f.csv", "v0")
+	writeFile(t, root, "busy/out/g.csv", "g")
+	e := startWatcher(t, root, nil)
+	w := e.ws
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for !stop.Load() {
+				if _, errs := w.StatFiles("busy", []string{"out/f.csv", "out/g.csv"}); errs[0] != nil || errs[1] != nil {
+					t.Error(errs)
+					return
+				}
+			}
+		})
+	}
+	defer func() {
+		stop.Store(true)
+		wg.Wait()
+	}()
+	for i := range 20 {
+		content := fmt.Sprintf("v%d", i+1)
+		e.rec.reset()
+		writeFile(t, root, "busy/out/f.csv", content)
+		e.waitSeen(t, "busy", "out/f.csv")
+		f, err := w.Stat("busy", "out/f.csv")
+		require.NoError(t, err)
+		require.Equal(t, sha(content), f.ContentHash, "stale hash after the event of write %d", i+1)
+	}
+}
