@@ -1,5 +1,5 @@
 // Typed calls of API.md over a Transport. Pages and stores call these; nothing else.
-import { encodePath, type Transport } from './transport';
+import { encodePath, type SaveResult, type Transport } from './transport';
 import type {
   AuditEvent,
   Comment,
@@ -88,6 +88,14 @@ export class Api {
   /** URL of a file's raw bytes, for <img> and sandboxed <iframe> (never fetched by script). */
   contentUrl(src: FileSource, path: string, download = false): string {
     return `${base(src)}/content/${encodePath(path)}${download ? '?download=1' : ''}`;
+  }
+
+  /**
+   * An output checker's download of a request's file (audited): in a browser the browser's
+   * own download; in the desktop window the native save dialog. Rejects with the API's reason.
+   */
+  saveRequestFile(requestId: string, path: string): Promise<SaveResult> {
+    return this.transport.saveFile({ requestId, path, url: this.contentUrl({ kind: 'request', requestId }, path, true) });
   }
 
   /** The raw text of a file (text, JSON, logs, markdown shown as text). */

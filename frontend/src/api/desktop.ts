@@ -1,8 +1,22 @@
 // Desktop transport (Wails window): REST through the same fetch (the window's asset server
 // hands /api requests to the in-process handler), live updates through Wails runtime events
 // ("airlock:event", emitted by app's live sink) instead of a WebSocket, which the webview
-// cannot open to wails://.
-import { Emitter, RestClient, parseLiveEvent, type ConnectionState, type FetchLike, type HttpRequest, type LiveHandler, type Transport } from './transport';
+// cannot open to wails://, and files saved through the bound Go methods
+// (window.go.app.Desktop, app/bindings.go) with the native save dialog, since the webview
+// does not download.
+import { ApiError, parseRejection } from './errors';
+import {
+  Emitter,
+  RestClient,
+  parseLiveEvent,
+  type ConnectionState,
+  type FetchLike,
+  type FileToSave,
+  type HttpRequest,
+  type LiveHandler,
+  type SaveResult,
+  type Transport,
+} from './transport';
 import type { LiveEvent } from './types';
 
 /** The part of window.runtime (Wails v2) that we use. */
@@ -10,11 +24,24 @@ export interface WailsRuntime {
   EventsOn(name: string, cb: (...data: unknown[]) => void): () => void;
 }
 
+/** The bound methods of app.Desktop (window.go.app.Desktop) that we use. */
+export interface DesktopBindings {
+  /** Asks where to save, saves there; resolves with the path, or "" when cancelled. */
+  SaveRequestFile(requestId: string, path: string): Promise<string>;
+}
+
 export const desktopEventName = 'airlock:event';
 
 export function wailsRuntime(w: unknown = globalThis): WailsRuntime | null {
   const rt = (w as { runtime?: unknown }).runtime;
   if (rt && typeof (rt as WailsRuntime).EventsOn === 'function') return rt as WailsRuntime;
+  return null;
+}
+
+/** window.go.app.Desktop, once Wails has set up the bindings (null before, or without them). */
+export function desktopBindings(w: unknown = globalThis): DesktopBindings | null {
+  const d = (w as { go?: { app?: { Desktop?: unknown } } }).go?.app?.Desktop;
+  if (d && typeof (d as DesktopBindings).SaveRequestFile === 'function') return d as DesktopBindings;
   return null;
 }
 
@@ -26,9 +53,14 @@ export class DesktopTransport implements Transport {
   private off: (() => void) | null = null;
   private connectedOnce = false;
 
+  /**
+   * bindings is looked up at each call: Wails defines window.go when the window starts,
+   * which need not be before this module runs.
+   */
   constructor(
     private readonly runtime: WailsRuntime,
     fetchImpl: FetchLike,
+    private readonly bindings: () => DesktopBindings | null = () => desktopBindings(),
     baseUrl = '',
   ) {
     this.rest = new RestClient(fetchImpl, baseUrl);
@@ -54,7 +86,13 @@ export class DesktopTransport implements Transport {
     if (this.off) return;
     this.off = this.runtime.EventsOn(desktopEventName, (...data: unknown[]) => {
       const ev = parseLiveEvent(data[0]);
-      if (ev) this.live.emit(ev);
+      if (!ev) return;
+      this.live.emit(ev);
+      // The window's live sink sends a hello only when its link to the events came back
+      // after a break (attach mode: the desktop process's WebSocket to the server
+      // reconnected, app/remote.go); the first connection sends none. Events may have
+      // been missed meanwhile: every view refetches, as after the web transport's reconnect.
+      if (ev.type === 'hello') this.live.emit({ type: 'reconnected' });
     });
     this.state.emit('open');
     // Events may have been missed between a logout and this subscription: refetch.
@@ -66,5 +104,18 @@ export class DesktopTransport implements Transport {
     if (this.off) this.off();
     this.off = null;
     this.state.emit('closed');
+  }
+
+  /** The native save dialog, then the file written there by the Go side (audited as a download). */
+  async saveFile(file: FileToSave): Promise<SaveResult> {
+    const b = this.bindings();
+    if (!b) throw new ApiError('unavailable', 'This window cannot save files: its desktop functions are missing. Restart Airlock and try again.');
+    let saved: unknown;
+    try {
+      saved = await b.SaveRequestFile(file.requestId, file.path);
+    } catch (err) {
+      throw parseRejection(err);
+    }
+    return typeof saved === 'string' && saved !== '' ? { outcome: 'saved', path: saved } : { outcome: 'cancelled' };
   }
 }

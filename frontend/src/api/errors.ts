@@ -70,23 +70,39 @@ export function parseHttpError(status: number, text: string): ApiError {
   return new ApiError(code, status >= 500 ? 'Something went wrong on the server. Please try again.' : `Request failed (${status})`, status);
 }
 
+/** The error of a request that never got an answer (fetch itself failed). */
+export function networkError(): ApiError {
+  return new ApiError('network', 'Could not reach the server. Check your connection and try again.');
+}
+
+/** The {code,message} in a rejection's text (the app layer's JSON error body), if any. */
+function fromText(text: string): ApiError | null {
+  const t = text.trim();
+  if (!t.startsWith('{')) return null;
+  try {
+    return fromBody(JSON.parse(t), 0);
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Turns whatever a desktop (Wails) binding rejected with into an ApiError: the app layer
- * rejects with the same {code,message} JSON as a string.
+ * Turns whatever a desktop (Wails) binding rejected with into an ApiError. The app layer
+ * (app/bindings.go) fails a bound call with the API's {"error":{code,message}} JSON as the
+ * error's text; Wails v2.15 rejects the promise with Error(that text), older versions with
+ * the text itself. A text that is not our JSON (a Wails timeout, a call Wails could not
+ * make) keeps its words under code 'internal'.
  */
 export function parseRejection(reason: unknown): ApiError {
   if (reason instanceof ApiError) return reason;
-  if (typeof reason === 'string') {
-    try {
-      const parsed = fromBody(JSON.parse(reason), 0);
-      if (parsed) return parsed;
-    } catch {
-      /* plain string */
-    }
-    return new ApiError('internal', reason);
+  const text = typeof reason === 'string' ? reason : reason instanceof Error ? reason.message : null;
+  if (text !== null) {
+    const parsed = fromText(text);
+    if (parsed) return parsed;
+    if (text.trim() !== '') return new ApiError('internal', text.trim());
+  } else {
+    const parsed = fromBody(reason, 0);
+    if (parsed) return parsed;
   }
-  const parsed = fromBody(reason, 0);
-  if (parsed) return parsed;
-  if (reason instanceof Error) return new ApiError('network', 'Could not reach the server. Check your connection and try again.');
   return new ApiError('internal', 'Something went wrong. Please try again.');
 }

@@ -1,13 +1,13 @@
 // The transport chosen at run time: the desktop one inside the Wails window (window.runtime
-// exists there), the web one in a browser.
+// exists there; its bound Go methods are window.go.app.Desktop), the web one in a browser.
 import { Api } from './client';
-import { DesktopTransport, wailsRuntime } from './desktop';
+import { DesktopTransport, desktopBindings, wailsRuntime } from './desktop';
 import type { Transport } from './transport';
 import { browserWebTransport } from './web';
 
 export function createTransport(w: unknown = globalThis): Transport {
   const rt = wailsRuntime(w);
-  if (rt) return new DesktopTransport(rt, (input, init) => fetch(input, init));
+  if (rt) return new DesktopTransport(rt, (input, init) => fetch(input, init), () => desktopBindings(w));
   return browserWebTransport();
 }
 
@@ -21,5 +21,6 @@ export function api(): Api {
 
 export { Api } from './client';
 export type { FileSource, TableQuery } from './client';
+export type { SaveResult } from './transport';
 export { ApiError } from './errors';
 export type * from './types';

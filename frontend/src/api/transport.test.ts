@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Api } from './client';
-import { DesktopTransport, desktopEventName, wailsRuntime, type WailsRuntime } from './desktop';
+import { DesktopTransport, desktopBindings, desktopEventName, wailsRuntime, type DesktopBindings, type WailsRuntime } from './desktop';
 import { ApiError, parseHttpError, parseRejection } from './errors';
 import { createTransport } from './index';
 import { buildQuery, encodePath, parseLiveEvent, type FetchLike } from './transport';
@@ -289,11 +289,68 @@ describe('desktop transport', () => {
     expect(got.at(-1)).toEqual({ type: 'reconnected' });
   });
 
-  it('parses binding rejections into the same ApiError', () => {
-    const e = parseRejection('{"code":"permission_denied","message":"You may not"}');
+  it('refetches after a hello: the attach-mode WebSocket of the desktop process reconnected', () => {
+    const { rt, handlers } = fakeRuntime();
+    const t = new DesktopTransport(rt, fakeFetch({}).fetch);
+    const got: LiveEvent[] = [];
+    t.subscribe((e) => got.push(e));
+    t.connect();
+    const emit = (v: unknown) => handlers.get(desktopEventName)?.(v);
+    emit({ type: 'workspace.changed', workspace: 'w', paths: ['a.csv'] });
+    expect(got.map((e) => e.type)).toEqual(['workspace.changed']);
+    // app/remote.go delivers a hello (without a user) only after reconnecting
+    emit({ type: 'hello' });
+    expect(got.slice(1)).toEqual([{ type: 'hello', user: '' }, { type: 'reconnected' }]);
+    emit({ type: 'request.changed', requestId: 'R1', workspace: 'w', status: 'SUBMITTED' });
+    emit({ type: 'hello' });
+    expect(got.map((e) => e.type)).toEqual(['workspace.changed', 'hello', 'reconnected', 'request.changed', 'hello', 'reconnected']);
+    // nothing arrives once disconnected
+    t.disconnect();
+    emit({ type: 'hello' });
+    expect(got).toHaveLength(6);
+  });
+
+  it('finds the bound Go methods at window.go.app.Desktop', () => {
+    const Desktop: DesktopBindings = { SaveRequestFile: async () => '' };
+    expect(desktopBindings({ go: { app: { Desktop } } })).toBe(Desktop);
+    expect(desktopBindings({})).toBeNull();
+    expect(desktopBindings({ go: { app: { Desktop: {} } } })).toBeNull();
+  });
+});
+
+describe('binding rejections', () => {
+  it('parses Error(JSON) as Wails v2.15 rejects a failed bound call', () => {
+    // app/bindings.go: the error's text is the API's error body; Wails: new Error(message.error)
+    const e = parseRejection(new Error('{"error":{"code":"permission_denied","message":"You may not download this file"}}'));
+    expect(e).toBeInstanceOf(ApiError);
     expect(e.code).toBe('permission_denied');
-    expect(e.message).toBe('You may not');
-    expect(parseRejection('{"error":{"code":"not_found","message":"gone"}}').code).toBe('not_found');
+    expect(e.message).toBe('You may not download this file');
+    expect(parseRejection(new Error(' {"error":{"code":"unauthenticated","message":"Log in again"}}\n')).code).toBe('unauthenticated');
+  });
+
+  it('parses the same JSON as a plain string rejection (earlier Wails versions)', () => {
+    const e = parseRejection('{"error":{"code":"not_found","message":"gone"}}');
+    expect([e.code, e.message]).toEqual(['not_found', 'gone']);
+    const flat = parseRejection('{"code":"permission_denied","message":"You may not"}');
+    expect([flat.code, flat.message]).toEqual(['permission_denied', 'You may not']);
+  });
+
+  it('parses an already decoded {error:{code,message}} object', () => {
+    const e = parseRejection({ error: { code: 'invalid_state', message: 'Not now' } });
+    expect([e.code, e.message]).toEqual(['invalid_state', 'Not now']);
+  });
+
+  it('keeps the words of a rejection that is not our JSON, as internal, never as a network error', () => {
+    const timeout = parseRejection(new Error('Call to app.Desktop.SaveRequestFile timed out. Request ID: x'));
+    expect([timeout.code, timeout.message]).toEqual(['internal', 'Call to app.Desktop.SaveRequestFile timed out. Request ID: x']);
     expect(parseRejection('plain').code).toBe('internal');
+    expect(parseRejection('plain').message).toBe('plain');
+    // JSON without our fields, and broken JSON, are texts like any other
+    expect(parseRejection(new Error('{"error":"nope"}')).code).toBe('internal');
+    expect(parseRejection(new Error('{"error":{"code":')).message).toBe('{"error":{"code":');
+    expect(parseRejection(new Error('')).message).toBe('Something went wrong. Please try again.');
+    expect(parseRejection(undefined).code).toBe('internal');
+    const same = new ApiError('conflict', 'exists');
+    expect(parseRejection(same)).toBe(same);
   });
 });

@@ -1,7 +1,7 @@
 // The transport interface: the only way the UI talks to the backend. Two implementations:
 // web.ts (fetch + WebSocket) and desktop.ts (fetch + Wails events). Components never know
 // which one runs, and never call fetch themselves.
-import { ApiError, parseHttpError, parseRejection } from './errors';
+import { ApiError, networkError, parseHttpError } from './errors';
 import type { LiveEvent, Status } from './types';
 
 export type QueryValue = string | number | boolean | string[] | undefined | null;
@@ -17,6 +17,24 @@ export interface HttpRequest {
 }
 
 export type LiveHandler = (ev: LiveEvent) => void;
+
+/** A request's stored file to save on this computer (an output checker's download). */
+export interface FileToSave {
+  requestId: string;
+  /** The file's path on the request. */
+  path: string;
+  /** The API's download URL of the file (GET …/content/{path}?download=1). */
+  url: string;
+}
+
+/** What saving a file did. */
+export type SaveResult =
+  /** desktop: written to path on this computer */
+  | { outcome: 'saved'; path: string }
+  /** desktop: the user closed the save dialog */
+  | { outcome: 'cancelled' }
+  /** web: the browser's own download has started (it asks where and shows progress) */
+  | { outcome: 'started' };
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
 export interface Transport {
@@ -31,6 +49,8 @@ export interface Transport {
   connect(): void;
   disconnect(): void;
   onConnectionState(handler: (s: ConnectionState) => void): () => void;
+  /** Save a request's file on this computer; rejects with ApiError (the server's reason). */
+  saveFile(file: FileToSave): Promise<SaveResult>;
 }
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -87,8 +107,8 @@ export class RestClient {
     let res: Response;
     try {
       res = await this.fetchImpl(this.url(req.path, req.query), init);
-    } catch (err) {
-      throw parseRejection(err instanceof Error ? err : new Error(String(err)));
+    } catch {
+      throw networkError();
     }
     const text = await res.text();
     if (!res.ok) throw parseHttpError(res.status, text);

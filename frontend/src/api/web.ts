@@ -6,8 +6,10 @@ import {
   parseLiveEvent,
   type ConnectionState,
   type FetchLike,
+  type FileToSave,
   type HttpRequest,
   type LiveHandler,
+  type SaveResult,
   type Transport,
 } from './transport';
 import type { LiveEvent } from './types';
@@ -29,6 +31,8 @@ export interface WebDeps {
   setTimeout: (fn: () => void, ms: number) => unknown;
   clearTimeout: (id: unknown) => void;
   random?: () => number;
+  /** Starts the browser's download of url (saved as name by default). */
+  download?: (url: string, name: string) => void;
 }
 
 export const backoff = { initialMs: 250, maxMs: 15000, factor: 2 };
@@ -134,11 +138,33 @@ export class WebTransport implements Transport {
     };
   }
 
+  /** The browser downloads the file itself (its Content-Disposition is attachment). */
+  async saveFile(file: FileToSave): Promise<SaveResult> {
+    const name = file.path.split('/').pop() || 'download';
+    (this.deps.download ?? anchorDownload)(`${this.deps.baseUrl ?? ''}${file.url}`, name);
+    return { outcome: 'started' };
+  }
+
   private scheduleReconnect(): void {
     if (!this.wanted || this.timer !== null) return;
     const delay = reconnectDelay(this.attempt, this.deps.random);
     this.attempt++;
     this.timer = this.deps.setTimeout(() => this.open(), delay);
+  }
+}
+
+/** Downloads url through a temporary <a download> (same origin: the session cookie goes with it). */
+export function anchorDownload(url: string, name: string): void {
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.rel = 'noopener';
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  try {
+    a.click();
+  } finally {
+    a.remove();
   }
 }
 
