@@ -14,6 +14,9 @@ type Policy struct {
 	// AllowedExtensions are the file suffixes (with the dot) that may be added to a request,
 	// matched case-insensitively.
 	AllowedExtensions []string
+	// MaxFileSize is the largest file, in bytes, that may be added to a request or taken
+	// into it as an update (DECISIONS 8); 0 (or less) is no limit, as the reference (§2.7).
+	MaxFileSize int64
 }
 
 // DefaultAllowedExtensions is the reference allow-list (§2.7).

@@ -79,7 +79,7 @@ func (s *Airlock) AddFiles(ctx context.Context, u airlock.User, id, group string
 				return nil, s.notAWorkspaceFile(u, r, spec.Path, ft)
 			}
 			st := airlock.FileStatusFor(u, spec.Path, wf.ContentHash, ok, released, r)
-			if err := airlock.CheckCanAddFile(u, r, spec.Path, st, ft, s.policy); err != nil {
+			if err := airlock.CheckCanAddFileOfSize(u, r, spec.Path, wf.Size, st, ft, s.policy); err != nil {
 				return nil, err
 			}
 			out = append(out, &fileCopy{path: spec.Path, fileType: ft, wf: wf})
@@ -131,7 +131,7 @@ func (s *Airlock) UpdateFiles(ctx context.Context, u airlock.User, id string, pa
 				return nil, err
 			}
 			st := airlock.FileStatusFor(u, p, wf.ContentHash, ok, released, r)
-			if err := airlock.CheckCanUpdateFile(u, r, p, st, s.policy); err != nil {
+			if err := airlock.CheckCanUpdateFileOfSize(u, r, p, wf.Size, st, s.policy); err != nil {
 				return nil, err
 			}
 			out = append(out, &fileCopy{path: p, fileType: r.File(p).FileType, wf: wf})
@@ -220,7 +220,24 @@ func (s *Airlock) copyIn(ctx context.Context, r *airlock.ReleaseRequest, c *file
 		return nil, err
 	}
 	defer src.Close()
-	sum, size, err := s.files.Put(ctx, r.Workspace, r.ID, src, c.wf.ContentHash)
+	// The size was checked before copying; a file that grew since is still never copied
+	// past the limit.
+	var in io.Reader = src
+	var lim *limitedReader
+	if limit := s.policy.MaxFileSize; limit > 0 {
+		lim = &limitedReader{r: src, left: limit}
+		in = lim
+	}
+	sum, size, err := s.files.Put(ctx, r.Workspace, r.ID, in, c.wf.ContentHash)
+	if lim != nil && lim.over {
+		grown := s.policy.MaxFileSize + 1
+		if end, serr := src.Seek(0, io.SeekEnd); serr == nil && end > grown {
+			grown = end
+		}
+		if err := airlock.CheckFileSize(c.path, grown, s.policy); err != nil {
+			return nil, err
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +247,34 @@ func (s *Airlock) copyIn(ctx context.Context, r *airlock.ReleaseRequest, c *file
 	}
 	return &blob{workspace: r.Workspace, requestID: r.ID, fileID: sum}, nil
 }
+
+// limitedReader reads at most left bytes of r and fails, setting over, when r has more.
+type limitedReader struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// Anything more is over the limit.
+		var one [1]byte
+		n, err := l.r.Read(one[:])
+		if n > 0 {
+			l.over = true
+			return 0, errFileOverLimit
+		}
+		return 0, err
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+var errFileOverLimit = errors.New("file over the size limit")
 
 // removeBlobs deletes stored copies written by a call that failed.
 func (s *Airlock) removeBlobs(bs []blob) {

@@ -257,7 +257,7 @@ func (s *Airlock) GetWorkspaceFile(ctx context.Context, u airlock.User, ws, p st
 		if createErr != nil {
 			return createErr
 		}
-		return airlock.CheckCanAddFile(u, target, p, st, ft, s.policy)
+		return airlock.CheckCanAddFileOfSize(u, target, p, wf.Size, st, ft, s.policy)
 	}
 	outErr, supErr := addAs(airlock.FileTypeOutput), addAs(airlock.FileTypeSupporting)
 	d.Actions["addOutput"] = airlock.StateOf(outErr)
@@ -274,7 +274,7 @@ func (s *Airlock) GetWorkspaceFile(ctx context.Context, u airlock.User, ws, p st
 	if current == nil {
 		d.Actions["update"] = airlock.ActionState{Reason: "You have no current request for this workspace"}
 	} else {
-		d.Actions["update"] = airlock.StateOf(airlock.CheckCanUpdateFile(u, current, p, st, s.policy))
+		d.Actions["update"] = airlock.StateOf(airlock.CheckCanUpdateFileOfSize(u, current, p, wf.Size, st, s.policy))
 	}
 	return d, nil
 }
