@@ -404,6 +404,9 @@ func TestDemo(t *testing.T) {
 		assert.Regexp(t, `(?m)^  `+u.name+` +`+u.token+` `, out)
 	}
 	assert.Contains(t, out, "http://127.0.0.1:8080")
+	notes, err := os.ReadFile(filepath.Join(d, DemoLoginFile))
+	require.NoError(t, err, "the login notes are kept for later starts")
+	assert.Equal(t, out, string(notes))
 
 	// Every manifest entry matches its file.
 	for _, ws := range []string{"heart-failure-study", "diabetes-cohort", "covid-vaccine-archive"} {

@@ -57,6 +57,9 @@ var demoProjects = map[string]struct {
 
 // demo creates a demo data directory: workspaces with realistic outputs and a users file
 // with plain tokens, and prints how to log in.
+// DemoLoginFile is written into a demo data directory: how to log in, as demo printed it.
+const DemoLoginFile = "demo-login.txt"
+
 func demo(_ context.Context, env *Env, args []string) error {
 	var force bool
 	s, pos, err := commandSettings(env, "demo", args, func(fs *flag.FlagSet) {
@@ -82,11 +85,11 @@ func demo(_ context.Context, env *Env, args []string) error {
 		return err
 	}
 
-	listen := s.Listen
-	fmt.Fprintf(env.Stdout, "Demo data created in %s (workspaces in %s, users in %s).\n\n", s.DataDir, s.WorkspacesDir, s.UsersFile)
-	fmt.Fprintf(env.Stdout, "Start the server:\n  airlock serve --data-dir %s\n", s.DataDir)
-	fmt.Fprintf(env.Stdout, "then open http://%s and log in as one of:\n\n", listen)
-	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Demo data created in %s (workspaces in %s, users in %s).\n\n", s.DataDir, s.WorkspacesDir, s.UsersFile)
+	fmt.Fprintf(&b, "Start the server:\n  airlock serve --data-dir %s\n", s.DataDir)
+	fmt.Fprintf(&b, "then open http://%s and log in as one of:\n\n", s.Listen)
+	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  USER\tTOKEN\tROLE\tWORKSPACES")
 	for _, u := range demoUsers {
 		ws := strings.Join(u.workspaces, ", ")
@@ -101,7 +104,12 @@ func demo(_ context.Context, env *Env, args []string) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", u.name, u.token, u.role, ws)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(env.Stdout, "\nSingle-use tokens: airlock token USER --data-dir %s\n", s.DataDir)
+	fmt.Fprintf(&b, "\nSingle-use tokens: airlock token USER --data-dir %s\n", s.DataDir)
+	fmt.Fprint(env.Stdout, b.String())
+	// Kept beside the data, so a later start (make run) can say again how to log in.
+	if err := writeFileAtomic(filepath.Join(s.DataDir, DemoLoginFile), []byte(b.String()), 0o640); err != nil {
+		return fmt.Errorf("demo login notes: %w", err)
+	}
 	return nil
 }
 
