@@ -198,6 +198,17 @@ func CheckCanChangeFileProperties(u User, r *ReleaseRequest, relpath string, st 
 	return nil
 }
 
+// CheckCanMoveFile: the file at relpath may move to another group of r, keeping its type:
+// CheckCanChangeFileProperties with a group change (the name of the group it moves to is
+// checked when it moves, by CheckGroupName). The per-file "move" action of the API.
+func CheckCanMoveFile(u User, r *ReleaseRequest, relpath string, st WorkspaceFileStatus) error {
+	other := "another group"
+	if f := r.File(relpath); f != nil && f.Group == other {
+		other = "yet another group"
+	}
+	return CheckCanChangeFileProperties(u, r, relpath, st, other, "")
+}
+
 // CanWithdrawFile: see CheckCanWithdrawFile.
 func CanWithdrawFile(u User, r *ReleaseRequest, relpath string) bool {
 	return CheckCanWithdrawFile(u, r, relpath) == nil

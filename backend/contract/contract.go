@@ -148,7 +148,7 @@ type File struct {
 	UploadError    string `json:"uploadError,omitempty"`
 	ContentType    string `json:"contentType"`
 	// Actions are the file-level operations: vote, resetVote, withdraw, update, changeType
-	// (output ↔ supporting), download.
+	// (output ↔ supporting), move (to another group, keeping the type), download.
 	Actions map[string]airlock.ActionState `json:"actions"`
 }
 
@@ -405,6 +405,7 @@ func fromFile(v service.RequestView, f *airlock.RequestFile) File {
 		"withdraw":   airlock.StateOf(airlock.CheckCanWithdrawFile(u, r, f.RelPath)),
 		"update":     airlock.StateOf(airlock.CheckCanUpdateFile(u, r, f.RelPath, st, p)),
 		"changeType": airlock.StateOf(airlock.CheckCanChangeFileProperties(u, r, f.RelPath, st, "", other)),
+		"move":       airlock.StateOf(airlock.CheckCanMoveFile(u, r, f.RelPath, st)),
 		"download":   airlock.StateOf(airlock.CheckCanDownload(u, r)),
 	}
 	return of

@@ -146,7 +146,8 @@ export interface RequestFile {
   actions: Partial<Record<FileActionKey, ActionState>>;
 }
 
-export type FileActionKey = 'vote' | 'resetVote' | 'withdraw' | 'update' | 'changeType' | 'download';
+/** changeType: output ↔ supporting in place; move: to another group, keeping the type. */
+export type FileActionKey = 'vote' | 'resetVote' | 'withdraw' | 'update' | 'changeType' | 'move' | 'download';
 
 export interface Comment {
   id: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionState, RequestFile } from '../api/types';
-import { bulkState, changeState, commonType, planChange, typeOption } from './fileactions';
+import { bulkState, changeState, commonType, moveOption, planChange, typeOption } from './fileactions';
 
 const no = (reason: string): ActionState => ({ allowed: false, reason });
 const yes: ActionState = { allowed: true };
@@ -18,16 +18,36 @@ const file = (path: string, fileType: RequestFile['fileType'], actions: RequestF
   actions,
 });
 
-const editable = (path: string, t: RequestFile['fileType'] = 'OUTPUT') => file(path, t, { withdraw: yes, changeType: yes, update: no('Cannot update file in request if it is not updated on disk') });
-const released = (path: string) => file(path, 'SUPPORTING', { withdraw: yes, changeType: no('Released files cannot be added as output files') });
-const locked = (path: string) => file(path, 'OUTPUT', { withdraw: no('The request is under review'), changeType: no('The request is under review') });
+const editable = (path: string, t: RequestFile['fileType'] = 'OUTPUT') =>
+  file(path, t, { withdraw: yes, changeType: yes, move: yes, update: no('Cannot update file in request if it is not updated on disk') });
+const released = (path: string) => file(path, 'SUPPORTING', { withdraw: yes, changeType: no('Released files cannot be added as output files'), move: yes });
+const locked = (path: string) =>
+  file(path, 'OUTPUT', { withdraw: no('The request is under review'), changeType: no('The request is under review'), move: no('The request is under review') });
+const withdrawn = (path: string) =>
+  file(path, 'WITHDRAWN', {
+    withdraw: no('File has already been withdrawn from request'),
+    changeType: no('Cannot change file group or type for a withdrawn file'),
+    move: no('Cannot change file group or type for a withdrawn file'),
+  });
 
 describe('request file actions', () => {
-  it('offers change group/type when the type may change, or the file may at least move', () => {
+  it("offers change group/type when the API allows a type change or a move (never inferred from withdraw)", () => {
     expect(changeState(editable('a.csv'))).toEqual(yes);
     expect(changeState(released('r.csv'))).toEqual(yes);
     expect(changeState(locked('l.csv'))).toEqual(no('The request is under review'));
+    expect(changeState(withdrawn('w.csv'))).toEqual(no('Cannot change file group or type for a withdrawn file'));
+    // a file that may be withdrawn but neither move nor change type is not offered the dialog
+    expect(changeState(file('m', 'SUPPORTING', { withdraw: yes, changeType: no('No'), move: no('Not now') }))).toEqual(no('No'));
+    // move alone is enough; its reason shows when there is no changeType answer
+    expect(changeState(file('m', 'SUPPORTING', { withdraw: no('x'), changeType: no('No'), move: yes }))).toEqual(yes);
+    expect(changeState(file('m', 'SUPPORTING', { move: no('Not now') }))).toEqual(no('Not now'));
     expect(changeState(file('x', 'OUTPUT', {}))).toEqual({ allowed: false, reason: 'Not available' });
+  });
+
+  it('lets files move only when each may', () => {
+    expect(moveOption([editable('a'), released('r')])).toEqual(yes);
+    expect(moveOption([editable('a'), locked('l')])).toEqual(no('l: The request is under review'));
+    expect(moveOption([file('x', 'OUTPUT', {})])).toEqual(no('Not available'));
   });
 
   it('combines several files into one state with the first reason, naming the file', () => {

@@ -1,5 +1,5 @@
 // Request-file actions as the page offers them, from the API's per-file `actions` blocks
-// (withdraw, update, changeType, vote, resetVote, download): which buttons are enabled and
+// (withdraw, update, changeType, move, vote, resetVote, download): which buttons are enabled and
 // with what reason, for one file or several. Nothing here decides a rule; the server checks
 // every call again.
 import type { ActionState, FileActionKey, FileType, RequestFile } from '../api/types';
@@ -11,15 +11,16 @@ export function fileAction(f: RequestFile, key: FileActionKey): ActionState {
 }
 
 /**
- * "Change group or type": the API's `changeType` says whether the file's type may flip; a
- * file that may be withdrawn may also move to another group, even when its type is fixed
- * (a previously released file stays supporting). The dialog then offers only what is allowed.
+ * "Change group or type": allowed when the API allows a type change (`changeType`) or a move
+ * to another group (`move`); the dialog then offers only what is allowed. When neither is,
+ * the type change's reason (the same rule's answer) is shown.
  */
 export function changeState(f: RequestFile): ActionState {
   const ct = fileAction(f, 'changeType');
   if (ct.allowed) return ct;
-  if (fileAction(f, 'withdraw').allowed) return { allowed: true };
-  return ct;
+  const mv = fileAction(f, 'move');
+  if (mv.allowed) return mv;
+  return f.actions?.changeType ? ct : mv;
 }
 
 /** One state for several files: allowed when every file allows it, else the first reason. */
@@ -40,6 +41,11 @@ export function typeOption(files: RequestFile[], t: Exclude<FileType, 'WITHDRAWN
     if (!s.allowed) return { allowed: false, reason: files.length > 1 ? `${f.path}: ${s.reason ?? 'not allowed'}` : (s.reason ?? 'Not allowed') };
   }
   return { allowed: true };
+}
+
+/** Whether every file may move to another group (the API's `move`). */
+export function moveOption(files: RequestFile[]): ActionState {
+  return bulkState(files, (f) => fileAction(f, 'move'), 'No files chosen');
 }
 
 /** The type all files share ('' when mixed). */
