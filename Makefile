@@ -38,10 +38,12 @@ test-go:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
-## screenshots: refresh docs/screenshots from the end-to-end tests (`make test` writes none)
+## screenshots: refresh docs/screenshots from the end-to-end tests and the desktop smoke
+## test (`make test` writes none)
 .PHONY: screenshots
-screenshots: deps frontend
+screenshots: deps frontend desktop
 	AIRLOCK_SCREENSHOTS=1 $(GO) test -count=1 -timeout 30m ./e2e/...
+	@AIRLOCK_SCREENSHOTS=1 GO="$(GO)" bash build/desktop-smoke.sh
 
 lint:
 	gofmt -l . | (! grep .)
@@ -56,7 +58,7 @@ desktop: frontend
 desktop-windows: frontend
 	@GO="$(GO)" VERSION="$(VERSION)" LDFLAGS="$(LDFLAGS)" bash build/desktop-windows.sh
 
-## test-desktop: the desktop smoke test under Xvfb (screenshots in docs/screenshots)
+## test-desktop: the desktop smoke test under Xvfb (screenshots kept only by make screenshots)
 test-desktop: desktop
 	@GO="$(GO)" bash build/desktop-smoke.sh
 

@@ -15,14 +15,23 @@ import (
 	"github.com/trelab/airlock/app"
 )
 
-// shots is where screenshots go: AIRLOCK_SCREENSHOTS (docs/screenshots in make test) or
-// the test's temporary folder.
+// shots is where the screenshots worth keeping go: docs/screenshots with
+// AIRLOCK_SCREENSHOTS=1 (make screenshots), the named folder when it is an absolute path,
+// else the test's temporary folder. Every screenshot is taken and checked either way; an
+// ordinary run (make test) leaves the working tree clean.
 func shots(t *testing.T) string {
-	if d := os.Getenv("AIRLOCK_SCREENSHOTS"); d != "" {
-		require.NoError(t, os.MkdirAll(d, 0o755))
-		return d
+	t.Helper()
+	var d string
+	switch v := os.Getenv("AIRLOCK_SCREENSHOTS"); {
+	case v == "1":
+		d = filepath.Join("..", "..", "docs", "screenshots")
+	case filepath.IsAbs(v):
+		d = v
+	default:
+		return t.TempDir()
 	}
-	return t.TempDir()
+	require.NoError(t, os.MkdirAll(d, 0o755))
+	return d
 }
 
 // The desktop window on its own backend: it appears with its title, shows the login page,
