@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -85,11 +86,17 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 		}
 		c.outbox, c.Target = ob, ob
 	}
-	if c.Notifier, err = release.NewNotifier(release.NotifierConfig{JobServer: js, Logger: log}); err != nil {
+	if c.Notifier, err = release.NewNotifier(release.NotifierConfig{
+		JobServer: js, Org: s.OutputCheckingOrg, Repo: s.OutputCheckingRepo, Logger: log,
+	}); err != nil {
 		return nil, err
 	}
 	policy := airlock.DefaultPolicy()
 	policy.RequiredReviews = s.RequiredReviews
+	if len(s.AllowedTypes) > 0 { // Settings made without ParseSettings keep the reference list
+		policy.AllowedExtensions = slices.Clone(s.AllowedTypes)
+	}
+	policy.MaxFileSize = s.MaxFileSize
 	c.Service = service.New(service.Config{
 		Store: st, Workspaces: c.Workspaces, Files: c.Files, Publisher: c.pub,
 		Notifier: c.Notifier, Releaser: c.Target, Policy: policy, Logger: log,

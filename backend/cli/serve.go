@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
 )
 
 // ShutdownGrace bounds how long serve waits for requests in flight when stopping.
@@ -54,7 +57,8 @@ func serve(ctx context.Context, env *Env, args []string) error {
 		target = "job-server " + s.APIEndpoint
 	}
 	log.Info("airlock serving", "url", "http://"+addr, "data_dir", s.DataDir,
-		"workspaces", s.WorkspacesDir, "release_target", target, "required_reviews", s.RequiredReviews)
+		"workspaces", s.WorkspacesDir, "release_target", target, "required_reviews", s.RequiredReviews,
+		"allowed_types", strings.Join(s.AllowedTypes, ","), "max_file_size", maxFileSizeText(s.MaxFileSize))
 	if env.OnListen != nil {
 		env.OnListen(addr)
 	}
@@ -83,6 +87,14 @@ func serve(ctx context.Context, env *Env, args []string) error {
 		return nil // reported above; the shutdown itself completed
 	}
 	return err
+}
+
+// maxFileSizeText is the size limit for the log: "none" or the size in human units.
+func maxFileSizeText(n int64) string {
+	if n <= 0 {
+		return "none"
+	}
+	return airlock.FormatSize(n)
 }
 
 // listenError explains why the address cannot be used.

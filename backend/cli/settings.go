@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
 )
 
 // Settings are the settings of `airlock serve` (and of the desktop app's embedded backend).
@@ -28,6 +32,16 @@ type Settings struct {
 	AllowedOrigins []string
 	// RequiredReviews is the number of independent reviews a request needs (DECISIONS 9).
 	RequiredReviews int
+	// AllowedTypes are the file suffixes that may be added to a request, lower-case with the
+	// dot (DECISIONS 8; default the reference list, airlock.DefaultAllowedExtensions).
+	AllowedTypes []string
+	// MaxFileSize is the largest file, in bytes, that may be added to a request; 0 is no
+	// limit (the default, as the reference).
+	MaxFileSize int64
+	// OutputCheckingOrg and OutputCheckingRepo name the output-checking repository sent
+	// with notifications (reference §7.5); both or neither.
+	OutputCheckingOrg  string
+	OutputCheckingRepo string
 	// SecureCookies marks the session cookie Secure even over plain HTTP (behind a TLS proxy).
 	SecureCookies bool
 	LogLevel      slog.Level
@@ -72,6 +86,10 @@ func settingsFlags(fs *flag.FlagSet, getenv func(string) string) *settingsParser
 		return nil
 	})
 	fs.StringVar(&p.reviews, "required-reviews", env("AIRLOCK_REQUIRED_REVIEWS", "2"), "independent reviews a request needs (AIRLOCK_REQUIRED_REVIEWS)")
+	fs.StringVar(&p.types, "allowed-types", env("AIRLOCK_ALLOWED_TYPES", strings.Join(airlock.DefaultAllowedExtensions, ",")), "file types that may be added to a request, comma-separated, like .csv,.png (AIRLOCK_ALLOWED_TYPES)")
+	fs.StringVar(&p.maxSize, "max-file-size", env("AIRLOCK_MAX_FILE_SIZE", "0"), "largest file that may be added to a request, like 16MiB or 1GB; 0 is no limit (AIRLOCK_MAX_FILE_SIZE)")
+	fs.StringVar(&p.s.OutputCheckingOrg, "output-checking-org", env("AIRLOCK_OUTPUT_CHECKING_ORG", ""), "organisation of the output-checking repository, sent with notifications (AIRLOCK_OUTPUT_CHECKING_ORG)")
+	fs.StringVar(&p.s.OutputCheckingRepo, "output-checking-repo", env("AIRLOCK_OUTPUT_CHECKING_REPO", ""), "output-checking repository, sent with notifications (AIRLOCK_OUTPUT_CHECKING_REPO)")
 	fs.StringVar(&p.secure, "secure-cookies", env("AIRLOCK_SECURE_COOKIES", "false"), "mark the session cookie Secure behind a TLS proxy (AIRLOCK_SECURE_COOKIES)")
 	fs.StringVar(&p.level, "log-level", env("AIRLOCK_LOG_LEVEL", "info"), "debug, info, warn or error (AIRLOCK_LOG_LEVEL)")
 	fs.StringVar(&p.s.LogFormat, "log-format", env("AIRLOCK_LOG_FORMAT", ""), "json or text (AIRLOCK_LOG_FORMAT; default json unless stderr is a terminal)")
@@ -85,6 +103,8 @@ type settingsParser struct {
 	origins    string
 	originsSet bool
 	reviews    string
+	types      string
+	maxSize    string
 	secure     string
 	level      string
 }
@@ -118,6 +138,15 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 		return s, fmt.Errorf("--required-reviews %q must be a whole number of at least 1", p.reviews)
 	}
 	s.RequiredReviews = n
+	if s.AllowedTypes, err = parseAllowedTypes(p.types); err != nil {
+		return s, err
+	}
+	if s.MaxFileSize, err = ParseSize(p.maxSize); err != nil {
+		return s, fmt.Errorf("--max-file-size %q is not a size like 16MiB, 1GB or 0 (no limit)", p.maxSize)
+	}
+	if err := checkOutputChecking(s.OutputCheckingOrg, s.OutputCheckingRepo); err != nil {
+		return s, err
+	}
 	if s.SecureCookies, err = strconv.ParseBool(p.secure); err != nil {
 		return s, fmt.Errorf("--secure-cookies %q must be true or false", p.secure)
 	}
@@ -149,6 +178,102 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// parseAllowedTypes reads a comma-separated list of file types, each with or without its
+// dot (".csv,.png" or "csv, PNG"), into lower-case suffixes with the dot, without repeats.
+func parseAllowedTypes(v string) ([]string, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, errors.New("--allowed-types must list at least one file type, like .csv,.png")
+	}
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		t := strings.ToLower(strings.TrimSpace(item))
+		name := strings.TrimPrefix(t, ".")
+		if name == "" || !validTypeName(name) {
+			return nil, fmt.Errorf("--allowed-types: %q is not a file type like .csv (letters and digits after one dot; separate types with commas)", strings.TrimSpace(item))
+		}
+		if t = "." + name; !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// validTypeName reports whether a file suffix (without its dot) can be matched: letters,
+// digits, "_", "-" and "+", and no further dot (only the last suffix of a name counts).
+func validTypeName(name string) bool {
+	for _, c := range name {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '-', c == '+':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// sizeUnits are the units ParseSize accepts (case-insensitive): bytes, decimal and binary.
+var sizeUnits = map[string]int64{
+	"": 1, "b": 1,
+	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+}
+
+// ParseSize reads a size in bytes: a whole or decimal number and an optional unit — B, kB,
+// MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), in any case, with or
+// without a space ("16MiB", "1.5 GB", "1048576", "0"). The result is a whole number of
+// bytes, at least 0.
+func ParseSize(v string) (int64, error) {
+	v = strings.TrimSpace(v)
+	i := strings.IndexFunc(v, func(c rune) bool { return (c < '0' || c > '9') && c != '.' })
+	if i < 0 {
+		i = len(v)
+	}
+	num, unit := v[:i], strings.ToLower(strings.TrimSpace(v[i:]))
+	mult, ok := sizeUnits[unit]
+	if num == "" || !ok {
+		return 0, fmt.Errorf("%q is not a size", v)
+	}
+	whole, frac, _ := strings.Cut(num, ".")
+	if strings.Contains(frac, ".") || (whole == "" && frac == "") {
+		return 0, fmt.Errorf("%q is not a size", v)
+	}
+	// Exact arithmetic: whole*mult + frac*mult/10^len(frac), refusing overflow and a
+	// fraction of a byte.
+	w := new(big.Int)
+	if whole != "" {
+		w.SetString(whole, 10)
+	}
+	n := new(big.Int).Mul(w, big.NewInt(mult))
+	if frac != "" {
+		f, _ := new(big.Int).SetString(frac, 10)
+		scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(len(frac))), nil)
+		f.Mul(f, big.NewInt(mult))
+		q, r := new(big.Int).QuoRem(f, scale, new(big.Int))
+		if r.Sign() != 0 {
+			return 0, fmt.Errorf("%q is not a whole number of bytes", v)
+		}
+		n.Add(n, q)
+	}
+	if !n.IsInt64() {
+		return 0, fmt.Errorf("%q is too large", v)
+	}
+	return n.Int64(), nil
+}
+
+// checkOutputChecking checks the output-checking org and repo: both or neither, each a
+// plain name (the repository without its organisation).
+func checkOutputChecking(org, repo string) error {
+	if (org == "") != (repo == "") {
+		return errors.New("--output-checking-org and --output-checking-repo must be set together")
+	}
+	for _, c := range []struct{ flag, v string }{{"org", org}, {"repo", repo}} {
+		if strings.ContainsAny(c.v, "/ \t\r\n") {
+			return fmt.Errorf("--output-checking-%s %q must be a single name, without slashes or spaces", c.flag, c.v)
+		}
+	}
+	return nil
 }
 
 // ParseSettings parses serve's flags (with the environment as defaults).
