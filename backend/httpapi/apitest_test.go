@@ -22,10 +22,11 @@ var apiUsers = append(append([]airlock.User(nil), harnessUsers...), testenv.Chec
 
 // newAPI is the real API on a real listener over the test environment: real SQLite file,
 // workspace folders, request file store, service, authenticator, live hub and CSV engine.
-// The service is the environment's own (so the factories and the API share one backend).
-func newAPI(t *testing.T) *harness {
+// The service is the environment's own (so the factories and the API share one backend);
+// opts configure the environment (its policy, ...).
+func newAPI(t *testing.T, opts ...testenv.Option) *harness {
 	t.Helper()
-	env := testenv.NewEnv(t)
+	env := testenv.NewEnv(t, opts...)
 	h := &harness{env: env, clock: env.Clock, svc: env.Svc}
 	uf, err := auth.LoadUsersFile(usersFileJSON(t, apiUsers))
 	require.NoError(t, err)
