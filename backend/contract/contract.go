@@ -403,12 +403,21 @@ func fromFile(v service.RequestView, f *airlock.RequestFile) File {
 		"vote":       airlock.StateOf(airlock.CheckCanVote(u, r, f.RelPath)),
 		"resetVote":  airlock.StateOf(airlock.CheckCanResetVote(u, r, f.RelPath)),
 		"withdraw":   airlock.StateOf(airlock.CheckCanWithdrawFile(u, r, f.RelPath)),
-		"update":     airlock.StateOf(airlock.CheckCanUpdateFile(u, r, f.RelPath, st, p)),
+		"update":     airlock.StateOf(updateCheck(v, f, st)),
 		"changeType": airlock.StateOf(airlock.CheckCanChangeFileProperties(u, r, f.RelPath, st, "", other)),
 		"move":       airlock.StateOf(airlock.CheckCanMoveFile(u, r, f.RelPath, st)),
 		"download":   airlock.StateOf(airlock.CheckCanDownload(u, r)),
 	}
 	return of
+}
+
+// updateCheck is the "update" rule of f, with the size limit when the current workspace
+// content's size is known (it is whenever the file is still a visible workspace file).
+func updateCheck(v service.RequestView, f *airlock.RequestFile, st airlock.WorkspaceFileStatus) error {
+	if size, ok := v.WorkspaceSize[f.RelPath]; ok {
+		return airlock.CheckCanUpdateFileOfSize(v.Viewer, v.Request, f.RelPath, size, st, v.Policy)
+	}
+	return airlock.CheckCanUpdateFile(v.Viewer, v.Request, f.RelPath, st, v.Policy)
 }
 
 // FromComment is one comment as u sees it (the caller has checked it is visible).

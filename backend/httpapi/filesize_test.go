@@ -61,4 +61,21 @@ func TestFileOverSizeLimit(t *testing.T) {
 		resp.decode(t, &d)
 		assert.Equal(t, airlock.ActionState{Allowed: false, Reason: keptReason}, d.Actions["update"])
 	})
+
+	t.Run("the request's file actions give the update reason too", func(t *testing.T) {
+		var req struct {
+			Groups []struct {
+				Files []struct {
+					Path    string                         `json:"path"`
+					Actions map[string]airlock.ActionState `json:"actions"`
+				} `json:"files"`
+			} `json:"groups"`
+		}
+		resp := c.do("GET", "/api/v1/requests/"+r.ID, nil, nil)
+		resp.want(t, 200, "")
+		resp.decode(t, &req)
+		require.Len(t, req.Groups, 1)
+		require.Len(t, req.Groups[0].Files, 1)
+		assert.Equal(t, airlock.ActionState{Allowed: false, Reason: keptReason}, req.Groups[0].Files[0].Actions["update"])
+	})
 }

@@ -16,6 +16,9 @@ type RequestView struct {
 	// WorkspaceStatus maps each file's relpath to the status of the workspace file as the
 	// request's author sees it (UNDER_REVIEW, UPDATED, WITHDRAWN, RELEASED, INVALID, ...).
 	WorkspaceStatus map[string]airlock.WorkspaceFileStatus
+	// WorkspaceSize maps each relpath that is still a visible workspace file to the size of
+	// its current workspace content (what "update" would copy).
+	WorkspaceSize map[string]int64
 }
 
 // RequestQuery selects requests for ListRequests.

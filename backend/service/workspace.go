@@ -58,11 +58,15 @@ func (s *Airlock) requestView(ctx context.Context, tx Tx, u airlock.User, r *air
 	// FileStatusFor looks each path up on the request: an indexed copy makes that O(1).
 	indexed := r.Indexed()
 	status := make(map[string]airlock.WorkspaceFileStatus, len(files))
+	size := make(map[string]int64, len(files))
 	for i, p := range paths {
 		// Any failure (not a visible file, or unreadable) counts as not a valid file.
 		status[p] = airlock.FileStatusFor(author, p, wfs[i].ContentHash, errs[i] == nil, released, indexed)
+		if errs[i] == nil {
+			size[p] = wfs[i].Size
+		}
 	}
-	return RequestView{Request: r, Viewer: u, Policy: s.policy, WorkspaceStatus: status}, nil
+	return RequestView{Request: r, Viewer: u, Policy: s.policy, WorkspaceStatus: status, WorkspaceSize: size}, nil
 }
 
 // fileStatter is implemented by Workspaces that stat many files of one workspace at once
