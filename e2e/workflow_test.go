@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -188,6 +189,40 @@ func (u *user) vote(reqID, group, path, which string) {
 	)
 }
 
+// download presses "Download file" on the open request file page and returns what the
+// browser saved: in a browser the web transport hands the audited download URL to the
+// browser's own download.
+func (u *user) download() []byte {
+	u.t.Helper()
+	dir := u.t.TempDir()
+	done := make(chan string, 1)
+	lctx, stop := context.WithCancel(u.ctx)
+	defer stop()
+	chromedp.ListenTarget(lctx, func(ev any) {
+		if e, ok := ev.(*browser.EventDownloadProgress); ok && e.State == browser.DownloadProgressStateCompleted {
+			select {
+			case done <- e.GUID:
+			default:
+			}
+		}
+	})
+	u.do("download the file",
+		browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllowAndName).WithDownloadPath(dir).WithEventsEnabled(true),
+		chromedp.WaitVisible(`[data-testid=download]:not([disabled])`, q),
+		chromedp.Click(`[data-testid=download]`, q))
+	select {
+	case guid := <-done:
+		data, err := os.ReadFile(filepath.Join(dir, guid))
+		if err != nil {
+			u.t.Fatalf("%s: the downloaded file: %v", u.name, err)
+		}
+		return data
+	case <-time.After(20 * time.Second):
+		u.t.Fatalf("%s: Download file saved nothing", u.name)
+		return nil
+	}
+}
+
 func escapeSegs(p string) []string {
 	var out []string
 	for _, s := range strings.Split(p, "/") {
@@ -309,6 +344,13 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	// --- independent reviews, blinded
 	c1.vote(reqID, groupA, fileA1, "approve")
 	c1.screenshot("08-review-file")
+	want, err := os.ReadFile(filepath.Join(env.wsRoot, ws, filepath.FromSlash(fileA1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c1.download(); string(got) != string(want) {
+		t.Errorf("Download file saved %d bytes, want the %d bytes of %s", len(got), len(want), fileA1)
+	}
 	c1.vote(reqID, groupA, fileA2, "changes")
 	c1.vote(reqID, groupB, fileB, "approve")
 	c1.comment(reqID, groupA, "Checker one: please round the second table to 5.", true)
