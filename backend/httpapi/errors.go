@@ -94,8 +94,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeJSON decodes the request body into v: exactly one JSON value, no unknown fields,
-// nothing after it. Failures are CodeInvalid (CodeTooLarge over the body limit) with a
-// message naming the problem.
+// nothing after it, and then the body's own check when it has one (checkedInput). Failures
+// are CodeInvalid (CodeTooLarge over the body limit) with a message naming the problem.
 func decodeJSON(r *http.Request, v any) error {
 	if r.Body == nil || r.Body == http.NoBody {
 		return airlock.Errorf(airlock.CodeInvalid, "The request needs a JSON body")
@@ -118,8 +118,15 @@ func decodeJSON(r *http.Request, v any) error {
 		}
 		return airlock.Errorf(airlock.CodeInvalid, "The request body must hold a single JSON value")
 	}
+	if c, ok := v.(checkedInput); ok {
+		return c.check()
+	}
 	return nil
 }
+
+// checkedInput is a request body with rules of its own beyond its JSON shape (a required
+// field, a non-empty list); decodeJSON runs its check once the body is decoded.
+type checkedInput interface{ check() error }
 
 func jsonError(err error) error {
 	var (

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/trelab/airlock/backend/airlock"
@@ -63,6 +64,33 @@ func needPaths(paths []string) error {
 	return nil
 }
 
+// The inputs' own checks, run by decodeJSON after the body is decoded (see checkedInput).
+
+func (in *CreateRequestInput) check() error {
+	if in.Workspace == "" {
+		return airlock.Errorf(airlock.CodeInvalid, "Say which workspace the request is for (workspace is empty)")
+	}
+	return nil
+}
+
+func (in *AddFilesInput) check() error {
+	if len(in.Files) == 0 {
+		return airlock.Errorf(airlock.CodeInvalid, "Choose at least one file (files is empty)")
+	}
+	return nil
+}
+
+func (in *PathsInput) check() error      { return needPaths(in.Paths) }
+func (in *PropertiesInput) check() error { return needPaths(in.Paths) }
+func (in *VoteInput) check() error       { return needPaths(in.Paths) }
+
+func (in *GroupInput) check() error {
+	if in.Context == nil || in.Controls == nil {
+		return airlock.Errorf(airlock.CodeInvalid, "Send both context and controls")
+	}
+	return nil
+}
+
 // writeRequest answers a request view, or the error.
 func writeRequest(w http.ResponseWriter, r *http.Request, status int, v service.RequestView, err error) {
 	if err != nil {
@@ -76,10 +104,6 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) {
 	var in CreateRequestInput
 	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
-		return
-	}
-	if in.Workspace == "" {
-		writeError(w, r, airlock.Errorf(airlock.CodeInvalid, "Say which workspace the request is for (workspace is empty)"))
 		return
 	}
 	v, created, err := s.svc.GetOrCreateRequest(r.Context(), userFrom(r), in.Workspace)
@@ -111,11 +135,7 @@ func (s *Server) handleRequestGet(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRequestAddFiles(w http.ResponseWriter, r *http.Request) {
 	var in AddFilesInput
-	err := decodeJSON(r, &in)
-	if err == nil && len(in.Files) == 0 {
-		err = airlock.Errorf(airlock.CodeInvalid, "Choose at least one file (files is empty)")
-	}
-	if err != nil {
+	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -125,11 +145,7 @@ func (s *Server) handleRequestAddFiles(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRequestUpdateFiles(w http.ResponseWriter, r *http.Request) {
 	var in PathsInput
-	err := decodeJSON(r, &in)
-	if err == nil {
-		err = needPaths(in.Paths)
-	}
-	if err != nil {
+	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -139,11 +155,7 @@ func (s *Server) handleRequestUpdateFiles(w http.ResponseWriter, r *http.Request
 
 func (s *Server) handleRequestWithdrawFiles(w http.ResponseWriter, r *http.Request) {
 	var in PathsInput
-	err := decodeJSON(r, &in)
-	if err == nil {
-		err = needPaths(in.Paths)
-	}
-	if err != nil {
+	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -153,11 +165,7 @@ func (s *Server) handleRequestWithdrawFiles(w http.ResponseWriter, r *http.Reque
 
 func (s *Server) handleRequestFileProperties(w http.ResponseWriter, r *http.Request) {
 	var in PropertiesInput
-	err := decodeJSON(r, &in)
-	if err == nil {
-		err = needPaths(in.Paths)
-	}
-	if err != nil {
+	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -200,17 +208,7 @@ func (s *Server) handleRequestTable(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := checkCSV(p); err != nil {
-		_ = rc.Close()
-		writeError(w, r, err)
-		return
-	}
-	tbl, err := s.viewer().Table(r.Context(), f.FileID, rc, q)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, tbl)
+	s.writeTable(w, r, p, f.FileID, rc, q)
 }
 
 func (s *Server) handleRequestSummary(w http.ResponseWriter, r *http.Request) {
@@ -220,17 +218,7 @@ func (s *Server) handleRequestSummary(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := checkCSV(p); err != nil {
-		_ = rc.Close()
-		writeError(w, r, err)
-		return
-	}
-	sum, err := s.viewer().Summary(r.Context(), f.FileID, rc)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, sum)
+	s.writeSummary(w, r, p, f.FileID, rc)
 }
 
 func (s *Server) handleRequestLog(w http.ResponseWriter, r *http.Request) {
@@ -239,22 +227,12 @@ func (s *Server) handleRequestLog(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	defer rc.Close()
-	l, err := render.TruncateLog(rc, render.MaxLogBytes)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	writeLog(w, r, rc)
 }
 
 func (s *Server) handleGroupEdit(w http.ResponseWriter, r *http.Request) {
 	var in GroupInput
-	err := decodeJSON(r, &in)
-	if err == nil && (in.Context == nil || in.Controls == nil) {
-		err = airlock.Errorf(airlock.CodeInvalid, "Send both context and controls")
-	}
-	if err != nil {
+	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -291,11 +269,7 @@ func (s *Server) handleCommentPublish(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleVote(w http.ResponseWriter, r *http.Request) {
 	var in VoteInput
-	err := decodeJSON(r, &in)
-	if err == nil {
-		err = needPaths(in.Paths)
-	}
-	if err != nil {
+	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -303,34 +277,16 @@ func (s *Server) handleVote(w http.ResponseWriter, r *http.Request) {
 	writeRequest(w, r, http.StatusOK, v, err)
 }
 
-func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
-	v, err := s.svc.Submit(r.Context(), userFrom(r), r.PathValue("id"))
-	writeRequest(w, r, http.StatusOK, v, err)
-}
+// requestStep is a service method that moves a request on (submit, withdraw, review, return,
+// reject, release): the actor and the request's id, no body.
+type requestStep func(ctx context.Context, u airlock.User, id string) (service.RequestView, error)
 
-func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
-	v, err := s.svc.WithdrawRequest(r.Context(), userFrom(r), r.PathValue("id"))
-	writeRequest(w, r, http.StatusOK, v, err)
-}
-
-func (s *Server) handleSubmitReview(w http.ResponseWriter, r *http.Request) {
-	v, err := s.svc.SubmitReview(r.Context(), userFrom(r), r.PathValue("id"))
-	writeRequest(w, r, http.StatusOK, v, err)
-}
-
-func (s *Server) handleReturn(w http.ResponseWriter, r *http.Request) {
-	v, err := s.svc.Return(r.Context(), userFrom(r), r.PathValue("id"))
-	writeRequest(w, r, http.StatusOK, v, err)
-}
-
-func (s *Server) handleReject(w http.ResponseWriter, r *http.Request) {
-	v, err := s.svc.Reject(r.Context(), userFrom(r), r.PathValue("id"))
-	writeRequest(w, r, http.StatusOK, v, err)
-}
-
-func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request) {
-	v, err := s.svc.Release(r.Context(), userFrom(r), r.PathValue("id"))
-	writeRequest(w, r, http.StatusOK, v, err)
+// handleStep answers one of the request's workflow steps with the request view.
+func (s *Server) handleStep(step requestStep) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := step(r.Context(), userFrom(r), r.PathValue("id"))
+		writeRequest(w, r, http.StatusOK, v, err)
+	}
 }
 
 func (s *Server) handleActivity(w http.ResponseWriter, r *http.Request) {

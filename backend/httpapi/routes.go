@@ -43,12 +43,12 @@ func (s *Server) registerRoutes() {
 	s.handle("DELETE /api/v1/requests/{id}/comments/{commentId}", s.handleCommentDelete)
 	s.handle("POST /api/v1/requests/{id}/comments/{commentId}/publish", s.handleCommentPublish)
 	s.handle("POST /api/v1/requests/{id}/votes", s.handleVote)
-	s.handle("POST /api/v1/requests/{id}/submit", s.handleSubmit)
-	s.handle("POST /api/v1/requests/{id}/withdraw", s.handleWithdraw)
-	s.handle("POST /api/v1/requests/{id}/review", s.handleSubmitReview)
-	s.handle("POST /api/v1/requests/{id}/return", s.handleReturn)
-	s.handle("POST /api/v1/requests/{id}/reject", s.handleReject)
-	s.handle("POST /api/v1/requests/{id}/release", s.handleRelease)
+	s.handle("POST /api/v1/requests/{id}/submit", s.handleStep(s.svc.Submit))
+	s.handle("POST /api/v1/requests/{id}/withdraw", s.handleStep(s.svc.WithdrawRequest))
+	s.handle("POST /api/v1/requests/{id}/review", s.handleStep(s.svc.SubmitReview))
+	s.handle("POST /api/v1/requests/{id}/return", s.handleStep(s.svc.Return))
+	s.handle("POST /api/v1/requests/{id}/reject", s.handleStep(s.svc.Reject))
+	s.handle("POST /api/v1/requests/{id}/release", s.handleStep(s.svc.Release))
 	s.handle("GET /api/v1/requests/{id}/activity", s.handleActivity)
 
 	// Audit (audit_handlers.go).

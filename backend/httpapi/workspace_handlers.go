@@ -152,17 +152,7 @@ func (s *Server) handleWorkspaceTable(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := checkCSV(p); err != nil {
-		_ = rc.Close()
-		writeError(w, r, err)
-		return
-	}
-	tbl, err := s.viewer().Table(r.Context(), tableKey(wf.ContentHash, r.PathValue("ws"), p, wf.Size, wf.ModifiedAt), rc, q)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, tbl)
+	s.writeTable(w, r, p, tableKey(wf.ContentHash, r.PathValue("ws"), p, wf.Size, wf.ModifiedAt), rc, q)
 }
 
 // handleWorkspaceSummary answers the summary statistics and disclosure-check warnings of a
@@ -174,17 +164,7 @@ func (s *Server) handleWorkspaceSummary(w http.ResponseWriter, r *http.Request) 
 		writeError(w, r, err)
 		return
 	}
-	if err := checkCSV(p); err != nil {
-		_ = rc.Close()
-		writeError(w, r, err)
-		return
-	}
-	sum, err := s.viewer().Summary(r.Context(), tableKey(wf.ContentHash, r.PathValue("ws"), p, wf.Size, wf.ModifiedAt), rc)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, sum)
+	s.writeSummary(w, r, p, tableKey(wf.ContentHash, r.PathValue("ws"), p, wf.Size, wf.ModifiedAt), rc)
 }
 
 // handleWorkspaceLog answers the viewable part of a workspace log: the last 10,000 bytes
@@ -195,6 +175,43 @@ func (s *Server) handleWorkspaceLog(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	writeLog(w, r, rc)
+}
+
+// writeTable answers one page of the CSV file p that the service has opened (workspace or
+// request copy; key names its content for the caches). The page's reader takes rc.
+func (s *Server) writeTable(w http.ResponseWriter, r *http.Request, p, key string, rc io.ReadSeekCloser, q render.TableQuery) {
+	if err := checkCSV(p); err != nil {
+		_ = rc.Close()
+		writeError(w, r, err)
+		return
+	}
+	tbl, err := s.viewer().Table(r.Context(), key, rc, q)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tbl)
+}
+
+// writeSummary answers the summary of the CSV file p that the service has opened, as
+// writeTable does a page.
+func (s *Server) writeSummary(w http.ResponseWriter, r *http.Request, p, key string, rc io.ReadSeekCloser) {
+	if err := checkCSV(p); err != nil {
+		_ = rc.Close()
+		writeError(w, r, err)
+		return
+	}
+	sum, err := s.viewer().Summary(r.Context(), key, rc)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sum)
+}
+
+// writeLog answers the viewable part of a log file the service has opened, and closes it.
+func writeLog(w http.ResponseWriter, r *http.Request, rc io.ReadSeekCloser) {
 	defer rc.Close()
 	l, err := render.TruncateLog(rc, render.MaxLogBytes)
 	if err != nil {
