@@ -109,38 +109,43 @@ func (s *scanner) fill() bool {
 // offset is the file offset of the next unread byte.
 func (s *scanner) offset() int64 { return s.base + int64(s.pos) }
 
-// next reads one record. It returns io.EOF at the end, or a *parseError.
-// start is the file offset of the record's first byte.
-func (s *scanner) next() (fields [][]byte, start int64, err error) {
-	// Skip empty lines ("\n" or "\r\n"), like encoding/csv.
+// skipEmptyLines moves past empty lines ("\n" or "\r\n", and a lone "\r" at EOF), like
+// encoding/csv, to the first byte of the next record. At the end it returns the read error,
+// or io.EOF.
+func (s *scanner) skipEmptyLines() error {
 	for {
 		if s.pos >= s.end && !s.fill() {
 			if s.rerr != nil {
-				return nil, 0, s.rerr
+				return s.rerr
 			}
-			return nil, 0, io.EOF
+			return io.EOF
 		}
-		c := s.buf[s.pos]
-		if c == '\n' {
+		switch s.buf[s.pos] {
+		case '\n':
 			s.pos++
 			s.line++
 			continue
-		}
-		if c == '\r' {
-			if s.pos+1 >= s.end {
-				s.fill()
-			}
-			if s.pos+1 < s.end && s.buf[s.pos+1] == '\n' {
+		case '\r':
+			c2, ok := s.peek(1)
+			if ok && c2 == '\n' {
 				s.pos += 2
 				s.line++
 				continue
 			}
-			if s.pos+1 >= s.end { // a lone "\r" at EOF is dropped
+			if !ok { // a lone "\r" at EOF is dropped
 				s.pos++
 				continue
 			}
 		}
-		break
+		return nil
+	}
+}
+
+// next reads one record. It returns io.EOF at the end, or a *parseError.
+// start is the file offset of the record's first byte.
+func (s *scanner) next() (fields [][]byte, start int64, err error) {
+	if err := s.skipEmptyLines(); err != nil {
+		return nil, 0, err
 	}
 	start = s.offset()
 	// Fast path: the line is complete in the buffer, and any quoted field closes on it
@@ -298,31 +303,14 @@ func (s *scanner) slowRecord(start int64) ([][]byte, int64, error) {
 						s.ends = append(s.ends, len(s.scratch))
 						return s.finish(start)
 					}
-					switch c2 {
-					case ',':
-						s.pos++
-						s.ends = append(s.ends, len(s.scratch))
-						goto nextField
-					case '\n':
-						s.pos++
-						s.line++
-						s.ends = append(s.ends, len(s.scratch))
-						return s.finish(start)
-					case '\r':
-						c3, ok3 := peek(1)
-						if !ok3 || c3 == '\n' {
-							s.pos++
-							if ok3 {
-								s.pos++
-								s.line++
-							}
-							s.ends = append(s.ends, len(s.scratch))
-							return s.finish(start)
-						}
-						return fail(errQuote)
-					default:
+					recordEnds, ended := s.endField(c2)
+					if !ended {
 						return fail(errQuote)
 					}
+					if recordEnds {
+						return s.finish(start)
+					}
+					goto nextField
 				case '\r':
 					c2, ok2 := peek(1)
 					if ok2 && c2 == '\n' {
@@ -368,28 +356,17 @@ func (s *scanner) slowRecord(start int64) ([][]byte, int64, error) {
 				continue
 			}
 			switch c {
-			case ',':
-				s.pos++
-				s.ends = append(s.ends, len(s.scratch))
-				goto nextField
-			case '\n':
-				s.pos++
-				s.line++
-				s.ends = append(s.ends, len(s.scratch))
-				return s.finish(start)
-			case '\r':
-				c2, ok2 := peek(1)
-				if !ok2 || c2 == '\n' {
+			case ',', '\n', '\r':
+				recordEnds, ended := s.endField(c)
+				if !ended { // a '\r' inside a line is data
+					s.scratch = append(s.scratch, c)
 					s.pos++
-					if ok2 {
-						s.pos++
-						s.line++
-					}
-					s.ends = append(s.ends, len(s.scratch))
+					continue
+				}
+				if recordEnds {
 					return s.finish(start)
 				}
-				s.scratch = append(s.scratch, c)
-				s.pos++
+				goto nextField
 			case '"':
 				return fail(errBareQuote)
 			default:
@@ -399,6 +376,36 @@ func (s *scanner) slowRecord(start int64) ([][]byte, int64, error) {
 		}
 	nextField:
 	}
+}
+
+// endField ends the field in scratch at the separator c, the byte at pos: ',' (another field
+// follows) or a line end ('\n', "\r\n", or '\r' as the last byte; recordEnds is set). It moves
+// past the separator and records the field's end. Any other byte, or a '\r' that is followed
+// by something but '\n', does not end a field: ended is false and nothing is consumed.
+func (s *scanner) endField(c byte) (recordEnds, ended bool) {
+	switch c {
+	case ',':
+		s.pos++
+		s.ends = append(s.ends, len(s.scratch))
+		return false, true
+	case '\n':
+		s.pos++
+		s.line++
+	case '\r':
+		c2, ok := s.peek(1)
+		if ok && c2 != '\n' {
+			return false, false
+		}
+		s.pos++
+		if ok {
+			s.pos++
+			s.line++
+		}
+	default:
+		return false, false
+	}
+	s.ends = append(s.ends, len(s.scratch))
+	return true, true
 }
 
 func (s *scanner) finish(start int64) ([][]byte, int64, error) {
@@ -417,33 +424,8 @@ func (s *scanner) finish(start int64) ([][]byte, int64, error) {
 // are in the file, without the line end (valid until the next call). It returns io.EOF at
 // the end.
 func (s *scanner) skip() (raw []byte, start int64, err error) {
-	// Skip empty lines, exactly like next.
-	for {
-		if s.pos >= s.end && !s.fill() {
-			if s.rerr != nil {
-				return nil, 0, s.rerr
-			}
-			return nil, 0, io.EOF
-		}
-		c := s.buf[s.pos]
-		if c == '\n' {
-			s.pos++
-			s.line++
-			continue
-		}
-		if c == '\r' {
-			c2, ok := s.peek(1)
-			if ok && c2 == '\n' {
-				s.pos += 2
-				s.line++
-				continue
-			}
-			if !ok {
-				s.pos++
-				continue
-			}
-		}
-		break
+	if err := s.skipEmptyLines(); err != nil {
+		return nil, 0, err
 	}
 	start = s.offset()
 	// Fast path: a whole line without quotes is a record.

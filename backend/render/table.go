@@ -616,29 +616,13 @@ func (t *Tables) derived(ctx context.Context, ix *tableIndex, src io.ReadSeeker,
 
 // scanData calls fn for every data row of src in file order.
 func scanData(ctx context.Context, src io.ReadSeeker, fn func(row int, f [][]byte)) error {
-	if _, err := src.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	s := newScanner(src, seqBufSize)
-	if _, _, err := s.next(); err != nil { // header
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		return csvError(err)
-	}
-	for row := 0; ; row++ {
-		if row&0xffff == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
+	return scanRows(ctx, src, func(s *scanner, row int) error {
 		f, _, err := s.next()
-		if errors.Is(err, io.EOF) {
-			return nil
+		if err == nil {
+			fn(row, f)
 		}
-		if err != nil {
-			return csvError(err)
-		}
-		fn(row, f)
-	}
+		return err
+	})
 }
 
 // rawVisitor is a collector that can work from a record's raw bytes.
@@ -648,6 +632,19 @@ type rawVisitor interface {
 
 // scanRaw calls fn with the raw bytes of every data row of src in file order.
 func scanRaw(ctx context.Context, src io.ReadSeeker, fn func(row int, raw []byte) error) error {
+	return scanRows(ctx, src, func(s *scanner, row int) error {
+		raw, _, err := s.skip()
+		if err == nil {
+			err = fn(row, raw)
+		}
+		return err
+	})
+}
+
+// scanRows reads src from the start, past its header, and calls step to take each data row
+// from the scanner in file order, until step returns io.EOF (done) or another error (a
+// CSV error). It stops early when ctx ends.
+func scanRows(ctx context.Context, src io.ReadSeeker, step func(s *scanner, row int) error) error {
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
@@ -662,12 +659,9 @@ func scanRaw(ctx context.Context, src io.ReadSeeker, fn func(row int, raw []byte
 		if row&0xffff == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		raw, _, err := s.skip()
+		err := step(s, row)
 		if errors.Is(err, io.EOF) {
 			return nil
-		}
-		if err == nil {
-			err = fn(row, raw)
 		}
 		if err != nil {
 			return csvError(err)
