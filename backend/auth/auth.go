@@ -166,7 +166,7 @@ func (a *Authenticator) Login(ctx context.Context, username, token, addr string)
 	if err := a.store.CreateSession(ctx, s.Key, user.Username, s.CSRFToken, now, s.ExpiresAt); err != nil {
 		return Session{}, fmt.Errorf("auth: creating session: %w", err)
 	}
-	a.cache.putSession(s.Key, cachedSession{username: user.Username, csrf: s.CSRFToken, expires: s.ExpiresAt}, now)
+	a.cache.sessions.put(s.Key, cachedSession{username: user.Username, csrf: s.CSRFToken, expires: s.ExpiresAt}, now)
 	a.log.Info("login", "user", user.Username, "addr", addr)
 	return s, nil
 }
@@ -248,7 +248,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, sessionID string) (Ses
 	}
 	key := HashSecret(sessionID)
 	now := a.clock()
-	cs, ok := a.cache.session(key, now)
+	cs, ok := a.cache.sessions.get(key, now)
 	if !ok {
 		username, csrf, expires, err := a.store.GetSession(ctx, key)
 		switch {
@@ -258,11 +258,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, sessionID string) (Ses
 			return Session{}, fmt.Errorf("auth: reading session: %w", err)
 		}
 		cs = cachedSession{username: username, csrf: csrf, expires: expires}
-		a.cache.putSession(key, cs, now)
+		a.cache.sessions.put(key, cs, now)
 	}
 	username, csrf, expires := cs.username, cs.csrf, cs.expires
 	if !now.Before(expires) {
-		a.cache.dropSession(key)
+		a.cache.sessions.drop(key)
 		if err := a.store.DeleteSession(ctx, key); err != nil {
 			a.log.Warn("deleting expired session", "err", err)
 		}
@@ -271,7 +271,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, sessionID string) (Ses
 	renewed := false
 	if next := now.Add(a.cfg.SessionLifetime); next.Sub(expires) >= touchEvery {
 		if err := a.store.TouchSession(ctx, key, next); err != nil {
-			a.cache.dropSession(key)
+			a.cache.sessions.drop(key)
 			if airlock.ErrorCode(err) == airlock.CodeNotFound {
 				return Session{}, errNoSession
 			}
@@ -279,7 +279,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, sessionID string) (Ses
 		}
 		expires, renewed = next, true
 		cs.expires = next
-		a.cache.putSession(key, cs, now)
+		a.cache.sessions.put(key, cs, now)
 	}
 	user, err := a.currentUser(ctx, username, now)
 	if err != nil {
@@ -292,7 +292,7 @@ var errNoSession = airlock.Errorf(airlock.CodeUnauthenticated, "You are not logg
 
 // currentUser returns the cached record of a user, refreshed when stale.
 func (a *Authenticator) currentUser(ctx context.Context, username string, now time.Time) (airlock.User, error) {
-	if cu, ok := a.cache.user(username, now); ok && now.Sub(cu.refreshed) <= a.cfg.AuthoriseAfter {
+	if cu, ok := a.cache.users.get(username, now); ok && now.Sub(cu.refreshed) <= a.cfg.AuthoriseAfter {
 		return cu.user, nil
 	}
 	cached, refreshed, err := a.getUser(ctx, username, now)
@@ -325,17 +325,17 @@ func (a *Authenticator) getUser(ctx context.Context, username string, now time.T
 		return u, refreshed, err
 	}
 	u = normalizeUser(u)
-	a.cache.putUser(username, cachedUser{user: u, refreshed: refreshed}, now)
+	a.cache.users.put(username, cachedUser{user: u, refreshed: refreshed}, now)
 	return u, refreshed, nil
 }
 
 // saveUser stores a refreshed user record (and keeps it in memory).
 func (a *Authenticator) saveUser(ctx context.Context, u airlock.User, now time.Time) error {
 	if err := a.store.UpsertUser(ctx, u, now); err != nil {
-		a.cache.dropUser(u.Username)
+		a.cache.users.drop(u.Username)
 		return err
 	}
-	a.cache.putUser(u.Username, cachedUser{user: u, refreshed: now}, now)
+	a.cache.users.put(u.Username, cachedUser{user: u, refreshed: now}, now)
 	return nil
 }
 
@@ -407,7 +407,7 @@ func (s Session) CheckCSRF(token string) bool {
 
 // Logout ends a session (by its Key).
 func (a *Authenticator) Logout(ctx context.Context, key string) error {
-	a.cache.dropSession(key)
+	a.cache.sessions.drop(key)
 	if err := a.store.DeleteSession(ctx, key); err != nil && airlock.ErrorCode(err) != airlock.CodeNotFound {
 		return fmt.Errorf("auth: deleting session: %w", err)
 	}

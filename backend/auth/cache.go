@@ -18,14 +18,8 @@ const cacheMax = 10000
 // cache keeps recently used sessions and user records in memory, so that an API call does
 // not read the database twice before its handler runs.
 type cache struct {
-	mu       sync.Mutex
-	sessions map[string]cachedEntry[cachedSession]
-	users    map[string]cachedEntry[cachedUser]
-}
-
-type cachedEntry[T any] struct {
-	v       T
-	fetched time.Time
+	sessions *ttlMap[cachedSession] // by session key
+	users    *ttlMap[cachedUser]    // by username
 }
 
 type cachedSession struct {
@@ -39,68 +33,55 @@ type cachedUser struct {
 }
 
 func newCache() *cache {
-	return &cache{sessions: map[string]cachedEntry[cachedSession]{}, users: map[string]cachedEntry[cachedUser]{}}
+	return &cache{sessions: newTTLMap[cachedSession](), users: newTTLMap[cachedUser]()}
 }
+
+// ttlMap holds values for cacheTTL after they were fetched, at most about cacheMax of them.
+type ttlMap[T any] struct {
+	mu sync.Mutex
+	m  map[string]cachedEntry[T]
+}
+
+type cachedEntry[T any] struct {
+	v       T
+	fetched time.Time
+}
+
+func newTTLMap[T any]() *ttlMap[T] { return &ttlMap[T]{m: map[string]cachedEntry[T]{}} }
 
 func fresh(fetched, now time.Time) bool {
 	age := now.Sub(fetched)
 	return age >= 0 && age < cacheTTL
 }
 
-func (c *cache) session(key string, now time.Time) (cachedSession, bool) {
+// get returns the value kept for key when it is still fresh at now.
+func (c *ttlMap[T]) get(key string, now time.Time) (T, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.sessions[key]
+	e, ok := c.m[key]
 	if !ok || !fresh(e.fetched, now) {
-		return cachedSession{}, false
+		var zero T
+		return zero, false
 	}
 	return e.v, true
 }
 
-func (c *cache) putSession(key string, s cachedSession, now time.Time) {
+// put keeps v for key as fetched at now, first sweeping stale entries when full.
+func (c *ttlMap[T]) put(key string, v T, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.sessions) >= cacheMax {
-		sweep(c.sessions, now)
-	}
-	c.sessions[key] = cachedEntry[cachedSession]{v: s, fetched: now}
-}
-
-func (c *cache) dropSession(key string) {
-	c.mu.Lock()
-	delete(c.sessions, key)
-	c.mu.Unlock()
-}
-
-func (c *cache) user(name string, now time.Time) (cachedUser, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.users[name]
-	if !ok || !fresh(e.fetched, now) {
-		return cachedUser{}, false
-	}
-	return e.v, true
-}
-
-func (c *cache) putUser(name string, u cachedUser, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.users) >= cacheMax {
-		sweep(c.users, now)
-	}
-	c.users[name] = cachedEntry[cachedUser]{v: u, fetched: now}
-}
-
-func (c *cache) dropUser(name string) {
-	c.mu.Lock()
-	delete(c.users, name)
-	c.mu.Unlock()
-}
-
-func sweep[T any](m map[string]cachedEntry[T], now time.Time) {
-	for k, e := range m {
-		if !fresh(e.fetched, now) {
-			delete(m, k)
+	if len(c.m) >= cacheMax {
+		for k, e := range c.m {
+			if !fresh(e.fetched, now) {
+				delete(c.m, k)
+			}
 		}
 	}
+	c.m[key] = cachedEntry[T]{v: v, fetched: now}
+}
+
+func (c *ttlMap[T]) drop(key string) {
+	c.mu.Lock()
+	delete(c.m, key)
+	c.mu.Unlock()
 }
