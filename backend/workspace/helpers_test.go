@@ -3,7 +3,6 @@ package workspace
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,22 +26,8 @@ func sha(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// output is one manifest entry; zero fields take sensible defaults.
-type output struct {
-	Level           string  `json:"level"`
-	JobID           string  `json:"job_id"`
-	Action          string  `json:"action"`
-	Repo            string  `json:"repo"`
-	Commit          string  `json:"commit"`
-	Size            int64   `json:"size"`
-	Timestamp       float64 `json:"timestamp"`
-	ContentHash     string  `json:"content_hash"`
-	Excluded        bool    `json:"excluded"`
-	RowCount        *int    `json:"row_count"`
-	ColCount        *int    `json:"col_count"`
-	OutOfDateAction bool    `json:"out_of_date_action,omitempty"`
-	OutOfDateOutput bool    `json:"out_of_date_output,omitempty"`
-}
+// output is one manifest entry.
+type output = ManifestOutput
 
 // moderately returns a manifest entry describing content.
 func moderately(content string) output {
@@ -52,7 +37,7 @@ func moderately(content string) output {
 
 func writeManifest(t testing.TB, wsDir string, outputs map[string]output) {
 	t.Helper()
-	data, err := json.Marshal(map[string]any{"workspace": filepath.Base(wsDir), "repo": "https://github.com/o/r", "outputs": outputs})
+	data, err := MarshalManifest(filepath.Base(wsDir), "https://github.com/o/r", outputs)
 	require.NoError(t, err)
 	writeFile(t, wsDir, ManifestPath, string(data))
 }

@@ -17,10 +17,11 @@ const ManifestPath = "metadata/manifest.json"
 type manifestFile struct {
 	Workspace string                    `json:"workspace"`
 	Repo      *string                   `json:"repo"`
-	Outputs   map[string]manifestOutput `json:"outputs"`
+	Outputs   map[string]ManifestOutput `json:"outputs"`
 }
 
-type manifestOutput struct {
+// ManifestOutput is one entry of a manifest's "outputs", keyed by its path.
+type ManifestOutput struct {
 	Level           string  `json:"level"`
 	JobID           string  `json:"job_id"`
 	JobRequest      string  `json:"job_request"`
@@ -37,6 +38,12 @@ type manifestOutput struct {
 	User            string  `json:"user"`
 	OutOfDateAction bool    `json:"out_of_date_action"`
 	OutOfDateOutput bool    `json:"out_of_date_output"`
+}
+
+// MarshalManifest encodes a manifest of workspace ws (the format parseManifest reads); it is
+// how tests and tools write one.
+func MarshalManifest(ws, repo string, outputs map[string]ManifestOutput) ([]byte, error) {
+	return json.Marshal(manifestFile{Workspace: ws, Repo: &repo, Outputs: outputs})
 }
 
 // parsedManifest is a manifest reduced to the valid workspace paths (§2.3). It is never

@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -123,24 +122,7 @@ func Ctx() context.Context { return context.Background() }
 // Workspace folders
 
 // ManifestOutput is one entry of a generated job-runner manifest.
-type ManifestOutput struct {
-	Level           string  `json:"level"`
-	JobID           string  `json:"job_id"`
-	JobRequest      string  `json:"job_request"`
-	Action          string  `json:"action"`
-	Repo            string  `json:"repo"`
-	Commit          string  `json:"commit"`
-	Size            int64   `json:"size"`
-	Timestamp       float64 `json:"timestamp"`
-	ContentHash     string  `json:"content_hash"`
-	Excluded        bool    `json:"excluded"`
-	Message         *string `json:"message"`
-	RowCount        *int    `json:"row_count"`
-	ColCount        *int    `json:"col_count"`
-	User            string  `json:"user"`
-	OutOfDateAction bool    `json:"out_of_date_action"`
-	OutOfDateOutput bool    `json:"out_of_date_output"`
-}
+type ManifestOutput = workspace.ManifestOutput
 
 // SHA256 is the hex digest of s.
 func SHA256(s string) string {
@@ -216,9 +198,7 @@ func (e *Env) Output(ws, path string) (ManifestOutput, bool) {
 func (e *Env) saveManifest(t testing.TB, ws string) {
 	t.Helper()
 	e.mu.Lock()
-	data, err := json.Marshal(map[string]any{
-		"workspace": ws, "repo": "https://github.com/opensafely/study", "outputs": e.manifests[ws],
-	})
+	data, err := workspace.MarshalManifest(ws, "https://github.com/opensafely/study", e.manifests[ws])
 	e.mu.Unlock()
 	require.NoError(t, err)
 	dir := filepath.Join(e.Root, ws, "metadata")
