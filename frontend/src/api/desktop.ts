@@ -5,19 +5,7 @@
 // (window.go.app.Desktop, app/bindings.go) with the native save dialog, since the webview
 // does not download.
 import { ApiError, parseRejection } from './errors';
-import {
-  Emitter,
-  RestClient,
-  parseLiveEvent,
-  type ConnectionState,
-  type FetchLike,
-  type FileToSave,
-  type HttpRequest,
-  type LiveHandler,
-  type SaveResult,
-  type Transport,
-} from './transport';
-import type { LiveEvent } from './types';
+import { TransportBase, parseLiveEvent, type FetchLike, type FileToSave, type SaveResult } from './transport';
 
 /** The part of window.runtime (Wails v2) that we use. */
 export interface WailsRuntime {
@@ -45,11 +33,8 @@ export function desktopBindings(w: unknown = globalThis): DesktopBindings | null
   return null;
 }
 
-export class DesktopTransport implements Transport {
+export class DesktopTransport extends TransportBase {
   readonly kind = 'desktop' as const;
-  private rest: RestClient;
-  private live = new Emitter<LiveEvent>();
-  private state = new Emitter<ConnectionState>();
   private off: (() => void) | null = null;
   private connectedOnce = false;
 
@@ -63,23 +48,7 @@ export class DesktopTransport implements Transport {
     private readonly bindings: () => DesktopBindings | null = () => desktopBindings(),
     baseUrl = '',
   ) {
-    this.rest = new RestClient(fetchImpl, baseUrl);
-  }
-
-  request<T>(req: HttpRequest): Promise<T> {
-    return this.rest.request<T>(req);
-  }
-
-  setCsrfToken(token: string | null): void {
-    this.rest.setCsrfToken(token);
-  }
-
-  subscribe(handler: LiveHandler): () => void {
-    return this.live.on(handler);
-  }
-
-  onConnectionState(handler: (s: ConnectionState) => void): () => void {
-    return this.state.on(handler);
+    super(fetchImpl, baseUrl);
   }
 
   connect(): void {

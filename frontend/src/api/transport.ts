@@ -122,6 +122,41 @@ export class RestClient {
   }
 }
 
+/**
+ * What both transports do alike: REST through a RestClient, and the fan-out of live events
+ * and connection states. Each one starts and stops live updates, and saves files, its own way.
+ */
+export abstract class TransportBase implements Transport {
+  abstract readonly kind: 'web' | 'desktop';
+  protected readonly rest: RestClient;
+  protected readonly live = new Emitter<LiveEvent>();
+  protected readonly state = new Emitter<ConnectionState>();
+
+  constructor(fetchImpl: FetchLike, baseUrl: string) {
+    this.rest = new RestClient(fetchImpl, baseUrl);
+  }
+
+  request<T>(req: HttpRequest): Promise<T> {
+    return this.rest.request<T>(req);
+  }
+
+  setCsrfToken(token: string | null): void {
+    this.rest.setCsrfToken(token);
+  }
+
+  subscribe(handler: LiveHandler): () => void {
+    return this.live.on(handler);
+  }
+
+  onConnectionState(handler: (s: ConnectionState) => void): () => void {
+    return this.state.on(handler);
+  }
+
+  abstract connect(): void;
+  abstract disconnect(): void;
+  abstract saveFile(file: FileToSave): Promise<SaveResult>;
+}
+
 /** A small fan-out shared by both transports. */
 export class Emitter<T> {
   private handlers = new Set<(v: T) => void>();

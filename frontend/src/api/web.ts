@@ -1,18 +1,6 @@
 // Web transport: fetch with the session cookie and X-CSRF-Token, and a WebSocket on
 // /api/v1/events that reconnects with exponential back-off and tells subscribers to refetch.
-import {
-  Emitter,
-  RestClient,
-  parseLiveEvent,
-  type ConnectionState,
-  type FetchLike,
-  type FileToSave,
-  type HttpRequest,
-  type LiveHandler,
-  type SaveResult,
-  type Transport,
-} from './transport';
-import type { LiveEvent } from './types';
+import { TransportBase, parseLiveEvent, type FetchLike, type FileToSave, type SaveResult } from './transport';
 
 export interface SocketLike {
   onopen: ((ev: unknown) => void) | null;
@@ -43,11 +31,8 @@ export function reconnectDelay(attempt: number, random: () => number = Math.rand
   return Math.round(base * (0.75 + 0.25 * random()));
 }
 
-export class WebTransport implements Transport {
+export class WebTransport extends TransportBase {
   readonly kind = 'web' as const;
-  private rest: RestClient;
-  private live = new Emitter<LiveEvent>();
-  private state = new Emitter<ConnectionState>();
   private socket: SocketLike | null = null;
   private wanted = false;
   private attempt = 0;
@@ -55,23 +40,7 @@ export class WebTransport implements Transport {
   private timer: unknown = null;
 
   constructor(private readonly deps: WebDeps) {
-    this.rest = new RestClient(deps.fetch, deps.baseUrl ?? '');
-  }
-
-  request<T>(req: HttpRequest): Promise<T> {
-    return this.rest.request<T>(req);
-  }
-
-  setCsrfToken(token: string | null): void {
-    this.rest.setCsrfToken(token);
-  }
-
-  subscribe(handler: LiveHandler): () => void {
-    return this.live.on(handler);
-  }
-
-  onConnectionState(handler: (s: ConnectionState) => void): () => void {
-    return this.state.on(handler);
+    super(deps.fetch, deps.baseUrl ?? '');
   }
 
   connect(): void {
