@@ -314,10 +314,7 @@ func CanVote(u User, r *ReleaseRequest, relpath string) bool {
 // CheckCanVote: approve or request changes. u is a checker who is not the author, r is
 // under review, the file is an output file of r (§4.4.8). Allowed after u submitted.
 func CheckCanVote(u User, r *ReleaseRequest, relpath string) error {
-	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
-		return err
-	}
-	if err := CheckCanCurrentlyReview(u, r); err != nil {
+	if err := checkCanReviewHere(u, r); err != nil {
 		return err
 	}
 	f := r.File(relpath)
@@ -328,6 +325,15 @@ func CheckCanVote(u User, r *ReleaseRequest, relpath string) error {
 		return Errorf(CodeInvalid, "file is not an output file on this request")
 	}
 	return nil
+}
+
+// checkCanReviewHere is where every reviewing operation starts: u can see r's workspace
+// (not_found), then u may currently review r.
+func checkCanReviewHere(u User, r *ReleaseRequest) error {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return err
+	}
+	return CheckCanCurrentlyReview(u, r)
 }
 
 // CanResetVote: see CheckCanResetVote.
@@ -373,10 +379,7 @@ func CanSubmitReview(u User, r *ReleaseRequest, p Policy) bool {
 // file; u commented this turn on every group where u requested changes; u has not submitted
 // this turn (§4.4.8, in that order). ReviewOutcome gives the resulting status.
 func CheckCanSubmitReview(u User, r *ReleaseRequest, p Policy) error {
-	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
-		return err
-	}
-	if err := CheckCanCurrentlyReview(u, r); err != nil {
+	if err := checkCanReviewHere(u, r); err != nil {
 		return err
 	}
 	for _, f := range r.OutputFiles() {
@@ -406,10 +409,7 @@ func CanReturn(u User, r *ReleaseRequest, p Policy) bool { return CheckCanReturn
 // CheckCanReturn: u may currently review r; no group lacks a required public comment (only
 // ever in REVIEWED); r may move to RETURNED (T7, T8).
 func CheckCanReturn(u User, r *ReleaseRequest, p Policy) error {
-	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
-		return err
-	}
-	if err := CheckCanCurrentlyReview(u, r); err != nil {
+	if err := checkCanReviewHere(u, r); err != nil {
 		return err
 	}
 	if missing := GroupsMissingPublicComment(r, p); len(missing) > 0 {
