@@ -158,6 +158,20 @@ func (s *Airlock) summary(ctx context.Context, tx Tx, u airlock.User, ws string)
 	return sum, nil
 }
 
+// statusContext reads, in one view, what a workspace file's status for u depends on beside
+// the file itself: the content hashes released from ws, and u's current request on ws.
+func (s *Airlock) statusContext(ctx context.Context, u airlock.User, ws string) (released map[string]bool, current *airlock.ReleaseRequest, err error) {
+	err = s.view(ctx, func(tx Tx) error {
+		var err error
+		if released, err = tx.ReleasedFileIDs(ctx, ws); err != nil {
+			return err
+		}
+		current, err = tx.FindCurrentRequest(ctx, ws, u.Username)
+		return err
+	})
+	return released, current, err
+}
+
 // ListTree lists one directory level of ws ("" is the root) with each file's status for u.
 func (s *Airlock) ListTree(ctx context.Context, u airlock.User, ws, dir string, includeOutOfDate bool) ([]TreeItem, error) {
 	if err := s.checkWorkspace(u, ws); err != nil {
@@ -167,16 +181,7 @@ func (s *Airlock) ListTree(ctx context.Context, u airlock.User, ws, dir string, 
 	if err != nil {
 		return nil, err
 	}
-	var released map[string]bool
-	var current *airlock.ReleaseRequest
-	err = s.view(ctx, func(tx Tx) error {
-		var err error
-		if released, err = tx.ReleasedFileIDs(ctx, ws); err != nil {
-			return err
-		}
-		current, err = tx.FindCurrentRequest(ctx, ws, u.Username)
-		return err
-	})
+	released, current, err := s.statusContext(ctx, u, ws)
 	if err != nil {
 		return nil, err
 	}
@@ -224,16 +229,7 @@ func (s *Airlock) GetWorkspaceFile(ctx context.Context, u airlock.User, ws, p st
 	if err != nil {
 		return WorkspaceFileDetail{}, err
 	}
-	var released map[string]bool
-	var current *airlock.ReleaseRequest
-	err = s.view(ctx, func(tx Tx) error {
-		var err error
-		if released, err = tx.ReleasedFileIDs(ctx, ws); err != nil {
-			return err
-		}
-		current, err = tx.FindCurrentRequest(ctx, ws, u.Username)
-		return err
-	})
+	released, current, err := s.statusContext(ctx, u, ws)
 	if err != nil {
 		return WorkspaceFileDetail{}, err
 	}
