@@ -9,8 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +22,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/trelab/airlock/internal/testbin"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -34,8 +34,7 @@ type server struct {
 	dataDir string
 	wsRoot  string
 	url     string
-	cmd     *exec.Cmd
-	logs    *bytes.Buffer
+	proc    *testbin.Proc // airlock serve, once started
 	users   map[string]demoUser
 }
 
@@ -87,7 +86,7 @@ func need(t *testing.T) {
 	t.Helper()
 	if envErr != nil {
 		if env != nil {
-			t.Logf("server log:\n%s", env.logs.String())
+			t.Logf("server log:\n%s", env.log())
 		}
 		t.Fatalf("end-to-end environment: %v", envErr)
 	}
@@ -106,15 +105,6 @@ func run(dir string, name string, args ...string) (string, error) {
 	return out.String(), nil
 }
 
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
 func start(root, tmp string) (*server, error) {
 	// The binary embeds frontend/dist: build the UI first when it is missing.
 	if _, err := os.Stat(filepath.Join(root, "frontend", "dist", "index.html")); err != nil {
@@ -128,7 +118,7 @@ func start(root, tmp string) (*server, error) {
 	} else if _, err := run(root, "go", "build", "-o", bin, "."); err != nil {
 		return nil, err
 	}
-	s := &server{bin: bin, dataDir: filepath.Join(tmp, "data"), logs: &bytes.Buffer{}}
+	s := &server{bin: bin, dataDir: filepath.Join(tmp, "data")}
 	s.wsRoot = filepath.Join(s.dataDir, "workspaces")
 	if out, err := run(tmp, bin, "demo", "--data-dir", s.dataDir); err != nil {
 		return nil, err
@@ -141,43 +131,32 @@ func start(root, tmp string) (*server, error) {
 	if err := s.addTestWorkspaces(); err != nil {
 		return nil, err
 	}
-	addr, err := freePort()
+	addr, err := testbin.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
 	s.url = "http://" + addr
-	s.cmd = exec.Command(bin, "serve", "--data-dir", s.dataDir, "--listen", addr, "--upload-retry", "1s")
-	s.cmd.Stdout = s.logs
-	s.cmd.Stderr = s.logs
-	if err := s.cmd.Start(); err != nil {
+	s.proc, err = testbin.Start(exec.Command(bin, "serve", "--data-dir", s.dataDir, "--listen", addr, "--upload-retry", "1s"))
+	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		res, err := http.Get(s.url + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return s, fmt.Errorf("airlock serve did not become healthy: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if _, err := s.proc.WaitHealthy(addr, 30*time.Second); err != nil {
+		return s, fmt.Errorf("airlock serve did not become healthy: %w", err)
 	}
+	return s, nil
+}
+
+// log is what airlock serve has written so far.
+func (s *server) log() string {
+	if s.proc == nil {
+		return ""
+	}
+	return s.proc.Log.String()
 }
 
 func (s *server) stop() {
-	if s.cmd != nil && s.cmd.Process != nil {
-		_ = s.cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = s.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = s.cmd.Process.Kill()
-		}
+	if s.proc != nil {
+		_ = s.proc.Stop(os.Interrupt, 10*time.Second)
 	}
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/trelab/airlock/internal/testbin"
 )
 
 // BenchmarkServeMemory starts `airlock serve` on demo data as a child process and reports
@@ -27,35 +28,26 @@ func BenchmarkServeMemory(b *testing.B) {
 	if err := Run(b.Context(), env, []string{"demo", "--data-dir", d}); err != nil {
 		b.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testbin.FreeAddr()
 	if err != nil {
 		b.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
 	cmd := exec.Command(os.Args[0], "serve", "--data-dir", d, "--listen", addr, "--log-level", "warn")
 	cmd.Env = append(os.Environ(), "AIRLOCK_CLI_TEST_CHILD=1")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	p, err := testbin.Start(cmd)
+	if err != nil {
 		b.Fatal(err)
 	}
 	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		_ = p.Stop(os.Kill, 10*time.Second)
+		if b.Failed() {
+			b.Logf("serve's output:\n%s", p.Log)
+		}
 	}()
-	base := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			_ = resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("serve did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if _, err := p.WaitHealthy(addr, 30*time.Second); err != nil {
+		b.Fatalf("serve did not start: %v", err)
 	}
+	base := "http://" + addr
 	sess := login(b, base, "olivia", "olivia-demo")
 	for range 20 {
 		for _, p := range []string{"/api/v1/auth/me", "/healthz", "/", "/metrics"} {

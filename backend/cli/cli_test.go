@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -15,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,6 +26,7 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/auth"
 	"github.com/trelab/airlock/backend/service"
+	"github.com/trelab/airlock/internal/testbin"
 )
 
 // demoUserRecord is the user record of a demo user, as the users file gives it.
@@ -53,26 +52,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// syncBuffer is a buffer safe for a writer and a reader on different goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testEnv(vars map[string]string) (*Env, *syncBuffer, *syncBuffer) {
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+func testEnv(vars map[string]string) (*Env, *testbin.Buffer, *testbin.Buffer) {
+	out, errOut := &testbin.Buffer{}, &testbin.Buffer{}
 	return &Env{Stdout: out, Stderr: errOut, Getenv: func(k string) string { return vars[k] }}, out, errOut
 }
 
@@ -98,7 +79,7 @@ type server struct {
 	url    string
 	cancel context.CancelFunc
 	done   chan error
-	logs   *syncBuffer
+	logs   *testbin.Buffer
 }
 
 func startServe(t *testing.T, args ...string) *server {
@@ -273,37 +254,20 @@ func TestServeShutsDownGracefully(t *testing.T) {
 
 func TestServeStopsOnSIGTERM(t *testing.T) {
 	d := demoDir(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testbin.FreeAddr()
 	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
 
 	cmd := exec.Command(os.Args[0], "serve", "--data-dir", d, "--listen", addr)
 	cmd.Env = append(os.Environ(), "AIRLOCK_CLI_TEST_CHILD=1")
-	var logs syncBuffer
-	cmd.Stderr = &logs
-	require.NoError(t, cmd.Start())
-	defer func() { _ = cmd.Process.Kill() }()
-	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err != nil {
-			return false
-		}
-		_ = resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 50*time.Millisecond, "child did not start: %s", &logs)
+	p, err := testbin.Start(cmd)
+	require.NoError(t, err)
+	defer func() { _ = p.Cmd.Process.Kill() }()
+	_, err = p.WaitHealthy(addr, 20*time.Second)
+	require.NoError(t, err, "child did not start: %s", p.Log)
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		require.NoError(t, err, "exit status 0 after SIGTERM; logs: %s", logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatal("no exit after SIGTERM")
-	}
-	assert.Contains(t, logs.String(), "shutting down")
-	assert.Contains(t, logs.String(), `"msg":"stopped"`)
+	require.NoError(t, p.Stop(syscall.SIGTERM, 30*time.Second), "exit status 0 after SIGTERM; logs: %s", p.Log)
+	assert.Contains(t, p.Log.String(), "shutting down")
+	assert.Contains(t, p.Log.String(), `"msg":"stopped"`)
 }
 
 func TestBadSettings(t *testing.T) {

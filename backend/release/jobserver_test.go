@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,27 +18,17 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/internal/fakejobserver"
 	"github.com/trelab/airlock/backend/release"
+	"github.com/trelab/airlock/internal/testbin"
 )
 
 const token = "backend-token-123"
 
 // logBuffer collects JSON log records for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
+type logBuffer struct{ testbin.Buffer }
 
 func (l *logBuffer) records() []map[string]any {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {
 		if line == "" {
 			continue
 		}

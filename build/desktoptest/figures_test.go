@@ -37,22 +37,22 @@ func TestDesktopFigures(t *testing.T) {
 		state := filepath.Join(t.TempDir(), "state.json")
 		p := start(t, bin, "desktop", "--data-dir", data, "--state-file", state)
 		win := waitWindow(t, p, "^Airlock$")
-		mapped = append(mapped, ms(time.Since(p.started)))
+		mapped = append(mapped, ms(time.Since(p.Started)))
 		// First paint: the first screenshot that shows a rendered page (an upper bound,
 		// within one screenshot's time).
 		for {
 			at := time.Now()
 			if colours(screenshot(t, win, filepath.Join(t.TempDir(), "paint.png"))) > 50 {
-				painted = append(painted, ms(at.Sub(p.started)))
+				painted = append(painted, ms(at.Sub(p.Started)))
 				break
 			}
-			require.Less(t, time.Since(p.started), 30*time.Second, "the window never painted")
+			require.Less(t, time.Since(p.Started), 30*time.Second, "the window never painted")
 		}
 		st := waitState(t, p, state, "the UI asked for the session", func(s app.State) bool {
 			return !s.DomReadyAt.IsZero() && !s.FirstAPIAt.IsZero()
 		})
-		domReady = append(domReady, ms(st.DomReadyAt.Sub(p.started)))
-		uiStart = append(uiStart, ms(st.FirstAPIAt.Sub(p.started)))
+		domReady = append(domReady, ms(st.DomReadyAt.Sub(p.Started)))
+		uiStart = append(uiStart, ms(st.FirstAPIAt.Sub(p.Started)))
 		if i == runs-1 {
 			// Idle memory, logged in on the workspace list, as a user leaves it.
 			login(t, win, "alice", "alice-demo")
@@ -60,7 +60,7 @@ func TestDesktopFigures(t *testing.T) {
 				return count(s, "GET /api/v1/workspaces OK") > 0
 			})
 			time.Sleep(idle)
-			o, tr := treeRSS(p.cmd.Process.Pid)
+			o, tr := treeRSS(p.Cmd.Process.Pid)
 			own, tree = append(own, mb(o)), append(tree, mb(tr))
 		}
 		require.NoError(t, p.stop())
@@ -70,7 +70,7 @@ func TestDesktopFigures(t *testing.T) {
 	for i := range runs {
 		addr := freeAddr(t)
 		p := start(t, bin, "serve", "--data-dir", data, "--listen", addr)
-		ready = append(ready, ms(waitHealthy(t, p, addr).Sub(p.started)))
+		ready = append(ready, ms(waitHealthy(t, p, addr).Sub(p.Started)))
 		if d, ok := chromiumScreenshot(t, "http://"+addr+"/"); ok {
 			chromePaint = append(chromePaint, ms(d))
 		}
@@ -80,7 +80,7 @@ func TestDesktopFigures(t *testing.T) {
 			stopBrowser := chromiumIdle(t, "http://"+addr+"/")
 			conn := liveClient(t, addr, "alice", "alice-demo")
 			time.Sleep(idle)
-			o, _ := treeRSS(p.cmd.Process.Pid)
+			o, _ := treeRSS(p.Cmd.Process.Pid)
 			serveRSS = append(serveRSS, mb(o))
 			if stopBrowser != nil {
 				chromeRSS = append(chromeRSS, mb(stopBrowser()))

@@ -5,21 +5,16 @@
 package desktoptest
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image"
 	"image/png"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trelab/airlock/app"
+	"github.com/trelab/airlock/internal/testbin"
 )
 
 // binary returns the desktop binary, or skips the test.
@@ -48,80 +44,27 @@ func binary(t *testing.T) string {
 }
 
 // proc is a running airlock process.
-type proc struct {
-	t       *testing.T
-	cmd     *exec.Cmd
-	started time.Time
-	log     *syncBuffer
-	done    chan struct{}
-	err     error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type proc struct{ *testbin.Proc }
 
 // start runs bin with args; it is stopped at the end of the test.
 func start(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, log: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	p.cmd.Env = append(os.Environ(), "AIRLOCK_LOG_FORMAT=text")
-	p.started = time.Now()
-	require.NoError(t, p.cmd.Start())
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "AIRLOCK_LOG_FORMAT=text")
+	tp, err := testbin.Start(cmd)
+	require.NoError(t, err)
+	p := &proc{tp}
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
-			t.Logf("output of %s:\n%s", strings.Join(args, " "), p.log.String())
+			t.Logf("output of %s:\n%s", strings.Join(args, " "), p.Log.String())
 		}
 	})
 	return p
 }
 
 // stop ends the process with SIGTERM (SIGKILL after 15 s) and returns how it exited.
-func (p *proc) stop() error {
-	select {
-	case <-p.done:
-		return p.err
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		return errors.New("did not stop within 15 s of SIGTERM")
-	}
-	return p.err
-}
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *proc) stop() error { return p.Stop(syscall.SIGTERM, 15*time.Second) }
 
 // run runs bin to completion and returns its output.
 func run(t *testing.T, bin string, args ...string) string {
@@ -134,29 +77,19 @@ func run(t *testing.T, bin string, args ...string) string {
 // freeAddr returns a loopback address with a free port.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := testbin.FreeAddr()
 	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
 	return addr
 }
 
 // waitHealthy waits until the server at addr answers /healthz.
 func waitHealthy(t *testing.T, p *proc, addr string) time.Time {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && !p.exited() {
-		res, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return time.Now()
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
+	at, err := p.WaitHealthy(addr, 30*time.Second)
+	if err != nil {
+		t.Fatalf("the server at %s did not become healthy: %v\n%s", addr, err, p.Log.String())
 	}
-	t.Fatalf("the server at %s did not become healthy:\n%s", addr, p.log.String())
-	return time.Time{}
+	return at
 }
 
 func xdotool(args ...string) (string, error) {
@@ -170,7 +103,7 @@ func waitWindow(t *testing.T, p *proc, pattern string) string {
 	t.Helper()
 	re := regexp.MustCompile(pattern)
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && !p.exited() {
+	for time.Now().Before(deadline) && !p.Exited() {
 		out, _ := xdotool("search", "--onlyvisible", "--name", pattern) // case-insensitive
 		for _, id := range strings.Fields(out) {
 			if name, err := xdotool("getwindowname", id); err == nil && re.MatchString(name) {
@@ -179,7 +112,7 @@ func waitWindow(t *testing.T, p *proc, pattern string) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("no window named %q appeared:\n%s", pattern, p.log.String())
+	t.Fatalf("no window named %q appeared:\n%s", pattern, p.Log.String())
 	return ""
 }
 
@@ -218,7 +151,7 @@ func waitState(t *testing.T, p *proc, path, what string, ok func(app.State) bool
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	var last app.State
-	for time.Now().Before(deadline) && !p.exited() {
+	for time.Now().Before(deadline) && !p.Exited() {
 		if s, read := readState(path); read {
 			last = s
 			if ok(s) {
@@ -228,7 +161,7 @@ func waitState(t *testing.T, p *proc, path, what string, ok func(app.State) bool
 		time.Sleep(20 * time.Millisecond)
 	}
 	data, _ := json.MarshalIndent(last, "", "  ")
-	t.Fatalf("the window never reached: %s\nlast state: %s\noutput:\n%s", what, data, p.log.String())
+	t.Fatalf("the window never reached: %s\nlast state: %s\noutput:\n%s", what, data, p.Log.String())
 	return last
 }
 

@@ -160,7 +160,7 @@ func TestDesktopSmoke_Attach(t *testing.T) {
 	screenshot(t, win, filepath.Join(shots(t), "desktop-attached.png"))
 
 	require.NoError(t, p.stop())
-	assert.True(t, strings.Contains(srv.log.String(), "/api/v1/auth/login"), "the login did not reach the server")
+	assert.True(t, strings.Contains(srv.Log.String(), "/api/v1/auth/login"), "the login did not reach the server")
 	require.NoError(t, srv.stop())
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/trelab/airlock/backend/cli"
 	"github.com/trelab/airlock/backend/contract"
 	"github.com/trelab/airlock/backend/httpapi"
+	"github.com/trelab/airlock/internal/testbin"
 )
 
 // waitTimeout bounds every wait for something asynchronous (an event, a rescan). It is
@@ -72,7 +73,7 @@ type server struct {
 	Root    string // the workspaces folder
 	DataDir string
 	B       *cli.Backend
-	Logs    *syncBuffer
+	Logs    *testbin.Buffer
 }
 
 // start builds the backend from serve's settings on 127.0.0.1:0 with a temp data dir and
@@ -83,7 +84,7 @@ func start(tb testing.TB, cfg config) *server {
 	settings, _, err := cli.ParseSettings("serve", []string{"--data-dir", data, "--listen", "127.0.0.1:0"},
 		func(string) string { return "" }, io.Discard)
 	require.NoError(tb, err)
-	logs := &syncBuffer{}
+	logs := &testbin.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	b, err := cli.Open(settings, log)
 	require.NoError(tb, err)
@@ -144,7 +145,7 @@ func prepare(tb testing.TB, cfg config) (data, root string) {
 func serveCommand(tb testing.TB, cfg config) *server {
 	tb.Helper()
 	data, root := prepare(tb, cfg)
-	logs := &syncBuffer{}
+	logs := &testbin.Buffer{}
 	addr := make(chan string, 1)
 	env := &cli.Env{Stdout: io.Discard, Stderr: logs, OnListen: func(a string) { addr <- a }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -577,26 +578,8 @@ func manifest(ws string, outputs map[string]string) string {
 	return string(raw)
 }
 
-// syncBuffer is a buffer safe for a writer and a reader on different goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // logRecords returns the JSON log records whose message is msg.
-func logRecords(tb testing.TB, logs *syncBuffer, msg string) []map[string]any {
+func logRecords(tb testing.TB, logs *testbin.Buffer, msg string) []map[string]any {
 	tb.Helper()
 	var out []map[string]any
 	for line := range strings.SplitSeq(logs.String(), "\n") {
