@@ -16,6 +16,7 @@ import (
 	"github.com/trelab/airlock/backend/internal/testenv"
 	"github.com/trelab/airlock/backend/service"
 	"github.com/trelab/airlock/backend/workspace"
+	"github.com/trelab/airlock/internal/testbin"
 )
 
 // throughput sends GET url from `clients` concurrent clients for the given time and
@@ -72,11 +73,11 @@ func benchAgainstHelloWorld(b *testing.B, h *harness, path string, c *client) {
 	var base, api float64
 	var baseCPU, apiCPU time.Duration
 	for i := 0; i < b.N; i++ {
-		cpu := cpuTime()
+		cpu := testbin.CPUTime()
 		base = throughput(b, hello.URL, http.Header{}, clients, d)
-		baseCPU, cpu = cpuTime()-cpu, cpuTime()
+		baseCPU, cpu = testbin.CPUTime()-cpu, testbin.CPUTime()
 		api = throughput(b, h.srv.URL+path, header, clients, d)
-		apiCPU = cpuTime() - cpu
+		apiCPU = testbin.CPUTime() - cpu
 	}
 	b.ReportMetric(base, "hello-req/s")
 	b.ReportMetric(api, "api-req/s")

@@ -11,6 +11,7 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/internal/testenv"
 	"github.com/trelab/airlock/backend/workspace"
+	"github.com/trelab/airlock/internal/testbin"
 )
 
 // Sizes of the ListTree benchmark's directory.
@@ -115,10 +116,10 @@ func benchmarkListTree(b *testing.B, plain, watched bool) {
 		}
 		b.StartTimer()
 
-		start, cpu := time.Now(), cpuTime()
+		start, cpu := time.Now(), testbin.CPUTime()
 		items, err := env.Svc.ListTree(ctx, author, ws, "output", false)
 		listT += time.Since(start)
-		cpuT += cpuTime() - cpu
+		cpuT += testbin.CPUTime() - cpu
 		if err != nil || len(items) != listFiles {
 			b.Fatalf("ListTree: %d items, %v", len(items), err)
 		}
