@@ -167,15 +167,9 @@ func CanChangeFileProperties(u User, r *ReleaseRequest, relpath string, st Works
 // r; RELEASED files cannot become OUTPUT; withdrawn files cannot change; something must
 // change. The workspace file need not be valid any more.
 func CheckCanChangeFileProperties(u User, r *ReleaseRequest, relpath string, st WorkspaceFileStatus, group string, ft FileType) error {
-	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+	f, err := fileToEdit(u, r, relpath, "Cannot change file group or type for request file %s")
+	if err != nil {
 		return err
-	}
-	f := r.File(relpath)
-	if f == nil {
-		return Errorf(CodeNotFound, "File %s is not on this request", relpath)
-	}
-	if err := CheckCanEdit(u, r); err != nil {
-		return withMessage(err, "Cannot change file group or type for request file %s", relpath)
 	}
 	if group == "" {
 		group = f.Group
@@ -198,6 +192,23 @@ func CheckCanChangeFileProperties(u User, r *ReleaseRequest, relpath string, st 
 	return nil
 }
 
+// fileToEdit is where the edits of a file already on r start: u can see r's workspace
+// (not_found), the file at relpath is on r (not_found, before any permission), then u may
+// edit r; denied (a format taking relpath) says what was refused.
+func fileToEdit(u User, r *ReleaseRequest, relpath, denied string) (*RequestFile, error) {
+	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+		return nil, err
+	}
+	f := r.File(relpath)
+	if f == nil {
+		return nil, Errorf(CodeNotFound, "File %s is not on this request", relpath)
+	}
+	if err := CheckCanEdit(u, r); err != nil {
+		return nil, withMessage(err, denied, relpath)
+	}
+	return f, nil
+}
+
 // CheckCanMoveFile: the file at relpath may move to another group of r, keeping its type:
 // CheckCanChangeFileProperties with a group change (the name of the group it moves to is
 // checked when it moves, by CheckGroupName). The per-file "move" action of the API.
@@ -217,15 +228,9 @@ func CanWithdrawFile(u User, r *ReleaseRequest, relpath string) bool {
 // CheckCanWithdrawFile: the file is on r (checked first); u may edit r; the file is not
 // already withdrawn (§4.4.6). Works whatever the workspace file's state.
 func CheckCanWithdrawFile(u User, r *ReleaseRequest, relpath string) error {
-	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
+	f, err := fileToEdit(u, r, relpath, "Cannot withdraw file %s from request")
+	if err != nil {
 		return err
-	}
-	f := r.File(relpath)
-	if f == nil {
-		return Errorf(CodeNotFound, "File %s is not on this request", relpath)
-	}
-	if err := CheckCanEdit(u, r); err != nil {
-		return withMessage(err, "Cannot withdraw file %s from request", relpath)
 	}
 	if f.FileType == FileTypeWithdrawn {
 		return Errorf(CodeInvalidState, "File has already been withdrawn from request")
