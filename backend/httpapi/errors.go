@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/trelab/airlock/backend/airlock"
 )
@@ -74,21 +76,42 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, StatusFor(code), ErrorBody{Error: ErrorDetail{Code: code, Message: msg}})
 }
 
-// writeJSON answers with status and v as JSON.
+// jsonBuffers are the buffers writeJSON encodes into, reused across answers.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledJSON: a buffer that grew beyond this is left to the garbage collector rather
+// than kept in the pool.
+const maxPooledJSON = 1 << 20
+
+// Header values set on every JSON answer, shared rather than allocated per answer.
+var (
+	jsonContentType = []string{"application/json; charset=utf-8"}
+	noStore         = []string{"no-store"}
+)
+
+// writeJSON answers with status and v as JSON. The whole body is encoded first, so that an
+// encoding failure can still become a 500, and sent with its Content-Length in one write.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledJSON {
+			jsonBuffers.Put(buf)
+		}
+	}()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		// A value we built cannot be encoded: a programming error, answered as internal.
 		slog.Error("httpapi: encoding a response", "err", err)
 		buf.Reset()
-		_ = json.NewEncoder(&buf).Encode(ErrorBody{Error: ErrorDetail{Code: airlock.CodeInternal, Message: airlock.InternalMessage}})
+		_ = json.NewEncoder(buf).Encode(ErrorBody{Error: ErrorDetail{Code: airlock.CodeInternal, Message: airlock.InternalMessage}})
 		status = http.StatusInternalServerError
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = jsonContentType
+	h["Cache-Control"] = noStore
+	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

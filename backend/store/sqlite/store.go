@@ -32,6 +32,9 @@ const busyTimeoutMS = 10000
 // a small write transaction.
 const stmtCacheSize = 64
 
+// readerConns is the size of the read-only connection pool for View.
+const readerConns = 8
+
 // Store is the SQLite store. It is safe for concurrent use.
 type Store struct {
 	path   string
@@ -70,8 +73,11 @@ func Open(path string) (*Store, error) {
 		_ = writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	reader.SetMaxOpenConns(8)
-	reader.SetMaxIdleConns(4)
+	// As many idle connections as open ones: under load, a connection closed for want of
+	// an idle slot is opened again moments later, paying the open (files, locks, schema)
+	// and losing its cached statements.
+	reader.SetMaxOpenConns(readerConns)
+	reader.SetMaxIdleConns(readerConns)
 	s.reader = reader
 	if err := s.Ping(context.Background()); err != nil {
 		_ = s.Close()
