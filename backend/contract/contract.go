@@ -343,10 +343,12 @@ func FromRequestView(v service.RequestView) Request {
 	if out.CommentVisibilities == nil {
 		out.CommentVisibilities = []airlock.Visibility{}
 	}
+	// "download" is a rule of the request, not of the file: checked once for every file.
+	download := airlock.StateOf(airlock.CheckCanDownload(u, r))
 	for _, g := range r.Groups {
 		og := Group{Name: g.Name, Context: g.Context, Controls: g.Controls, Files: make([]File, 0, len(g.Files)), Comments: []Comment{}}
 		for _, f := range g.Files {
-			og.Files = append(og.Files, fromFile(v, f))
+			og.Files = append(og.Files, fromFile(v, f, download))
 			if f.FileType == airlock.FileTypeOutput && f.ReleasedAt != nil {
 				out.Upload.Released++
 				if f.Uploaded {
@@ -378,7 +380,8 @@ func submittedReviewers(u airlock.User, r *airlock.ReleaseRequest) []string {
 	return append(out, all...)
 }
 
-func fromFile(v service.RequestView, f *airlock.RequestFile) File {
+// fromFile is f as v's viewer sees it; download is the request's "download" action.
+func fromFile(v service.RequestView, f *airlock.RequestFile, download airlock.ActionState) File {
 	r, u, p := v.Request, v.Viewer, v.Policy
 	st := v.WorkspaceStatus[f.RelPath]
 	of := File{
@@ -406,7 +409,7 @@ func fromFile(v service.RequestView, f *airlock.RequestFile) File {
 		"update":     airlock.StateOf(updateCheck(v, f, st)),
 		"changeType": airlock.StateOf(airlock.CheckCanChangeFileProperties(u, r, f.RelPath, st, "", other)),
 		"move":       airlock.StateOf(airlock.CheckCanMoveFile(u, r, f.RelPath, st)),
-		"download":   airlock.StateOf(airlock.CheckCanDownload(u, r)),
+		"download":   download,
 	}
 	return of
 }
