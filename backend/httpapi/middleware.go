@@ -186,27 +186,42 @@ func isContentPath(p string) bool {
 	return len(parts) >= 3 && (parts[0] == "workspaces" || parts[0] == "requests") && parts[2] == "content"
 }
 
+// The security headers' values, built once and shared by every answer (under their
+// canonical keys). Header.Set and Header.Add replace or copy a value slice, never write
+// into it, so sharing them is safe.
+var (
+	hdrNosniff       = []string{"nosniff"}
+	hdrNoReferrer    = []string{"no-referrer"}
+	hdrSameOrigin    = []string{"same-origin"}
+	hdrContentCSP    = []string{contentCSP}
+	hdrAPICSP        = []string{apiCSP}
+	hdrAppCSP        = []string{appCSP}
+	hdrFrameSame     = []string{"SAMEORIGIN"}
+	hdrFrameDeny     = []string{"DENY"}
+	hdrStrictTranspt = []string{"max-age=31536000"}
+)
+
 // securityHeaders sets the headers every answer carries. Handlers may override the CSP.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h["X-Content-Type-Options"] = hdrNosniff
+		h["Referrer-Policy"] = hdrNoReferrer
+		h["Cross-Origin-Opener-Policy"] = hdrSameOrigin
+		h["Cross-Origin-Resource-Policy"] = hdrSameOrigin
 		switch {
 		case isContentPath(r.URL.Path):
-			h.Set("Content-Security-Policy", contentCSP)
-			h.Set("X-Frame-Options", "SAMEORIGIN")
+			h["Content-Security-Policy"] = hdrContentCSP
+			h["X-Frame-Options"] = hdrFrameSame
 		case strings.HasPrefix(r.URL.Path, "/api/"):
-			h.Set("Content-Security-Policy", apiCSP)
-			h.Set("X-Frame-Options", "DENY")
+			h["Content-Security-Policy"] = hdrAPICSP
+			h["X-Frame-Options"] = hdrFrameDeny
 		default:
-			h.Set("Content-Security-Policy", appCSP)
-			h.Set("X-Frame-Options", "DENY")
+			h["Content-Security-Policy"] = hdrAppCSP
+			h["X-Frame-Options"] = hdrFrameDeny
 		}
 		if r.TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+			h["Strict-Transport-Security"] = hdrStrictTranspt
 		}
 		next.ServeHTTP(w, r)
 	})
