@@ -15,6 +15,9 @@ describe('sanitizeHtml', () => {
   it('keeps safe links with rel noopener', () => {
     expect(sanitizeHtml('<a href="https://example.org/x">x</a>')).toBe('<a href="https://example.org/x" rel="noopener noreferrer nofollow" target="_blank">x</a>');
     expect(sanitizeHtml('<a href="//evil">x</a>')).toBe('<a>x</a>');
+    expect(sanitizeHtml('<a href="/\\evil.example">x</a>')).toBe('<a>x</a>');
+    expect(sanitizeHtml('<a href="/&#10;/evil.example">x</a>')).toBe('<a>x</a>');
+    expect(sanitizeHtml('<a href="/workspaces/w">x</a>')).toBe('<a href="/workspaces/w" rel="noopener noreferrer nofollow" target="_blank">x</a>');
   });
   it('escapes plain text', () => {
     expect(textToHtml('<b>x</b>\ny')).toBe('&lt;b&gt;x&lt;/b&gt;<br>y');

@@ -6,8 +6,11 @@ const allowedTags = new Set(['A', 'STRONG', 'B', 'EM', 'I', 'BLOCKQUOTE', 'CODE'
 const dropWithContent = new Set(['SCRIPT', 'STYLE', 'IFRAME', 'OBJECT', 'EMBED', 'TEMPLATE', 'NOSCRIPT', 'SVG', 'MATH']);
 
 function safeHref(v: string): boolean {
-  const s = v.trim().toLowerCase();
-  if (s.startsWith('#') || s.startsWith('/')) return !s.startsWith('//');
+  // the URL parser drops tabs and newlines anywhere and reads '\\' as '/' in http(s) URLs:
+  // "/\\evil" and "/\n/evil" are protocol-relative links to another host, like "//evil"
+  const s = v.trim().replace(/[\t\n\r]/g, '').toLowerCase();
+  if (s.startsWith('#')) return true;
+  if (s.startsWith('/')) return s[1] !== '/' && s[1] !== '\\';
   return s.startsWith('http://') || s.startsWith('https://') || s.startsWith('mailto:');
 }
 
