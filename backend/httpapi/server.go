@@ -23,7 +23,6 @@ import (
 const (
 	DefaultMaxBodyBytes  = 1 << 20 // JSON bodies of the API
 	maxLoginBodyBytes    = 8 << 10
-	maxEmptyBodyBytes    = 64 << 10 // routes that take no body
 	defaultHealthTimeout = 3 * time.Second
 )
 
@@ -74,8 +73,9 @@ type Server struct {
 	// checked against it).
 	routes []string
 	public map[string]bool
-	// spa serves the web UI.
-	spa http.Handler
+	// spa serves the web UI from static.
+	spa    http.Handler
+	static *staticFiles
 	// handler is the middleware chain around mux.
 	handler http.Handler
 }

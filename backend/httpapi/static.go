@@ -28,37 +28,47 @@ type staticFile struct {
 	etag string
 }
 
+// staticFiles loads the web UI's files on first use and keeps those that exist. Names
+// that do not exist are not remembered: they come from request paths (client-side routes,
+// probes), so remembering them would let any client grow the cache without bound.
+type staticFiles struct {
+	assets fs.FS
+	mu     sync.Mutex
+	cache  map[string]*staticFile
+}
+
+// load returns the file name, or nil when the UI has no such file (index.html is always
+// there: the placeholder page when the build has no UI).
+func (sf *staticFiles) load(name string) *staticFile {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	if f, ok := sf.cache[name]; ok {
+		return f
+	}
+	var f *staticFile
+	if sf.assets != nil {
+		if st, err := fs.Stat(sf.assets, name); err == nil && st.Mode().IsRegular() {
+			if data, err := fs.ReadFile(sf.assets, name); err == nil {
+				sum := sha256.Sum256(data)
+				f = &staticFile{data: data, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+			}
+		}
+	}
+	if name == "index.html" && f == nil {
+		f = &staticFile{data: []byte(placeholderPage), etag: `"placeholder"`}
+	}
+	if f != nil {
+		sf.cache[name] = f
+	}
+	return f
+}
+
 // staticHandler serves the embedded web UI: files by path, hashed assets (under assets/)
 // with long caching, and index.html for every other path (the app's client-side routes).
 func (s *Server) staticHandler() http.Handler {
-	var mu sync.Mutex
-	cache := map[string]*staticFile{}
-	load := func(name string) *staticFile {
-		mu.Lock()
-		defer mu.Unlock()
-		if f, ok := cache[name]; ok {
-			return f
-		}
-		var f *staticFile
-		if s.assets != nil {
-			if st, err := fs.Stat(s.assets, name); err == nil && st.Mode().IsRegular() {
-				if data, err := fs.ReadFile(s.assets, name); err == nil {
-					sum := sha256.Sum256(data)
-					f = &staticFile{data: data, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
-				}
-			}
-		}
-		if name == "index.html" && f == nil {
-			f = &staticFile{data: []byte(placeholderPage), etag: `"placeholder"`}
-		}
-		cache[name] = f
-		return f
-	}
+	s.static = &staticFiles{assets: s.assets, cache: map[string]*staticFile{}}
+	load := s.static.load
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			s.handleUnknownAPI(w, r)
-			return
-		}
 		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
 		if name == "" || strings.HasSuffix(name, "/index.html") {
 			name = "index.html"

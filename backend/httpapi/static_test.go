@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"testing/fstest"
@@ -72,4 +73,19 @@ func TestRoutesListed(t *testing.T) {
 	assert.NotContains(t, routes, "/")
 	assert.True(t, h.server.IsPublic("POST /api/v1/auth/login"))
 	assert.False(t, h.server.IsPublic("GET /api/v1/auth/me"))
+}
+
+// Every client-side route is a different path: the UI's file cache keeps only files that
+// exist, so paths asked by clients cannot grow it.
+func TestStaticCacheKeepsOnlyExistingFiles(t *testing.T) {
+	h := newHarness(t, harnessOptions{assets: fstest.MapFS{"index.html": {Data: []byte("<!doctype html>")}}})
+	c := h.client(t)
+	for i := range 50 {
+		r := c.do("GET", fmt.Sprintf("/workspaces/ws/output/table-%d.csv", i), nil, nil)
+		assert.Equal(t, http.StatusOK, r.status)
+	}
+	assert.Equal(t, http.StatusNotFound, c.do("GET", "/assets/gone.js", nil, nil).status)
+	h.server.static.mu.Lock()
+	defer h.server.static.mu.Unlock()
+	assert.Len(t, h.server.static.cache, 1, "only index.html is cached")
 }
