@@ -3,6 +3,8 @@
 set -euo pipefail
 need=()
 command -v node >/dev/null || need+=(nodejs npm)
+# Debian's nodejs comes without npm (build/frontend.sh runs npm ci)
+command -v node >/dev/null && ! command -v npm >/dev/null && need+=(npm)
 # mattn/go-sqlite3 is cgo: it needs a C compiler
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 # end-to-end tests drive Debian's Chromium (never a downloaded browser)
