@@ -1,5 +1,7 @@
 package airlock
 
+import "slices"
+
 // CommentVisible reports whether u may see comment c on r (§5.3, DECISIONS 10).
 func CommentVisible(u User, r *ReleaseRequest, c *Comment) bool {
 	return itemVisible(u, r, c.Author, c.ReviewTurn, c.Visibility, false)
@@ -42,6 +44,20 @@ func VisibleAuditEvents(u User, r *ReleaseRequest, evs []AuditEvent) []AuditEven
 // reviews are complete): a current-turn comment in the INDEPENDENT phase.
 func IsBlinded(r *ReleaseRequest, c *Comment) bool {
 	return r.Status.Phase() == PhaseIndependent && c.ReviewTurn == r.ReviewTurn
+}
+
+// VisibleSubmittedReviewers are the reviewers who submitted a review this turn, as far as u
+// may know: during the INDEPENDENT phase only u's own submission (blinding: a reviewer does
+// not learn whether the other has submitted), afterwards all of them. Never nil.
+func VisibleSubmittedReviewers(u User, r *ReleaseRequest) []string {
+	all := r.SubmittedReviewers()
+	if r.Status.Phase() == PhaseIndependent {
+		if slices.Contains(all, u.Username) {
+			return []string{u.Username}
+		}
+		return []string{}
+	}
+	return append([]string{}, all...)
 }
 
 func itemVisible(u User, r *ReleaseRequest, author string, turn int, vis Visibility, hidden bool) bool {

@@ -336,7 +336,7 @@ func FromRequestView(v service.RequestView) Request {
 	out := Request{
 		ID: r.ID, Workspace: r.Workspace, Author: r.Author, Status: r.Status, Turn: r.ReviewTurn,
 		Phase: r.Status.Phase(), CreatedAt: utc(r.CreatedAt), LastSubmittedAt: utcPtr(r.LastSubmittedAt),
-		SubmittedReviewers: submittedReviewers(u, r), Groups: make([]Group, 0, len(r.Groups)),
+		SubmittedReviewers: airlock.VisibleSubmittedReviewers(u, r), Groups: make([]Group, 0, len(r.Groups)),
 		Actions:             airlock.RequestActions(u, r, p),
 		CommentVisibilities: slices.Clone(airlock.WritableVisibilities(u, r)),
 	}
@@ -364,20 +364,6 @@ func FromRequestView(v service.RequestView) Request {
 		out.Groups = append(out.Groups, og)
 	}
 	return out
-}
-
-// submittedReviewers: everyone who may view the request sees who submitted, except during
-// independent review, where each reviewer sees only their own submission (blinding).
-func submittedReviewers(u airlock.User, r *airlock.ReleaseRequest) []string {
-	all := r.SubmittedReviewers()
-	out := []string{}
-	if r.Status.Phase() == airlock.PhaseIndependent {
-		if slices.Contains(all, u.Username) {
-			out = append(out, u.Username)
-		}
-		return out
-	}
-	return append(out, all...)
 }
 
 // fromFile is f as v's viewer sees it; download is the request's "download" action.
