@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -233,19 +232,6 @@ func (f *UsersFile) Lookup(username string) (UsersEntry, bool) {
 	f.refresh()
 	e, ok := f.entries[username]
 	return e, ok
-}
-
-// Usernames lists the users, sorted.
-func (f *UsersFile) Usernames() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.refresh()
-	names := make([]string, 0, len(f.entries))
-	for n := range f.entries {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // dummyHash keeps the comparison time of an unknown user close to that of a known one.

@@ -31,15 +31,6 @@ func (s *Airlock) statFile(ws, p string) (airlock.WorkspaceFile, bool, error) {
 	return wf, true, nil
 }
 
-// currentFor returns u's current request for ws: r itself when it is u's active request
-// on ws, else whatever the store holds.
-func currentFor(ctx context.Context, tx Tx, u airlock.User, ws string, r *airlock.ReleaseRequest) (*airlock.ReleaseRequest, error) {
-	if r != nil && r.Workspace == ws && r.Author == u.Username && r.Status.IsActive() {
-		return r, nil
-	}
-	return tx.FindCurrentRequest(ctx, ws, u.Username)
-}
-
 // requestView builds the view of r for u, with every file's workspace status as r's author
 // sees it (UNDER_REVIEW, UPDATED, WITHDRAWN while r is active; RELEASED, UNRELEASED or
 // INVALID otherwise).
