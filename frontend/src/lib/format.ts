@@ -1,4 +1,4 @@
-import type { Decision, FileType, Status, Vote, WorkspaceFileStatus } from '../api/types';
+import type { Decision, FileType, Status, WorkspaceFileStatus } from '../api/types';
 
 const statusLabels: Record<Status, string> = {
   PENDING: 'PENDING',
@@ -58,12 +58,6 @@ export const decisionHelp: Record<Decision, string> = {
   CHANGES_REQUESTED: 'Two independent output checkers have requested changes to this file',
   CONFLICTED: 'Output checkers have reviewed this file and disagree about whether it should be released',
 };
-
-export function voteLabel(v: Vote | null): string {
-  if (v === 'APPROVED') return 'Approved';
-  if (v === 'CHANGES_REQUESTED') return 'Changes requested';
-  return 'Not reviewed';
-}
 
 export const fileTypeLabel: Record<FileType, string> = {
   OUTPUT: 'Output',
@@ -127,12 +121,6 @@ export function viewerKind(path: string): ViewerKind {
     default:
       return 'unknown';
   }
-}
-
-/** Strips ANSI escape sequences (colours) from log text. */
-export function stripAnsi(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
 }
 
 /** One run of log text with its ANSI colour (SGR) state. */
