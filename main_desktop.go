@@ -74,8 +74,6 @@ func desktop(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	if err != nil {
 		fmt.Fprint(env.Stderr, settingsHelp.String())
-	}
-	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
