@@ -197,13 +197,13 @@ func (u *Uploader) RunOnce(ctx context.Context) error {
 	var jobs []job
 	queue, waiting := 0, 0
 	for _, r := range reqs {
-		if r.Status != airlock.StatusApproved {
-			// Released files of a request closed since (operator's forced close) are never
-			// uploaded; the service would refuse every attempt.
-			continue
-		}
 		for _, f := range ReleasedFiles(r) {
 			if f.Uploaded {
+				continue
+			}
+			if _, err := airlock.CheckCanUpload(r, f.RelPath); err != nil {
+				// Released files of a request closed since (operator's forced close) are
+				// never uploaded: the service would refuse every attempt.
 				continue
 			}
 			queue++

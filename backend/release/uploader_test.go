@@ -488,3 +488,26 @@ func TestUploader_OutboxCrashBetweenFiles(t *testing.T) {
 	assert.True(t, assert.ObjectsAreEqual(big, got), "big.csv is byte-identical")
 	assert.FileExists(t, filepath.Join(reqDir, release.ManifestName))
 }
+
+// A request force-closed while its released files wait for the uploader is left alone:
+// no attempt is counted, nothing is delivered and the queue does not count its files.
+func TestUploader_SkipsForceClosedRequest(t *testing.T) {
+	e, o, dir := newOutboxEnv(t)
+	ctx := context.Background()
+	id := e.approvedRequest(threeFiles)
+	require.NoError(t, e.svc.ForceClose(ctx, airlock.User{Username: "operator"}, id,
+		airlock.StatusRejected, "stuck"))
+
+	u := &release.Uploader{Svc: e.svc, Target: o, Clock: e.clock.Now, RetryDelay: retry, Logger: discardLogger()}
+	require.NoError(t, u.RunOnce(ctx))
+	st := u.Stats()
+	assert.Zero(t, st.Attempts)
+	assert.Zero(t, st.Queue)
+	r := e.request(id)
+	assert.Equal(t, airlock.StatusRejected, r.Status)
+	for _, f := range release.ReleasedFiles(r) {
+		assert.Zero(t, f.UploadAttempts, f.RelPath)
+		assert.False(t, f.Uploaded, f.RelPath)
+	}
+	assert.Empty(t, listFiles(t, dir))
+}
