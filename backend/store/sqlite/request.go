@@ -5,18 +5,18 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
 )
 
-// activeStatuses are the statuses of a current request (not system-owned). The partial
-// unique index requests_one_active uses the same list.
-var activeStatuses = []airlock.Status{
-	airlock.StatusPending, airlock.StatusSubmitted, airlock.StatusPartiallyReviewed,
-	airlock.StatusReviewed, airlock.StatusReturned,
-}
+// activeStatuses are the statuses of a current request, as the domain defines them
+// (airlock.Status.IsActive). The partial unique index requests_one_active spells out the
+// same list; a test keeps the two equal.
+var activeStatuses = slices.DeleteFunc(slices.Clone(airlock.Statuses),
+	func(s airlock.Status) bool { return !s.IsActive() })
 
 const requestColumns = `id, workspace, project, organisations, author, status, created_at,
 	last_submitted_at, submitted_reviews, review_turn, turn_reviewers, release_id`
