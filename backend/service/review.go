@@ -127,13 +127,14 @@ func (s *Airlock) revertTurn(ctx context.Context, tx Tx, u airlock.User, r *airl
 			return err
 		}
 	}
-	for _, c := range plan.DeleteComments {
-		author := airlock.User{Username: c.Author}
-		ev := s.audit(airlock.AuditRequestCommentDelete, author, r, "",
-			map[string]string{"group": c.Group, "comment": c.Text})
-		if cm, _ := r.Comment(c.ID); cm != nil && cm.Visibility == airlock.VisibilityPrivate {
-			ev.Extra["visibility"] = string(airlock.VisibilityPrivate)
+	for _, ref := range plan.DeleteComments {
+		c, g := r.Comment(ref.ID)
+		if c == nil {
+			return airlock.Errorf(airlock.CodeInternal, "comment %s not found", ref.ID)
 		}
+		// Deleted as its author would delete it, with the same extras.
+		ev := s.audit(airlock.AuditRequestCommentDelete, airlock.User{Username: c.Author}, r, "",
+			commentEventExtra(g, c, c.Visibility))
 		if err := tx.DeleteComment(ctx, r.ID, c.ID, ev); err != nil {
 			return err
 		}

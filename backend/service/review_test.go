@@ -329,6 +329,21 @@ func TestAirlock_Return(t *testing.T) {
 		for _, g := range stored.Groups {
 			assert.Empty(t, g.Comments, "the turn's comments are deleted")
 		}
+		// Each comment is deleted as its author would delete it: same group, text and (for
+		// a private comment) PRIVATE visibility in the event's extras.
+		deleted := map[string]map[string]string{}
+		for _, ev := range env.RequestAudit(t, r.ID) {
+			if ev.Type == airlock.AuditRequestCommentDelete {
+				deleted[ev.User] = ev.Extra
+			}
+		}
+		require.Len(t, deleted, 2)
+		assert.Equal(t, "other", deleted["checker1"]["group"])
+		assert.Equal(t, "c1 private", deleted["checker1"]["comment"])
+		assert.Equal(t, "PRIVATE", deleted["checker1"]["visibility"])
+		assert.Equal(t, testenv.DefaultGroup, deleted["checker2"]["group"])
+		assert.Equal(t, "c2 public", deleted["checker2"]["comment"])
+		assert.NotContains(t, deleted["checker2"], "visibility")
 
 		// Every audit event of turn 1 is hidden except what the return itself wrote.
 		var visible []airlock.AuditType
