@@ -24,10 +24,25 @@ func RenderMarkdown(src string) string {
 	src = strings.ReplaceAll(src, "\r", "\n")
 	src = strings.ToValidUTF8(src, "\uFFFD")
 	src = strings.ReplaceAll(src, "\x00", "\uFFFD")
-	var b strings.Builder
-	renderBlocks(&b, strings.Split(src, "\n"), 0)
-	return b.String()
+	out, _ := renderMarkdown(src, inlineBudget(len(src)))
+	return out
 }
+
+// renderMarkdown renders src (already normalised) with a budget of inline work: the bytes
+// the inline parser may scan looking for closing delimiters. It returns the HTML and what is
+// left of the budget (below zero by at most one search of a line when it ran out).
+func renderMarkdown(src string, budget int) (string, int) {
+	var b strings.Builder
+	work := budget
+	renderBlocks(&b, strings.Split(src, "\n"), 0, &work)
+	return b.String(), work
+}
+
+// inlineBudget bounds the inline parser's work to a fixed multiple of the comment's size.
+// Ordinary text never comes near it; text built to make the search for closing delimiters
+// rescan each line (thousands of unclosed "*_" or "[") would otherwise cost seconds on every
+// request view. Once it is spent, the rest of the comment is escaped text without markup.
+func inlineBudget(n int) int { return 8*n + 64<<10 }
 
 const maxQuoteDepth = 8
 
@@ -40,7 +55,7 @@ var (
 
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 
-func renderBlocks(b *strings.Builder, lines []string, depth int) {
+func renderBlocks(b *strings.Builder, lines []string, depth int, work *int) {
 	for i := 0; i < len(lines); {
 		line := lines[i]
 		switch {
@@ -62,7 +77,7 @@ func renderBlocks(b *strings.Builder, lines []string, depth int) {
 				i++
 			}
 			b.WriteString("<blockquote>")
-			renderBlocks(b, inner, depth+1)
+			renderBlocks(b, inner, depth+1, work)
 			b.WriteString("</blockquote>")
 		case bulletRe.MatchString(line), orderedRe.MatchString(line):
 			re, tag := bulletRe, "ul"
@@ -80,7 +95,7 @@ func renderBlocks(b *strings.Builder, lines []string, depth int) {
 					i++
 				}
 				b.WriteString("<li>")
-				renderLines(b, item)
+				renderLines(b, item, work)
 				b.WriteString("</li>")
 			}
 			b.WriteString("</" + tag + ">")
@@ -93,14 +108,14 @@ func renderBlocks(b *strings.Builder, lines []string, depth int) {
 				i++
 			}
 			b.WriteString("<p>")
-			renderLines(b, para)
+			renderLines(b, para, work)
 			b.WriteString("</p>")
 		}
 	}
 }
 
 // renderLines renders the inline content of lines joined by <br>.
-func renderLines(b *strings.Builder, lines []string) {
+func renderLines(b *strings.Builder, lines []string, work *int) {
 	for i, l := range lines {
 		if i > 0 {
 			b.WriteString("<br>")
@@ -110,7 +125,7 @@ func renderLines(b *strings.Builder, lines []string) {
 			b.WriteString(html.EscapeString(l)) // bounds the work: inline parsing is quadratic at worst
 			continue
 		}
-		renderInline(b, l)
+		renderInline(b, l, work)
 	}
 }
 
@@ -118,13 +133,21 @@ func renderLines(b *strings.Builder, lines []string) {
 const maxInlineLine = 4000
 
 // renderInline renders emphasis, code and links of one line; everything else is escaped.
-func renderInline(b *strings.Builder, s string) {
+// The scans for closing delimiters are charged to work; when it is spent, the rest of the
+// line is escaped as it is.
+func renderInline(b *strings.Builder, s string, work *int) {
 	var prev byte // the last source byte written (0 at the start)
 	for len(s) > 0 {
+		if *work <= 0 {
+			b.WriteString(html.EscapeString(s))
+			return
+		}
 		atWordEdge := prev == 0 || !isWordByte(prev)
 		switch {
 		case s[0] == '`':
-			if end := strings.IndexByte(s[1:], '`'); end > 0 {
+			end := strings.IndexByte(s[1:], '`')
+			*work -= scanned(end, len(s))
+			if end > 0 {
 				b.WriteString("<code>")
 				b.WriteString(html.EscapeString(s[1 : 1+end]))
 				b.WriteString("</code>")
@@ -132,8 +155,8 @@ func renderInline(b *strings.Builder, s string) {
 				continue
 			}
 		case s[0] == '[':
-			if text, url, rest, ok := cutLink(s); ok {
-				writeLink(b, url, func() { renderInline(b, text) })
+			if text, url, rest, ok := cutLink(s, work); ok {
+				writeLink(b, url, func() { renderInline(b, text, work) })
 				prev, s = ')', rest
 				continue
 			}
@@ -144,9 +167,9 @@ func renderInline(b *strings.Builder, s string) {
 				continue
 			}
 		case s[0] == '*' || (s[0] == '_' && atWordEdge):
-			if inner, rest, tag, ok := cutEmphasis(s); ok {
+			if inner, rest, tag, ok := cutEmphasis(s, work); ok {
 				b.WriteString("<" + tag + ">")
-				renderInline(b, inner)
+				renderInline(b, inner, work)
 				b.WriteString("</" + tag + ">")
 				prev, s = s[0], rest
 				continue
@@ -161,6 +184,18 @@ func renderInline(b *strings.Builder, s string) {
 		prev, s = s[n-1], s[n:]
 	}
 }
+
+// scanned is the work of one search of n bytes that matched at i (or nothing, i < 0): the
+// bytes scanned plus searchCost for the call itself.
+func scanned(i, n int) int {
+	if i < 0 {
+		return n + searchCost
+	}
+	return i + 1 + searchCost
+}
+
+// searchCost is what one search costs beyond the bytes it scans, in bytes.
+const searchCost = 16
 
 func isWordByte(c byte) bool {
 	return c >= utf8.RuneSelf || c == '_' || unicode.IsLetter(rune(c)) || unicode.IsDigit(rune(c))
@@ -192,8 +227,8 @@ func writeLink(b *strings.Builder, url string, text func()) {
 	b.WriteString("</a>")
 }
 
-// cutLink parses [text](url) at the start of s.
-func cutLink(s string) (text, url, rest string, ok bool) {
+// cutLink parses [text](url) at the start of s; the bytes it scans are charged to work.
+func cutLink(s string, work *int) (text, url, rest string, ok bool) {
 	depth := 0
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
@@ -202,10 +237,12 @@ func cutLink(s string) (text, url, rest string, ok bool) {
 		case ']':
 			depth--
 			if depth == 0 {
+				*work -= i + 1 + searchCost
 				if i+1 >= len(s) || s[i+1] != '(' {
 					return "", "", "", false
 				}
 				end := strings.IndexByte(s[i+2:], ')')
+				*work -= scanned(end, len(s)-i-2)
 				if end < 0 {
 					return "", "", "", false
 				}
@@ -217,6 +254,7 @@ func cutLink(s string) (text, url, rest string, ok bool) {
 			}
 		}
 	}
+	*work -= len(s) + searchCost
 	return "", "", "", false
 }
 
@@ -240,8 +278,9 @@ func cutBareURL(s string) (url, rest string, ok bool) {
 }
 
 // cutEmphasis parses **strong**, __strong__, *em* or _em_ at the start of s. The text inside
-// must not start or end with a space; underscores must not be inside a word.
-func cutEmphasis(s string) (inner, rest, tag string, ok bool) {
+// must not start or end with a space; underscores must not be inside a word. The bytes it
+// scans are charged to work.
+func cutEmphasis(s string, work *int) (inner, rest, tag string, ok bool) {
 	c := s[0]
 	delim, tag := s[:1], "em"
 	if len(s) > 1 && s[1] == c {
@@ -253,7 +292,11 @@ func cutEmphasis(s string) (inner, rest, tag string, ok bool) {
 	}
 	from := 0
 	for {
+		if *work <= 0 {
+			return "", "", "", false
+		}
 		i := strings.Index(body[from:], delim)
+		*work -= scanned(i, len(body)-from)
 		if i < 0 {
 			return "", "", "", false
 		}

@@ -89,3 +89,41 @@ func TestRenderMarkdown_LongLinesStayLinear(t *testing.T) {
 	assert.Equal(t, "<p>"+in+"</p>", out)
 	checkSafe(t, in, RenderMarkdown(strings.Repeat("[a](https://b.org) *c* ", 150)))
 }
+
+// adversarialComments are comments built so that every delimiter searches the rest of its
+// line for a closer it never finds (a megabyte each: what one JSON body may carry).
+func adversarialComments() map[string]string {
+	out := map[string]string{}
+	for _, unit := range []string{"*a ", "_a ", "**a ", "*_a ", "[a", "[[a]", "`a "} {
+		line := strings.Repeat(unit, maxInlineLine/len(unit))
+		out[unit] = strings.Repeat(line+"\n", (1<<20)/(len(line)+1))
+	}
+	return out
+}
+
+// The inline work of a comment is bounded by a multiple of its size, so no comment can make
+// every request view that shows it slow; what is left after the budget is still escaped.
+func TestRenderMarkdown_WorkIsBounded(t *testing.T) {
+	for unit, in := range adversarialComments() {
+		budget := inlineBudget(len(in))
+		out, left := renderMarkdown(in, budget)
+		assert.GreaterOrEqual(t, left, -(maxInlineLine + searchCost), "%q: scanned %d bytes for a budget of %d", unit, budget-left, budget)
+		assert.NotContains(t, out, "<script", unit)
+		assert.Equal(t, strings.Count(in, "\n"), strings.Count(out, "<br>")+1, "%q: every line is rendered", unit)
+	}
+	// Ordinary comments stay far inside the budget.
+	in := strings.Repeat("The **counts** in `table.csv` are *rounded*; see [the notes](https://example.org/n) and_this.\n", 2000)
+	_, left := renderMarkdown(in, inlineBudget(len(in)))
+	assert.Greater(t, left, inlineBudget(len(in))/2)
+}
+
+func BenchmarkRenderMarkdownAdversarial(b *testing.B) {
+	for unit, in := range adversarialComments() {
+		b.Run(unit, func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				RenderMarkdown(in)
+			}
+		})
+	}
+}
