@@ -61,7 +61,7 @@ func New(cfg Config) *Airlock {
 	if s.clock == nil {
 		s.clock = time.Now
 	}
-	if s.policy.RequiredReviews == 0 && len(s.policy.AllowedExtensions) == 0 {
+	if s.policy.RequiredReviews == 0 && len(s.policy.AllowedExtensions) == 0 && s.policy.MaxFileSize == 0 {
 		s.policy = airlock.DefaultPolicy()
 	}
 	if s.log == nil {

@@ -46,3 +46,11 @@ func TestAirlock_TxMutationsTakeAnAuditEvent(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, checked, 10)
 }
+
+// Only a zero Policy is replaced by the default: a policy that sets nothing but a size limit
+// keeps its limit (it was silently dropped).
+func TestAirlock_NewKeepsANonZeroPolicy(t *testing.T) {
+	assert.Equal(t, airlock.DefaultPolicy(), service.New(service.Config{}).Policy())
+	p := airlock.Policy{MaxFileSize: 10}
+	assert.Equal(t, p, service.New(service.Config{Policy: p}).Policy())
+}
