@@ -4,7 +4,8 @@
 // A copy is streamed once into a temporary file in the request's folder while it is
 // hashed, fsynced, checked against the expected hash, renamed to its hash and the folder
 // fsynced. Identical content in one request shares one blob. Nothing is left behind when
-// any step fails. Blobs are never deleted.
+// any step fails. A blob is deleted only by Remove: the service removes the copies written
+// by an add or update whose transaction failed (DECISIONS 7).
 package filestore
 
 import (
@@ -129,6 +130,22 @@ func (s *Store) Open(workspace, requestID, fileID string) (io.ReadSeekCloser, er
 		return nil, notFound(err)
 	}
 	return f, nil
+}
+
+// Remove deletes a stored copy (service.BlobRemover); one that is not there is not an
+// error. Like Open, it never follows a name outside the request's folder.
+func (s *Store) Remove(workspace, requestID, fileID string) error {
+	p, err := s.Path(workspace, requestID, fileID)
+	if err != nil {
+		if airlock.ErrorCode(err) == airlock.CodeNotFound {
+			return nil
+		}
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return airlock.WrapError(airlock.CodeInternal, err, "cannot remove a stored copy")
+	}
+	return nil
 }
 
 // Path is the on-disk path of a stored copy; CodeNotFound when there is none.
