@@ -32,6 +32,10 @@ type scanner struct {
 const (
 	seqBufSize    = 256 << 10 // sequential scans
 	randomBufSize = 8 << 10   // reading one page after a seek
+	// maxRecordBytes bounds one record (the buffer grows to hold a whole record): a file
+	// without line ends, or with a quote never closed, is refused rather than read whole
+	// into memory.
+	maxRecordBytes = 16 << 20
 )
 
 // errBareQuote and errQuote mirror encoding/csv's messages.
@@ -40,6 +44,7 @@ var nl = []byte{'\n'}
 var (
 	errBareQuote = errors.New(`bare " in non-quoted field`)
 	errQuote     = errors.New(`extraneous or missing " in quoted field`)
+	errTooLong   = fmt.Errorf("a record is longer than %d MiB (no line end, or a quote never closed)", maxRecordBytes>>20)
 )
 
 // parseError is a malformed-CSV error with the line it was found on.
@@ -73,8 +78,9 @@ func (s *scanner) resetAt(rs io.Seeker, off int64) error {
 	return nil
 }
 
-// fill reads more data, keeping buf[pos:end]; it grows the buffer when it is full.
-// It returns false when no more data can be read.
+// fill reads more data, keeping buf[pos:end]; it grows the buffer when it is full, up to
+// maxRecordBytes (then it fails with errTooLong in rerr). It returns false when no more data
+// can be read; rerr then says whether that is an error rather than the end of the file.
 func (s *scanner) fill() bool {
 	if s.eof {
 		return false
@@ -86,7 +92,15 @@ func (s *scanner) fill() bool {
 		s.pos = 0
 	}
 	if s.end == len(s.buf) {
-		nb := make([]byte, 2*len(s.buf))
+		if len(s.buf) >= maxRecordBytes {
+			line := s.line
+			if !s.knowLines {
+				line = 0
+			}
+			s.eof, s.rerr = true, &parseError{Line: line, Err: errTooLong}
+			return false
+		}
+		nb := make([]byte, min(2*len(s.buf), maxRecordBytes))
 		copy(nb, s.buf[:s.end])
 		s.buf = nb
 	}
@@ -156,6 +170,9 @@ func (s *scanner) next() (fields [][]byte, start int64, err error) {
 			if s.fill() {
 				continue
 			}
+		}
+		if i < 0 && s.rerr != nil {
+			return nil, 0, s.rerr
 		}
 		var lineEnd, nextPos int
 		if i < 0 {
@@ -242,6 +259,9 @@ func (s *scanner) slowRecord(start int64) ([][]byte, int64, error) {
 	lastNL := false
 	peek := s.peek
 	fail := func(err error) ([][]byte, int64, error) {
+		if s.rerr != nil { // the end came from a read error, not from the data
+			return nil, 0, s.rerr
+		}
 		line := s.line
 		if !s.knowLines {
 			line = 0
@@ -435,6 +455,9 @@ func (s *scanner) skip() (raw []byte, start int64, err error) {
 			if !s.eof && s.fill() {
 				continue
 			}
+			if s.rerr != nil {
+				return nil, 0, s.rerr
+			}
 			break
 		}
 		line := s.buf[s.pos : s.pos+nl]
@@ -448,6 +471,9 @@ func (s *scanner) skip() (raw []byte, start int64, err error) {
 	i := 0 // cursor relative to s.pos (fill keeps buf[pos:] in place relative to pos)
 	for {
 		if s.pos+i >= s.end && !s.fill() {
+			if s.rerr != nil {
+				return nil, 0, s.rerr
+			}
 			raw = s.buf[s.pos:s.end]
 			s.pos = s.end
 			return raw, start, nil // last record without a line end
@@ -517,6 +543,10 @@ func (s *scanner) peekRel(i int) (byte, bool) { return s.peek(i) }
 
 // skipFail reports a quote error at the current line and resynchronises after it.
 func (s *scanner) skipFail(err error, atEOF bool) error {
+	if s.rerr != nil { // the end came from a read error, not from the data
+		s.pos = s.end
+		return s.rerr
+	}
 	line := s.line
 	tail := s.buf[:s.end]
 	if n := len(tail); n > 0 && tail[n-1] == '\r' {
