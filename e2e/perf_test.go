@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,7 +17,6 @@ func TestCSVTimeToFirstRows(t *testing.T) {
 	u.login(env.researcher())
 	u.open(hashWorkspace(bigWS, "output"))
 	u.do("listing", chromedp.WaitVisible(`[data-testid=select-file]`, q))
-	var report []string
 	for _, f := range []struct{ name, path, firstColumn, firstCell string }{
 		{"5,000 rows x 100 columns", "output/wide_5000x100.csv", "col00", "0"},
 		{"1,000,000 rows x 4 columns", "output/long_1m.csv", "id", "1"},
@@ -43,7 +40,6 @@ func TestCSVTimeToFirstRows(t *testing.T) {
 		u.do("count", waitText(`[data-testid=csv-count]`, "Showing all"), chromedp.Text(`[data-testid=csv-count]`, &count, q))
 		line := fmt.Sprintf("CSV time to first rows, %s: %.0f ms (%s; exact count after a further %d ms)", f.name, ms, count, time.Since(countStart).Milliseconds())
 		t.Log(line)
-		report = append(report, line)
 		if f.path == "output/long_1m.csv" {
 			// scroll to the far end: the last rows arrive by paging
 			var dbg string
@@ -55,6 +51,4 @@ func TestCSVTimeToFirstRows(t *testing.T) {
 			u.screenshot("15-csv-5000x100")
 		}
 	}
-	// also kept beside the test run's output for the closing note
-	_ = os.WriteFile(filepath.Join(os.TempDir(), "airlock-e2e-csv-timings.txt"), []byte(fmt.Sprintln(report, time.Now().UTC().Format(time.RFC3339))), 0o644)
 }
