@@ -162,9 +162,20 @@ func (m *Metrics) route(pattern string) {
 	}
 }
 
+// standardMethods are the methods the method label names; any other token a client sends
+// as a method counts as OTHER, so that clients cannot add series without bound.
+var standardMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+	http.MethodConnect: true, http.MethodTrace: true,
+}
+
 // observe records one answered request. Requests that matched no route count under
 // route "".
 func (m *Metrics) observe(pattern, method string, code int, d time.Duration) {
+	if !standardMethods[method] {
+		method = "OTHER"
+	}
 	m.mu.RLock()
 	rs := m.routes[pattern]
 	m.mu.RUnlock()

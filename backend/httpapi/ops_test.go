@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -52,4 +53,17 @@ func TestMetrics(t *testing.T) {
 		}
 		assert.Regexp(t, `^[a-z_]+(\{[^}]*\})? [-+0-9.eInfNa]+$`, l)
 	}
+}
+
+// The method label takes the standard methods only: any client may send any token as a
+// method, and each would otherwise add a series (memory and /metrics size without bound).
+func TestMetricsMethodLabelIsBounded(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	c := h.client(t)
+	for i := range 20 {
+		assert.Equal(t, http.StatusNotFound, c.do(fmt.Sprintf("FOO%d", i), "/anything", nil, nil).status)
+	}
+	body := string(c.do("GET", "/metrics", nil, nil).body)
+	assert.NotContains(t, body, `method="FOO`)
+	assert.Contains(t, body, `airlock_http_requests_total{route="/",method="OTHER",code="404"} 20`+"\n")
 }
