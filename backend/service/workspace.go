@@ -176,38 +176,20 @@ func (s *Airlock) ListTree(ctx context.Context, u airlock.User, ws, dir string, 
 	if err != nil {
 		return nil, err
 	}
-	onCurrent := pathsOn(current)
+	if current != nil {
+		// FileStatusFor looks each path up on the request: an indexed copy makes that O(1).
+		current = current.Indexed()
+	}
 	out := make([]TreeItem, 0, len(entries))
 	for _, e := range entries {
 		item := TreeItem{TreeEntry: e}
 		if !e.Dir {
-			// FileStatusFor looks the path up on the current request, file by file; a path
-			// not on it gets the same status without the request, so the lookup (linear in
-			// the request's files) is made only for the files that are on it.
-			cur := current
-			if !onCurrent[e.Path] {
-				cur = nil
-			}
-			item.Status = airlock.FileStatusFor(u, e.Path, e.File.ContentHash, true, released, cur)
+			item.Status = airlock.FileStatusFor(u, e.Path, e.File.ContentHash, true, released, current)
 			item.AllowedType = airlock.IsAllowedFileType(e.Path, s.policy)
 		}
 		out = append(out, item)
 	}
 	return out, nil
-}
-
-// pathsOn returns the set of relpaths of every file on r (nil when r is nil).
-func pathsOn(r *airlock.ReleaseRequest) map[string]bool {
-	if r == nil {
-		return nil
-	}
-	out := map[string]bool{}
-	for _, g := range r.Groups {
-		for _, f := range g.Files {
-			out[f.RelPath] = true
-		}
-	}
-	return out
 }
 
 // GetWorkspaceFile returns workspace file p of ws as u sees it: its status, where it is on
