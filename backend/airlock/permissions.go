@@ -81,17 +81,10 @@ func CanActionRequests(u User, ws string) bool { return CheckCanActionRequests(u
 // CheckCanActionRequests: u holds a role on ws, ws is not archived (checked first) and its
 // project is ongoing (§1.2).
 func CheckCanActionRequests(u User, ws string) error {
-	g, ok := u.Workspaces[ws]
-	if !ok {
+	if !HasRole(u, ws) {
 		return Errorf(CodePermissionDenied, "you do not have permission to author requests for %s", ws)
 	}
-	if g.Archived {
-		return Errorf(CodePermissionDenied, "%s has been archived", ws)
-	}
-	if !g.Project.Ongoing {
-		return Errorf(CodePermissionDenied, "%s is part of an inactive project", ws)
-	}
-	return nil
+	return checkWorkspaceActive(u, ws) // the role's grant decides
 }
 
 // CanReviewRequests: u is an output checker (the reviewer lists).
