@@ -71,7 +71,9 @@ func itemVisible(u User, r *ReleaseRequest, author string, turn int, vis Visibil
 	past := turn < r.ReviewTurn
 	reviewer := CanReview(u, r)
 	if vis == VisibilityPrivate {
-		return reviewer && (past || phase == PhaseComplete || phase != PhaseIndependent)
+		// Reviewers see private items, except another reviewer's of the current turn while
+		// the reviews are independent (blinding).
+		return reviewer && (past || phase != PhaseIndependent)
 	}
 	switch {
 	case past, phase == PhaseComplete, phase == PhaseConsolidating && reviewer:
