@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,6 +54,16 @@ type ErrorDetail struct {
 // logged (with the request's attributes); their message never leaks details. Errors of a
 // dependency (unavailable) are logged as warnings.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// The client went away (or the server is shutting down): not an internal error.
+		loggerFrom(r).DebugContext(r.Context(), "request cancelled", "err", err)
+		if ri := infoFrom(r); ri != nil {
+			ri.errCode = airlock.CodeUnavailable
+		}
+		writeJSON(w, StatusFor(airlock.CodeUnavailable), ErrorBody{Error: ErrorDetail{
+			Code: airlock.CodeUnavailable, Message: "The request was cancelled before it finished; please try again."}})
+		return
+	}
 	code := airlock.ErrorCode(err)
 	if code == "" {
 		code = airlock.CodeInternal

@@ -281,6 +281,13 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.clearCookie(w, r)
 			next.ServeHTTP(w, r)
 			return
+		case err != nil && !strings.HasPrefix(r.URL.Path, "/api/"):
+			// The session could not be checked (a busy or broken database): pages, assets,
+			// /healthz and /metrics need no session, so they are served as to an anonymous
+			// client rather than failing with the lookup (the cookie is kept).
+			loggerFrom(r).WarnContext(r.Context(), "session lookup failed", "err", err)
+			next.ServeHTTP(w, r)
+			return
 		case err != nil:
 			writeError(w, r, err)
 			return

@@ -107,6 +107,9 @@ func serveContent(w http.ResponseWriter, r *http.Request, rc io.ReadSeeker, p, h
 	}
 	h.Set("Content-Type", ct)
 	h.Set("X-Content-Type-Options", "nosniff")
+	// The middleware sets it by route; set here too, so file bytes are never served without
+	// the sandbox whatever shape the URL had (DECISIONS 12).
+	h["Content-Security-Policy"] = hdrContentCSP
 	disposition := "inline"
 	if download {
 		disposition = "attachment"
