@@ -19,6 +19,8 @@ export default defineConfig({
     },
   ],
   base: './',
+  // component tests mount Svelte's client build (runes in *.svelte.test.ts resolve to it too)
+  resolve: env.VITEST ? { conditions: ['browser'] } : undefined,
   build: {
     outDir: 'dist',
     emptyOutDir: true,
