@@ -45,9 +45,11 @@ type WorkspaceSummary struct {
 	Archived bool    `json:"archived"`
 	Active   bool    `json:"active"`
 	// Access is ROLE, COPILOT, CHECKER or READONLY.
-	Access           string  `json:"access"`
-	CanCreateRequest bool    `json:"canCreateRequest"`
-	CurrentRequestID *string `json:"currentRequestId"`
+	Access           string `json:"access"`
+	CanCreateRequest bool   `json:"canCreateRequest"`
+	// CreateRequest is canCreateRequest with the reason when not allowed (an extension).
+	CreateRequest    airlock.ActionState `json:"createRequest"`
+	CurrentRequestID *string             `json:"currentRequestId"`
 	// ManifestHash is set on the single-workspace answer only.
 	ManifestHash string `json:"manifestHash,omitempty"`
 }
@@ -264,8 +266,9 @@ func FromUser(u airlock.User) User {
 func FromWorkspaceSummary(s service.WorkspaceSummary) WorkspaceSummary {
 	return WorkspaceSummary{
 		Name: s.Name, Project: fromProject(s.Project), Archived: s.Archived, Active: s.Active,
-		Access: s.Access, CanCreateRequest: s.CanCreateRequest, CurrentRequestID: s.CurrentRequestID,
-		ManifestHash: s.ManifestHash,
+		Access: s.Access, CanCreateRequest: s.CanCreateRequest, CreateRequest: s.CreateRequest,
+		CurrentRequestID: s.CurrentRequestID,
+		ManifestHash:     s.ManifestHash,
 	}
 }
 

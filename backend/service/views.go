@@ -73,9 +73,11 @@ type WorkspaceSummary struct {
 	Archived bool            `json:"archived"`
 	Active   bool            `json:"active"`
 	// Access is ROLE, COPILOT, CHECKER or READONLY.
-	Access           string  `json:"access"`
-	CanCreateRequest bool    `json:"canCreateRequest"`
-	CurrentRequestID *string `json:"currentRequestId"`
+	Access           string `json:"access"`
+	CanCreateRequest bool   `json:"canCreateRequest"`
+	// CreateRequest says whether u may start a request here, and why not (the domain's reason).
+	CreateRequest    airlock.ActionState `json:"createRequest"`
+	CurrentRequestID *string             `json:"currentRequestId"`
 	// ManifestHash is set by GetWorkspace only.
 	ManifestHash string `json:"manifestHash,omitempty"`
 }

@@ -133,8 +133,9 @@ func (s *Airlock) summary(ctx context.Context, tx Tx, u airlock.User, ws string)
 		Archived:         grant.Archived,
 		Active:           airlock.WorkspaceIsActive(u, ws),
 		Access:           access,
-		CanCreateRequest: airlock.CanCreateRequest(u, ws),
+		CreateRequest:    airlock.StateOf(airlock.CheckCanCreateRequest(u, ws)),
 	}
+	sum.CanCreateRequest = sum.CreateRequest.Allowed
 	if sum.Project.Orgs == nil {
 		sum.Project.Orgs = []string{}
 	}

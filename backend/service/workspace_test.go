@@ -44,6 +44,7 @@ func TestAirlock_ListWorkspaces(t *testing.T) {
 		assert.Equal(t, service.WorkspaceSummary{
 			Name: testenv.Workspace, Project: testenv.Project, Archived: false, Active: true,
 			Access: airlock.AccessRole, CanCreateRequest: true,
+			CreateRequest: airlock.ActionState{Allowed: true},
 		}, sums[0])
 	})
 	t.Run("checkers and read-only users see every workspace folder (§12.16)", func(t *testing.T) {
@@ -67,6 +68,8 @@ func TestAirlock_ListWorkspaces(t *testing.T) {
 		assert.Equal(t, []string{testenv.Workspace}, names(sums))
 		assert.Equal(t, airlock.AccessCopilot, sums[0].Access)
 		assert.False(t, sums[0].CanCreateRequest)
+		assert.Equal(t, airlock.StateOf(airlock.CheckCanCreateRequest(testenv.Copilot(), testenv.Workspace)), sums[0].CreateRequest)
+		assert.NotEmpty(t, sums[0].CreateRequest.Reason, "a copilot is told why not")
 		assert.Equal(t, []string{testenv.OtherWorkspace}, names(list(t, testenv.Outsider())))
 		assert.Empty(t, list(t, airlock.User{Username: "nobody"}))
 	})
@@ -75,9 +78,12 @@ func TestAirlock_ListWorkspaces(t *testing.T) {
 		assert.True(t, s.Archived)
 		assert.False(t, s.Active)
 		assert.False(t, s.CanCreateRequest)
+		assert.Equal(t, airlock.ActionState{Allowed: false, Reason: testenv.Workspace + " has been archived"}, s.CreateRequest)
 		s = list(t, testenv.Inactive(testenv.Researcher(), testenv.Workspace))[0]
 		assert.False(t, s.Archived)
 		assert.False(t, s.Active)
+		assert.False(t, s.CreateRequest.Allowed)
+		assert.Contains(t, s.CreateRequest.Reason, "inactive project")
 	})
 	t.Run("the current request", func(t *testing.T) {
 		r := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusSubmitted)

@@ -57,6 +57,8 @@ export interface WorkspaceSummary {
   active: boolean;
   access: Access;
   canCreateRequest: boolean;
+  /** canCreateRequest with the domain's reason when not allowed */
+  createRequest: ActionState;
   currentRequestId: string | null;
   manifestHash?: string;
 }
