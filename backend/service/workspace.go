@@ -128,12 +128,12 @@ func (s *Airlock) GetWorkspace(ctx context.Context, u airlock.User, ws string) (
 func (s *Airlock) summary(ctx context.Context, tx Tx, u airlock.User, ws string) (WorkspaceSummary, error) {
 	grant, access := airlock.WorkspaceAccess(u, ws)
 	sum := WorkspaceSummary{
-		Name:             ws,
-		Project:          grant.Project,
-		Archived:         grant.Archived,
-		Active:           airlock.WorkspaceIsActive(u, ws),
-		Access:           access,
-		CreateRequest:    airlock.StateOf(airlock.CheckCanCreateRequest(u, ws)),
+		Name:          ws,
+		Project:       grant.Project,
+		Archived:      grant.Archived,
+		Active:        airlock.WorkspaceIsActive(u, ws),
+		Access:        access,
+		CreateRequest: airlock.StateOf(airlock.CheckCanCreateRequest(u, ws)),
 	}
 	sum.CanCreateRequest = sum.CreateRequest.Allowed
 	if sum.Project.Orgs == nil {
