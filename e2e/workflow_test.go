@@ -17,7 +17,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-
 // demoWorkspace picks the researcher's first active demo workspace with a folder of at least
 // three CSV outputs (visible per its manifest), returning the workspace, folder and files.
 func demoWorkspace(t *testing.T, researcher string) (string, string, []string) {
