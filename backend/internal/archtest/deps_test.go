@@ -76,7 +76,7 @@ func TestDependencyDirection(t *testing.T) {
 			if strings.HasPrefix(imp, module) {
 				target := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
 				if !containsPrefix(rules, target) {
-					t.Errorf("%s imports %s, which ARCHITECTURE.md forbids", rel, target)
+					t.Errorf("%s imports %s, which docs/architecture.md forbids", rel, target)
 				}
 				continue
 			}
