@@ -233,14 +233,14 @@ func TestCSVGridMarksFollowTheFileRow(t *testing.T) {
 	u.do("summary", waitText(`[data-testid=summary-stats]`, "warning"))
 
 	// sort by count, ascending: the four small counts come first, keeping their numbers
-	u.do("sort by count", chromedp.Click(`[title="Sort by count"]`, q))
+	u.do("sort by count", click(`[title="Sort by count"]`))
 	// (then the smallest other count, 10, on file rows 0, 300 and 600, in file order)
 	waitGrid(u, "sorted ascending", expectFlagged("Showing all 640 rows", []string{"632", "4", "431", "216", "1", "301", "601"},
 		"632/count=1", "4/count=2", "431/count=4", "216/count=6"))
 
 	// descending: no small count on the first screen; the last page (rows 600-639 of the
 	// order, the grid's fourth page) ends with them
-	u.do("sort descending", chromedp.Click(`[title="Sort by count"]`, q))
+	u.do("sort descending", click(`[title="Sort by count"]`))
 	waitGrid(u, "sorted descending, top", func(st gridState, got []string) string {
 		if len(got) != 0 {
 			return fmt.Sprintf("highlighted %v on the first screen of a descending sort, want none", got)
@@ -287,7 +287,7 @@ func TestCSVGridMarksFollowTheFileRow(t *testing.T) {
 	})
 	// the search in file order: rows 7, 23, 39, ... numbered 8, 24, 40, ...; 215 and 631
 	// (numbered 216 and 632) are the 14th and the 40th
-	u.do("file order", chromedp.Click(`[title="File order"]`, q), scrollGridTo(0))
+	u.do("file order", click(`[title="File order"]`), scrollGridTo(0))
 	waitGrid(u, "searched, file order", expectFlagged("Showing 40 rows (out of 640)", []string{"8", "24", "40"}, "216/count=6"))
 	u.do("scroll to the end of the search in file order", scrollGridTo(40))
 	waitGrid(u, "searched, file order, end", func(st gridState, got []string) string {
@@ -313,14 +313,14 @@ func TestCSVGridMarksFollowTheFileRow(t *testing.T) {
 
 	// hidden columns: the highlight stays on the count column (now the third shown), never
 	// on the column that moves into its place
-	u.do("hide age_band and sex", chromedp.Click(`[aria-label="Hide column age_band"]`, q), chromedp.Click(`[aria-label="Hide column sex"]`, q))
+	u.do("hide age_band and sex", click(`[aria-label="Hide column age_band"]`), click(`[aria-label="Hide column sex"]`))
 	waitGrid(u, "columns hidden", func(st gridState, got []string) string {
 		if !slices.Equal(st.Heads, []string{"area", "count", "population"}) {
 			return fmt.Sprintf("columns %v, want area, count, population", st.Heads)
 		}
 		return expectFlagged("Showing all 640 rows", nil, "431/count=4")(st, got)
 	})
-	u.do("sort by count with columns hidden", scrollGridTo(0), chromedp.Click(`[title="Sort by count"]`, q))
+	u.do("sort by count with columns hidden", scrollGridTo(0), click(`[title="Sort by count"]`))
 	waitGrid(u, "columns hidden, sorted", expectFlagged("Showing all 640 rows", []string{"632", "4", "431", "216", "1"},
 		"632/count=1", "4/count=2", "431/count=4", "216/count=6"))
 }
