@@ -25,9 +25,14 @@ type WorkspaceFile struct {
 	// OutOfDate is set for outputs of actions no longer in the project (out_of_date_action).
 	OutOfDate  bool
 	InManifest bool
+	// JobID, JobRequest, Action, Commit, Repo and User are the manifest's record of what
+	// produced the output (its provenance); empty without a manifest entry.
 	JobID      string
+	JobRequest string
+	Action     string
 	Commit     string
 	Repo       string
+	User       string
 	RowCount   *int
 	ColCount   *int
 }

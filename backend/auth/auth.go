@@ -224,6 +224,47 @@ func (a *Authenticator) knownUser(ctx context.Context, username string) (*airloc
 	return &u, nil
 }
 
+// LookupUser returns the current record of a user for an operator's automation (regular
+// release requests, docs/reference/domain.md §10.1): a users-file user's entry, else,
+// with job-server configured, its fresh answer to authorise (create-or-refresh, §8.3),
+// else the record cached from an earlier login. The record read is cached as at a login.
+// An unknown user is not_found.
+func (a *Authenticator) LookupUser(ctx context.Context, username string) (airlock.User, error) {
+	now := a.clock()
+	if a.cfg.Users != nil {
+		if e, ok := a.cfg.Users.Lookup(username); ok {
+			u := normalizeUser(e.Details.User())
+			if err := a.saveUser(ctx, u, now); err != nil {
+				return airlock.User{}, fmt.Errorf("auth: saving user %q: %w", username, err)
+			}
+			return u, nil
+		}
+	}
+	if a.cfg.JobServer != nil {
+		doc, err := a.cfg.JobServer.Authorise(ctx, username)
+		if err == nil && doc.Username != username {
+			err = fmt.Errorf("job-server answered for user %q", doc.Username)
+		}
+		if err != nil {
+			return airlock.User{}, airlock.WrapError(airlock.CodeUnavailable, err, "job-server could not confirm user %q", username)
+		}
+		u := normalizeUser(doc.User())
+		if err := a.saveUser(ctx, u, now); err != nil {
+			return airlock.User{}, fmt.Errorf("auth: saving user %q: %w", username, err)
+		}
+		a.refreshed(u)
+		return u, nil
+	}
+	known, err := a.knownUser(ctx, username)
+	if err != nil {
+		return airlock.User{}, err
+	}
+	if known == nil {
+		return airlock.User{}, airlock.Errorf(airlock.CodeNotFound, "Unknown user %q", username)
+	}
+	return normalizeUser(*known), nil
+}
+
 // IssueToken creates a single-use login token for a user of the users file (or a user
 // who has logged in before), valid for Config.TokenLifetime.
 func (a *Authenticator) IssueToken(ctx context.Context, username string) (string, time.Time, error) {

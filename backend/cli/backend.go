@@ -99,7 +99,7 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 	policy.MaxFileSize = s.MaxFileSize
 	c.Service = service.New(service.Config{
 		Store: st, Workspaces: c.Workspaces, Files: c.Files, Publisher: c.pub,
-		Notifier: c.Notifier, Releaser: c.Target, Policy: policy, Logger: log,
+		Notifier: c.Notifier, Releaser: c.Target, Policy: policy, Logger: log, CodeURL: s.CodeURL,
 	})
 	ok = true
 	return c, nil
@@ -234,8 +234,8 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 	return b, nil
 }
 
-// Start runs the workspace watcher, the uploader and the follower of changes made by other
-// processes until Close.
+// Start runs the workspace watcher, the uploader, the follower of changes made by other
+// processes and, with --regular-interval, the regular release requests until Close.
 func (b *Backend) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
@@ -254,6 +254,13 @@ func (b *Backend) Start() {
 		defer b.wg.Done()
 		_ = b.Uploader.Run(ctx)
 	}()
+	if b.Settings.RegularInterval > 0 && len(b.Settings.RegularRequests) > 0 {
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.runRegularEvery(ctx, b.Settings.RegularInterval)
+		}()
+	}
 }
 
 // Close stops the watcher, the uploader and background CSV indexing, disconnects live

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/service"
 )
 
 // Settings are the settings of `airlock serve` (and of the desktop app's embedded backend).
@@ -49,6 +51,15 @@ type Settings struct {
 	LogLevel      slog.Level
 	// LogFormat is "json", "text" or "" (JSON unless stderr is a terminal).
 	LogFormat string
+	// CodeURL links outputs to a code browser (placeholders {repo}, {commit}, {path}).
+	CodeURL service.CodeURLTemplate
+	// RegularRequestsFile is the regular release requests configuration ("" for none),
+	// RegularRequests its entries (read and validated at start-up).
+	RegularRequestsFile string
+	RegularRequests     []service.RegularRequest
+	// RegularInterval is how often serve runs the regular requests (0: only the
+	// `airlock regular run` command runs them).
+	RegularInterval time.Duration
 
 	// usersFileSet records that the users file was named explicitly (flag or environment);
 	// with job-server configured, only an explicit users file is used.
@@ -95,6 +106,9 @@ func settingsFlags(fs *flag.FlagSet, getenv func(string) string) *settingsParser
 	fs.StringVar(&p.secure, "secure-cookies", env("AIRLOCK_SECURE_COOKIES", "false"), "mark the session cookie Secure behind a TLS proxy (AIRLOCK_SECURE_COOKIES)")
 	fs.StringVar(&p.level, "log-level", env("AIRLOCK_LOG_LEVEL", "info"), "debug, info, warn or error (AIRLOCK_LOG_LEVEL)")
 	fs.StringVar(&p.s.LogFormat, "log-format", env("AIRLOCK_LOG_FORMAT", ""), "json or text (AIRLOCK_LOG_FORMAT; default json unless stderr is a terminal)")
+	fs.StringVar(&p.codeURL, "code-url", env("AIRLOCK_CODE_URL", ""), "code-browser URL with {repo}, {commit} and {path}, like https://{repo}/blob/{commit}/{path} (AIRLOCK_CODE_URL)")
+	fs.StringVar(&p.s.RegularRequestsFile, "regular-requests", env("AIRLOCK_REGULAR_REQUESTS", ""), "regular release requests configuration, a JSON file (AIRLOCK_REGULAR_REQUESTS)")
+	fs.StringVar(&p.regularEvery, "regular-interval", env("AIRLOCK_REGULAR_INTERVAL", "0"), "how often serve runs the regular requests, like 24h; 0 is never (AIRLOCK_REGULAR_INTERVAL)")
 	return p
 }
 
@@ -109,6 +123,9 @@ type settingsParser struct {
 	maxSize    string
 	secure     string
 	level      string
+
+	codeURL      string
+	regularEvery string
 }
 
 // resolve validates the parsed values and fills the derived defaults.
@@ -170,6 +187,19 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 		}
 		s.AllowedOrigins = append(s.AllowedOrigins, o)
 	}
+	if s.CodeURL, err = service.ParseCodeURLTemplate(p.codeURL); err != nil {
+		return s, fmt.Errorf("--code-url: %w", err)
+	}
+	if s.RegularInterval, err = time.ParseDuration(strings.TrimSpace(p.regularEvery)); err != nil || s.RegularInterval < 0 {
+		return s, fmt.Errorf("--regular-interval %q is not a duration (like 24h), or 0 for never", p.regularEvery)
+	}
+	if s.RegularRequestsFile != "" {
+		if s.RegularRequests, err = readRegularRequests(s.RegularRequestsFile); err != nil {
+			return s, err
+		}
+	} else if s.RegularInterval > 0 {
+		return s, errors.New("--regular-interval needs --regular-requests")
+	}
 	if (s.APIEndpoint == "") != (s.APIToken == "") {
 		return s, errors.New("--api-endpoint and --api-token must be set together")
 	}
@@ -180,6 +210,19 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// readRegularRequests reads and validates the regular release requests configuration.
+func readRegularRequests(file string) ([]service.RegularRequest, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--regular-requests %s: %w", file, unwrapPathError(err))
+	}
+	rrs, err := service.ParseRegularRequests(data)
+	if err != nil {
+		return nil, fmt.Errorf("--regular-requests %s: %w", file, err)
+	}
+	return rrs, nil
 }
 
 // parseAllowedTypes reads a comma-separated list of file types, each with or without its

@@ -31,6 +31,8 @@ type Config struct {
 	Logger     *slog.Logger
 	// NewID generates request ids; nil uses ULIDs from Clock and crypto/rand.
 	NewID func() string
+	// CodeURL links outputs to a code browser (ParseCodeURLTemplate); zero makes no links.
+	CodeURL CodeURLTemplate
 }
 
 // Airlock is the service. It is safe for concurrent use.
@@ -45,6 +47,7 @@ type Airlock struct {
 	policy   airlock.Policy
 	log      *slog.Logger
 	newID    func() string
+	codeURL  CodeURLTemplate
 }
 
 // New builds the service from cfg.
@@ -60,6 +63,7 @@ func New(cfg Config) *Airlock {
 		policy:   cfg.Policy,
 		log:      cfg.Logger,
 		newID:    cfg.NewID,
+		codeURL:  cfg.CodeURL,
 	}
 	if s.clock == nil {
 		s.clock = time.Now

@@ -37,6 +37,9 @@ type Tx = interface {
 	// FindCurrentRequest returns the author's active request for the workspace, or nil.
 	FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error)
 	ListRequests(ctx context.Context, f RequestFilter) ([]*airlock.ReleaseRequest, error)
+	// WorkspaceProjects maps each workspace with a request to the project (name and
+	// organisations) recorded on its most recent request that has one.
+	WorkspaceProjects(ctx context.Context) (map[string]airlock.Project, error)
 	InsertRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error
 	// UpdateRequest saves status, turn, last submitted time, submitted reviews, turn
 	// reviewers and release id.

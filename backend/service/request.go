@@ -117,6 +117,9 @@ func (s *Airlock) ListRequests(ctx context.Context, u airlock.User, q RequestQue
 		if !airlock.CanViewWorkspace(u, r.Workspace) {
 			continue
 		}
+		if q.Org != "" && !slices.Contains(r.Organisations, q.Org) {
+			continue
+		}
 		out = append(out, summarise(u, r))
 	}
 	return out, nil
@@ -127,7 +130,7 @@ func summarise(u airlock.User, r *airlock.ReleaseRequest) RequestSummary {
 	sum := RequestSummary{
 		ID: r.ID, Workspace: r.Workspace, Author: r.Author, Status: r.Status, Turn: r.ReviewTurn,
 		CreatedAt: r.CreatedAt, LastSubmittedAt: r.LastSubmittedAt, OutputFiles: len(outputs),
-		Request: r,
+		Project: r.Project, Orgs: r.Organisations, Request: r,
 	}
 	if airlock.CanReview(u, r) {
 		my := &MyReview{Submitted: r.HasSubmitted(u.Username)}

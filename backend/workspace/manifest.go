@@ -111,8 +111,11 @@ func parseManifest(data []byte, hash string) (*parsedManifest, error) {
 			OutOfDate:  o.OutOfDateAction,
 			InManifest: true,
 			JobID:      o.JobID,
+			JobRequest: o.JobRequest,
+			Action:     o.Action,
 			Commit:     o.Commit,
 			Repo:       o.Repo,
+			User:       o.User,
 		}
 		if !o.Excluded {
 			f.Size = o.Size

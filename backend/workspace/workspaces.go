@@ -707,6 +707,7 @@ func sameEntry(a, b entry) bool {
 	fa, fb := a.file, b.file
 	return a.fromDisk == b.fromDisk && fa.Size == fb.Size && fa.ModifiedAt.Equal(fb.ModifiedAt) &&
 		fa.ContentHash == fb.ContentHash && fa.OutOfDate == fb.OutOfDate && fa.JobID == fb.JobID &&
+		fa.JobRequest == fb.JobRequest && fa.Action == fb.Action && fa.User == fb.User &&
 		fa.Commit == fb.Commit && fa.Repo == fb.Repo && ptrEq(fa.RowCount, fb.RowCount) && ptrEq(fa.ColCount, fb.ColCount)
 }
 

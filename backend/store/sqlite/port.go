@@ -16,6 +16,7 @@ type TxPort = interface {
 	GetRequestForUpload(ctx context.Context, id, relpath string) (*airlock.ReleaseRequest, error)
 	FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error)
 	ListRequests(ctx context.Context, f airlock.RequestFilter) ([]*airlock.ReleaseRequest, error)
+	WorkspaceProjects(ctx context.Context) (map[string]airlock.Project, error)
 	InsertRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error
 	UpdateRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error
 
