@@ -196,6 +196,13 @@ func (s *Airlock) RunRegularRequest(ctx context.Context, rr RegularRequest, look
 		return res, err
 	}
 	u := author.AsAutomated()
+	// The folders are listed first: a missing one fails the run before any request exists.
+	dirFiles := make([][]string, len(rr.Dirs))
+	for i, dir := range rr.Dirs {
+		if dirFiles[i], err = s.filesUnder(rr.Workspace, dir); err != nil {
+			return res, err
+		}
+	}
 	view, _, err := s.GetOrCreateRequest(ctx, u, rr.Workspace)
 	if err != nil {
 		return res, err
@@ -219,13 +226,9 @@ func (s *Airlock) RunRegularRequest(ctx context.Context, rr RegularRequest, look
 	}
 	var plans []groupPlan
 	total, released := 0, 0
-	for _, dir := range rr.Dirs {
-		files, err := s.filesUnder(rr.Workspace, dir)
-		if err != nil {
-			return res, err
-		}
+	for i, dir := range rr.Dirs {
 		gp := groupPlan{name: strings.ReplaceAll(dir, "/", "-")}
-		for _, p := range files {
+		for _, p := range dirFiles[i] {
 			total++
 			ft, action := airlock.FileTypeOutput, "addOutput"
 			if supporting[p] {

@@ -352,9 +352,9 @@ func (s *Airlock) ListAllWorkspaces(ctx context.Context, u airlock.User, q strin
 			continue
 		}
 		out.Total++
-		p := grant.Project
-		if p.Name == "" {
-			p = recorded[ws]
+		p := recorded[ws]
+		if access == airlock.AccessRole || access == airlock.AccessCopilot {
+			p = grant.Project // the record's own entry for ws
 		}
 		if !matchesAll(terms, ws, p) {
 			continue
