@@ -225,4 +225,3 @@ func TestRunRegularRequest_ManifestUser(t *testing.T) {
 	testenv.AssertCode(t, err, airlock.CodeInvalid)
 	assert.Equal(t, "No output user found in manifest file of workspace other-workspace", airlock.ErrorMessage(err))
 }
-
