@@ -3,6 +3,7 @@ import { encodePath, type SaveResult, type Transport } from './transport';
 import type {
   AuditEvent,
   Comment,
+  AllWorkspaces,
   FileDetail,
   FileType,
   LogView,
@@ -68,6 +69,11 @@ export class Api {
     return r.workspaces ?? [];
   }
 
+  /** Every workspace, grouped by project (output checkers and read-only users). */
+  allWorkspaces(q = ''): Promise<AllWorkspaces> {
+    return this.transport.request({ method: 'GET', path: '/api/v1/all-workspaces', query: { q: q || undefined } });
+  }
+
   workspace(ws: string): Promise<WorkspaceSummary> {
     return this.transport.request({ method: 'GET', path: `/api/v1/workspaces/${encodeURIComponent(ws)}` });
   }
@@ -131,11 +137,11 @@ export class Api {
     return this.transport.request({ method: 'POST', path: '/api/v1/requests', body: { workspace } });
   }
 
-  async requests(q: { workspace?: string; status?: Status[]; scope?: 'mine' | 'review' } = {}): Promise<RequestSummary[]> {
+  async requests(q: { workspace?: string; status?: Status[]; scope?: 'mine' | 'review'; org?: string } = {}): Promise<RequestSummary[]> {
     const r = await this.transport.request<{ requests: RequestSummary[] }>({
       method: 'GET',
       path: '/api/v1/requests',
-      query: { workspace: q.workspace, status: q.status, scope: q.scope },
+      query: { workspace: q.workspace, status: q.status, scope: q.scope, org: q.org || undefined },
     });
     return r.requests ?? [];
   }
