@@ -322,8 +322,9 @@ const maxSearch = 200
 // ListAllWorkspaces lists every workspace folder for the users who may view any workspace
 // (airlock.CheckCanViewAllWorkspaces), keeping those whose name, project or organisation
 // contains every word of q (ignoring case). A workspace's project is the one u's record
-// names, else the one on its latest request (docs/decisions.md §15). Workspace folders are
-// listed once; the projects come from one query.
+// names, else the one on its latest request (docs/decisions.md §15). The folders are listed
+// with one read of the root, without reading manifests (as the reference's list,
+// docs/reference/ui.md §3.3); the projects come from one query.
 func (s *Airlock) ListAllWorkspaces(ctx context.Context, u airlock.User, q string) (AllWorkspaces, error) {
 	if err := airlock.CheckCanViewAllWorkspaces(u); err != nil {
 		return AllWorkspaces{}, err
@@ -332,7 +333,7 @@ func (s *Airlock) ListAllWorkspaces(ctx context.Context, u airlock.User, q strin
 		return AllWorkspaces{}, airlock.Errorf(airlock.CodeInvalid, "The search is longer than %d characters", maxSearch)
 	}
 	terms := strings.Fields(strings.ToLower(q))
-	names, err := s.ws.Names()
+	names, err := s.folderNames()
 	if err != nil {
 		return AllWorkspaces{}, err
 	}
@@ -387,6 +388,20 @@ func (s *Airlock) ListAllWorkspaces(ctx context.Context, u airlock.User, q strin
 		slices.SortFunc(p.Workspaces, func(a, b ListedWorkspace) int { return strings.Compare(a.Name, b.Name) })
 	}
 	return out, nil
+}
+
+// folderLister is implemented by Workspaces that list their folders without reading any
+// manifest (workspace.Workspaces).
+type folderLister interface {
+	FolderNames() ([]string, error)
+}
+
+// folderNames lists the workspace folders cheaply when the Workspaces can, else by Names.
+func (s *Airlock) folderNames() ([]string, error) {
+	if fl, ok := s.ws.(folderLister); ok {
+		return fl.FolderNames()
+	}
+	return s.ws.Names()
 }
 
 // matchesAll: every term occurs in the workspace's name, its project's name or one of its
