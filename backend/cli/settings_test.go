@@ -172,7 +172,7 @@ func TestNotificationsCarryOutputCheckingRepo(t *testing.T) {
 		"not configured": {nil, nil, nil},
 	} {
 		t.Run(name, func(t *testing.T) {
-			fake := fakejobserver.New(t, "backend-token")
+			fake := newDemoFake(t)
 			d := demoDir(t)
 			ctx := context.Background()
 			args := append([]string{"--data-dir", d, "--api-endpoint", fake.URL, "--api-token", fake.Token}, tc.args...)
@@ -238,4 +238,24 @@ func TestAPIDocListsEverySetting(t *testing.T) {
 		}
 	})
 	assert.Equal(t, served, documented)
+}
+
+// newDemoFake starts the strict job-server stand-in knowing the demo's users (as job-server
+// users, with their documents) and workspaces.
+func newDemoFake(t *testing.T) *fakejobserver.Server {
+	fake := fakejobserver.New(t, "backend-token")
+	for ws := range demoProjects {
+		fake.AddWorkspace(ws)
+	}
+	for _, u := range demoUsers {
+		rec := demoUserRecord(u.name)
+		grants := map[string]any{}
+		for ws, g := range rec.Workspaces {
+			grants[ws] = map[string]any{"project_details": map[string]any{"name": g.Project.Name,
+				"ongoing": g.Project.Ongoing, "orgs": g.Project.Orgs}, "archived": g.Archived}
+		}
+		fake.AddUser(u.name, map[string]any{"fullname": u.fullname, "output_checker": u.checker,
+			"readonly_access": u.readonly, "workspaces": grants})
+	}
+	return fake
 }

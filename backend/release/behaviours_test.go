@@ -47,7 +47,7 @@ func TestBehaviour86_ReleaseSubmittedRequest(t *testing.T) {
 // released. (The reference raises RequestPermissionDenied; our domain codes a disallowed
 // file type as invalid, per the team's error conventions.)
 func TestBehaviour87_ReleaseDisallowedFileType(t *testing.T) {
-	fake := fakejobserver.New(t, token)
+	fake := newFake(t)
 	js := release.NewJobServer(release.JobServerConfig{Endpoint: fake.URL, Token: token, Logger: discardLogger()})
 	allowTxt := airlock.DefaultPolicy()
 	e := newEnv(t, envConfig{Releaser: js, Policy: allowTxt})

@@ -34,7 +34,7 @@ var approved = airlock.Notification{
 // plus org and repo only when configured.
 func TestNotifier_Body(t *testing.T) {
 	t.Run("99: without org and repo", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		n, _ := newNotifier(t, fake, "", "")
 		n.Notify(context.Background(), airlock.Notification{EventType: "request_submitted", Workspace: "ws1",
 			Request: "01HREQ", RequestAuthor: "alice", User: "alice"})
@@ -45,7 +45,7 @@ func TestNotifier_Body(t *testing.T) {
 		assert.Equal(t, "alice", ev[0].OSUser)
 	})
 	t.Run("99: with org and repo, and updates", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		n, _ := newNotifier(t, fake, "opensafely", "output-checking")
 		note := approved
 		note.Updates = append(note.Updates, airlock.NotificationUpdate{Update: "comment added", User: "bob", Group: "g1"})
@@ -62,7 +62,7 @@ func TestNotifier_Body(t *testing.T) {
 		assert.Equal(t, airlock.CodeInvalid, airlock.ErrorCode(err))
 	})
 	t.Run("an update without text is never sent", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		n, lb := newNotifier(t, fake, "", "")
 		n.Notify(context.Background(), airlock.Notification{EventType: "request_approved", Workspace: "ws1",
 			Request: "r", RequestAuthor: "a", User: "b", Updates: []airlock.NotificationUpdate{{User: "x"}}})
@@ -76,7 +76,7 @@ func TestNotifier_Body(t *testing.T) {
 // nothing is sent.
 func TestNotifier_Errors(t *testing.T) {
 	t.Run(`100: {"status": "error"} is logged at ERROR`, func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		fake.EventsStatus("error")
 		n, lb := newNotifier(t, fake, "", "")
 		n.Notify(context.Background(), approved)
@@ -87,7 +87,7 @@ func TestNotifier_Errors(t *testing.T) {
 		assert.Equal(t, 1, fake.Calls(fakejobserver.Events), "not retried")
 	})
 	t.Run("100: a non-201 yields Error sending notification: 403 Forbidden", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		fake.Deny(fakejobserver.Events, true)
 		n, lb := newNotifier(t, fake, "", "")
 		n.Notify(context.Background(), approved)
@@ -106,7 +106,7 @@ func TestNotifier_Errors(t *testing.T) {
 		assert.Contains(t, recs[0]["body"], `"event_type":"request_approved"`)
 	})
 	t.Run("a 500 is retried with back-off and then delivered", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		fake.Fail(fakejobserver.Events, 2, 500)
 		n, lb := newNotifier(t, fake, "", "")
 		n.Notify(context.Background(), approved)
@@ -117,7 +117,7 @@ func TestNotifier_Errors(t *testing.T) {
 		assert.Empty(t, lb.find("ERROR", "notification error"))
 	})
 	t.Run("a server failing every attempt gives up after a few", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		fake.Fail(fakejobserver.Events, 100, 503)
 		n, lb := newNotifier(t, fake, "", "")
 		n.Notify(context.Background(), approved)
@@ -128,7 +128,7 @@ func TestNotifier_Errors(t *testing.T) {
 		assert.Equal(t, "Error sending notification: 503 Service Unavailable", recs[0]["message"])
 	})
 	t.Run("Notify never blocks, even on a hanging server", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		fake.Hang(fakejobserver.Events, false)
 		n, _ := newNotifier(t, fake, "", "")
 		start := time.Now()
@@ -145,7 +145,7 @@ func TestNotifier_Errors(t *testing.T) {
 // Notifications reach job-server in the order the status changes committed, even when one
 // of them needs a retry.
 func TestNotifier_Order(t *testing.T) {
-	fake := fakejobserver.New(t, token)
+	fake := newFake(t)
 	fake.Fail(fakejobserver.Events, 1, 502)
 	n, _ := newNotifier(t, fake, "", "")
 	types := []string{"request_submitted", "request_partially_reviewed", "request_reviewed", "request_approved", "request_released"}
