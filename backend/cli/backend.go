@@ -101,6 +101,12 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 		Store: st, Workspaces: c.Workspaces, Files: c.Files, Publisher: c.pub,
 		Notifier: c.Notifier, Releaser: c.Target, Policy: policy, Logger: log,
 	})
+	svc := c.Service
+	c.Notifier.OnUnknown(func(ctx context.Context, note airlock.Notification, cause string) {
+		if err := svc.RecordNotificationUnknown(ctx, note.Request, note.EventType, cause); err != nil {
+			log.Error("recording a notification of unknown outcome", "request", note.Request, "event_type", note.EventType, "err", err)
+		}
+	})
 	ok = true
 	return c, nil
 }
@@ -299,6 +305,11 @@ func (b *Backend) registerMetrics() {
 	m.CounterFunc("airlock_upload_failures_total", "Failed deliveries of released files.", func() float64 { return float64(up().Failures) })
 	m.CounterFunc("airlock_uploaded_files_total", "Released files delivered.", func() float64 { return float64(up().DeliveredFiles) })
 	m.CounterFunc("airlock_uploaded_bytes_total", "Bytes of released files delivered.", func() float64 { return float64(up().DeliveredBytes) })
+	ns := func() release.NotifierStats { return b.Notifier.Stats() }
+	m.CounterFunc("airlock_notifications_sent_total", "Notifications job-server answered (201).", func() float64 { return float64(ns().Sent) })
+	m.CounterFunc("airlock_notifications_failed_total", "Notifications given up without reaching job-server, or refused by it.", func() float64 { return float64(ns().Failed) })
+	m.CounterFunc("airlock_notifications_unknown_total", "Notifications sent without an answer (maybe handled; never resent).", func() float64 { return float64(ns().Unknown) })
+	m.CounterFunc("airlock_notification_retries_total", "Notification attempts after the first (only when the event provably did not reach job-server).", func() float64 { return float64(ns().Retries) })
 	ws := func() workspace.WatcherStatus { return b.Watcher.Status() }
 	m.CounterFunc("airlock_watcher_events_total", "File-system events received by the workspace watcher.", func() float64 { return float64(ws().Events) })
 	m.CounterFunc("airlock_watcher_published_total", "workspace.changed events published.", func() float64 { return float64(ws().Published) })

@@ -156,3 +156,72 @@ func TestNotifier_Order(t *testing.T) {
 	assert.Equal(t, types, fake.EventTypes())
 	assert.Equal(t, len(types)+1, fake.Calls(fakejobserver.Events))
 }
+
+// job-server's event handler is not idempotent: a notification whose request was sent but
+// whose answer never came is not resent (it may have been handled), and is reported as
+// unknown; one that provably never reached job-server is resent.
+func TestNotifier_NoDuplicates(t *testing.T) {
+	type unknownNote struct {
+		note  airlock.Notification
+		cause string
+	}
+	notifier := func(t *testing.T, endpoint string) (*release.Notifier, chan unknownNote, *logBuffer) {
+		log, lb := newLogger()
+		js := release.NewJobServer(release.JobServerConfig{Endpoint: endpoint, Token: token, Timeout: 300 * time.Millisecond, Logger: log})
+		n, err := release.NewNotifier(release.NotifierConfig{JobServer: js, Backoff: 10 * time.Millisecond, Logger: log})
+		require.NoError(t, err)
+		got := make(chan unknownNote, 10)
+		n.OnUnknown(func(_ context.Context, note airlock.Notification, cause string) { got <- unknownNote{note, cause} })
+		t.Cleanup(func() { _ = n.Close(context.Background()) })
+		return n, got, lb
+	}
+
+	t.Run("a timeout after the event was handled: not resent, reported unknown", func(t *testing.T) {
+		fake := newFake(t)
+		fake.Hang(fakejobserver.Events, true)
+		n, got, lb := notifier(t, fake.URL)
+		n.Notify(context.Background(), approved)
+		n.Wait()
+		fake.Unhang()
+		assert.Equal(t, 1, fake.Calls(fakejobserver.Events), "sent once, never again")
+		assert.Len(t, fake.Events(), 1, "job-server handled it once")
+		require.Len(t, got, 1)
+		u := <-got
+		assert.Equal(t, approved, u.note)
+		assert.Contains(t, u.cause, "Error sending notification")
+		assert.Equal(t, release.NotifierStats{Unknown: 1}, n.Stats())
+		assert.Len(t, lb.find("ERROR", "notification outcome unknown; not resent"), 1)
+	})
+	t.Run("a proxy's 504 is unknown too", func(t *testing.T) {
+		fake := newFake(t)
+		fake.Fail(fakejobserver.Events, 1, 504)
+		n, got, _ := notifier(t, fake.URL)
+		n.Notify(context.Background(), approved)
+		n.Wait()
+		assert.Equal(t, 1, fake.Calls(fakejobserver.Events))
+		assert.Len(t, got, 1)
+	})
+	t.Run("connection refused is resent: job-server never saw it", func(t *testing.T) {
+		fake := newFake(t)
+		n, got, _ := notifier(t, "http://127.0.0.1:1/api/v2")
+		n.Notify(context.Background(), approved)
+		n.Wait()
+		assert.Empty(t, got)
+		assert.Equal(t, release.NotifierStats{Failed: 1, Retries: 2}, n.Stats())
+		assert.Zero(t, fake.Calls(fakejobserver.Events))
+	})
+	t.Run("job-server's 500 for an unknown user is resent, then given up", func(t *testing.T) {
+		fake := newFake(t)
+		n, got, lb := notifier(t, fake.URL)
+		note := approved
+		note.User = "operator"
+		n.Notify(context.Background(), note)
+		n.Wait()
+		assert.Equal(t, 3, fake.Calls(fakejobserver.Events))
+		assert.Empty(t, fake.Events(), "job-server handled none of them")
+		assert.Empty(t, got)
+		recs := lb.find("ERROR", "notification error")
+		require.Len(t, recs, 1)
+		assert.Equal(t, "Error sending notification: 500 Internal Server Error", recs[0]["message"])
+	})
+}
