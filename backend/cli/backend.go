@@ -97,6 +97,9 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 		policy.AllowedExtensions = slices.Clone(s.AllowedTypes)
 	}
 	policy.MaxFileSize = s.MaxFileSize
+	if s.MaxFileSizeFromJobServer {
+		policy.MaxFileSizeReason = "job-server accepts released files of at most " + airlock.FormatSize(s.MaxFileSize)
+	}
 	c.Service = service.New(service.Config{
 		Store: st, Workspaces: c.Workspaces, Files: c.Files, Publisher: c.pub,
 		Notifier: c.Notifier, Releaser: c.Target, Policy: policy, Logger: log,
@@ -224,7 +227,8 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 		js = &auth.JobServer{Endpoint: s.APIEndpoint, Token: s.APIToken}
 	}
 	b.Hub = live.NewHub(live.Config{AllowedOrigins: s.AllowedOrigins, Logger: log})
-	b.Auth = auth.New(auth.Config{Store: core.Store, Users: users, JobServer: js, Logger: log, OnUserRefreshed: b.Hub.UpdateUser})
+	b.Auth = auth.New(auth.Config{Store: core.Store, Users: users, JobServer: js, Logger: log,
+		OnUserRefreshed: b.Hub.UpdateUser, OnUserRevoked: b.Hub.CloseUser})
 	b.Uploader = &release.Uploader{Svc: core.Service, Target: core.Target, RetryDelay: s.UploadRetry, Logger: log}
 	core.pub.set(b.Hub, b.Uploader.Kick)
 	b.Watcher = workspace.NewWatcher(core.Workspaces, core.pub)

@@ -38,8 +38,11 @@ type Settings struct {
 	// airlock.DefaultAllowedExtensions).
 	AllowedTypes []string
 	// MaxFileSize is the largest file, in bytes, that may be added to a request; 0 is no
-	// limit (the default, as the reference).
+	// limit (the default without job-server, as the reference). With job-server configured
+	// the default is its limit on release files, JobServerMaxFileSize.
 	MaxFileSize int64
+	// MaxFileSizeFromJobServer is set when MaxFileSize is job-server's limit by default.
+	MaxFileSizeFromJobServer bool
 	// OutputCheckingOrg and OutputCheckingRepo name the output-checking repository sent
 	// with notifications (docs/reference/domain.md §7.5); both or neither.
 	OutputCheckingOrg  string
@@ -57,6 +60,10 @@ type Settings struct {
 
 // JobServer reports whether the job-server API is configured.
 func (s Settings) JobServer() bool { return s.APIEndpoint != "" && s.APIToken != "" }
+
+// JobServerMaxFileSize is job-server's default limit on release files
+// (RELEASE_FILE_SIZE_LIMIT, 16 MiB): it refuses larger ones when the release is created.
+const JobServerMaxFileSize = 16 << 20
 
 // DefaultListen is the default address of serve.
 const DefaultListen = "127.0.0.1:8080"
@@ -89,7 +96,7 @@ func settingsFlags(fs *flag.FlagSet, getenv func(string) string) *settingsParser
 	})
 	fs.StringVar(&p.reviews, "required-reviews", env("AIRLOCK_REQUIRED_REVIEWS", "2"), "independent reviews a request needs (AIRLOCK_REQUIRED_REVIEWS)")
 	fs.StringVar(&p.types, "allowed-types", env("AIRLOCK_ALLOWED_TYPES", strings.Join(airlock.DefaultAllowedExtensions, ",")), "file types that may be added to a request, comma-separated, like .csv,.png (AIRLOCK_ALLOWED_TYPES)")
-	fs.StringVar(&p.maxSize, "max-file-size", env("AIRLOCK_MAX_FILE_SIZE", "0"), "largest file that may be added to a request, like 16MiB or 1GB; 0 is no limit (AIRLOCK_MAX_FILE_SIZE)")
+	fs.StringVar(&p.maxSize, "max-file-size", env("AIRLOCK_MAX_FILE_SIZE", ""), "largest file that may be added to a request, like 16MiB or 1GB; 0 is no limit; default none, or job-server's 16MiB with --api-endpoint (AIRLOCK_MAX_FILE_SIZE)")
 	fs.StringVar(&p.s.OutputCheckingOrg, "output-checking-org", env("AIRLOCK_OUTPUT_CHECKING_ORG", ""), "organisation of the output-checking repository, sent with notifications (AIRLOCK_OUTPUT_CHECKING_ORG)")
 	fs.StringVar(&p.s.OutputCheckingRepo, "output-checking-repo", env("AIRLOCK_OUTPUT_CHECKING_REPO", ""), "output-checking repository, sent with notifications (AIRLOCK_OUTPUT_CHECKING_REPO)")
 	fs.StringVar(&p.secure, "secure-cookies", env("AIRLOCK_SECURE_COOKIES", "false"), "mark the session cookie Secure behind a TLS proxy (AIRLOCK_SECURE_COOKIES)")
@@ -143,8 +150,16 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 	if s.AllowedTypes, err = parseAllowedTypes(p.types); err != nil {
 		return s, err
 	}
-	if s.MaxFileSize, err = ParseSize(p.maxSize); err != nil {
-		return s, fmt.Errorf("--max-file-size %q is not a size like 16MiB, 1GB or 0 (no limit)", p.maxSize)
+	if !set["max-file-size"] && strings.TrimSpace(p.maxSize) == "" {
+		p.maxSize = "0"
+		if s.APIEndpoint != "" {
+			s.MaxFileSize, s.MaxFileSizeFromJobServer = JobServerMaxFileSize, true
+		}
+	}
+	if !s.MaxFileSizeFromJobServer {
+		if s.MaxFileSize, err = ParseSize(p.maxSize); err != nil {
+			return s, fmt.Errorf("--max-file-size %q is not a size like 16MiB, 1GB or 0 (no limit)", p.maxSize)
+		}
 	}
 	if err := checkOutputChecking(s.OutputCheckingOrg, s.OutputCheckingRepo); err != nil {
 		return s, err

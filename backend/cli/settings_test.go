@@ -84,6 +84,21 @@ func TestMaxFileSizeSetting(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, s.MaxFileSize, "0 on the command line lifts the environment's limit")
 
+	// With job-server, its 16 MiB limit on release files is the default; a setting wins.
+	js := []string{"--api-endpoint", "https://jobs.example.org/api/v2", "--api-token", "t"}
+	s, err = parseWith(nil, js...)
+	require.NoError(t, err)
+	assert.Equal(t, int64(16<<20), s.MaxFileSize)
+	assert.True(t, s.MaxFileSizeFromJobServer)
+	s, err = parseWith(map[string]string{"AIRLOCK_MAX_FILE_SIZE": "0"}, js...)
+	require.NoError(t, err)
+	assert.Zero(t, s.MaxFileSize, "an explicit 0 lifts it")
+	assert.False(t, s.MaxFileSizeFromJobServer)
+	s, err = parseWith(nil, append(js, "--max-file-size", "1MiB")...)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1<<20), s.MaxFileSize)
+	assert.False(t, s.MaxFileSizeFromJobServer)
+
 	for _, bad := range []string{"", "lots", "-5MiB", "16M"} {
 		_, err := parseWith(nil, "--max-file-size", bad)
 		if assert.Error(t, err, "%q", bad) {
