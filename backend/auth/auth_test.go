@@ -557,3 +557,26 @@ func TestTokensOnlyForUsersFileUsers(t *testing.T) {
 	_, err = a.Login(ctx, "alice", tok, "")
 	require.NoError(t, err)
 }
+
+// docs/reference/domain.md §2.5: a project whose "ongoing" is absent is ongoing; false is
+// kept.
+func TestOngoingDefaultsToTrue(t *testing.T) {
+	uf, err := auth.LoadUsersFile(writeUsers(t, `{"dora": {"token": "d", "details": {"workspaces": {
+		"silent": {"project_details": {"name": "P"}, "archived": false},
+		"stopped": {"project_details": {"name": "Q", "ongoing": false}, "archived": false}}}}}`))
+	require.NoError(t, err)
+	e, ok := uf.Lookup("dora")
+	require.True(t, ok)
+	u := e.Details.User()
+	assert.True(t, u.Workspaces["silent"].Project.Ongoing)
+	assert.False(t, u.Workspaces["stopped"].Project.Ongoing)
+
+	// The same for a job-server document.
+	js := newFake(t)
+	js.AddUser("erin", map[string]any{"workspaces": map[string]any{"ws": map[string]any{"project_details": map[string]any{"name": "P"}}}})
+	js.IssueLoginToken("erin", "tok")
+	a, _, _ := newAuth(t, auth.Config{JobServer: jobServerConfig(js, "backend-token")})
+	s, err := a.Login(context.Background(), "erin", "tok", "")
+	require.NoError(t, err)
+	assert.True(t, s.User.Workspaces["ws"].Project.Ongoing)
+}
