@@ -17,8 +17,9 @@ const module = "github.com/trelab/airlock"
 // must be added here, so the direction of every edge is a decision.
 var allowed = map[string][]string{
 	"backend/airlock":           {},
-	"backend/service":           {"backend/airlock"},
-	"backend/contract":          {"backend/airlock", "backend/service", "backend/render"},
+	"backend/acro":              {},
+	"backend/service":           {"backend/airlock", "backend/acro"},
+	"backend/contract":          {"backend/airlock", "backend/service", "backend/render", "backend/acro"},
 	"backend/store/sqlite":      {"backend/airlock"},
 	"backend/workspace":         {"backend/airlock"},
 	"backend/filestore":         {"backend/airlock"},
@@ -38,6 +39,7 @@ var allowed = map[string][]string{
 // forbiddenExternal lists outside packages a package must never import.
 var forbiddenExternal = map[string][]string{
 	"backend/airlock": {"database/sql", "net/http", "os", "github.com/wailsapp", "github.com/mattn/go-sqlite3", "time.Now"},
+	"backend/acro":    {"database/sql", "net/http", "os", "io/fs"},
 	"backend/service": {"database/sql", "net/http", "github.com/wailsapp", "github.com/mattn/go-sqlite3"},
 	"backend/httpapi": {"database/sql", "github.com/mattn/go-sqlite3", "github.com/wailsapp"},
 	"backend/live":    {"database/sql", "github.com/wailsapp"},
