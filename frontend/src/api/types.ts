@@ -130,6 +130,43 @@ export interface Summary {
   warnings: Warning[];
 }
 
+/** One ACRO verification of a file's bytes against the checksum ACRO wrote (docs/acro.md). */
+export interface AcroChecksum {
+  state: 'MATCH' | 'MISMATCH' | 'MISSING' | 'INVALID';
+  path: string;
+  expected: string;
+  actual: string;
+  message: string;
+}
+
+/** What ACRO recorded about one file (GET .../acro/{path}; docs/api.md "ACRO results"). */
+export interface Acro {
+  resultsPath: string;
+  source: 'workspace' | 'request';
+  /** set when results.json could not be read; the other fields are then empty */
+  error: string;
+  version: string;
+  layout: 'versioned' | 'legacy' | '';
+  uid: string;
+  status: 'pass' | 'review' | 'fail' | 'unknown';
+  statusText: string;
+  type: string;
+  command: string;
+  summary: string;
+  timestamp: string;
+  suppressed: boolean | null;
+  checks: { name: string; value: string; flagged: boolean }[];
+  cells: { check: string; row: number; column: number }[];
+  cellsTotal: number;
+  outcomeCells: { row: string; column: string; outcome: string }[];
+  outcomeCellsTotal: number;
+  exception: string;
+  comments: string[];
+  problems: string[];
+  checksum: AcroChecksum;
+  resultsChecksum: AcroChecksum;
+}
+
 export interface RequestFile {
   path: string;
   fileType: FileType;
