@@ -102,18 +102,18 @@ type Acknowledgement struct {
 }
 
 // VisibleAcknowledgements are the acknowledgement notes on f's current approvals that u may
-// see, in reviewer order: u's own always; other reviewers' only for a reviewer of r (an
-// output checker who is not the author) once the independent reviews are over — votes are
-// blind until then, and the author and other users never see another's votes. Never nil.
+// see, in reviewer order. A note is part of its vote's audit event (REQUEST_FILE_APPROVE),
+// so it is seen exactly by whoever sees that event (AuditEventVisible): its reviewer always;
+// during the independent reviews nobody else (blinding); once they are over the other
+// reviewers; once the request is returned or decided, everyone who sees the request. Never nil.
 func VisibleAcknowledgements(u User, r *ReleaseRequest, f *RequestFile) []Acknowledgement {
 	out := []Acknowledgement{}
-	others := CanReview(u, r) && r.Status.Phase() != PhaseIndependent
 	for _, name := range slices.Sorted(maps.Keys(f.Reviews)) {
 		rv := f.Reviews[name]
 		if rv.Status != VoteApproved || rv.Acknowledgement == "" {
 			continue
 		}
-		if name == u.Username || others {
+		if itemVisible(u, r, name, rv.ReviewTurn, VisibilityPublic, false) {
 			out = append(out, Acknowledgement{Reviewer: name, Note: rv.Acknowledgement, Turn: rv.ReviewTurn})
 		}
 	}

@@ -1,6 +1,7 @@
 package airlock
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,12 +126,24 @@ func TestVisibleAcknowledgements_Blinding(t *testing.T) {
 	// Consolidating: reviewers see every approval's note, in reviewer order.
 	r.Status = StatusReviewed
 	assert.Equal(t, []string{"bob: bob saw it", "carol: carol saw it"}, names(VisibleAcknowledgements(checker("erin"), r, f)))
-	// The author and users who cannot review never see another's note.
+	// Until the request is decided the author and users who cannot review see none.
 	assert.Equal(t, []string{}, names(VisibleAcknowledgements(researcher("alice"), r, f)))
 	assert.Equal(t, []string{}, names(VisibleAcknowledgements(copilot("cop"), r, f)))
+	// Decided: whoever sees the vote's audit event sees its note, the author too.
 	r.Status = StatusApproved
-	assert.Equal(t, []string{}, names(VisibleAcknowledgements(checkerWithRole("alice"), r, f)), "an author who is a checker")
+	assert.Len(t, VisibleAcknowledgements(researcher("alice"), r, f), 2)
 	assert.Len(t, VisibleAcknowledgements(checker("erin"), r, f), 2)
+	// The same rule as the audit event that holds the note.
+	for _, u := range []User{researcher("alice"), checker("erin"), checker("bob"), copilot("cop")} {
+		for _, st := range []Status{StatusPartiallyReviewed, StatusReviewed, StatusApproved} {
+			r.Status = st
+			ev := NewAuditEvent(AuditRequestFileApprove, checker("carol"), r, "out/a.csv",
+				map[string]string{"acknowledgement": "carol saw it"})
+			ev.Extra["review_turn"] = "1"
+			sees := slices.ContainsFunc(VisibleAcknowledgements(u, r, f), func(a Acknowledgement) bool { return a.Reviewer == "carol" })
+			assert.Equal(t, AuditEventVisible(u, r, ev), sees, "%s in %s", u.Username, st)
+		}
+	}
 }
 
 func TestWarningCounts(t *testing.T) {
