@@ -187,7 +187,7 @@ func (n *Notifier) send(note airlock.Notification, body []byte) {
 			return
 		case !retry || attempt >= n.attempts:
 			n.log.Error("notification error", "event_type", note.EventType, "request", note.Request,
-				"message", err.Error(), "attempts", attempt)
+				"message", failureMessage(err), "attempts", attempt)
 			return
 		}
 		select {
@@ -198,6 +198,12 @@ func (n *Notifier) send(note airlock.Notification, body []byte) {
 		}
 		pause *= 2
 	}
+}
+
+// failureMessage words a failed notification as the reference logs it ("Error sending
+// notification: 403 Forbidden"); the error itself follows Go's lower-case convention.
+func failureMessage(err error) string {
+	return "Error " + err.Error()
 }
 
 // post makes one call. It returns job-server's error message ("" for {"status": "ok"}), or
@@ -213,20 +219,20 @@ func (n *Notifier) post(user string, body []byte) (msg string, retry bool, err e
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := n.js.client.Do(req)
 	if err != nil {
-		return "", n.ctx.Err() == nil, fmt.Errorf("Error sending notification: %w", err)
+		return "", n.ctx.Err() == nil, fmt.Errorf("sending notification: %w", err)
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusCreated {
 		return "", resp.StatusCode >= 500,
-			fmt.Errorf("Error sending notification: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+			fmt.Errorf("sending notification: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	var v struct {
 		Status  string `json:"status"`
 		Message string `json:"message"`
 	}
 	if err := json.Unmarshal(answer, &v); err != nil {
-		return "", false, fmt.Errorf("Error sending notification: unreadable answer: %w", err)
+		return "", false, fmt.Errorf("sending notification: unreadable answer: %w", err)
 	}
 	if v.Status != "ok" {
 		if v.Message == "" {

@@ -114,8 +114,8 @@ export interface FileDetail extends Entry {
 export interface TablePage {
   columns: string[];
   rows: string[][];
-  /** 0-based data-row numbers of rows in the file (when sorted or searched) */
-  rowIndexes?: number[];
+  /** each row's 0-based data-row number in the file (the numbering of summary warning cells) */
+  rowIndexes: number[];
   totalRows: number;
   matchedRows: number;
   offset: number;
