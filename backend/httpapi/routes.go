@@ -7,8 +7,8 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 )
 
-// registerRoutes is the one block of every route (API.md). Routes registered with handle
-// need a session (401 otherwise); handlePublic routes do not.
+// registerRoutes is the one block of every route (docs/api.md). Routes registered with
+// handle need a session (401 otherwise); handlePublic routes do not.
 func (s *Server) registerRoutes() {
 	// Authentication.
 	s.handlePublic("POST /api/v1/auth/login", s.handleLogin)

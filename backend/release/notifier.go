@@ -27,10 +27,11 @@ type NotifierConfig struct {
 	Logger   *slog.Logger
 }
 
-// Notifier implements service.Notifier: POST {api}/airlock/events/ (reference §7.5). Notify
-// returns at once: notifications are queued and sent by one goroutine, in the order the
-// status changes committed, each retried a few times on network errors and 5xx answers.
-// A failure is only logged — it never fails or undoes the action.
+// Notifier implements service.Notifier: POST {api}/airlock/events/
+// (docs/reference/domain.md §7.5). Notify returns at once: notifications are queued and
+// sent by one goroutine, in the order the status changes committed, each retried a few
+// times on network errors and 5xx answers. A failure is only logged — it never fails or
+// undoes the action.
 type Notifier struct {
 	js       *JobServer
 	org      string
@@ -80,7 +81,7 @@ func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
 	return n, nil
 }
 
-// The notification body (reference §7.5), keys in this order; org and repo only when set.
+// The notification body (§7.5), keys in this order; org and repo only when set.
 type notificationBody struct {
 	EventType     string                       `json:"event_type"`
 	Workspace     string                       `json:"workspace"`

@@ -1,4 +1,4 @@
-// Typed calls of API.md over a Transport. Pages and stores call these; nothing else.
+// Typed calls of docs/api.md over a Transport. Pages and stores call these; nothing else.
 import { encodePath, type SaveResult, type Transport } from './transport';
 import type {
   AuditEvent,

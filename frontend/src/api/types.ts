@@ -1,4 +1,4 @@
-// The JSON shapes of docs API.md ("the contract"), field for field.
+// The JSON shapes of docs/api.md ("the contract"), field for field.
 
 export type Status =
   | 'PENDING'

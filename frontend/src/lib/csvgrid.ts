@@ -282,7 +282,7 @@ export function toggleHidden(hidden: ReadonlySet<number>, column: number): Set<n
   return next;
 }
 
-/** The row-count message under the search box. */
+/** The row-count message under the search box, worded as docs/reference/ui.md §4.6. */
 export function countMessage(totalRows: number, matchedRows: number, searching: boolean, exact = true): string {
   if (!exact) return `Showing the first ${Math.max(0, matchedRows - 1).toLocaleString('en-GB')} rows (counting the rest…)`;
   if (searching && matchedRows === 0) return 'No results match';
