@@ -85,7 +85,7 @@ func TestAcknowledgementFlowThroughTheUI(t *testing.T) {
 	if !strings.Contains(text, "BLOCK warnings") || !strings.Contains(text, group+"/"+ackBlocked) || strings.Contains(text, ackClean) {
 		t.Errorf("the submit confirmation does not list exactly the BLOCK file:\n%s", text)
 	}
-	r.screenshot("21-submit-confirmation-block-files", `dialog[open]`)
+	r.screenshot("22-submit-confirmation-block-files", `dialog[open]`)
 	r.do("confirm submit", clickEnabled(`dialog[open] [data-testid=confirm-ok]`), waitGone(`dialog[open]`),
 		waitText(`.reqhead [data-testid=status-pill]`, "SUBMITTED"))
 
@@ -104,7 +104,7 @@ func TestAcknowledgementFlowThroughTheUI(t *testing.T) {
 		t.Errorf("the acknowledgement dialog does not give the reason and the file:\n%s", text)
 	}
 	c1.do("no note, no approval", waitVisible(`dialog[open] [data-testid=acknowledge-ok][disabled]`))
-	c1.screenshot("22-acknowledge-block-warning", `dialog[open]`)
+	c1.screenshot("23-acknowledge-block-warning", `dialog[open]`)
 	c1.do("cancel", clickText(`dialog[open] button`, "Cancel"), waitGone(`dialog[open]`),
 		waitText(`[data-testid=vote-approve]`, "Approve file"))
 	note1 := "Counts of 3 and 7 are in the 80+ bands; the researcher confirmed they come from a published table."
@@ -149,7 +149,7 @@ func TestAcknowledgementFlowThroughTheUI(t *testing.T) {
 	if strings.Contains(text, ackClean) {
 		t.Errorf("the release confirmation lists the clean file:\n%s", text)
 	}
-	c1.screenshot("23-release-confirmation-acknowledged", `dialog[open]`)
+	c1.screenshot("24-release-confirmation-acknowledged", `dialog[open]`)
 	c1.do("confirm release", clickEnabled(`dialog[open] [data-testid=confirm-ok]`), waitGone(`dialog[open]`),
 		waitText(`.reqhead [data-testid=status-pill]`, "RELEASED"))
 }
