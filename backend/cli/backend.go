@@ -225,7 +225,7 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 	b.Watcher.Logger = log
 	b.Metrics = httpapi.NewMetrics()
 	b.registerMetrics()
-	b.Tables = render.NewTables(render.TablesConfig{})
+	b.Tables = render.NewTables(render.TablesConfig{Rules: s.Disclosure})
 	b.Handler = httpapi.New(httpapi.Deps{
 		Service: core.Service, Auth: b.Auth, Hub: b.Hub, Logger: log, Metrics: b.Metrics,
 		Assets: frontend.Assets(), Health: b.Health, HealthDetails: b.HealthDetails, SecureCookies: s.SecureCookies,
