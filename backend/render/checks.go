@@ -41,9 +41,13 @@ type cellVal struct {
 type lineRef struct {
 	row    int
 	column string
+	above  int // with column: the block of rows above this total row (0: the whole column)
 }
 
 func (l lineRef) String() string {
+	if l.column != "" && l.above > 0 {
+		return fmt.Sprintf("column %q above row %d", l.column, l.above+1)
+	}
 	if l.column != "" {
 		return fmt.Sprintf("column %q", l.column)
 	}
@@ -95,6 +99,12 @@ type checker struct {
 	totalCell           []int64
 	hasTotalCell        []bool
 	colRedact           []cellList
+	// With several total rows (subtotals of a long table): each totals the rows since the
+	// previous one.
+	blockVisible []int64
+	blockCells   []int
+	blockRed     [][]Cell
+	blockLines   []lineFindings
 
 	// Row totals.
 	curTotal, usedTotal int
@@ -123,7 +133,8 @@ func newChecker(names []string, cr *compiledRules) *checker {
 		dofLow: make([]cellList, n), pctSmall: make([]cellList, n), pctRedact: make([]cellList, n),
 		pctDecimals: make([]int, n), colVisible: make([]int64, n), colCells: make([]int, n),
 		totalCell: make([]int64, n), hasTotalCell: make([]bool, n), colRedact: make([]cellList, n),
-		contributed: make([]bool, n), curTotal: -1, usedTotal: -1, totalRow: -1,
+		blockVisible: make([]int64, n), blockCells: make([]int, n), blockRed: make([][]Cell, n),
+		blockLines: make([]lineFindings, n), contributed: make([]bool, n), curTotal: -1, usedTotal: -1, totalRow: -1,
 		dom: domCols{-1, -1, -1, -1, -1}}
 	if len(cr.patterns) > 0 {
 		ck.patterns = make([]cellList, n)
@@ -340,16 +351,22 @@ func (ck *checker) row(r int, f [][]byte) {
 			} else {
 				ck.colVisible[c] += cv.iv
 				ck.colCells[c]++
+				ck.blockVisible[c] += cv.iv
+				ck.blockCells[c]++
 			}
 		case cellRedacted:
 			if !isTotal {
 				ck.colRedact[c].add(r, c)
+				if len(ck.blockRed[c]) < maxWarningCells {
+					ck.blockRed[c] = append(ck.blockRed[c], Cell{Row: r, Column: c})
+				}
 			}
 		}
 	}
 	if isTotal {
 		ck.totalRows++
 		ck.totalRow = r
+		ck.blockTotals(r)
 	}
 	ck.rowTotal(r, isTotal, true)
 	if len(ck.derived) > 0 {
@@ -634,7 +651,7 @@ func (ck *checker) warnings(rows int, size int64) []Warning {
 			}
 			continue
 		}
-		if l := &ck.small[i]; l.n > 0 && !st.mid6 {
+		if l := &ck.small[i]; l.n > 0 && !ck.looksMid6(i) {
 			s := sev(RuleSmallCount)
 			if !in.named {
 				s = lesser(s)
@@ -644,7 +661,7 @@ func (ck *checker) warnings(rows int, size int64) []Warning {
 		if l := &ck.zeros[i]; l.n > 0 && cr.ZerosDisclosive {
 			add(RuleZero, sev(RuleZero), l.list(), col(i), "Column %q has %d zero counts; under these rules a zero is disclosive (everyone in the group shares the other outcome).", name, l.n)
 		}
-		if l := &ck.rounded[i]; l.n > 0 && in.mid6 == 0 && !st.mid6 {
+		if l := &ck.rounded[i]; l.n > 0 && in.mid6 == 0 && !ck.looksMid6(i) {
 			add(RuleRounding, sev(RuleRounding), l.list(), col(i), "Column %q has %d counts that are not multiples of %d (nor midpoint-6 rounded).", name, l.n, cr.RoundBase)
 		}
 		if l := &ck.notMid6[i]; l.n > 0 {
@@ -665,7 +682,7 @@ func (ck *checker) warnings(rows int, size int64) []Warning {
 	ck.lineWarnings(&ck.rowLines, add)
 	var pct cellList
 	for c := range ck.n {
-		if ck.count[c] && !ck.stats[c].mid6 {
+		if ck.count[c] && !ck.looksMid6(c) {
 			pct.merge(&ck.pctSmall[c])
 		}
 	}
@@ -684,16 +701,62 @@ func (ck *checker) warnings(rows int, size int64) []Warning {
 	return out
 }
 
+// looksMid6 reports whether a count column is midpoint-6 rounded: named so, or every value
+// 0 or 3 more than a multiple of 6, with at least three values that are not 0 (fewer are
+// so by chance too often: 135 and 75 are). Its 3s stand for 1 to 6, not small counts.
+func (ck *checker) looksMid6(c int) bool {
+	st := &ck.stats[c]
+	return ck.info[c].mid6 != 0 || (st.mid6 && st.numeric >= 3 && st.hasNonZero)
+}
+
 func mib(n int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
-// columnTotals checks each count column against a single row labelled as the total.
+// blockTotals checks the total row r against the rows since the previous total row, and
+// starts the next block.
+func (ck *checker) blockTotals(r int) {
+	for _, c := range ck.qual {
+		cv := &ck.vals[c]
+		if cv.kind == cellNumber && (ck.blockCells[c] > 0 || len(ck.blockRed[c]) > 0) {
+			ck.checkLine(&ck.blockLines[c], lineRef{column: ck.names[c], above: r}, cv.iv, ck.blockVisible[c], ck.blockCells[c], ck.blockRed[c], Cell{Row: r, Column: c})
+		}
+	}
+	for c := range ck.n {
+		ck.blockVisible[c], ck.blockCells[c], ck.blockRed[c] = 0, 0, ck.blockRed[c][:0]
+	}
+}
+
+// merge adds other's findings to lf.
+func (lf *lineFindings) merge(o *lineFindings) {
+	lf.recover.merge(&o.recover)
+	lf.nRecover += o.nRecover
+	lf.match, lf.near, lf.far = lf.match+o.match, lf.near+o.near, lf.far+o.far
+	lf.nearCells.merge(&o.nearCells)
+	lf.farCells.merge(&o.farCells)
+	for _, p := range []struct{ dst, src *string }{{&lf.exRecover, &o.exRecover}, {&lf.exNear, &o.exNear}, {&lf.exFar, &o.exFar}} {
+		if *p.dst == "" {
+			*p.dst = *p.src
+		}
+	}
+}
+
+// columnTotals checks each count column against a single row labelled as the total, or,
+// with several, each block of rows against the total row below it.
 func (ck *checker) columnTotals() {
+	lf := lineFindings{assumePartition: true}
+	defer func() { ck.colLines = lf }()
+	if ck.totalRows > 1 {
+		for c := range ck.n {
+			if ck.count[c] {
+				lf.merge(&ck.blockLines[c])
+			}
+		}
+		return
+	}
 	if ck.totalRows != 1 {
 		return
 	}
-	lf := lineFindings{assumePartition: true}
 	for c := range ck.n {
 		if !ck.count[c] || !ck.hasTotalCell[c] {
 			continue
@@ -704,7 +767,6 @@ func (ck *checker) columnTotals() {
 		}
 		ck.checkLine(&lf, lineRef{column: ck.names[c]}, ck.totalCell[c], ck.colVisible[c], ck.colCells[c], red.cells, Cell{Row: ck.totalRow, Column: c})
 	}
-	ck.colLines = lf
 }
 
 // lineWarnings reports the total checks: a redacted cell a total gives away, and totals that
@@ -739,6 +801,10 @@ func (ck *checker) lineWarnings(rows *lineFindings, add func(string, string, []C
 		add(RuleTotals, s, cells.list(), nil, "%d totals are not the sum of their counts (%s). Totals should be the sum of the rounded counts: a total of unrounded values lets a reader difference out cells.", cells.n, ex)
 	}
 	for _, p := range ck.pctRecover {
+		if p.within > 0 {
+			add(RuleSecondary, sev(RuleSecondary), []Cell{p.count, p.cell}, &p.cell.Column, "Column %q is a percentage with one redacted value, beside a redacted count: the other rows' counts and shares put that count at about %.0f (±%.1f).", ck.names[p.cell.Column], p.est, p.within)
+			continue
+		}
 		add(RuleSecondary, sev(RuleSecondary), []Cell{p.cell}, &p.cell.Column, "Column %q is a percentage with one redacted value and the others add up to %s: the redacted share is %s%%.", ck.names[p.cell.Column], fmtPct(p.sum), fmtPct(100-p.sum))
 	}
 }
@@ -749,13 +815,16 @@ func fmtPct(v float64) string { return fmt.Sprintf("%.4g", v) }
 type pctRecovered struct {
 	cell Cell
 	sum  float64
+	// With a redacted count beside it: the count, its estimate and how far it may be off.
+	count       Cell
+	est, within float64
 }
 
 // percentSum checks a percentage column: with one redacted value, the others say what it is;
 // without, the values should add up to 100 (or a multiple, one distribution per group).
 func (ck *checker) percentSum(c int, add func(string, string, []Cell, *int, string, ...any)) {
 	st := &ck.stats[c]
-	if st.text > 0 || st.numeric < 2 || st.min < 0 || st.max > 100 {
+	if st.text > 0 || st.numeric < 1 || st.min < 0 || st.max > 100 {
 		return
 	}
 	tol := ck.cr.PercentTolerance + float64(st.numeric)*0.5*math.Pow(10, -float64(ck.pctDecimals[c]))
@@ -767,8 +836,30 @@ func (ck *checker) percentSum(c int, add func(string, string, []Cell, *int, stri
 			add(RulePercentSum, ck.cr.severity(RulePercentSum), nil, &i, "Column %q looks like percentages but adds up to %s, not 100: if it is one distribution, a category may be missing.", ck.names[c], fmtPct(st.sum))
 		}
 	case 1:
-		if gap := 100 - st.sum; gap > tol && st.sum >= 50 && len(ck.pctRedact[c].cells) == 1 {
-			ck.pctRecover = append(ck.pctRecover, pctRecovered{cell: ck.pctRedact[c].cells[0], sum: st.sum})
+		if len(ck.pctRedact[c].cells) != 1 {
+			return
+		}
+		red := ck.pctRedact[c].cells[0]
+		if gap := 100 - st.sum; gap > tol && st.sum >= 50 {
+			ck.pctRecover = append(ck.pctRecover, pctRecovered{cell: red, sum: st.sum})
+			return
+		}
+		// The count of the same row redacted too: the other rows' counts and shares give
+		// the whole, and so the redacted count, to within what rounding the shares allows.
+		for cc := range ck.n {
+			if !ck.count[cc] || ck.colRedact[cc].n != 1 || ck.colRedact[cc].cells[0].Row != red.Row || st.sum <= 0 || st.sum >= 100 {
+				continue
+			}
+			// Each shown share is off by at most half its last digit, each count by half
+			// the rounding base.
+			visible, n := float64(ck.colVisible[cc]), float64(st.numeric)
+			shareErr := n * 0.5 * math.Pow(10, -float64(ck.pctDecimals[c]))
+			est := visible * (100 - st.sum) / st.sum
+			within := (visible*shareErr + float64(ck.cr.RoundBase)/2*n*(100-st.sum)) / st.sum
+			if within < float64(ck.cr.Threshold) {
+				ck.pctRecover = append(ck.pctRecover, pctRecovered{cell: red, sum: st.sum, count: Cell{Row: red.Row, Column: cc}, est: est, within: within})
+			}
+			return
 		}
 	}
 }
