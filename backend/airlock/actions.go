@@ -1,6 +1,6 @@
 package airlock
 
-// ActionState says whether an action is allowed and, if not, why (API.md "Actions").
+// ActionState says whether an action is allowed and, if not, why (docs/api.md "Actions").
 type ActionState struct {
 	Allowed bool   `json:"allowed"`
 	Reason  string `json:"reason,omitempty"`

@@ -1,8 +1,8 @@
-// Package contract holds the JSON shapes of the API (../shared/design/API.md) that the web
-// UI and the desktop window see, and the converters that build them from the service's
-// values. The converters apply the domain's visibility rules once (comments, decisions,
-// audit events) and compute the actions blocks with the domain's rules, so every client
-// gets the same filtered view. Field names are camelCase; times are UTC RFC 3339.
+// Package contract holds the JSON shapes of the API (docs/api.md) that the web UI and the
+// desktop window see, and the converters that build them from the service's values. The
+// converters apply the domain's visibility rules once (comments, decisions, audit events)
+// and compute the actions blocks with the domain's rules, so every client gets the same
+// filtered view. Field names are camelCase; times are UTC RFC 3339.
 package contract
 
 import (
@@ -117,7 +117,7 @@ type Request struct {
 	SubmittedReviewers []string `json:"submittedReviewers"`
 	Groups             []Group  `json:"groups"`
 	Upload             Upload   `json:"upload"`
-	// Actions is the request-level actions block (API.md "Actions").
+	// Actions is the request-level actions block (docs/api.md "Actions").
 	Actions map[string]airlock.ActionState `json:"actions"`
 	// CommentVisibilities are the visibilities the caller may write comments with now.
 	CommentVisibilities []airlock.Visibility `json:"commentVisibilities"`
@@ -145,7 +145,7 @@ type File struct {
 	WorkspaceStatus airlock.WorkspaceFileStatus `json:"workspaceStatus"`
 	Released        bool                        `json:"released"`
 	Uploaded        bool                        `json:"uploaded"`
-	// UploadAttempts and UploadError show a failing upload (DECISIONS 14).
+	// UploadAttempts and UploadError show a failing upload (docs/decisions.md §14).
 	UploadAttempts int    `json:"uploadAttempts"`
 	UploadError    string `json:"uploadError,omitempty"`
 	ContentType    string `json:"contentType"`

@@ -10,8 +10,8 @@ import (
 	"github.com/trelab/airlock/backend/service"
 )
 
-// Request routes (API.md "Release requests"). Each handler: the user → decode → one service
-// call → the contract value (the Request as the caller may see it), or writeError.
+// Request routes (docs/api.md "Release requests"). Each handler: the user → decode → one
+// service call → the contract value (the Request as the caller may see it), or writeError.
 
 // CreateRequestInput is the body of POST /requests.
 type CreateRequestInput struct {

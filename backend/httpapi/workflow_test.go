@@ -25,10 +25,10 @@ const (
 
 const countsCSV = "region,count\nNorth,100\nSouth,5\nEast,[REDACTED]\n"
 
-// TestWorkflow walks the whole workflow of API.md over HTTP with several users: the
+// TestWorkflow walks the whole workflow of docs/api.md over HTTP with several users: the
 // researcher adds files to two groups and submits; two checkers vote blind (each sees only
-// their own work, checked in the JSON), submit reviews and comment; the request is returned;
-// the researcher updates a file and resubmits; the checkers approve and release.
+// their own work, checked in the JSON), submit reviews and comment; the request is
+// returned; the researcher updates a file and resubmits; the checkers approve and release.
 func TestWorkflow(t *testing.T) {
 	h := newAPI(t)
 	env := h.env

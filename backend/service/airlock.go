@@ -2,6 +2,9 @@
 // mutating method follows one sequence: open a transaction, load fresh state, check the rule
 // in package airlock, write the change together with its audit event, commit, and only then
 // publish a thin live event and (for status changes) notify job-server.
+//
+// The rules it applies are those of docs/reference/domain.md (a bare "§N" in this package,
+// tests included, cites it) as amended by docs/decisions.md.
 package service
 
 import (

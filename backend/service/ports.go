@@ -113,14 +113,14 @@ type Publisher interface {
 	Publish(events ...airlock.Event)
 }
 
-// Notifier tells job-server about status changes (reference §7.5). It is called after
-// commit and never fails the action: implementations log their own errors.
+// Notifier tells job-server about status changes (docs/reference/domain.md §7.5). It is
+// called after commit and never fails the action: implementations log their own errors.
 type Notifier interface {
 	Notify(ctx context.Context, n airlock.Notification)
 }
 
 // Releaser creates (or gets) the remote release of a request's output files before they are
-// marked released (reference §7.1). A nil Releaser means the outbox target: there is no
+// marked released (§7.1). A nil Releaser means the outbox target: there is no
 // remote release to create.
 type Releaser interface {
 	CreateRelease(ctx context.Context, actor airlock.User, r *airlock.ReleaseRequest, files []airlock.ReleaseFile) (releaseID string, err error)
@@ -128,7 +128,7 @@ type Releaser interface {
 
 // BlobRemover is implemented by Files stores that can delete a stored copy. AddFiles and
 // UpdateFiles use it to remove the copies they wrote when their transaction fails
-// (DECISIONS 7); without it the service removes the file at Path.
+// (docs/decisions.md §7); without it the service removes the file at Path.
 type BlobRemover interface {
 	Remove(workspace, requestID, fileID string) error
 }

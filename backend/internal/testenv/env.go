@@ -57,10 +57,9 @@ type Env struct {
 type Option func(*options)
 
 type options struct {
-	policy      airlock.Policy
-	noReleaser  bool
-	workspaces  []string
-	noManifests bool
+	policy     airlock.Policy
+	noReleaser bool
+	workspaces []string
 }
 
 // WithPolicy sets the service policy.

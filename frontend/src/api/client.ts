@@ -1,6 +1,7 @@
-// Typed calls of API.md over a Transport. Pages and stores call these; nothing else.
+// Typed calls of docs/api.md over a Transport. Pages and stores call these; nothing else.
 import { encodePath, type SaveResult, type Transport } from './transport';
 import type {
+  Acro,
   AuditEvent,
   Comment,
   FileDetail,
@@ -124,6 +125,12 @@ export class Api {
 
   summary(src: FileSource, path: string): Promise<Summary> {
     return this.transport.request({ method: 'GET', path: `${base(src)}/summary/${encodePath(path)}` });
+  }
+
+  /** What ACRO recorded about the file, its checksum verified; null when no ACRO results file names it. */
+  async acro(src: FileSource, path: string): Promise<Acro | null> {
+    const r = await this.transport.request<{ acro: Acro | null }>({ method: 'GET', path: `${base(src)}/acro/${encodePath(path)}` });
+    return r.acro;
   }
 
   // --- requests

@@ -1,4 +1,4 @@
-// The JSON shapes of docs API.md ("the contract"), field for field.
+// The JSON shapes of docs/api.md ("the contract"), field for field.
 
 export type Status =
   | 'PENDING'
@@ -94,8 +94,8 @@ export interface FileDetail extends Entry {
 export interface TablePage {
   columns: string[];
   rows: string[][];
-  /** 0-based data-row numbers of rows in the file (when sorted or searched) */
-  rowIndexes?: number[];
+  /** each row's 0-based data-row number in the file (the numbering of summary warning cells) */
+  rowIndexes: number[];
   totalRows: number;
   matchedRows: number;
   offset: number;
@@ -128,6 +128,43 @@ export interface Summary {
   rows: number;
   columns: ColumnSummary[];
   warnings: Warning[];
+}
+
+/** One ACRO verification of a file's bytes against the checksum ACRO wrote (docs/acro.md). */
+export interface AcroChecksum {
+  state: 'MATCH' | 'MISMATCH' | 'MISSING' | 'INVALID';
+  path: string;
+  expected: string;
+  actual: string;
+  message: string;
+}
+
+/** What ACRO recorded about one file (GET .../acro/{path}; docs/api.md "ACRO results"). */
+export interface Acro {
+  resultsPath: string;
+  source: 'workspace' | 'request';
+  /** set when results.json could not be read; the other fields are then empty */
+  error: string;
+  version: string;
+  layout: 'versioned' | 'legacy' | '';
+  uid: string;
+  status: 'pass' | 'review' | 'fail' | 'unknown';
+  statusText: string;
+  type: string;
+  command: string;
+  summary: string;
+  timestamp: string;
+  suppressed: boolean | null;
+  checks: { name: string; value: string; flagged: boolean }[];
+  cells: { check: string; row: number; column: number }[];
+  cellsTotal: number;
+  outcomeCells: { row: string; column: string; outcome: string }[];
+  outcomeCellsTotal: number;
+  exception: string;
+  comments: string[];
+  problems: string[];
+  checksum: AcroChecksum;
+  resultsChecksum: AcroChecksum;
 }
 
 export interface RequestFile {
