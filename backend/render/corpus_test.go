@@ -644,7 +644,7 @@ func flagged(s Summary, tb corpusTable) bool {
 
 func TestCorpus(t *testing.T) {
 	nSafe, nPerRule := 1000, 100
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		nSafe, nPerRule = 200, 20
 	}
 	for _, preset := range Presets {

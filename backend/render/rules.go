@@ -15,8 +15,8 @@ import (
 	"unicode/utf8"
 )
 
-// Warning rule ids (docs/disclosure.md describes each, with the catalogue id C1-C14 it
-// implements).
+// Warning rule ids (docs/disclosure.md describes each), with the id of the catalogue
+// entry of docs/reference/peers.md §4.7 each implements.
 const (
 	RuleSmallCount        = "small-count"          // C1: counts from 1 to Threshold-1
 	RuleZero              = "zero"                 // C2: zero counts, when zeros are disclosive
