@@ -190,7 +190,7 @@ func defaultWords() Vocabulary {
 			"ratio", "mean", "median", "average", "avg", "sd", "std", "se", "ci", "lci", "uci", "lower",
 			"upper", "or", "hr", "rr", "p", "pvalue", "score", "bmi", "min", "max", "minimum", "maximum",
 			"region", "stp", "practice", "level", "change", "difference", "diff", "delta", "coef",
-			"estimate", "beta", "log", "dof", "df", "cost", "amount", "value", "sum"},
+			"estimate", "beta", "log", "dof", "df", "cost"},
 		Total:       []string{"total", "totals", "all", "overall", "sum"},
 		TotalLabels: []string{"total", "totals", "all", "overall", "grandtotal", "sum", "alltotal"},
 		Extremes:    []string{"min", "max", "minimum", "maximum"},

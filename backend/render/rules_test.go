@@ -3,6 +3,9 @@ package render
 import (
 	"bytes"
 	"context"
+	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -208,5 +211,34 @@ func TestClassifyNumbers(t *testing.T) {
 	for _, in := range []string{"1,000", "12%", "inf", "0x10", "-", "+", ".", "1-2", "1e", "e5", "1.2.3"} {
 		kind, _, _, _ := cr.classify([]byte(in), &scratch)
 		assert.NotEqual(t, cellNumber, kind, in)
+	}
+}
+
+// The number fast paths agree with numberShape and strconv on random cells.
+func TestClassifyAgreesWithStrconv(t *testing.T) {
+	cr := DefaultRules().compiled
+	var scratch []byte
+	r := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "0123456789.-+eE x"
+	for range 50_000 {
+		b := make([]byte, 1+r.IntN(22))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		kind, iv, v, isInt := cr.classify(b, &scratch)
+		t0 := bytes.TrimSpace(b)
+		ok, integer := numberShape(t0)
+		want, err := strconv.ParseFloat(string(t0), 64)
+		isNum := ok && len(t0) <= 32 && err == nil && !math.IsInf(want, 0)
+		if !assert.Equal(t, isNum, kind == cellNumber, "%q", b) || !isNum {
+			continue
+		}
+		assert.Equal(t, want, v, "%q", b)
+		if isInt {
+			assert.True(t, integer, "%q", b)
+			n, err := strconv.ParseInt(string(t0), 10, 64)
+			assert.NoError(t, err, "%q", b)
+			assert.Equal(t, n, iv, "%q", b)
+		}
 	}
 }
