@@ -122,6 +122,10 @@ type checker struct {
 	domEx     string
 
 	ragged cellList
+
+	// Text cells of a count-like column that start with a count, "12 (3.4%)".
+	embedded      []int
+	embeddedSmall []cellList
 }
 
 func newChecker(names []string, cr *compiledRules) *checker {
@@ -134,7 +138,8 @@ func newChecker(names []string, cr *compiledRules) *checker {
 		pctDecimals: make([]int, n), colVisible: make([]int64, n), colCells: make([]int, n),
 		totalCell: make([]int64, n), hasTotalCell: make([]bool, n), colRedact: make([]cellList, n),
 		blockVisible: make([]int64, n), blockCells: make([]int, n), blockRed: make([][]Cell, n),
-		blockLines: make([]lineFindings, n), contributed: make([]bool, n), curTotal: -1, usedTotal: -1, totalRow: -1,
+		blockLines: make([]lineFindings, n), contributed: make([]bool, n), curTotal: -1,
+		embedded: make([]int, n), embeddedSmall: make([]cellList, n), usedTotal: -1, totalRow: -1,
 		dom: domCols{-1, -1, -1, -1, -1}}
 	if len(cr.patterns) > 0 {
 		ck.patterns = make([]cellList, n)
@@ -344,6 +349,14 @@ func (ck *checker) row(r int, f [][]byte) {
 		default:
 			st.text++
 			isTotal = isTotal || kind == cellTotalLabel
+			if ck.info[c].eligible {
+				if n, ok := leadingCount(f[c]); ok {
+					ck.embedded[c]++
+					if n >= 1 && n < threshold {
+						ck.embeddedSmall[c].add(r, c)
+					}
+				}
+			}
 			if ck.negQual[c] {
 				ck.negQual[c] = false
 				if ck.qualified[c] {
@@ -397,6 +410,23 @@ func (ck *checker) row(r int, f [][]byte) {
 	if ck.domActive {
 		ck.dominance(r)
 	}
+}
+
+// leadingCount reads the count of a "count (percentage)" cell: a whole number, then "(".
+func leadingCount(raw []byte) (int64, bool) {
+	t := bytes.TrimSpace(raw)
+	var n int64
+	i := 0
+	for ; i < len(t) && i < 18 && '0' <= t[i] && t[i] <= '9'; i++ {
+		n = n*10 + int64(t[i]-'0')
+	}
+	if i == 0 {
+		return 0, false
+	}
+	for i < len(t) && t[i] == ' ' {
+		i++
+	}
+	return n, i < len(t) && t[i] == '('
 }
 
 // decimals counts the digits after the point of a plain decimal cell.
@@ -666,6 +696,13 @@ func (ck *checker) warnings(rows int, size int64) []Warning {
 		}
 		if in.percent {
 			ck.percentSum(i, add)
+		}
+		if l := &ck.embeddedSmall[i]; !ck.count[i] && l.n > 0 && ck.embedded[i] == st.text {
+			s := sev(RuleSmallCount)
+			if !in.named {
+				s = lesser(s)
+			}
+			add(RuleSmallCount, s, l.list(), col(i), "Column %q has %d cells that start with a count from 1 to %d (like \"3 (1.2%%)\"); counts of %d or fewer must be redacted.", name, l.n, threshold-1, threshold-1)
 		}
 		if !ck.count[i] {
 			if in.mean && st.text == 0 && st.numeric >= 3 && st.min == st.max {

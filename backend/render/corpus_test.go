@@ -308,6 +308,25 @@ func (g *corpusGen) subtotals(rule string) corpusTable {
 	return out
 }
 
+// countPercent is a "Table 1": each cell a count and its percentage, "120 (30.0%)"; with
+// small, one count is small.
+func (g *corpusGen) countPercent(small bool) corpusTable {
+	T := g.rules.Threshold
+	t := &gtable{header: []string{"characteristic", g.pick("cases", "controls", "exposed", "n (%)"), g.pick("controls", "unexposed", "All")}}
+	bad := g.r.IntN(5)
+	out := corpusTable{shape: "count-percent"}
+	for i := range 5 {
+		a, b := g.count(T, 400), g.count(T, 400)
+		if small && i == bad {
+			a = 1 + g.r.IntN(T-1)
+			out.rule, out.cell = RuleSmallCount, &Cell{Row: i, Column: 1}
+		}
+		t.rows = append(t.rows, []string{fmt.Sprintf("c%d", i), fmt.Sprintf("%d (%.1f%%)", a, float64(a)/4), fmt.Sprintf("%d (%.1f%%)", b, float64(b)/4)})
+	}
+	out.csv = t.String()
+	return out
+}
+
 func midpoint6(x int) int {
 	if x == 0 {
 		return 0
@@ -330,9 +349,11 @@ func (g *corpusGen) mid6() *gtable {
 
 // safe generates a table with no problem under the preset.
 func (g *corpusGen) safe() corpusTable {
-	switch k := g.r.IntN(10); k {
+	switch k := g.r.IntN(11); k {
 	case 9:
 		return g.subtotals("")
+	case 10:
+		return g.countPercent(false)
 	case 0, 1, 2:
 		return corpusTable{shape: "crosstab", csv: g.crosstab(g.r.IntN(2) == 0, g.r.IntN(2) == 0).String()}
 	case 3:
@@ -370,6 +391,9 @@ func (g *corpusGen) planted(rule string) corpusTable {
 	out := corpusTable{rule: rule}
 	switch rule {
 	case RuleSmallCount, RuleZero, RuleRounding, RuleNegative:
+		if rule == RuleSmallCount && g.r.IntN(5) == 0 {
+			return g.countPercent(true)
+		}
 		if g.r.IntN(3) == 0 {
 			t, counts := g.long(1+g.r.IntN(3), 0)
 			row := g.r.IntN(len(counts))
@@ -662,6 +686,7 @@ func TestCorpus(t *testing.T) {
 			falseRate := float64(fig.falseAlarm) / float64(fig.safe)
 			t.Logf("preset %s: recall %d/%d = %.1f %% (goal ≥ 95 %%); false alarms %d/%d safe tables = %.1f %% (goal ≤ 5 %%); false alarms by rule %v\n%s",
 				preset, found, planted, 100*recall, fig.falseAlarm, fig.safe, 100*falseRate, fig.alarms, strings.Join(lines, "\n"))
+			t.Logf("outside the layouts the checks read (raised a WARN or BLOCK other than rounding): %v", blindSpots(t, preset, 7, nPerRule))
 			for i, m := range fig.missed {
 				if i >= 3 {
 					break
@@ -681,6 +706,61 @@ func TestCorpus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// blindSpots are problems in layouts the checks do not read (docs/disclosure.md, "What the
+// checks do not see"), generated to report how often they still raise a WARN or BLOCK; the
+// figures are logged, not held to a goal.
+func blindSpots(t *testing.T, preset string, seed uint64, n int) map[string]string {
+	rules := corpusRules(t, preset)
+	g := &corpusGen{r: rand.New(rand.NewPCG(seed, seed)), rules: rules, round: rules.compiled.severity(RuleRounding) != ""}
+	T := rules.Threshold
+	kinds := map[string]func() string{
+		// Percentages of groups without their counts, one group of fewer than T people.
+		"percentages-without-counts": func() string {
+			t := &gtable{header: []string{"group", "percent_vaccinated"}}
+			bad := g.r.IntN(6)
+			for i := range 6 {
+				d := 20 + g.r.IntN(500)
+				if i == bad {
+					d = 3 + g.r.IntN(T-3)
+				}
+				t.rows = append(t.rows, []string{fmt.Sprintf("G%d", i), strconv.FormatFloat(100*float64(1+g.r.IntN(d))/float64(d), 'f', 1, 64)})
+			}
+			return t.String()
+		},
+		// A total column not named as one, with one redacted cell.
+		"unnamed-total-column": func() string {
+			t := &gtable{header: []string{"region", "male", "female", "combined"}}
+			bad := g.r.IntN(4)
+			for i := range 4 {
+				m, f := g.count(T, 400), g.count(T, 400)
+				ms := strconv.Itoa(m)
+				if i == bad {
+					m = 1 + g.r.IntN(T-1)
+					ms = "[REDACTED]"
+				}
+				t.rows = append(t.rows, []string{fmt.Sprintf("R%d", i), ms, strconv.Itoa(f), strconv.Itoa(g.roundCount(m + f))})
+			}
+			return t.String()
+		},
+	}
+	out := map[string]string{}
+	for name, gen := range kinds {
+		hit := 0
+		for range n {
+			s, err := Summarize(context.Background(), bytes.NewReader([]byte(gen())), rules)
+			require.NoError(t, err)
+			for _, w := range s.Warnings {
+				if w.Severity != SeverityInfo && w.Rule != RuleRounding {
+					hit++
+					break
+				}
+			}
+		}
+		out[name] = fmt.Sprintf("%d/%d", hit, n)
+	}
+	return out
 }
 
 func firstLines(s string, n int) string {

@@ -64,6 +64,7 @@ func TestRules_SafeAndUnsafeTables(t *testing.T) {
 	}{
 		{RuleSmallCount, os, "group,count\nA,5\nB,25\n", "group,count\nA,10\nB,25\n", SeverityBlock, []Cell{{0, 1}}},
 		{RuleSmallCount, os, "group,male,female\nA,5,20\nB,25,30\n", "group,male,female\nA,10,20\nB,25,30\n", SeverityWarn, []Cell{{0, 1}}},
+		{RuleSmallCount, os, "characteristic,cases,controls\nA,5 (2.5%),120 (60.0%)\nB,195 (97.5%),80 (40.0%)\n", "characteristic,cases,controls\nA,10 (5.0%),120 (60.0%)\nB,190 (95.0%),80 (40.0%)\n", SeverityBlock, []Cell{{0, 1}}},
 		{RuleSmallCount, sacro, "group,count\nA,9\nB,25\n", "group,count\nA,10\nB,25\n", SeverityBlock, []Cell{{0, 1}}},
 		{RuleZero, sacro, "group,count\nA,0\nB,25\n", "group,count\nA,10\nB,25\n", SeverityWarn, []Cell{{0, 1}}},
 		{RuleRounding, os, "group,count\nA,12\nB,25\n", "group,count\nA,10\nB,25\n", SeverityWarn, []Cell{{0, 1}}},
