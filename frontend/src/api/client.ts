@@ -195,8 +195,9 @@ export class Api {
     return this.post(id, `/comments/${encodeURIComponent(commentId)}/publish`);
   }
 
-  vote(id: string, paths: string[], vote: 'APPROVED' | 'CHANGES_REQUESTED' | 'RESET'): Promise<Request> {
-    return this.post(id, '/votes', { paths, vote });
+  /** acknowledgement: the note approving a file with BLOCK warnings needs (its approve action says when) */
+  vote(id: string, paths: string[], vote: 'APPROVED' | 'CHANGES_REQUESTED' | 'RESET', acknowledgement?: string): Promise<Request> {
+    return this.post(id, '/votes', acknowledgement ? { paths, vote, acknowledgement } : { paths, vote });
   }
 
   /** submit | withdraw | review | return | reject | release */

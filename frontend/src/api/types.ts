@@ -72,6 +72,24 @@ export interface Entry {
   status?: WorkspaceFileStatus;
   allowedType: boolean;
   outOfDate: boolean;
+  /** extension: warning counts of a CSV file once counted (absent for other files) */
+  warnings?: WarningCounts;
+  /** extension: the counts are being computed; a workspace.changed event says when ready */
+  warningsPending?: boolean;
+}
+
+/** Disclosure-check warnings of a file by severity (hints, never decisions). */
+export interface WarningCounts {
+  INFO: number;
+  WARN: number;
+  BLOCK: number;
+}
+
+/** A reviewer's note on approving a file with BLOCK warnings. */
+export interface Acknowledgement {
+  reviewer: string;
+  note: string;
+  turn: number;
 }
 
 export interface TreeLevel {
@@ -82,6 +100,8 @@ export interface TreeLevel {
 export interface ActionState {
   allowed: boolean;
   reason?: string;
+  /** on an allowed action: why it needs an acknowledgement note (approve with BLOCK warnings) */
+  acknowledge?: string;
 }
 
 export interface FileDetail extends Entry {
@@ -181,12 +201,16 @@ export interface RequestFile {
   uploadAttempts?: number;
   uploadError?: string;
   contentType?: string;
+  /** extension: warning counts of the stored copy (null: never counted) */
+  warnings?: WarningCounts | null;
+  /** extension: the notes on approvals of this file the caller may see */
+  acknowledgements?: Acknowledgement[];
   /** extension: what the caller may do with this file, each with the reason when not */
   actions: Partial<Record<FileActionKey, ActionState>>;
 }
 
 /** changeType: output ↔ supporting in place; move: to another group, keeping the type. */
-export type FileActionKey = 'vote' | 'resetVote' | 'withdraw' | 'update' | 'changeType' | 'move' | 'download';
+export type FileActionKey = 'vote' | 'approve' | 'resetVote' | 'withdraw' | 'update' | 'changeType' | 'move' | 'download';
 
 export interface Comment {
   id: string;
@@ -249,6 +273,10 @@ export interface RequestSummary {
   lastSubmittedAt: string | null;
   outputFiles: number;
   myReview: { voted: number; submitted: boolean } | null;
+  /** extension: the output files' warning counts added up; files with BLOCK; files never counted */
+  warnings?: WarningCounts;
+  blockFiles?: number;
+  uncountedFiles?: number;
 }
 
 export interface AuditEvent {
