@@ -165,7 +165,7 @@ func TestProvenanceProjectAndOrganisation(t *testing.T) {
 	if want := "https://github.com/opensafely/provenance-study/blob/" + provCommit + "/project.yaml"; link != want {
 		t.Errorf("code link %q, want %q", link, want)
 	}
-	u.screenshot("21-file-provenance", `[data-testid=produced-by]`)
+	u.screenshot("25-file-provenance", `[data-testid=produced-by]`)
 
 	u.open("#/reviews")
 	row := fmt.Sprintf(`[data-testid=review-row][data-request=%q]`, req.ID)
@@ -182,7 +182,7 @@ func TestProvenanceProjectAndOrganisation(t *testing.T) {
 				seen: rows.length + ' rows, ' + other.length + ' of another organisation'};
 		})()`, js("Organisation: "+provOrg), js(req.ID))),
 	)
-	u.screenshot("22-reviews-by-organisation", `[data-testid=reviews-outstanding]`)
+	u.screenshot("26-reviews-by-organisation", `[data-testid=reviews-outstanding]`)
 	otherRow := fmt.Sprintf(`[data-testid=review-row][data-request=%q]`, other)
 	u.do("the other organisation's request is filtered out, and back with all organisations",
 		waitGone(otherRow),
@@ -206,7 +206,7 @@ func TestProvenanceProjectAndOrganisation(t *testing.T) {
 		waitText(`[data-testid=all-workspaces-link]`, provWS),
 		waitText(`[data-testid=all-workspaces-link]`, provOtherWS),
 	)
-	u.screenshot("23-all-workspaces")
+	u.screenshot("27-all-workspaces")
 	u.do("search again",
 		typeInto(`[data-testid=all-workspaces-search]`, " elsewhere"),
 		waitText(`[data-testid=all-workspaces-count]`, "1 of "),
