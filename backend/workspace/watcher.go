@@ -43,7 +43,9 @@ type WatcherStatus struct {
 }
 
 // Watcher follows the workspace folders with fsnotify and publishes one workspace.changed
-// event per workspace for each settled batch of changes. It watches folders, never files
+// event per workspace for each settled batch of changes. It composes a debouncer (when a
+// path has settled), a hash pool (hashing before publishing) and a rescanner (workspaces
+// without events), all driven by one loop that takes its time from Clock. It watches folders, never files
 // (atomic replaces would kill file watches), adds folders as they appear and drops them
 // when they go. Each path is debounced (a burst of writes is one change); the paths of one
 // workspace are coalesced into one event, held while other paths of the workspace are still
@@ -76,6 +78,13 @@ type Watcher struct {
 	// NeedsPolling reports whether the file system of a workspace folder gives no events
 	// (default: network and FUSE file systems, by statfs).
 	NeedsPolling func(dir string) bool
+	// Clock gives the time and the timers (RealClock).
+	Clock Clock
+
+	// Test seams, nil in production: inspect takes functions that the loop runs on its
+	// goroutine between two steps; onEvent is told the name of every raw event taken.
+	inspect chan func(*loop)
+	onEvent func(name string)
 
 	initOnce  sync.Once
 	closeOnce sync.Once
@@ -172,91 +181,62 @@ func (w *Watcher) Run(ctx context.Context) error {
 	return l.run(ctx)
 }
 
-type pathKey struct{ ws, p string }
-
-type pending struct {
-	first, last time.Time
-	ops         fsnotify.Op
-}
-
-// fileState is what a scan or an event saw of a path: enough to tell whether it moved.
-type fileState struct {
-	dir   bool
-	size  int64
-	mtime int64
-	ino   uint64
-}
-
-func stateOf(fi fs.FileInfo) fileState {
-	ino, _ := sysKey(fi)
-	if fi.IsDir() {
-		return fileState{dir: true, ino: ino}
-	}
-	return fileState{size: fi.Size(), mtime: fi.ModTime().UnixNano(), ino: ino}
-}
-
+// wsState is what the loop knows of one workspace: the batch of changes waiting to be
+// published, and how it is followed.
 type wsState struct {
-	changed   map[string]bool
-	all       bool // the workspace itself appeared, vanished or must be refetched whole
-	first     time.Time
-	unsettled int
-	inflight  int
-	degraded  bool
-	scan      map[string]fileState
+	changed map[string]bool
+	all     bool      // the workspace itself appeared, vanished or must be refetched whole
+	first   time.Time // when the oldest change of the batch was noted
 	// unwatched holds folders whose watch failed for another reason than the limit: their
 	// changes give no events, so the workspace's snapshot is not cached (see snapCache).
 	unwatched map[string]bool
 	followed  bool
 }
 
-type hashJob struct{ ws, p string }
-
-type hashResult struct {
-	hashJob
-	err error
-}
-
 type loop struct {
 	w        *Watcher
 	log      *slog.Logger
+	clock    Clock
 	root     string
-	debounce time.Duration
 	maxDelay time.Duration
 	rescan   time.Duration
-	workers  int
 
-	fsw          *fsnotify.Watcher
-	watched      map[string]string // folder → workspace ("" for the root)
-	pending      map[pathKey]*pending
-	wss          map[string]*wsState
-	known        map[pathKey]fileState
-	manifests    map[string]*parsedManifest
-	workspaces   map[string]bool // folders followed as workspaces
-	queue        []hashJob
-	queued       map[pathKey]bool
-	jobs         chan hashJob
-	results      chan hashResult
-	rootDegraded bool
-	rootNames    map[string]bool
+	fsw        *fsnotify.Watcher
+	watched    map[string]string // folder → workspace ("" for the root)
+	deb        *debouncer
+	pool       *hashPool
+	scans      *rescanner
+	wss        map[string]*wsState
+	known      map[pathKey]fileState
+	manifests  map[string]*parsedManifest
+	workspaces map[string]bool // folders followed as workspaces
 
-	events, published, rescans uint64
-	reason                     string
+	timer Timer     // the next settling or publishing
+	armed time.Time // when timer fires (zero when stopped)
+
+	events, published uint64
+	reason            string
 }
 
 func (w *Watcher) newLoop(root string) *loop {
 	l := &loop{
 		w: w, root: root,
-		debounce: cmpOr(w.Debounce, 50*time.Millisecond),
+		clock:    w.Clock,
 		maxDelay: cmpOr(w.MaxDelay, time.Second),
 		rescan:   cmpOr(w.RescanInterval, 5*time.Second),
-		workers:  w.HashWorkers,
-		watched:  map[string]string{}, pending: map[pathKey]*pending{}, wss: map[string]*wsState{},
-		known: map[pathKey]fileState{}, workspaces: map[string]bool{}, manifests: map[string]*parsedManifest{}, queued: map[pathKey]bool{},
-		jobs: make(chan hashJob), results: make(chan hashResult),
+		watched:  map[string]string{}, wss: map[string]*wsState{},
+		known: map[pathKey]fileState{}, workspaces: map[string]bool{}, manifests: map[string]*parsedManifest{},
+		scans: newRescanner(root),
 	}
-	if l.workers <= 0 {
-		l.workers = min(2, runtime.GOMAXPROCS(0))
+	if l.clock == nil {
+		l.clock = RealClock{}
 	}
+	l.deb = newDebouncer(cmpOr(w.Debounce, 50*time.Millisecond), l.maxDelay)
+	workers := w.HashWorkers
+	if workers <= 0 {
+		workers = min(2, runtime.GOMAXPROCS(0))
+	}
+	l.pool = newHashPool(workers, w.Workspaces.prehash)
 	l.log = w.Logger
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -280,47 +260,25 @@ func (l *loop) run(ctx context.Context) error {
 		defer fsw.Close()
 	}
 
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer close(l.jobs)
-	for range l.workers {
-		wg.Go(func() {
-			for j := range l.jobs {
-				err := l.w.Workspaces.prehash(j.ws, j.p)
-				select {
-				case l.results <- hashResult{j, err}:
-				case <-ctx.Done():
-				}
-			}
-		})
-	}
-
+	defer l.pool.start(ctx)()
 	defer l.w.Workspaces.snaps.unfollowAll()
+	l.timer = l.clock.NewTimer()
+	defer l.timer.Stop()
+	rescan := l.clock.NewTimer()
+	defer rescan.Stop()
+	rescan.Reset(l.rescan)
+
 	l.start()
 	l.syncStatus()
 	close(l.w.ready)
 
-	tick := time.NewTicker(max(l.debounce/4, 5*time.Millisecond))
-	defer tick.Stop()
-	rescan := time.NewTicker(l.rescan)
-	defer rescan.Stop()
 	var events chan fsnotify.Event
 	var errs chan error
 	if l.fsw != nil {
 		events, errs = l.fsw.Events, l.fsw.Errors
 	}
 	for {
-		var jobs chan hashJob
-		var next hashJob
-		if len(l.queue) > 0 {
-			jobs, next = l.jobs, l.queue[0]
-		}
-		// The ticker is received from only while something waits to settle or be
-		// published, so an idle watcher does not wake up.
-		var ticks <-chan time.Time
-		if l.busy() {
-			ticks = tick.C
-		}
+		jobs, next := l.pool.feed()
 		select {
 		case <-ctx.Done():
 			return nil
@@ -329,56 +287,63 @@ func (l *loop) run(ctx context.Context) error {
 				events = nil
 				continue
 			}
-			l.handle(ev, time.Now())
+			l.handle(ev, l.clock.Now())
+			if l.w.onEvent != nil {
+				l.w.onEvent(ev.Name)
+			}
 		case err, ok := <-errs:
 			if !ok {
 				errs = nil
 				continue
 			}
-			l.fsError(err, time.Now())
+			l.fsError(err, l.clock.Now())
 		case jobs <- next:
-			l.queue = l.queue[1:]
-		case r := <-l.results:
-			l.hashed(r, time.Now())
-		case now := <-ticks:
+			l.pool.fed()
+		case r := <-l.pool.results:
+			l.hashed(r, l.clock.Now())
+		case now := <-l.timer.C():
+			l.armed = time.Time{}
 			l.tick(now)
-		case now := <-rescan.C:
+		case now := <-rescan.C():
 			l.rescanDegraded(now)
+			rescan.Reset(l.rescan)
+		case f := <-l.w.inspect:
+			f(l)
 		}
 		l.syncStatus()
 	}
 }
 
-// busy reports whether paths are settling or changes are waiting to be published.
-func (l *loop) busy() bool {
-	if len(l.pending) > 0 {
-		return true
+// wake makes the timer fire at at, unless it already fires before. A timer that fires
+// early does no harm: the tick finds nothing due and sets it again.
+func (l *loop) wake(at time.Time) {
+	if !l.armed.IsZero() && !at.Before(l.armed) {
+		return
 	}
+	l.armed = at
+	l.timer.Reset(at.Sub(l.clock.Now()))
+}
+
+// nextWake is when something next settles or must be published (zero when nothing waits).
+func (l *loop) nextWake() time.Time {
+	at := l.deb.next()
 	for _, st := range l.wss {
 		if len(st.changed) > 0 || st.all {
-			return true
+			if t := st.first.Add(l.maxDelay); at.IsZero() || t.Before(at) {
+				at = t
+			}
 		}
 	}
-	return false
+	return at
 }
 
 func (l *loop) syncStatus() {
-	var degraded []string
-	if l.rootDegraded {
-		degraded = append(degraded, "")
-	}
-	for ws, st := range l.wss {
-		if st.degraded {
-			degraded = append(degraded, ws)
-		}
-	}
-	slices.Sort(degraded)
 	l.w.mu.Lock()
 	l.w.status.WatchedDirs = len(l.watched)
 	l.w.status.Events = l.events
 	l.w.status.Published = l.published
-	l.w.status.Rescans = l.rescans
-	l.w.status.Degraded = degraded
+	l.w.status.Rescans = l.scans.rescans
+	l.w.status.Degraded = l.scans.followed()
 	l.w.status.DegradedReason = l.reason
 	l.w.mu.Unlock()
 }
@@ -397,23 +362,9 @@ func (l *loop) start() {
 	if err := l.watch(l.root, ""); err != nil {
 		l.degradeRoot(err)
 	}
-	for _, ws := range l.workspaceNames() {
+	for _, ws := range workspaceNames(l.root) {
 		l.addWorkspace(ws, false, time.Time{})
 	}
-}
-
-func (l *loop) workspaceNames() []string {
-	des, err := os.ReadDir(l.root)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, de := range des {
-		if validName(de.Name()) && de.IsDir() {
-			out = append(out, de.Name())
-		}
-	}
-	return out
 }
 
 // addWorkspace starts following ws; when collect is set its files are reported as changed.
@@ -425,9 +376,9 @@ func (l *loop) addWorkspace(ws string, collect bool, now time.Time) {
 	if poll == nil {
 		poll = networkFS
 	}
-	if l.fsw == nil || l.rootDegraded || poll(dir) {
+	if l.fsw == nil || l.scans.rootFollowed() || poll(dir) {
 		reason := "the file system gives no change events"
-		if l.fsw == nil || l.rootDegraded {
+		if l.fsw == nil || l.scans.rootFollowed() {
 			reason = l.reason
 		}
 		l.degrade(ws, reason)
@@ -443,7 +394,7 @@ func (l *loop) addWorkspace(ws string, collect bool, now time.Time) {
 // otherwise.
 func (l *loop) refollow(ws string) {
 	st := l.state(ws)
-	on := l.workspaces[ws] && !st.degraded && len(st.unwatched) == 0
+	on := l.workspaces[ws] && !l.scans.following(ws) && len(st.unwatched) == 0
 	if on != st.followed {
 		st.followed = on
 		l.w.Workspaces.snaps.follow(ws, on)
@@ -496,7 +447,7 @@ func (l *loop) addTree(ws, dir string, collect bool) []string {
 			return nil
 		}
 		if d.IsDir() {
-			if _, ok := l.watched[p]; !ok && !st.degraded {
+			if _, ok := l.watched[p]; !ok && !l.scans.following(ws) {
 				if err := l.watch(p, ws); err != nil {
 					if isWatchLimit(err) {
 						l.degrade(ws, "the inotify watch limit (fs.inotify.max_user_watches) is reached")
@@ -525,13 +476,10 @@ func (l *loop) addTree(ws, dir string, collect bool) []string {
 
 // degrade switches ws to periodic rescanning.
 func (l *loop) degrade(ws, reason string) {
-	st := l.state(ws)
-	if st.degraded {
+	if !l.scans.follow(ws) {
 		return
 	}
-	st.degraded = true
 	l.refollow(ws)
-	st.scan = l.scanWorkspace(ws)
 	if l.reason == "" {
 		l.reason = reason
 	}
@@ -539,83 +487,28 @@ func (l *loop) degrade(ws, reason string) {
 }
 
 func (l *loop) degradeRoot(err error) {
-	if l.rootDegraded {
+	if !l.scans.followRoot() {
 		return
 	}
-	l.rootDegraded = true
 	if l.reason == "" {
 		l.reason = "the workspaces root cannot be watched: " + err.Error()
-	}
-	l.rootNames = map[string]bool{}
-	for _, ws := range l.workspaceNames() {
-		l.rootNames[ws] = true
 	}
 	l.log.Warn("workspace watcher: rescanning the workspaces root periodically", "err", err, "interval", l.rescan)
 }
 
-// scanWorkspace lists every visible-candidate path of ws with its state.
-func (l *loop) scanWorkspace(ws string) map[string]fileState {
-	out := map[string]fileState{}
-	wsDir := filepath.Join(l.root, ws)
-	_ = filepath.WalkDir(wsDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == wsDir {
-			if err != nil && d != nil && d.IsDir() && p != wsDir {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		rel, _ := filepath.Rel(wsDir, p)
-		out[filepath.ToSlash(rel)] = stateOf(fi)
-		return nil
-	})
-	return out
-}
-
-// rescanDegraded compares degraded workspaces (and a degraded root) with their last scan.
+// rescanDegraded marks what the rescanner found moved in degraded workspaces (and the
+// workspaces that came and went in a degraded root).
 func (l *loop) rescanDegraded(now time.Time) {
-	if l.rootDegraded {
-		names := map[string]bool{}
-		for _, ws := range l.workspaceNames() {
-			names[ws] = true
-			if !l.rootNames[ws] {
-				l.addWorkspace(ws, true, now)
-				l.mark(ws, "", fsnotify.Create, now)
-			}
-		}
-		for ws := range l.rootNames {
-			if !names[ws] {
-				l.mark(ws, "", fsnotify.Remove, now)
-			}
-		}
-		l.rootNames = names
+	added, gone := l.scans.rescanRoot()
+	for _, ws := range added {
+		l.addWorkspace(ws, true, now)
+		l.mark(ws, "", fsnotify.Create, now)
 	}
-	for ws, st := range l.wss {
-		if !st.degraded {
-			continue
-		}
-		l.rescans++
-		scan := l.scanWorkspace(ws)
-		for p, s := range scan {
-			if old, ok := st.scan[p]; !ok || old != s {
-				l.mark(ws, p, fsnotify.Write, now)
-			}
-		}
-		for p := range st.scan {
-			if _, ok := scan[p]; !ok {
-				l.mark(ws, p, fsnotify.Remove, now)
-			}
-		}
-		st.scan = scan
+	for _, ws := range gone {
+		l.mark(ws, "", fsnotify.Remove, now)
+	}
+	for _, c := range l.scans.rescan() {
+		l.mark(c.ws, c.p, c.op, now)
 	}
 }
 
@@ -661,15 +554,7 @@ func (l *loop) unwatchTree(dir string) {
 // cached snapshot of the workspace goes at once.
 func (l *loop) mark(ws, p string, op fsnotify.Op, now time.Time) {
 	l.w.Workspaces.snaps.invalidate(ws)
-	k := pathKey{ws, p}
-	pd, ok := l.pending[k]
-	if !ok {
-		pd = &pending{first: now}
-		l.pending[k] = pd
-		l.state(ws).unsettled++
-	}
-	pd.last = now
-	pd.ops |= op
+	l.wake(l.deb.mark(pathKey{ws, p}, op, now))
 }
 
 // fsError handles an error of the event source: after an overflow every workspace is
@@ -680,10 +565,10 @@ func (l *loop) fsError(err error, now time.Time) {
 		return
 	}
 	l.log.Warn("workspace watcher: event queue overflowed; rescanning every workspace")
-	for _, ws := range l.workspaceNames() {
-		l.rescans++
+	for _, ws := range workspaceNames(l.root) {
+		l.scans.rescans++
 		st := l.state(ws)
-		if !st.degraded {
+		if !l.scans.following(ws) {
 			l.addTree(ws, filepath.Join(l.root, ws), false)
 			l.refollow(ws)
 		}
@@ -692,27 +577,28 @@ func (l *loop) fsError(err error, now time.Time) {
 		st.all = true
 		l.noteChange(st, now)
 	}
-}
-
-func (l *loop) tick(now time.Time) {
-	for k, pd := range l.pending {
-		quiet := now.Sub(pd.last) >= l.debounce
-		if !quiet && now.Sub(pd.first) < l.maxDelay {
-			continue
-		}
-		delete(l.pending, k)
-		l.state(k.ws).unsettled--
-		l.settle(k, pd, !quiet, now)
-	}
 	for ws, st := range l.wss {
 		l.maybeFlush(ws, st, now)
 	}
 }
 
-// settle works out what a settled path means. busy is set when the path is still active
-// but has waited MaxDelay: it is reported without hashing.
-func (l *loop) settle(k pathKey, pd *pending, busy bool, now time.Time) {
-	ws, p := k.ws, k.p
+// tick settles the paths that are due and publishes what is ready.
+func (l *loop) tick(now time.Time) {
+	for _, s := range l.deb.due(now) {
+		l.settle(s, now)
+	}
+	for ws, st := range l.wss {
+		l.maybeFlush(ws, st, now)
+	}
+	if at := l.nextWake(); !at.IsZero() {
+		l.wake(at)
+	}
+}
+
+// settle works out what a settled path means. A busy path (still active, but it has
+// waited MaxDelay) is reported without hashing.
+func (l *loop) settle(s settled, now time.Time) {
+	ws, p := s.ws, s.p
 	st := l.state(ws)
 	abs := filepath.Join(l.root, ws, filepath.FromSlash(p))
 	fi, err := os.Lstat(abs)
@@ -720,7 +606,7 @@ func (l *loop) settle(k pathKey, pd *pending, busy bool, now time.Time) {
 	if p == "" { // the workspace folder itself
 		switch {
 		case err == nil && fi.IsDir():
-			if _, ok := l.watched[abs]; !ok && !st.degraded {
+			if _, ok := l.watched[abs]; !ok && !l.scans.following(ws) {
 				l.addWorkspace(ws, true, now)
 			}
 			l.workspaces[ws] = true
@@ -736,7 +622,8 @@ func (l *loop) settle(k pathKey, pd *pending, busy bool, now time.Time) {
 					delete(l.known, kk)
 				}
 			}
-			st.all, st.degraded, st.scan, st.unwatched = true, false, nil, nil
+			l.scans.drop(ws)
+			st.all, st.unwatched = true, nil
 			l.refollow(ws)
 			l.noteChange(st, now)
 		}
@@ -759,20 +646,20 @@ func (l *loop) settle(k pathKey, pd *pending, busy bool, now time.Time) {
 			l.changed(ws, p, now)
 		}
 	default:
-		s := stateOf(fi)
-		old, seen := l.known[k]
-		if seen && old == s {
+		cur := stateOf(fi)
+		old, seen := l.known[s.pathKey]
+		if seen && old == cur {
 			return // nothing moved: a chmod, or a write that changed nothing
 		}
-		l.known[k] = s
-		if !seen && pd.ops == fsnotify.Chmod {
+		l.known[s.pathKey] = cur
+		if !seen && s.ops == fsnotify.Chmod {
 			return
 		}
 		if p == ManifestPath {
 			l.manifestChanged(ws, now)
 		}
-		if !busy && fi.Mode().IsRegular() && l.w.Workspaces.describedByDisk(ws, p) {
-			l.enqueueHash(ws, p)
+		if !s.busy && fi.Mode().IsRegular() && l.w.Workspaces.describedByDisk(ws, p) {
+			l.pool.add(s.pathKey)
 			return
 		}
 		l.changed(ws, p, now)
@@ -806,25 +693,13 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-func (l *loop) enqueueHash(ws, p string) {
-	k := pathKey{ws, p}
-	if l.queued[k] {
-		return
-	}
-	l.queued[k] = true
-	l.state(ws).inflight++
-	l.queue = append(l.queue, hashJob{ws, p})
-}
-
 func (l *loop) hashed(r hashResult, now time.Time) {
-	delete(l.queued, pathKey{r.ws, r.p})
-	st := l.state(r.ws)
-	st.inflight--
+	l.pool.done(r)
 	if r.err != nil {
 		l.log.Debug("workspace watcher: hashing failed", "workspace", r.ws, "path", r.p, "err", r.err)
 	}
 	l.changed(r.ws, r.p, now)
-	l.maybeFlush(r.ws, st, now)
+	l.maybeFlush(r.ws, l.state(r.ws), now)
 }
 
 func (l *loop) changed(ws, p string, now time.Time) {
@@ -833,9 +708,12 @@ func (l *loop) changed(ws, p string, now time.Time) {
 	l.noteChange(st, now)
 }
 
+// noteChange starts the batch of st at now unless it has begun; it is published by
+// MaxDelay after that at the latest.
 func (l *loop) noteChange(st *wsState, now time.Time) {
 	if st.first.IsZero() {
 		st.first = now
+		l.wake(now.Add(l.maxDelay))
 	}
 }
 
@@ -845,7 +723,7 @@ func (l *loop) maybeFlush(ws string, st *wsState, now time.Time) {
 	if len(st.changed) == 0 && !st.all {
 		return
 	}
-	if (st.unsettled > 0 || st.inflight > 0) && now.Sub(st.first) < l.maxDelay {
+	if (l.deb.unsettled(ws) > 0 || l.pool.inflight(ws) > 0) && now.Sub(st.first) < l.maxDelay {
 		return
 	}
 	ev := airlock.Event{Type: airlock.EventWorkspaceChanged, Workspace: ws}
