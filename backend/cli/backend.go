@@ -362,4 +362,5 @@ func unwrapPathError(err error) error {
 
 // disclosureRules are the disclosure checks of the summaries and of the warning counts
 // (one set for both, so a count always matches the warnings a checker is shown).
-func disclosureRules(Settings) render.DisclosureRules { return render.DefaultRules() }
+// Its zero value (Settings made without ParseSettings) is the OpenSAFELY preset.
+func disclosureRules(s Settings) render.DisclosureRules { return s.Disclosure }

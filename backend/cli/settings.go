@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/render"
 )
 
 // Settings are the settings of `airlock serve` (and of the desktop app's embedded backend).
@@ -49,6 +51,13 @@ type Settings struct {
 	LogLevel      slog.Level
 	// LogFormat is "json", "text" or "" (JSON unless stderr is a terminal).
 	LogFormat string
+	// DisclosurePreset names the preset of the CSV disclosure checks ("opensafely", the
+	// default, or "sacro"); DisclosureRulesFile, when set, is the JSON file whose values
+	// replace the preset's (docs/disclosure.md). Disclosure is the result; its zero value is
+	// the OpenSAFELY preset.
+	DisclosurePreset    string
+	DisclosureRulesFile string
+	Disclosure          render.DisclosureRules
 
 	// usersFileSet records that the users file was named explicitly (flag or environment);
 	// with job-server configured, only an explicit users file is used.
@@ -94,6 +103,8 @@ func settingsFlags(fs *flag.FlagSet, getenv func(string) string) *settingsParser
 	fs.StringVar(&p.s.OutputCheckingRepo, "output-checking-repo", env("AIRLOCK_OUTPUT_CHECKING_REPO", ""), "output-checking repository, sent with notifications (AIRLOCK_OUTPUT_CHECKING_REPO)")
 	fs.StringVar(&p.secure, "secure-cookies", env("AIRLOCK_SECURE_COOKIES", "false"), "mark the session cookie Secure behind a TLS proxy (AIRLOCK_SECURE_COOKIES)")
 	fs.StringVar(&p.level, "log-level", env("AIRLOCK_LOG_LEVEL", "info"), "debug, info, warn or error (AIRLOCK_LOG_LEVEL)")
+	fs.StringVar(&p.s.DisclosurePreset, "disclosure-preset", env("AIRLOCK_DISCLOSURE_PRESET", render.PresetOpenSAFELY), "rules of the CSV disclosure checks: "+strings.Join(render.Presets, " or ")+" (AIRLOCK_DISCLOSURE_PRESET)")
+	fs.StringVar(&p.s.DisclosureRulesFile, "disclosure-rules", env("AIRLOCK_DISCLOSURE_RULES", ""), "JSON file of disclosure-check thresholds and vocabularies over the preset, see docs/disclosure.md (AIRLOCK_DISCLOSURE_RULES)")
 	fs.StringVar(&p.s.LogFormat, "log-format", env("AIRLOCK_LOG_FORMAT", ""), "json or text (AIRLOCK_LOG_FORMAT; default json unless stderr is a terminal)")
 	return p
 }
@@ -170,6 +181,9 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 		}
 		s.AllowedOrigins = append(s.AllowedOrigins, o)
 	}
+	if s.Disclosure, err = loadDisclosureRules(s.DisclosurePreset, s.DisclosureRulesFile); err != nil {
+		return s, err
+	}
 	if (s.APIEndpoint == "") != (s.APIToken == "") {
 		return s, errors.New("--api-endpoint and --api-token must be set together")
 	}
@@ -180,6 +194,31 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// loadDisclosureRules builds the disclosure checks' rules from the preset and the rules file
+// (when one is named); the error is one line naming the setting and the problem.
+func loadDisclosureRules(preset, file string) (render.DisclosureRules, error) {
+	preset = strings.ToLower(strings.TrimSpace(preset))
+	if file == "" {
+		r, err := render.Preset(preset)
+		if err != nil {
+			return r, fmt.Errorf("--disclosure-preset: %v", err)
+		}
+		return r, nil
+	}
+	if _, err := render.Preset(preset); err != nil {
+		return render.DisclosureRules{}, fmt.Errorf("--disclosure-preset: %v", err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return render.DisclosureRules{}, fmt.Errorf("--disclosure-rules %s: %v", file, unwrapPathError(err))
+	}
+	r, err := render.ParseDisclosureRules(preset, data)
+	if err != nil {
+		return r, fmt.Errorf("--disclosure-rules %s: %v", file, err)
+	}
+	return r, nil
 }
 
 // parseAllowedTypes reads a comma-separated list of file types, each with or without its

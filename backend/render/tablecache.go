@@ -60,6 +60,9 @@ func NewTables(cfg TablesConfig) *Tables {
 	if cfg.Background <= 0 {
 		cfg.Background = 2
 	}
+	if cfg.Rules.compiled == nil {
+		_ = cfg.Rules.Compile() // compiled once here; bad rules are reported by each Summary
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Tables{
 		cfg: cfg, entries: map[string]*list.Element{}, lru: list.New(),
