@@ -77,6 +77,17 @@ type Entry struct {
 	Status      airlock.WorkspaceFileStatus `json:"status,omitempty"`
 	AllowedType bool                        `json:"allowedType"`
 	OutOfDate   bool                        `json:"outOfDate"`
+	// Actions is, on the files of a tree level, what the viewer may do with the file (the
+	// keys of FileDetail's actions); omitted for directories.
+	Actions TreeFileActions `json:"actions,omitzero"`
+}
+
+// TreeFileActions is the actions block of a file of a tree level.
+type TreeFileActions struct {
+	Add           airlock.ActionState `json:"add"`
+	AddOutput     airlock.ActionState `json:"addOutput"`
+	AddSupporting airlock.ActionState `json:"addSupporting"`
+	Update        airlock.ActionState `json:"update"`
 }
 
 // Tree is one directory level.
@@ -298,7 +309,9 @@ func FromTree(dir string, items []service.TreeItem) Tree {
 			out.Entries = append(out.Entries, Entry{Name: it.Name, Path: it.Path, Kind: KindDir})
 			continue
 		}
-		out.Entries = append(out.Entries, fileEntry(it.File, it.Name, it.Status, it.AllowedType))
+		e := fileEntry(it.File, it.Name, it.Status, it.AllowedType)
+		e.Actions = TreeFileActions(it.Actions)
+		out.Entries = append(out.Entries, e)
 	}
 	return out
 }

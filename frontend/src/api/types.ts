@@ -72,6 +72,8 @@ export interface Entry {
   status?: WorkspaceFileStatus;
   allowedType: boolean;
   outOfDate: boolean;
+  /** files of a tree level: add, addOutput, addSupporting, update, as on FileDetail (the domain's reasons) */
+  actions?: Record<string, ActionState>;
 }
 
 export interface TreeLevel {
