@@ -160,8 +160,12 @@ type File struct {
 	UploadAttempts int    `json:"uploadAttempts"`
 	UploadError    string `json:"uploadError,omitempty"`
 	ContentType    string `json:"contentType"`
+	// ReviewedSHA256 is the content the file's reviewers last voted on when it differs from
+	// SHA256 (the file was updated since a review), else null; "changes" compares them.
+	ReviewedSHA256 *string `json:"reviewedSha256"`
 	// Actions are the file-level operations: vote, resetVote, withdraw, update, changeType
-	// (output ↔ supporting), move (to another group, keeping the type), download.
+	// (output ↔ supporting), move (to another group, keeping the type), download, changes
+	// (see what changed since the review).
 	Actions map[string]airlock.ActionState `json:"actions"`
 }
 
@@ -412,6 +416,11 @@ func fromFile(v service.RequestView, f *airlock.RequestFile, download airlock.Ac
 		"changeType": airlock.StateOf(airlock.CheckCanChangeFileProperties(u, r, f.RelPath, st, "", other)),
 		"move":       airlock.StateOf(airlock.CheckCanMoveFile(u, r, f.RelPath, st)),
 		"download":   download,
+		"changes":    airlock.StateOf(airlock.CheckCanViewChanges(u, r, f.RelPath)),
+	}
+	if of.Actions["changes"].Allowed {
+		reviewed := f.ReviewedFileID
+		of.ReviewedSHA256 = &reviewed
 	}
 	return of
 }

@@ -327,6 +327,8 @@ func newRequestFile(c *fileCopy, group string, ft airlock.FileType) *airlock.Req
 // (REQUEST_FILE_RESET_REVIEW, old group and type), old is removed (REQUEST_FILE_WITHDRAW)
 // and nf inserted (REQUEST_FILE_UPDATE, new group and type).
 func (s *Airlock) replaceFile(ctx context.Context, tx Tx, u airlock.User, r *airlock.ReleaseRequest, old, nf *airlock.RequestFile) error {
+	// What the reviewers saw stays known, to show what changed since.
+	nf.ReviewedFileID = airlock.ReviewedContent(old)
 	if err := s.resetVotes(ctx, tx, u, r, old); err != nil {
 		return err
 	}
@@ -426,6 +428,7 @@ func (s *Airlock) ChangeFileProperties(ctx context.Context, u airlock.User, id s
 				return err
 			}
 			f := r.File(p)
+			f.ReviewedFileID = airlock.ReviewedContent(f) // before its votes go
 			if err := s.resetVotes(ctx, tx, u, r, f); err != nil {
 				return err
 			}
