@@ -3,6 +3,7 @@ import { encodePath, type SaveResult, type Transport } from './transport';
 import type {
   AuditEvent,
   Comment,
+  FileChanges,
   FileDetail,
   FileType,
   LogView,
@@ -124,6 +125,11 @@ export class Api {
 
   summary(src: FileSource, path: string): Promise<Summary> {
     return this.transport.request({ method: 'GET', path: `${base(src)}/summary/${encodePath(path)}` });
+  }
+
+  /** What changed in a request file since its reviewers last voted on it. */
+  changes(requestId: string, path: string): Promise<FileChanges> {
+    return this.transport.request({ method: 'GET', path: `/api/v1/requests/${encodeURIComponent(requestId)}/changes/${encodePath(path)}` });
   }
 
   // --- requests
