@@ -64,15 +64,14 @@ func (e *env) local() *app.Local {
 // recorder stands in for the Wails runtime (a third-party part): it records what the glue
 // asks of the window.
 type recorder struct {
-	mu       sync.Mutex
-	titles   []string
-	events   []airlock.Event
-	notes    []string
-	opened   []string
-	js       []string
-	saveTo   string
-	dialogs  int
-	notifyOK bool
+	mu      sync.Mutex
+	titles  []string
+	events  []airlock.Event
+	notes   []string
+	opened  []string
+	js      []string
+	saveTo  string
+	dialogs int
 }
 
 func (r *recorder) SetTitle(title string) {

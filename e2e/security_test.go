@@ -3,7 +3,6 @@ package e2e
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -17,14 +16,14 @@ func TestUntrustedContentRunsNothing(t *testing.T) {
 
 	// A positive control: the listener does see a console message from the page itself.
 	u.do("control", chromedp.Evaluate(`console.log('control-line'); window.__posted = []; window.addEventListener('message', e => window.__posted.push(String(e.data)))`, nil))
-	u.do("wait for control line", chromedp.Sleep(200*time.Millisecond))
+	u.do("wait for control line", u.waitConsole("control-line"))
 	if !containsAny(u.consoleLines(), "control-line") {
 		t.Fatalf("the console listener does not work: %v", u.consoleLines())
 	}
 
 	// the folder listing and the tree show the markup file name as text
 	u.open(hashWorkspace(secWS, "output"))
-	u.do("listing", chromedp.WaitVisible(`[data-testid=select-file]`, q), waitText(`main`, "onerror"))
+	u.do("listing", waitVisible(`[data-testid=select-file]`), waitText(`main`, "onerror"))
 	u.do("listener", chromedp.Evaluate(`window.__posted = []; window.addEventListener('message', e => window.__posted.push(String(e.data)))`, nil))
 	var imgs int
 	u.do("no injected img", chromedp.Evaluate(`document.querySelectorAll('main img[src="x"]').length`, &imgs))
@@ -36,23 +35,23 @@ func TestUntrustedContentRunsNothing(t *testing.T) {
 	u.do("open markup-named file", clickText(`nav.tree a`, "XSS-RAN-name"), waitText(`[data-testid=text-view]`, "plain text in a file whose name is markup"))
 	// the HTML report, in the sandboxed iframe
 	u.do("open report", chromedp.Evaluate(`location.hash = '`+hashWorkspace(secWS, "output/report.html")+`'`, nil),
-		chromedp.WaitVisible(`[data-testid=sandboxed-frame]`, q))
+		waitVisible(`[data-testid=sandboxed-frame]`))
 	var sandbox string
-	u.do("iframe sandbox", chromedp.AttributeValue(`[data-testid=sandboxed-frame]`, "sandbox", &sandbox, nil, q))
+	u.do("iframe sandbox", chromedp.Evaluate(`document.querySelector('[data-testid=sandboxed-frame]').getAttribute('sandbox')`, &sandbox))
 	if strings.Contains(sandbox, "allow-scripts") {
 		t.Fatalf("iframe sandbox allows scripts: %q", sandbox)
 	}
-	u.do("let the frame load", chromedp.Sleep(1500*time.Millisecond))
+	u.do("let the frame load", waitVisible(`[data-testid=sandboxed-frame][data-state=loaded][src*="report.html"]`))
 	u.screenshot("13-html-output-sandboxed")
 	u.do("open svg", chromedp.Evaluate(`location.hash = '`+hashWorkspace(secWS, "output/figure.svg")+`'`, nil),
-		chromedp.WaitVisible(`[data-testid=sandboxed-frame]`, q), chromedp.Sleep(1000*time.Millisecond))
+		waitVisible(`[data-testid=sandboxed-frame][data-state=loaded][src*="figure.svg"]`))
 	var posted []string
 	u.do("posted messages", chromedp.Evaluate(`window.__posted || []`, &posted))
 	var title string
 	u.do("title", chromedp.Title(&title))
 
 	// The raw content URL opened at the top level: served with CSP sandbox, nothing runs.
-	u.do("raw content", chromedp.Navigate(env.url+"/api/v1/workspaces/"+secWS+"/content/output/report.html"), chromedp.Sleep(1000*time.Millisecond))
+	u.do("raw content", chromedp.Navigate(env.url+"/api/v1/workspaces/"+secWS+"/content/output/report.html")) // returns after the page's load event
 	var rawTitle string
 	u.do("raw title", chromedp.Title(&rawTitle))
 

@@ -17,8 +17,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-var q = chromedp.ByQuery
-
 // demoWorkspace picks the researcher's first active demo workspace with a folder of at least
 // three CSV outputs (visible per its manifest), returning the workspace, folder and files.
 func demoWorkspace(t *testing.T, researcher string) (string, string, []string) {
@@ -32,7 +30,7 @@ func demoWorkspace(t *testing.T, researcher string) (string, string, []string) {
 			} `json:"project_details"`
 		}
 		_ = json.Unmarshal(raw, &g)
-		if ws != secWS && ws != bigWS && !g.Archived && g.Project.Ongoing {
+		if ws != secWS && ws != bigWS && ws != gridWS && ws != ackWS && !g.Archived && g.Project.Ongoing {
 			names = append(names, ws)
 		}
 	}
@@ -117,18 +115,18 @@ func urlEscape(s string) string {
 func (u *user) addFiles(ws, dir string, paths []string, group string) {
 	u.t.Helper()
 	u.open(hashWorkspace(ws, dir))
-	u.do("wait for folder listing", chromedp.WaitVisible(`[data-testid=select-file]`, q))
+	u.do("wait for folder listing", waitVisible(`[data-testid=select-file]`))
 	for _, p := range paths {
-		u.do("select "+p, chromedp.Click(fmt.Sprintf(`[data-testid=select-file][data-path=%q]`, p), q))
+		u.do("select "+p, click(fmt.Sprintf(`[data-testid=select-file][data-path=%q]`, p)))
 	}
 	u.do("open add dialog", clickEnabled(`[data-testid=add-files] , [data-testid=add-files]`))
-	u.do("fill group", chromedp.WaitVisible(`[data-testid=add-dialog] [data-testid=new-group]`, q),
-		chromedp.SendKeys(`[data-testid=add-dialog] [data-testid=new-group]`, group, q))
+	u.do("fill group", waitVisible(`[data-testid=add-dialog] [data-testid=new-group]`),
+		typeInto(`[data-testid=add-dialog] [data-testid=new-group]`, group))
 }
 
 func (u *user) submitAdd() {
 	u.t.Helper()
-	u.do("add", clickEnabled(`[data-testid=add-submit]`), chromedp.WaitNotPresent(`dialog[open][data-testid=add-dialog]`, q))
+	u.do("add", clickEnabled(`[data-testid=add-submit]`), waitGone(`dialog[open][data-testid=add-dialog]`))
 }
 
 func (u *user) requestID() string {
@@ -143,9 +141,9 @@ func (u *user) fillGroup(reqID, group, context, controls string) {
 	u.t.Helper()
 	u.open("#/requests/" + reqID + "/" + urlEscape(group))
 	u.do("fill context/controls of "+group,
-		chromedp.WaitVisible(`[data-testid=context]`, q),
-		chromedp.SendKeys(`[data-testid=context]`, context, q),
-		chromedp.SendKeys(`[data-testid=controls]`, controls, q),
+		waitVisible(`[data-testid=context]`),
+		typeInto(`[data-testid=context]`, context),
+		typeInto(`[data-testid=controls]`, controls),
 		clickEnabled(`[data-testid=save-group]`),
 		waitText(`[data-testid=save-group]`, "Saved"),
 	)
@@ -154,14 +152,14 @@ func (u *user) fillGroup(reqID, group, context, controls string) {
 func (u *user) comment(reqID, group, text string, private bool) {
 	u.t.Helper()
 	u.open("#/requests/" + reqID + "/" + urlEscape(group))
-	acts := []chromedp.Action{chromedp.WaitVisible(`[data-testid=comment-text]`, q)}
+	acts := []chromedp.Action{waitVisible(`[data-testid=comment-text]`)}
 	if private {
-		acts = append(acts, chromedp.Click(`[data-testid=visibility-private]`, q))
+		acts = append(acts, click(`[data-testid=visibility-private]`))
 	} else if u.hasElement(`[data-testid=visibility-public]`) {
-		acts = append(acts, chromedp.Click(`[data-testid=visibility-public]`, q))
+		acts = append(acts, click(`[data-testid=visibility-public]`))
 	}
 	acts = append(acts,
-		chromedp.SendKeys(`[data-testid=comment-text]`, text, q),
+		typeInto(`[data-testid=comment-text]`, text),
 		clickEnabled(`[data-testid=comment-submit]`),
 		waitText(`[data-testid=comment]`, text),
 	)
@@ -183,10 +181,32 @@ func (u *user) vote(reqID, group, path, which string) {
 		want = "Changes requested"
 	}
 	u.do(fmt.Sprintf("vote %s on %s", which, path),
-		chromedp.WaitVisible(`[data-testid=vote-`+which+`]`, q),
-		chromedp.Click(`[data-testid=vote-`+which+`]`, q),
+		waitVisible(`[data-testid=vote-`+which+`]`),
+		click(`[data-testid=vote-`+which+`]`),
+		acknowledgeIfAsked(`[data-testid=vote-`+which+`]`, "Seen the BLOCK warning: checked by "+u.name+" in the end-to-end test."),
 		waitText(`[data-testid=vote-`+which+`]`, want),
 	)
+}
+
+// acknowledgeIfAsked: approving a file with a BLOCK warning opens the acknowledgement
+// dialog (the API's approve action asks for a note); when it opens, write note and approve.
+// A vote that needs none goes through without a dialog: button (the vote pressed) shows it.
+func acknowledgeIfAsked(button, note string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		st, err := pollState(ctx, "the vote recorded or the acknowledgement dialog", fmt.Sprintf(`(() => {
+			if (document.querySelector('dialog[open][data-testid=acknowledge-dialog]')) return {ok: true, seen: 'dialog'};
+			const b = document.querySelector(%s);
+			const voted = !!b && b.getAttribute('aria-pressed') === 'true';
+			return {ok: voted, seen: voted ? 'voted' : 'waiting'};
+		})()`, js(button)))
+		if err != nil || st.Seen != "dialog" {
+			return err
+		}
+		return chromedp.Run(ctx,
+			typeInto(`dialog[open] [data-testid=acknowledge-note]`, note),
+			clickEnabled(`dialog[open] [data-testid=acknowledge-ok]`),
+			waitGone(`dialog[open][data-testid=acknowledge-dialog]`))
+	})
 }
 
 // download presses "Download file" on the open request file page and returns what the
@@ -208,8 +228,8 @@ func (u *user) download() []byte {
 	})
 	u.do("download the file",
 		browser.SetDownloadBehavior(browser.SetDownloadBehaviorBehaviorAllowAndName).WithDownloadPath(dir).WithEventsEnabled(true),
-		chromedp.WaitVisible(`[data-testid=download]:not([disabled])`, q),
-		chromedp.Click(`[data-testid=download]`, q))
+		waitVisible(`[data-testid=download]:not([disabled])`),
+		click(`[data-testid=download]`))
 	select {
 	case guid := <-done:
 		data, err := os.ReadFile(filepath.Join(dir, guid))
@@ -231,26 +251,23 @@ func escapeSegs(p string) []string {
 	return out
 }
 
-// act presses a request action button (confirming the dialog when one opens) and waits for
+// act presses a request action button, confirms the dialog when one opens, and waits for
 // the status pill to show want.
 func (u *user) act(reqID, testid, want string) {
 	u.t.Helper()
 	u.open("#/requests/" + reqID)
 	u.do("press "+testid,
-		chromedp.WaitVisible(`[data-testid=`+testid+`]`, q),
+		waitVisible(`[data-testid=`+testid+`]`),
 		clickEnabled(`[data-testid=`+testid+`]`),
-		chromedp.ActionFunc(func(ctx context.Context) error {
-			// a confirmation dialog may open: confirm it
-			time.Sleep(200 * time.Millisecond)
-			var open bool
-			if err := chromedp.Evaluate(`!!document.querySelector('dialog[open] [data-testid=confirm-ok]')`, &open).Do(ctx); err != nil {
-				return err
-			}
-			if open {
-				return chromedp.Click(`dialog[open] [data-testid=confirm-ok]`, q).Do(ctx)
-			}
-			return nil
-		}),
+		// either a confirmation opens (confirm it) or the action is done: whichever the page shows
+		poll("a confirmation or the status "+want, fmt.Sprintf(`(() => {
+			const ok = document.querySelector('dialog[open] [data-testid=confirm-ok]');
+			if (ok && !ok.disabled) { ok.click(); return {ok: true, seen: 'confirmed'}; }
+			const pill = document.querySelector('.reqhead [data-testid=status-pill]');
+			const text = pill ? pill.innerText : '';
+			return {ok: %s !== '' && text.includes(%s), seen: 'status ' + JSON.stringify(text)};
+		})()`, js(want), js(want))),
+		waitGone(`dialog[open]`),
 		waitText(`.reqhead [data-testid=status-pill]`, want),
 	)
 }
@@ -271,27 +288,27 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 
 	// --- login page and the researcher's home
 	r.open("#/login")
-	r.do("login page", chromedp.WaitVisible(`#login-user`, q))
+	r.do("login page", waitVisible(`#login-user`))
 	r.screenshot("01-login")
 	r.do("empty login shows required",
-		chromedp.Click(`[data-testid=login-submit]`, q),
+		click(`[data-testid=login-submit]`),
 		waitText(`.login`, "This field is required"),
 	)
 	r.do("wrong token",
-		chromedp.SendKeys(`#login-user`, researcher, q),
-		chromedp.SendKeys(`#login-token`, "not the token", q),
-		chromedp.Click(`[data-testid=login-submit]`, q),
+		typeInto(`#login-user`, researcher),
+		typeInto(`#login-token`, "not the token"),
+		click(`[data-testid=login-submit]`),
 		waitText(`[data-testid=login-error]`, "Invalid user or token"),
 	)
 	r.login(researcher)
-	r.do("home", waitText(`h1`, "Workspaces & Requests"), chromedp.WaitVisible(`[data-testid=workspace-link]`, q))
+	r.do("home", waitText(`h1`, "Workspaces & Requests"), waitVisible(`[data-testid=workspace-link]`))
 	r.screenshot("02-workspaces-and-requests")
 
 	// --- workspace browser: add files to two groups
 	groupA, groupB := "tables", "figures"
 	fileA1, fileA2, fileB := files[0], files[1], files[2]
 	r.open(hashWorkspace(ws, ""))
-	r.do("workspace root", chromedp.WaitVisible(`nav.tree`, q))
+	r.do("workspace root", waitVisible(`nav.tree`))
 	r.screenshot("03-workspace-browser")
 	r.addFiles(ws, dir, []string{fileA1, fileA2}, groupA)
 	r.screenshot("04-add-files-dialog")
@@ -299,9 +316,9 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	r.addFiles(ws, dir, []string{fileB}, groupB)
 	r.submitAdd()
 	r.open(hashWorkspace(ws, fileA1))
-	r.do("file page", chromedp.WaitVisible(`[data-testid=file-viewer]`, q), waitText(`[data-testid=file-status]`, "Under review"))
+	r.do("file page", waitVisible(`[data-testid=file-viewer]`), waitText(`[data-testid=file-status]`, "Under review"))
 	r.screenshot("05-workspace-file")
-	r.do("go to request", chromedp.Click(`[data-testid=current-request-link]`, q), chromedp.WaitVisible(`.reqhead`, q))
+	r.do("go to request", click(`[data-testid=current-request-link]`), waitVisible(`.reqhead`))
 	reqID := r.requestID()
 	if reqID == "" {
 		t.Fatal("no request id")
@@ -310,13 +327,13 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	r.fillGroup(reqID, groupA, "Counts of patients by region, from the study population.", "Counts below 8 suppressed; all counts rounded to the nearest 5.")
 	r.fillGroup(reqID, groupB, "Figure of the same counts.", "Built from the rounded counts only.")
 	r.open("#/requests/" + reqID)
-	r.do("submit enabled", chromedp.WaitVisible(`[data-testid=action-submit]:not([disabled])`, q))
+	r.do("submit enabled", waitVisible(`[data-testid=action-submit]:not([disabled])`))
 	r.screenshot("06-request-overview-pending")
 
 	// --- checker 1 watches the Reviews queue; the researcher submits; the queue gains it live
 	c1.login(checkers[0])
 	c1.open("#/reviews")
-	c1.do("reviews page", chromedp.WaitVisible(`[data-testid=reviews-outstanding]`, q))
+	c1.do("reviews page", waitVisible(`[data-testid=reviews-outstanding]`))
 	c1.do("mark page", chromedp.Evaluate(`window.__noReload = 1`, nil))
 	r.act(reqID, "action-submit", "SUBMITTED")
 	c1.do("queue gains the submitted request without reload",
@@ -324,9 +341,9 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	)
 	r.open("#/requests/" + reqID + "/" + urlEscape(groupB) + "/" + strings.Join(escapeSegs(fileB), "/"))
 	r.do("file actions stay visible, disabled with the reason",
-		chromedp.WaitVisible(`[data-testid=withdraw-file][disabled]`, q),
-		chromedp.WaitVisible(`[data-testid=change-props][disabled]`, q),
-		chromedp.WaitVisible(`[data-testid=update-request-file][disabled]`, q),
+		waitVisible(`[data-testid=withdraw-file][disabled]`),
+		waitVisible(`[data-testid=change-props][disabled]`),
+		waitVisible(`[data-testid=update-request-file][disabled]`),
 		waitText(`[data-testid=file-actions] [data-testid=action-reasons]`, "Withdraw from request"))
 	var described string
 	r.do("the reason describes the button", chromedp.Evaluate(`(() => { const b = document.querySelector('[data-testid=withdraw-file]'); const id = b.getAttribute('aria-describedby'); return id ? document.getElementById(id).textContent : ''; })()`, &described))
@@ -361,26 +378,26 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 
 	c2.login(checkers[1])
 	c2.open("#/requests/" + reqID + "/" + groupA)
-	c2.do("checker 2 group page", chromedp.WaitVisible(`[data-testid=context]`, q))
+	c2.do("checker 2 group page", waitVisible(`[data-testid=context]`))
 	var c2text string
-	c2.do("read", chromedp.Text(`main`, &c2text, q))
+	c2.do("read", chromedp.Evaluate(`document.querySelector('main').innerText`, &c2text))
 	if strings.Contains(c2text, "Checker one: please round") {
 		t.Fatal("blinding: checker 2 sees checker 1's private comment during independent review")
 	}
 	// keyboard-driven review: open the first file, then approve / request changes with keys
 	c2.open("#/requests/" + reqID + "/" + groupA + "/" + strings.Join(escapeSegs(fileA1), "/"))
-	c2.do("keyboard approve", chromedp.WaitVisible(`[data-testid=vote-approve]`, q), chromedp.WaitVisible(`[data-testid=shortcuts]`, q),
-		chromedp.KeyEvent("a"), waitText(`[data-testid=vote-approve]`, "Approved"))
+	c2.do("keyboard approve", waitVisible(`[data-testid=vote-approve]`), waitVisible(`[data-testid=shortcuts]`),
+		chromedp.KeyEvent("a"), acknowledgeIfAsked(`[data-testid=vote-approve]`, "Seen the BLOCK warning (keyboard review)."), waitText(`[data-testid=vote-approve]`, "Approved"))
 	c2.do("keyboard next", chromedp.KeyEvent("j"), waitText(`.grow h2`, filepath.Base(fileA2)))
 	c2.do("keyboard request changes", chromedp.KeyEvent("c"), waitText(`[data-testid=vote-changes]`, "Changes requested"))
 	c2.do("comment from the file page", clickEnabled(`[data-testid=open-notes]`),
-		chromedp.WaitVisible(`dialog[open][data-testid=notes-dialog] [data-testid=comment-text]`, q),
-		chromedp.SendKeys(`dialog[open] [data-testid=comment-text]`, "The second table needs rounding.", q),
+		waitVisible(`dialog[open][data-testid=notes-dialog] [data-testid=comment-text]`),
+		typeInto(`dialog[open] [data-testid=comment-text]`, "The second table needs rounding."),
 		clickEnabled(`dialog[open] [data-testid=comment-submit]`),
 		waitText(`dialog[open] [data-testid=comment]`, "File: "+groupA+"/"+fileA2),
 		waitText(`dialog[open] [data-testid=comment]`, "The second table needs rounding."))
 	c2.screenshot("17-comment-from-file")
-	c2.do("close", chromedp.Click(`dialog[open] [data-testid=close-notes]`, q), chromedp.WaitNotPresent(`dialog[open]`, q))
+	c2.do("close", click(`dialog[open] [data-testid=close-notes]`), waitGone(`dialog[open]`))
 	c2.vote(reqID, groupB, fileB, "approve")
 	c2.comment(reqID, groupA, "Checker two: the second table has small numbers.", false)
 	c2.do("the comment's file link opens the file in the app (same tab, no reload)",
@@ -389,7 +406,7 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 		chromedp.ActionFunc(func(ctx context.Context) error {
 			return waitHash(ctx, "#/requests/"+reqID+"/"+urlEscape(groupA)+"/"+strings.Join(escapeSegs(fileA2), "/"))
 		}),
-		chromedp.WaitVisible(`[data-testid=file-viewer]`, q))
+		waitVisible(`[data-testid=file-viewer]`))
 	marker = 0
 	c2.do("no reload", chromedp.Evaluate(`window.__noReload || 0`, &marker))
 	if marker != 1 {
@@ -425,10 +442,10 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	r.do("file shows updated", waitText(`[data-testid=file-status]`, "Updated"))
 	// take the change from the request's file page (its Update action is enabled now)
 	r.open("#/requests/" + reqID + "/" + urlEscape(groupA) + "/" + strings.Join(escapeSegs(fileA2), "/"))
-	r.do("update file in request", chromedp.WaitVisible(`[data-testid=changed-in-workspace]`, q),
+	r.do("update file in request", waitVisible(`[data-testid=changed-in-workspace]`),
 		clickEnabled(`[data-testid=update-request-file]`),
-		chromedp.WaitNotPresent(`[data-testid=changed-in-workspace]`, q),
-		chromedp.WaitVisible(`[data-testid=update-request-file][disabled]`, q))
+		waitGone(`[data-testid=changed-in-workspace]`),
+		waitVisible(`[data-testid=update-request-file][disabled]`))
 	r.open(hashWorkspace(ws, fileA2))
 	r.do("workspace shows it under review again", waitText(`[data-testid=file-status]`, "Under review"))
 	r.comment(reqID, groupA, "Researcher: the second table is now rounded to 5.", false)
@@ -442,7 +459,7 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	}
 	c1.act(reqID, "action-review", "ONE REVIEW SUBMITTED")
 	c2.act(reqID, "action-review", "ALL REVIEWS SUBMITTED")
-	c1.act(reqID, "action-release", "")
+	c1.act(reqID, "action-release", "RELEASED")
 	c1.do("released", waitText(`.reqhead [data-testid=status-pill]`, "RELEASED"), waitText(`[data-testid=upload-progress]`, "3 of 3"))
 	c1.screenshot("11-request-released")
 	c1.filterActivity(checkers[1])
@@ -464,24 +481,24 @@ func (u *user) changeFilesThroughTheDialog(reqID, groupA, groupB, fileA1, fileA2
 	}
 	u.open(fileHash(groupB, fileB))
 	u.do("open the change dialog", clickEnabled(`[data-testid=change-props]`),
-		chromedp.WaitVisible(`dialog[open][data-testid=change-dialog]`, q),
+		waitVisible(`dialog[open][data-testid=change-dialog]`),
 		waitText(`dialog[open] [data-testid=change-file]`, fileB))
 	u.screenshot("16-change-group-or-type")
 	u.do("move to a new group, as supporting",
-		chromedp.Click(`dialog[open] [data-testid=change-type-supporting]`, q),
-		chromedp.SendKeys(`dialog[open] [data-testid=change-new-group]`, "drafts", q),
+		click(`dialog[open] [data-testid=change-type-supporting]`),
+		typeInto(`dialog[open] [data-testid=change-new-group]`, "drafts"),
 		clickEnabled(`dialog[open] [data-testid=change-submit]`),
-		chromedp.WaitNotPresent(`dialog[open]`, q),
+		waitGone(`dialog[open]`),
 		chromedp.ActionFunc(func(ctx context.Context) error { return waitHash(ctx, fileHash("drafts", fileB)) }),
 		waitText(`[data-testid=file-type]`, "Supporting"),
 		waitText(`nav.tree`, "Group: drafts (0 requested files)"))
 	u.do("back to its group with the group picker, as output",
 		clickEnabled(`[data-testid=change-props]`),
-		chromedp.WaitVisible(`dialog[open][data-testid=change-dialog]`, q),
+		waitVisible(`dialog[open][data-testid=change-dialog]`),
 		chromedp.Evaluate(fmt.Sprintf(`(() => { const s = document.querySelector('dialog[open] [data-testid=change-group-select]'); s.value = %q; s.dispatchEvent(new Event('change', {bubbles: true})); })()`, groupB), nil),
-		chromedp.Click(`dialog[open] [data-testid=change-type-output]`, q),
+		click(`dialog[open] [data-testid=change-type-output]`),
 		clickEnabled(`dialog[open] [data-testid=change-submit]`),
-		chromedp.WaitNotPresent(`dialog[open]`, q),
+		waitGone(`dialog[open]`),
 		chromedp.ActionFunc(func(ctx context.Context) error { return waitHash(ctx, fileHash(groupB, fileB)) }),
 		waitText(`[data-testid=decision]`, "Overall decision"))
 
@@ -489,17 +506,17 @@ func (u *user) changeFilesThroughTheDialog(reqID, groupA, groupB, fileA1, fileA2
 	u.open("#/requests/" + reqID + "/" + urlEscape(groupA))
 	for _, to := range []struct{ testid, label string }{{"change-type-supporting", "Supporting"}, {"change-type-output", "Output"}} {
 		u.do("select all for "+to.label,
-			chromedp.WaitVisible(`[data-testid=select-all-request-files]`, q),
-			chromedp.Click(`[data-testid=select-all-request-files]`, q),
+			waitVisible(`[data-testid=select-all-request-files]`),
+			click(`[data-testid=select-all-request-files]`),
 			waitText(`[data-testid=selected-count]`, "2 of 2 files selected"))
 		u.do("open the bulk dialog for "+to.label,
 			clickEnabled(`[data-testid=bulk-change]`),
-			chromedp.WaitVisible(`dialog[open][data-testid=change-dialog]`, q),
+			waitVisible(`dialog[open][data-testid=change-dialog]`),
 			waitText(`dialog[open]`, fileA1), waitText(`dialog[open]`, fileA2))
 		u.do("bulk change to "+to.label,
-			chromedp.Click(`dialog[open] [data-testid=`+to.testid+`]`, q),
+			click(`dialog[open] [data-testid=`+to.testid+`]`),
 			clickEnabled(`dialog[open] [data-testid=change-submit]`),
-			chromedp.WaitNotPresent(`dialog[open]`, q),
+			waitGone(`dialog[open]`),
 			chromedp.ActionFunc(func(ctx context.Context) error {
 				var types []string
 				for {
@@ -537,7 +554,7 @@ func (u *user) filterActivity(user string) {
 	setSelect := func(testid, value string) chromedp.Action {
 		return chromedp.Evaluate(fmt.Sprintf(`(() => { const s = document.querySelector('[data-testid=%s]'); s.value = %q; s.dispatchEvent(new Event('change', {bubbles: true})); })()`, testid, value), nil)
 	}
-	u.do("activity", chromedp.WaitVisible(`[data-testid=activity-user]`, q))
+	u.do("activity", waitVisible(`[data-testid=activity-user]`))
 	allUsers, _, actions := rows()
 	if !containsAny(actions, "Submitted review") || !containsAny(actions, "Released request") {
 		u.t.Errorf("activity does not use the API's descriptions: %v", actions)
@@ -570,7 +587,7 @@ func (u *user) filterActivity(user string) {
 		}
 	}
 	u.screenshot("19-activity-filtered", `[data-testid=activity-section]`)
-	u.do("clear filters", chromedp.Click(`[data-testid=activity-clear]`, q))
+	u.do("clear filters", click(`[data-testid=activity-clear]`))
 	back, _, _ := rows()
 	if len(back) <= len(users) {
 		u.t.Errorf("clearing the filters shows %d rows, filtered showed %d", len(back), len(users))

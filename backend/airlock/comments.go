@@ -2,9 +2,10 @@ package airlock
 
 import "slices"
 
-// checkCanCommentOn: who may comment on r at all (DECISIONS 3, §4.4.13): role holders while
-// r is with the author; output checkers who are not the author while r is under review.
-// Copilots and read-only users without a role view but never comment.
+// checkCanCommentOn: who may comment on r at all (§4.4.13, as changed by
+// docs/decisions.md §3): role holders while r is with the author; output checkers who are
+// not the author while r is under review. Copilots and read-only users without a role view
+// but never comment.
 func checkCanCommentOn(u User, r *ReleaseRequest) error {
 	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
 		return err
@@ -24,9 +25,9 @@ func checkCanCommentOn(u User, r *ReleaseRequest) error {
 	return nil
 }
 
-// WritableVisibilities are the visibilities u may give a new comment on r (DECISIONS 2),
-// preferred first: checkers reviewing r write PRIVATE or PUBLIC; everyone else who may
-// comment writes PUBLIC only. Empty when u may not comment at all.
+// WritableVisibilities are the visibilities u may give a new comment on r
+// (docs/decisions.md §2), preferred first: checkers reviewing r write PRIVATE or PUBLIC;
+// everyone else who may comment writes PUBLIC only. Empty when u may not comment at all.
 func WritableVisibilities(u User, r *ReleaseRequest) []Visibility {
 	if checkCanCommentOn(u, r) != nil {
 		return nil
@@ -42,8 +43,8 @@ func CanComment(u User, r *ReleaseRequest, group string, v Visibility) bool {
 	return CheckCanComment(u, r, group, v) == nil
 }
 
-// CheckCanComment: u may comment on r (DECISIONS 3), the group exists (when given), and v is
-// one of u's writable visibilities (DECISIONS 2).
+// CheckCanComment: u may comment on r (docs/decisions.md §3), the group exists (when
+// given), and v is one of u's writable visibilities (docs/decisions.md §2).
 func CheckCanComment(u User, r *ReleaseRequest, group string, v Visibility) error {
 	if err := checkCanCommentOn(u, r); err != nil {
 		return err

@@ -5,9 +5,10 @@ import (
 	"slices"
 )
 
-// Decide combines the votes on f of the given reviewers (§5.1, DECISIONS 9): fewer votes than
-// the required reviews → INCOMPLETE; at least that many APPROVED → APPROVED; votes differing →
-// CONFLICTED; otherwise CHANGES_REQUESTED (also for unanimous UNDECIDED, as built).
+// Decide combines the votes on f of the given reviewers (§5.1, docs/decisions.md §9): fewer
+// votes than the required reviews → INCOMPLETE; at least that many APPROVED → APPROVED;
+// votes differing → CONFLICTED; otherwise CHANGES_REQUESTED (also for unanimous UNDECIDED,
+// as built).
 func Decide(f *RequestFile, reviewers []string, p Policy) Decision {
 	var votes []Vote
 	for _, rv := range reviewers {

@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// §2.7 and DECISIONS 8: allowed file types, case-insensitive, configurable.
+// §2.7 and docs/decisions.md §8: allowed file types, case-insensitive, configurable.
 func TestIsAllowedFileType_Decision8(t *testing.T) {
 	p := DefaultPolicy()
 	for _, ok := range []string{"a.csv", "out/x.CSV", "d/e.Jpeg", "x.svgz", "m.md", "l.log", "t.TXT", "a.b.json"} {

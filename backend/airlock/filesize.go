@@ -5,9 +5,9 @@ import (
 	"strconv"
 )
 
-// The size limit on files of a request (DECISIONS 8: the size limits are configuration; the
-// reference has none, §2.7). It is checked against the size the workspace reports before
-// anything is copied (DECISIONS 7).
+// The size limit on files of a request (docs/decisions.md §8: the size limits are
+// configuration; the reference has none, §2.7). It is checked against the size the
+// workspace reports before anything is copied (docs/decisions.md §7).
 
 // CheckFileSize: a workspace file of size bytes is within p's size limit (always, when
 // p.MaxFileSize is 0). The refusal is CodeTooLarge, naming the file, its size and the limit.

@@ -31,7 +31,7 @@ func TestFormatSize(t *testing.T) {
 	}
 }
 
-// DECISIONS 8: the size limit is configuration; 0 is none (the reference).
+// docs/decisions.md §8: the size limit is configuration; 0 is none (the reference).
 func TestCheckFileSize(t *testing.T) {
 	cases := []struct {
 		name  string

@@ -174,7 +174,7 @@ func TestMatrix_StatusRoleOperation(t *testing.T) {
 	}
 }
 
-// The actions block is computed by the same checks (API.md "Actions").
+// The actions block is computed by the same checks (docs/api.md "Actions").
 func TestRequestActions_MatchChecks(t *testing.T) {
 	p := DefaultPolicy()
 	for _, a := range matrixActors() {

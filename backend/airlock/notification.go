@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Notification tells job-server of a status change (reference §7.5).
+// Notification tells job-server of a status change (docs/reference/domain.md §7.5).
 type Notification struct {
 	EventType     string               `json:"event_type"`
 	Workspace     string               `json:"workspace"`
@@ -22,7 +22,7 @@ type NotificationUpdate struct {
 	Group  string `json:"group,omitempty"`
 }
 
-// ReleaseFile describes one stored copy being released (reference §7.1).
+// ReleaseFile describes one stored copy being released (§7.1).
 type ReleaseFile struct {
 	Path   string
 	Size   int64

@@ -319,10 +319,10 @@ func CheckCanEditGroup(u User, r *ReleaseRequest, group string) error {
 // CanSubmit: see CheckCanSubmit.
 func CanSubmit(u User, r *ReleaseRequest, p Policy) bool { return CheckCanSubmit(u, r, p) == nil }
 
-// CheckCanSubmit: submit or resubmit (T2, T3). u is the author; the workspace is not archived
-// and its project ongoing (DECISIONS 5); r has an output file; r may move to SUBMITTED; no
-// non-empty group lacks context or controls; every group that needs a public comment this
-// turn has one (§5.5).
+// CheckCanSubmit: submit or resubmit (T2, T3). u is the author; the workspace is not
+// archived and its project ongoing (docs/decisions.md §5); r has an output file; r may move
+// to SUBMITTED; no non-empty group lacks context or controls; every group that needs a
+// public comment this turn has one (§5.5).
 func CheckCanSubmit(u User, r *ReleaseRequest, p Policy) error {
 	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
 		return err
@@ -494,7 +494,7 @@ func CanRelease(u User, r *ReleaseRequest, p Policy) bool { return CheckCanRelea
 
 // CheckCanRelease: from REVIEWED the generic check for APPROVED (checker not the author,
 // every output file approved); from APPROVED (retry) a checker who is not the author
-// (DECISIONS 4); then every output file's type must be allowed (§4.4.11).
+// (docs/decisions.md §4); then every output file's type must be allowed (§4.4.11).
 func CheckCanRelease(u User, r *ReleaseRequest, p Policy) error {
 	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
 		return err
@@ -530,7 +530,7 @@ func FilesToRelease(r *ReleaseRequest) []*RequestFile {
 func CanDownload(u User, r *ReleaseRequest) bool { return CheckCanDownload(u, r) == nil }
 
 // CheckCanDownload: output checkers who are not the author, once r has been submitted at
-// least once (DECISIONS 6).
+// least once (docs/decisions.md §6).
 func CheckCanDownload(u User, r *ReleaseRequest) error {
 	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
 		return err
@@ -547,8 +547,8 @@ func CheckCanDownload(u User, r *ReleaseRequest) error {
 // CanForceClose: see CheckCanForceClose.
 func CanForceClose(r *ReleaseRequest, to Status) bool { return CheckCanForceClose(r, to) == nil }
 
-// CheckCanForceClose: the operator's forced close (DECISIONS 1) moves a request in any
-// non-final status to REJECTED or WITHDRAWN. It bypasses the transition table and
+// CheckCanForceClose: the operator's forced close (docs/decisions.md §1) moves a request in
+// any non-final status to REJECTED or WITHDRAWN. It bypasses the transition table and
 // permissions by design; the service audits it as REQUEST_FORCE_CLOSE.
 func CheckCanForceClose(r *ReleaseRequest, to Status) error {
 	if to != StatusRejected && to != StatusWithdrawn {

@@ -112,7 +112,7 @@ func TestCheckCanAddFile_Permissions_Behaviour26_27_29(t *testing.T) {
 	}
 }
 
-// Behaviour 25 and DECISIONS 6: downloads.
+// Behaviour 25 and docs/decisions.md §6: downloads.
 func TestCheckCanDownload_Behaviour25_Decision6(t *testing.T) {
 	r := matrixReq(StatusSubmitted)
 	assert.NoError(t, CheckCanDownload(checker("chk1"), r))
@@ -128,7 +128,7 @@ func TestCheckCanDownload_Behaviour25_Decision6(t *testing.T) {
 	assert.NoError(t, CheckCanDownload(checker("chk1"), returned))
 }
 
-// DECISIONS 1 and behaviour 108: forced close.
+// docs/decisions.md §1 and behaviour 108: forced close.
 func TestCheckCanForceClose_Decision1(t *testing.T) {
 	for _, st := range Statuses {
 		for _, to := range Statuses {

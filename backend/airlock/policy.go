@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Policy holds the settings that rules depend on (DECISIONS 8, 9).
+// Policy holds the settings that rules depend on (docs/decisions.md §8, §9).
 type Policy struct {
 	// RequiredReviews is how many submitted reviews make a request REVIEWED, and how many
 	// approvals from submitted reviewers approve a file. At least 1.
@@ -15,7 +15,8 @@ type Policy struct {
 	// matched case-insensitively.
 	AllowedExtensions []string
 	// MaxFileSize is the largest file, in bytes, that may be added to a request or taken
-	// into it as an update (DECISIONS 8); 0 (or less) is no limit, as the reference (§2.7).
+	// into it as an update (docs/decisions.md §8); 0 (or less) is no limit, as the
+	// reference (§2.7).
 	MaxFileSize int64
 }
 
@@ -39,7 +40,7 @@ func (p Policy) Reviews() int {
 
 // IsAllowedFileType reports whether path may be added to a request: its base name does not
 // start with "." and its last suffix is on the allow-list, compared case-insensitively
-// (DECISIONS 8).
+// (docs/decisions.md §8).
 func IsAllowedFileType(p string, pol Policy) bool {
 	base := path.Base(p)
 	if base == "" || base == "." || base == "/" || strings.HasPrefix(base, ".") {

@@ -138,6 +138,9 @@ type RequestFile struct {
 	// last voted on, kept when the votes were reset: "" when no version was reviewed
 	// before. See ReviewedContent.
 	ReviewedFileID string
+	// Warnings counts the disclosure-check warnings of the stored copy, counted when it was
+	// added or updated; nil when never counted (files added before counting existed).
+	Warnings *WarningCounts
 	// Reviews keyed by reviewer username.
 	Reviews map[string]*FileReview
 
@@ -157,6 +160,9 @@ type FileReview struct {
 	ReviewTurn int
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Acknowledgement is the reviewer's note on approving a file with BLOCK warnings ("" for
+	// other votes).
+	Acknowledgement string
 }
 
 // Comment is a markdown comment on a group.

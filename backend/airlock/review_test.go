@@ -40,7 +40,7 @@ func TestCheckCanSubmit_Behaviour47_48(t *testing.T) {
 	assert.EqualError(t, CheckCanSubmit(alice, r, p), "invalid_state: cannot change status from SUBMITTED to SUBMITTED")
 }
 
-// DECISIONS 5: submit re-checks the workspace; withdraw does not.
+// docs/decisions.md §5: submit re-checks the workspace; withdraw does not.
 func TestCheckCanSubmit_ArchivedWorkspace_Decision5(t *testing.T) {
 	p := DefaultPolicy()
 	r := newReq(StatusPending)
@@ -137,7 +137,7 @@ func TestDecide_Behaviour56_57(t *testing.T) {
 	set("c1", VoteUndecided)
 	set("c2", VoteUndecided)
 	assert.Equal(t, DecisionChangesRequested, Decide(f, []string{"c1", "c2"}, p))
-	// DECISIONS 9: the number of reviews is a setting
+	// docs/decisions.md §9: the number of reviews is a setting
 	three := Policy{RequiredReviews: 3}
 	set("c1", VoteApproved)
 	set("c2", VoteApproved)
@@ -206,7 +206,7 @@ func TestCheckCanReject_Behaviour75(t *testing.T) {
 	assert.Equal(t, CodeInvalidState, ErrorCode(CheckCanReject(checker("chk1"), submittedReq(), p)))
 }
 
-// Behaviours 86, 87, 89, 97 and DECISIONS 4: release.
+// Behaviours 86, 87, 89, 97 and docs/decisions.md §4: release.
 func TestCheckCanRelease(t *testing.T) {
 	p := DefaultPolicy()
 	r := reviewedReq()
@@ -228,7 +228,7 @@ func TestCheckCanRelease(t *testing.T) {
 	f := bad.addFile("g2", "out/c.foo", FileTypeOutput)
 	f.Reviews = map[string]*FileReview{"chk1": {Status: VoteApproved}, "chk2": {Status: VoteApproved}}
 	assert.EqualError(t, CheckCanRelease(checker("chk1"), bad, p), "invalid: Invalid file type (out/c.foo) found in request")
-	// 89 and DECISIONS 4: retry from APPROVED releases the rest, and needs a reviewer
+	// 89 and docs/decisions.md §4: retry from APPROVED releases the rest, and needs a reviewer
 	r.Status = StatusApproved
 	at := t0
 	r.File("out/a.csv").ReleasedAt = &at

@@ -34,7 +34,7 @@ var Transitions = map[Status][]Status{
 	StatusApproved:          {StatusReleased},
 }
 
-// ForceCloseStatuses are the targets of the operator's forced close (DECISIONS 1).
+// ForceCloseStatuses are the targets of the operator's forced close (docs/decisions.md §1).
 var ForceCloseStatuses = []Status{StatusRejected, StatusWithdrawn}
 
 // Owner says who acts on a request in status s.

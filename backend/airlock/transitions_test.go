@@ -145,7 +145,7 @@ func TestCheckTransition_ApproveNeedsApprovedFiles_Behaviour68(t *testing.T) {
 	assert.Equal(t, "Cannot set status to APPROVED; request has unapproved files.", ErrorMessage(err))
 }
 
-// DECISIONS 9: with one required review SUBMITTED goes straight to REVIEWED.
+// docs/decisions.md §9: with one required review SUBMITTED goes straight to REVIEWED.
 func TestTransitions_OneRequiredReview(t *testing.T) {
 	one := Policy{RequiredReviews: 1, AllowedExtensions: DefaultAllowedExtensions}
 	r := matrixReq(StatusSubmitted)

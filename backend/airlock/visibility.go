@@ -2,14 +2,14 @@ package airlock
 
 import "slices"
 
-// CommentVisible reports whether u may see comment c on r (§5.3, DECISIONS 10).
+// CommentVisible reports whether u may see comment c on r (§5.3, docs/decisions.md §10).
 func CommentVisible(u User, r *ReleaseRequest, c *Comment) bool {
 	return itemVisible(u, r, c.Author, c.ReviewTurn, c.Visibility, false)
 }
 
 // AuditEventVisible reports whether u may see request audit event ev of r (§5.3,
-// DECISIONS 10). Events without a turn (workspace views) are visible to whoever sees r,
-// unless hidden.
+// docs/decisions.md §10). Events without a turn (workspace views) are visible to whoever
+// sees r, unless hidden.
 func AuditEventVisible(u User, r *ReleaseRequest, ev AuditEvent) bool {
 	turn := ev.Turn()
 	if turn < 0 {
@@ -79,7 +79,7 @@ func itemVisible(u User, r *ReleaseRequest, author string, turn int, vis Visibil
 	case past, phase == PhaseComplete, phase == PhaseConsolidating && reviewer:
 		return true
 	case phase == PhaseAuthor && turn == r.ReviewTurn && HasRole(u, r.Workspace):
-		// DECISIONS 10: collaborators see each other's work during the author's turn.
+		// docs/decisions.md §10: collaborators see each other's work during the author's turn.
 		return true
 	}
 	return false

@@ -58,7 +58,7 @@ func TestVisibility_ThroughTurns_Behaviour76to80(t *testing.T) {
 	assert.False(t, seesComment(chk1, r, c3), "checkers wait for the resubmission")
 	assert.True(t, seesComment(chk1, r, c2), "private items of past turns stay visible to checkers")
 
-	// DECISIONS 10: collaborators see each other's current-turn public comments
+	// docs/decisions.md §10: collaborators see each other's current-turn public comments
 	assert.True(t, seesComment(carol, r, c3))
 	assert.True(t, AuditEventVisible(carol, r, NewAuditEvent(AuditRequestFileAdd, alice, r, "out/x.csv", nil)))
 	assert.False(t, seesComment(copilot("cop"), r, c3), "copilots hold no role")
@@ -129,7 +129,7 @@ func TestDecisionFor_Behaviour82(t *testing.T) {
 	assert.Equal(t, DecisionConflicted, DecisionFor(checker("chk9"), r2, r2.File("out/b.csv"), p))
 }
 
-// Behaviour 85 and DECISIONS 3: who may comment.
+// Behaviour 85 and docs/decisions.md §3: who may comment.
 func TestCheckCanComment_Behaviour85_Decision3(t *testing.T) {
 	pending := newReq(StatusPending)
 	assert.Equal(t, CodeNotFound, ErrorCode(CheckCanComment(User{Username: "zed"}, pending, "g1", VisibilityPublic)))
@@ -140,7 +140,7 @@ func TestCheckCanComment_Behaviour85_Decision3(t *testing.T) {
 	assert.NoError(t, CheckCanComment(checkerWithRole("chk2"), pending, "g1", VisibilityPublic))
 	assert.Error(t, CheckCanComment(copilot("cop"), pending, "g1", VisibilityPublic))
 	review := submittedReq()
-	assert.Error(t, CheckCanComment(copilot("cop"), review, "g1", VisibilityPublic), "DECISIONS 3: copilots never comment")
+	assert.Error(t, CheckCanComment(copilot("cop"), review, "g1", VisibilityPublic), "docs/decisions.md §3: copilots never comment")
 	assert.Error(t, CheckCanComment(readonly("ro"), review, "g1", VisibilityPublic), "nor read-only users")
 	assert.Error(t, CheckCanComment(researcher("alice"), review, "g1", VisibilityPublic), "the author waits for the return")
 	assert.NoError(t, CheckCanComment(checker("chk1"), review, "g1", VisibilityPublic))
@@ -152,7 +152,7 @@ func TestCheckCanComment_Behaviour85_Decision3(t *testing.T) {
 	}
 }
 
-// DECISIONS 2: writable visibilities.
+// docs/decisions.md §2: writable visibilities.
 func TestWritableVisibilities_Decision2(t *testing.T) {
 	review := submittedReq()
 	pending := newReq(StatusPending)

@@ -18,7 +18,7 @@ const (
 )
 
 // WorkspaceFile is what a workspace knows of one visible file: from the job-runner manifest
-// when there is one, else from the file system (DECISIONS 11).
+// when there is one, else from the file system (docs/decisions.md §11).
 type WorkspaceFile struct {
 	Path       string // workspace-relative POSIX path
 	Size       int64

@@ -1,6 +1,9 @@
 // Package auth resolves who is calling: the users file, single-use login tokens, job-server
 // logins with periodic re-authorisation, login rate limits and server-side sessions. It
 // turns every credential into an airlock.User and knows nothing of HTTP routing.
+//
+// The login and re-authorisation protocol is docs/reference/domain.md §8 (a bare "§N" in
+// this package cites that document).
 package auth
 
 import (

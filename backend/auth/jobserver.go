@@ -14,9 +14,9 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 )
 
-// JobServer is the client of job-server's release API used for logins (reference §8):
-// POST {endpoint}/releases/authenticate and POST {endpoint}/releases/authorise, each with
-// the backend token in the Authorization header.
+// JobServer is the client of job-server's release API used for logins
+// (docs/reference/domain.md §8): POST {endpoint}/releases/authenticate and POST
+// {endpoint}/releases/authorise, each with the backend token in the Authorization header.
 type JobServer struct {
 	Endpoint string
 	Token    string

@@ -15,8 +15,8 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 )
 
-// UserDoc is a user record as job-server sends it (reference §8.2) and as the users file
-// holds it under "details". Only Username is mandatory.
+// UserDoc is a user record as job-server sends it (docs/reference/domain.md §8.2) and as
+// the users file holds it under "details". Only Username is mandatory.
 type UserDoc struct {
 	Username            string                  `json:"username"`
 	Fullname            string                  `json:"fullname,omitempty"`
@@ -101,7 +101,7 @@ type UsersEntry struct {
 	Details     UserDoc `json:"details"`
 }
 
-// UsersFile is the development users file of API.md (compatible with the reference
+// UsersFile is the development users file of docs/api.md (compatible with the reference
 // implementation's dev users file). It is re-read when the file changes on disk.
 type UsersFile struct {
 	path string

@@ -13,8 +13,8 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 )
 
-// audit prints the audit log, one line per event (reference §3.6), newest first; with
-// --verify it checks the hash chain instead.
+// audit prints the audit log, one line per event (docs/reference/domain.md §3.6), newest
+// first; with --verify it checks the hash chain instead.
 func audit(ctx context.Context, env *Env, args []string) error {
 	var f airlock.AuditFilter
 	var verify bool

@@ -1,7 +1,7 @@
 // Package cli is the airlock command line: serve, demo, token, audit, request close and
-// version (API.md "Command line"). It is the composition root: it reads the settings and
-// wires the store, workspaces, service, live hub, uploader and HTTP API together. main.go
-// only calls Main.
+// version (docs/api.md "Command line"). It is the composition root: it reads the settings
+// and wires the store, workspaces, service, live hub, uploader and HTTP API together.
+// main.go only calls Main.
 package cli
 
 import (

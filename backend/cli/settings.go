@@ -18,7 +18,7 @@ import (
 )
 
 // Settings are the settings of `airlock serve` (and of the desktop app's embedded backend).
-// Each is a flag and an environment variable; flags win (API.md "Settings of serve").
+// Each is a flag and an environment variable; flags win (docs/api.md "Settings of serve").
 type Settings struct {
 	Listen        string
 	DataDir       string
@@ -30,16 +30,18 @@ type Settings struct {
 	UploadRetry   time.Duration
 	// AllowedOrigins are extra origins allowed to open the live-events WebSocket.
 	AllowedOrigins []string
-	// RequiredReviews is the number of independent reviews a request needs (DECISIONS 9).
+	// RequiredReviews is the number of independent reviews a request needs
+	// (docs/decisions.md §9).
 	RequiredReviews int
-	// AllowedTypes are the file suffixes that may be added to a request, lower-case with the
-	// dot (DECISIONS 8; default the reference list, airlock.DefaultAllowedExtensions).
+	// AllowedTypes are the file suffixes that may be added to a request, lower-case with
+	// the dot (docs/decisions.md §8; default the reference list,
+	// airlock.DefaultAllowedExtensions).
 	AllowedTypes []string
 	// MaxFileSize is the largest file, in bytes, that may be added to a request; 0 is no
 	// limit (the default, as the reference).
 	MaxFileSize int64
 	// OutputCheckingOrg and OutputCheckingRepo name the output-checking repository sent
-	// with notifications (reference §7.5); both or neither.
+	// with notifications (docs/reference/domain.md §7.5); both or neither.
 	OutputCheckingOrg  string
 	OutputCheckingRepo string
 	// SecureCookies marks the session cookie Secure even over plain HTTP (behind a TLS proxy).

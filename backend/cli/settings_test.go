@@ -161,8 +161,8 @@ func TestFileSettingsReachThePolicy(t *testing.T) {
 	assert.Equal(t, "Cannot add file of type .csv to request", airlock.ErrorMessage(err))
 }
 
-// Reference §7.5: with the output-checking org and repo configured, every notification sent
-// to job-server carries them; without them, none does.
+// docs/reference/domain.md §7.5: with the output-checking org and repo configured, every
+// notification sent to job-server carries them; without them, none does.
 func TestNotificationsCarryOutputCheckingRepo(t *testing.T) {
 	for name, tc := range map[string]struct {
 		args      []string

@@ -5,7 +5,7 @@
 // hashed, fsynced, checked against the expected hash, renamed to its hash and the folder
 // fsynced. Identical content in one request shares one blob. Nothing is left behind when
 // any step fails. A blob is deleted only by Remove: the service removes the copies written
-// by an add or update whose transaction failed (DECISIONS 7).
+// by an add or update whose transaction failed (docs/decisions.md §7).
 package filestore
 
 import (

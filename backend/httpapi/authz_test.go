@@ -17,10 +17,10 @@ import (
 )
 
 // The authorisation matrix: every route × every kind of user × every request status that
-// matters, each cell answered with the status and error code the rules of API.md and
-// DECISIONS.md give. The expectations below restate those rules in plain terms (they do not
-// call the domain's functions); the scenarios are generated from them. A route the server
-// registers but the matrix does not cover fails the test.
+// matters, each cell answered with the status and error code the rules of docs/api.md and
+// docs/decisions.md give. The expectations below restate those rules in plain terms (they
+// do not call the domain's functions); the scenarios are generated from them. A route the
+// server registers but the matrix does not cover fails the test.
 
 // who is the kind of user making a call.
 type who string
@@ -127,7 +127,8 @@ func authorEdit(success outcome) func(c cell) outcome {
 }
 
 // commentRule: role holders comment while the request is with the author; output checkers
-// who are not the author while it is under review; nobody once it is closed (DECISIONS 3).
+// who are not the author while it is under review; nobody once it is closed
+// (docs/decisions.md §3).
 func commentRule(c cell) outcome {
 	switch {
 	case c.editable() && c.hasRole(), c.underReview() && c.isChecker():
@@ -261,6 +262,7 @@ func matrixRoutes() []matrixRoute {
 		{pattern: "GET /api/v1/workspaces/{ws}/table/{path...}", statuses: noStatus, path: fixed(wsPath + "/table/output/ws.csv"), rule: viewer},
 		{pattern: "GET /api/v1/workspaces/{ws}/summary/{path...}", statuses: noStatus, path: fixed(wsPath + "/summary/output/ws.csv"), rule: viewer},
 		{pattern: "GET /api/v1/workspaces/{ws}/log/{path...}", statuses: noStatus, path: fixed(wsPath + "/log/output/ws.csv"), rule: viewer},
+		{pattern: "GET /api/v1/workspaces/{ws}/acro/{path...}", statuses: noStatus, path: fixed(wsPath + "/acro/output/ws.csv"), rule: viewer},
 
 		// Request lists and creation.
 		{pattern: "GET /api/v1/requests", statuses: noStatus, path: fixed("/api/v1/requests"), rule: loggedIn(always(ok200))},
@@ -281,7 +283,7 @@ func matrixRoutes() []matrixRoute {
 		{pattern: "GET /api/v1/requests/{id}/content/{path...}", statuses: allStatuses, path: func(f *fixture) string { return reqPath("/content/" + f.file)(f) }, rule: viewer},
 		{pattern: "GET /api/v1/requests/{id}/content/{path...}", variant: "download", statuses: allStatuses,
 			path: func(f *fixture) string { return reqPath("/content/"+f.file)(f) + "?download=1" },
-			// DECISIONS 6: output checkers who are not the author, once submitted.
+			// docs/decisions.md §6: output checkers who are not the author, once submitted.
 			rule: onRequest(func(c cell) outcome {
 				switch {
 				case !c.isChecker():
@@ -297,6 +299,7 @@ func matrixRoutes() []matrixRoute {
 		// The fixtures' files were never updated after a review: whoever may view the file
 		// is told there is nothing to compare (a file that was is in changes_test.go).
 		{pattern: "GET /api/v1/requests/{id}/changes/{path...}", statuses: allStatuses, path: func(f *fixture) string { return reqPath("/changes/" + f.file)(f) }, rule: onRequest(always(badState))},
+		{pattern: "GET /api/v1/requests/{id}/acro/{path...}", statuses: allStatuses, path: func(f *fixture) string { return reqPath("/acro/" + f.file)(f) }, rule: viewer},
 
 		{pattern: "POST /api/v1/requests/{id}/files", statuses: allStatuses, mutates: true, path: reqPath("/files"),
 			body: func(f *fixture) any {
@@ -329,7 +332,8 @@ func matrixRoutes() []matrixRoute {
 		{pattern: "POST /api/v1/requests/{id}/return", statuses: allStatuses, mutates: true, path: reqPath("/return"), rule: reviewerRule(ok200)},
 		{pattern: "POST /api/v1/requests/{id}/reject", statuses: allStatuses, mutates: true, path: reqPath("/reject"),
 			rule: transitionRule([]airlock.Status{airlock.StatusReviewed}, cell.isChecker, ok200)},
-		// From REVIEWED with every file approved; again from APPROVED (a retry, DECISIONS 4).
+		// From REVIEWED with every file approved; again from APPROVED (a retry,
+		// docs/decisions.md §4).
 		{pattern: "POST /api/v1/requests/{id}/release", statuses: allStatuses, mutates: true, path: reqPath("/release"),
 			rule: transitionRule([]airlock.Status{airlock.StatusReviewed, airlock.StatusApproved}, cell.isChecker, ok200)},
 

@@ -16,7 +16,7 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 )
 
-// statusOf is the one code → HTTP status table of API.md.
+// statusOf is the one code → HTTP status table of docs/api.md.
 var statusOf = map[airlock.Code]int{
 	airlock.CodeInvalid:          http.StatusBadRequest,
 	airlock.CodeUnauthenticated:  http.StatusUnauthorized,

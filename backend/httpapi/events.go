@@ -8,7 +8,7 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 )
 
-// handleEvents upgrades GET /api/v1/events to a WebSocket of live events (API.md "Live
+// handleEvents upgrades GET /api/v1/events to a WebSocket of live events (docs/api.md "Live
 // updates"). The session is checked like any API call; the Origin must be the server's
 // own, wails://wails or a configured one.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {

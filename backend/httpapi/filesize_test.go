@@ -12,8 +12,8 @@ import (
 	"github.com/trelab/airlock/backend/internal/testenv"
 )
 
-// A file over the configured size limit (DECISIONS 8): adding or updating it answers
-// 413 too_large with the domain's reason, which the file detail's actions give too.
+// A file over the configured size limit (docs/decisions.md §8): adding or updating it
+// answers 413 too_large with the domain's reason, which the file detail's actions give too.
 func TestFileOverSizeLimit(t *testing.T) {
 	p := airlock.DefaultPolicy()
 	p.MaxFileSize = 1 << 10

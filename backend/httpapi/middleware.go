@@ -20,9 +20,9 @@ import (
 	"github.com/trelab/airlock/backend/auth"
 )
 
-// The content security policies: a strict one for the app, none-at-all for API answers,
-// and a sandbox for viewed workspace and request files (API.md; DECISIONS 12), which the
-// app shows in a sandboxed iframe of its own origin.
+// The content security policies: a strict one for the app, none-at-all for API answers, and
+// a sandbox for viewed workspace and request files (docs/api.md; docs/decisions.md §12),
+// which the app shows in a sandboxed iframe of its own origin.
 const (
 	appCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
 		"img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; frame-src 'self'; " +
@@ -35,7 +35,7 @@ const (
 // CSRFHeader is the header that carries the session's CSRF token on unsafe methods.
 const CSRFHeader = "X-CSRF-Token"
 
-// csrfExempt are the unsafe routes that need no CSRF token (API.md: login).
+// csrfExempt are the unsafe routes that need no CSRF token (docs/api.md: login).
 var csrfExempt = map[string]bool{"/api/v1/auth/login": true}
 
 // chain is the middleware in order: request id and access log → recover → body limit →
@@ -229,11 +229,11 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // cleanAPIPaths answers 404 not_found (JSON) for an API URL whose path is not canonical —
 // an unencoded "." or ".." segment, or an empty one ("//") — where the mux would redirect
-// to the cleaned path: such a URL names no resource (API.md: anything resolving outside is
-// not_found and never read), and a client must not be sent elsewhere. A path is an API
-// path when it, or what it cleans to, is under /api/. Every other path (the web UI) is left
-// to the mux as before. Encoded segments (%2e%2e, %2F) are not cleaned by the mux; the
-// routes pass them on and the service answers not_found for paths outside a workspace.
+// to the cleaned path: such a URL names no resource (docs/api.md: anything resolving
+// outside is not_found and never read), and a client must not be sent elsewhere. A path is
+// an API path when it, or what it cleans to, is under /api/. Every other path (the web UI)
+// is left to the mux as before. Encoded segments (%2e%2e, %2F) are not cleaned by the mux;
+// the routes pass them on and the service answers not_found for paths outside a workspace.
 func cleanAPIPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.EscapedPath()

@@ -7,8 +7,8 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 )
 
-// registerRoutes is the one block of every route (API.md). Routes registered with handle
-// need a session (401 otherwise); handlePublic routes do not.
+// registerRoutes is the one block of every route (docs/api.md). Routes registered with
+// handle need a session (401 otherwise); handlePublic routes do not.
 func (s *Server) registerRoutes() {
 	// Authentication.
 	s.handlePublic("POST /api/v1/auth/login", s.handleLogin)
@@ -25,6 +25,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/workspaces/{ws}/table/{path...}", s.handleWorkspaceTable)
 	s.handle("GET /api/v1/workspaces/{ws}/summary/{path...}", s.handleWorkspaceSummary)
 	s.handle("GET /api/v1/workspaces/{ws}/log/{path...}", s.handleWorkspaceLog)
+	s.handle("GET /api/v1/workspaces/{ws}/acro/{path...}", s.handleWorkspaceACRO)
 
 	// Release requests (request_handlers.go).
 	s.handle("POST /api/v1/requests", s.handleRequestCreate)
@@ -39,6 +40,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/requests/{id}/summary/{path...}", s.handleRequestSummary)
 	s.handle("GET /api/v1/requests/{id}/log/{path...}", s.handleRequestLog)
 	s.handle("GET /api/v1/requests/{id}/changes/{path...}", s.handleRequestChanges)
+	s.handle("GET /api/v1/requests/{id}/acro/{path...}", s.handleRequestACRO)
 	s.handle("PATCH /api/v1/requests/{id}/groups/{group}", s.handleGroupEdit)
 	s.handle("POST /api/v1/requests/{id}/groups/{group}/comments", s.handleCommentAdd)
 	s.handle("DELETE /api/v1/requests/{id}/comments/{commentId}", s.handleCommentDelete)

@@ -1,5 +1,5 @@
-// Package httpapi is Airlock's HTTP API (../shared/design/API.md): the standard library mux,
-// middleware (recover, request id and access log, body limits, security headers, session
+// Package httpapi is Airlock's HTTP API (docs/api.md): the standard library mux, middleware
+// (recover, request id and access log, body limits, security headers, session
 // authentication, CSRF), the error mapping, the live-events upgrade, operations endpoints
 // and the embedded web UI. Every handler is the same recipe: user → decode → one service
 // call → contract value or writeError.

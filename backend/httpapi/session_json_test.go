@@ -14,7 +14,7 @@ import (
 	"github.com/trelab/airlock/backend/auth"
 )
 
-// userKeys are the fields of API.md's User, and grantKeys and projectKeys those of one
+// userKeys are the fields of docs/api.md's User, and grantKeys and projectKeys those of one
 // workspace entry and its project.
 var (
 	userKeys    = []string{"copilotedWorkspaces", "fullname", "outputChecker", "readonlyAccess", "username", "workspaces"}
@@ -38,8 +38,8 @@ func sortedKeys(m map[string]any) []string {
 	return out
 }
 
-// assertAPIUser checks the raw JSON of a session answer: exactly API.md's User (camelCase,
-// no other fields), maps always objects and orgs always arrays (never null).
+// assertAPIUser checks the raw JSON of a session answer: exactly docs/api.md's User
+// (camelCase, no other fields), maps always objects and orgs always arrays (never null).
 func assertAPIUser(t *testing.T, body []byte) map[string]any {
 	t.Helper()
 	var raw map[string]any
@@ -60,7 +60,8 @@ func assertAPIUser(t *testing.T, body []byte) map[string]any {
 	return u
 }
 
-// TestSessionUserJSON: login and me answer API.md's User exactly, through the real server.
+// TestSessionUserJSON: login and me answer docs/api.md's User exactly, through the real
+// server.
 func TestSessionUserJSON(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	for _, name := range []string{"researcher", "copilot", "checker1"} {

@@ -25,10 +25,10 @@ const (
 
 const countsCSV = "region,count\nNorth,100\nSouth,5\nEast,[REDACTED]\n"
 
-// TestWorkflow walks the whole workflow of API.md over HTTP with several users: the
+// TestWorkflow walks the whole workflow of docs/api.md over HTTP with several users: the
 // researcher adds files to two groups and submits; two checkers vote blind (each sees only
-// their own work, checked in the JSON), submit reviews and comment; the request is returned;
-// the researcher updates a file and resubmits; the checkers approve and release.
+// their own work, checked in the JSON), submit reviews and comment; the request is
+// returned; the researcher updates a file and resubmits; the checkers approve and release.
 func TestWorkflow(t *testing.T) {
 	h := newAPI(t)
 	env := h.env
@@ -200,8 +200,11 @@ func TestWorkflow(t *testing.T) {
 		assert.Contains(t, string(r.body), "REQUEST_FILE_REQUEST_CHANGES", "checker 1 sees their own")
 	})
 
-	// Checker 2 approves everything and submits: consolidation.
-	for _, p := range []string{tablePath, ratesPath, figurePath} {
+	// Checker 2 approves everything and submits: consolidation. The table's small count is
+	// a BLOCK warning: approving it needs an acknowledgement note (see warnings_test.go).
+	c2.do("POST", "/api/v1/requests/"+id+"/votes", map[string]any{"paths": []string{tablePath}, "vote": "APPROVED",
+		"acknowledgement": "South's 5 is a count of sites, not of people"}, nil).want(t, 200, "")
+	for _, p := range []string{ratesPath, figurePath} {
 		vote(c2, p, "APPROVED")
 	}
 	c2.do("POST", "/api/v1/requests/"+id+"/review", nil, nil).want(t, 200, "")

@@ -14,9 +14,9 @@ import (
 	"github.com/trelab/airlock/backend/service"
 )
 
-// Workspace routes (API.md "Workspaces", "Tables and summaries"). Each handler: the user →
-// decode the path and query → one service call → a contract value, or writeError. The
-// table, summary and log views then hand the opened file to the render engine.
+// Workspace routes (docs/api.md "Workspaces", "Tables and summaries"). Each handler: the
+// user → decode the path and query → one service call → a contract value, or writeError.
+// The table, summary and log views then hand the opened file to the render engine.
 
 func (s *Server) handleWorkspaceList(w http.ResponseWriter, r *http.Request) {
 	out, err := s.svc.ListWorkspaces(r.Context(), userFrom(r))
@@ -93,10 +93,10 @@ func (s *Server) handleWorkspaceContent(w http.ResponseWriter, r *http.Request) 
 	serveContent(w, r, rc, p, wf.ContentHash, wf.ModifiedAt, plain, false)
 }
 
-// serveContent writes a file with the viewing headers of API.md: inline (attachment only for
-// downloads), the Content-Type of its extension (text/plain when plain is set), nosniff, the
-// sandbox CSP (set by the security middleware for content routes) and ETag = content hash.
-// Conditional and range requests are answered by http.ServeContent.
+// serveContent writes a file with the viewing headers of docs/api.md: inline (attachment
+// only for downloads), the Content-Type of its extension (text/plain when plain is set),
+// nosniff, the sandbox CSP (set by the security middleware for content routes) and ETag =
+// content hash. Conditional and range requests are answered by http.ServeContent.
 func serveContent(w http.ResponseWriter, r *http.Request, rc io.ReadSeeker, p, hash string, mod time.Time, plain, download bool) {
 	h := w.Header()
 	ct := render.ContentType(p)
@@ -108,7 +108,7 @@ func serveContent(w http.ResponseWriter, r *http.Request, rc io.ReadSeeker, p, h
 	h.Set("Content-Type", ct)
 	h.Set("X-Content-Type-Options", "nosniff")
 	// The middleware sets it by route; set here too, so file bytes are never served without
-	// the sandbox whatever shape the URL had (DECISIONS 12).
+	// the sandbox whatever shape the URL had (docs/decisions.md §12).
 	h["Content-Security-Policy"] = hdrContentCSP
 	disposition := "inline"
 	if download {
@@ -142,7 +142,7 @@ func tableView(q render.TableQuery) service.FileView {
 	return service.FileView{Kind: service.ViewTable, Offset: q.Offset, Sort: q.Sort, Search: q.Q}
 }
 
-// handleWorkspaceTable answers one page of a workspace CSV file (API.md "Tables").
+// handleWorkspaceTable answers one page of a workspace CSV file (docs/api.md "Tables").
 func (s *Server) handleWorkspaceTable(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("path")
 	q, err := render.ParseTableQuery(r.URL.Query())

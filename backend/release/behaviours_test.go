@@ -1,9 +1,9 @@
 package release_test
 
-// Behaviours 86-100 of reference §12 (release, upload, notifications), as amended by
-// DECISIONS 4 and 14, through the real service with the real targets and the strict fake
-// job-server. 90, 92-96 are in uploader_test.go, 96-97 also in jobserver_test.go and 99-100
-// also in notifier_test.go.
+// Behaviours 86-100 of docs/reference/domain.md §12 (release, upload, notifications), as
+// amended by docs/decisions.md §4 and §14, through the real service with the real targets
+// and the strict fake job-server. 90, 92-96 are in uploader_test.go, 96-97 also in
+// jobserver_test.go and 99-100 also in notifier_test.go.
 
 import (
 	"context"
@@ -155,9 +155,9 @@ func TestBehaviour88_FullCycle(t *testing.T) {
 		`","request_author":"alice","user":"carol","updates":[{"update":"1 file will be uploaded"}]}`, last.Raw)
 }
 
-// Behaviour 89 (with DECISIONS 4): retrying release on an APPROVED request needs a checker
-// who is not the author, keeps the already-released files' released_by, gets the same
-// remote release, and writes REQUEST_APPROVE last.
+// Behaviour 89 (with docs/decisions.md §4): retrying release on an APPROVED request needs a
+// checker who is not the author, keeps the already-released files' released_by, gets the
+// same remote release, and writes REQUEST_APPROVE last.
 func TestBehaviour89_ReleaseRetry(t *testing.T) {
 	e := newJSEnv(t, 5*time.Second)
 	ctx := context.Background()

@@ -35,8 +35,8 @@ type JobServerConfig struct {
 	Logger     *slog.Logger
 }
 
-// JobServer talks to job-server's release API (reference §7.1, §7.3). It is a Target and
-// implements service.Releaser.
+// JobServer talks to job-server's release API (docs/reference/domain.md §7.1, §7.3). It is
+// a Target and implements service.Releaser.
 type JobServer struct {
 	endpoint string
 	token    string
@@ -81,7 +81,7 @@ func (js *JobServer) Name() string { return "job-server" }
 // Endpoint is the API root in use.
 func (js *JobServer) Endpoint() string { return js.endpoint }
 
-// The create-release body (reference §7.1): compact JSON, keys in this order.
+// The create-release body (§7.1): compact JSON, keys in this order.
 type releaseBody struct {
 	Files    []releaseFileBody `json:"files"`
 	Metadata releaseMetadata   `json:"metadata"`

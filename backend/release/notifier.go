@@ -27,10 +27,11 @@ type NotifierConfig struct {
 	Logger   *slog.Logger
 }
 
-// Notifier implements service.Notifier: POST {api}/airlock/events/ (reference §7.5). Notify
-// returns at once: notifications are queued and sent by one goroutine, in the order the
-// status changes committed, each retried a few times on network errors and 5xx answers.
-// A failure is only logged — it never fails or undoes the action.
+// Notifier implements service.Notifier: POST {api}/airlock/events/
+// (docs/reference/domain.md §7.5). Notify returns at once: notifications are queued and
+// sent by one goroutine, in the order the status changes committed, each retried a few
+// times on network errors and 5xx answers. A failure is only logged — it never fails or
+// undoes the action.
 type Notifier struct {
 	js       *JobServer
 	org      string
@@ -80,7 +81,7 @@ func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
 	return n, nil
 }
 
-// The notification body (reference §7.5), keys in this order; org and repo only when set.
+// The notification body (§7.5), keys in this order; org and repo only when set.
 type notificationBody struct {
 	EventType     string                       `json:"event_type"`
 	Workspace     string                       `json:"workspace"`
@@ -187,7 +188,7 @@ func (n *Notifier) send(note airlock.Notification, body []byte) {
 			return
 		case !retry || attempt >= n.attempts:
 			n.log.Error("notification error", "event_type", note.EventType, "request", note.Request,
-				"message", err.Error(), "attempts", attempt)
+				"message", failureMessage(err), "attempts", attempt)
 			return
 		}
 		select {
@@ -198,6 +199,12 @@ func (n *Notifier) send(note airlock.Notification, body []byte) {
 		}
 		pause *= 2
 	}
+}
+
+// failureMessage words a failed notification as the reference logs it ("Error sending
+// notification: 403 Forbidden"); the error itself follows Go's lower-case convention.
+func failureMessage(err error) string {
+	return "Error " + err.Error()
 }
 
 // post makes one call. It returns job-server's error message ("" for {"status": "ok"}), or
@@ -213,20 +220,20 @@ func (n *Notifier) post(user string, body []byte) (msg string, retry bool, err e
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := n.js.client.Do(req)
 	if err != nil {
-		return "", n.ctx.Err() == nil, fmt.Errorf("Error sending notification: %w", err)
+		return "", n.ctx.Err() == nil, fmt.Errorf("sending notification: %w", err)
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusCreated {
 		return "", resp.StatusCode >= 500,
-			fmt.Errorf("Error sending notification: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+			fmt.Errorf("sending notification: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	var v struct {
 		Status  string `json:"status"`
 		Message string `json:"message"`
 	}
 	if err := json.Unmarshal(answer, &v); err != nil {
-		return "", false, fmt.Errorf("Error sending notification: unreadable answer: %w", err)
+		return "", false, fmt.Errorf("sending notification: unreadable answer: %w", err)
 	}
 	if v.Status != "ok" {
 		if v.Message == "" {

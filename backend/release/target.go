@@ -1,6 +1,9 @@
 // Package release delivers released files: the outbox folder (the embedded default) or
 // job-server's release API, the retrying Uploader that drives either, and the Notifier that
 // tells job-server of every status change.
+//
+// job-server's side of the protocol is docs/reference/domain.md §7 (a bare "§N" in this
+// package cites that document, and "behaviour N" is its §12.N).
 package release
 
 import (

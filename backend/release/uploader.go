@@ -13,7 +13,8 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 )
 
-// MaxBackoff is the ceiling of the gap between two upload attempts of one file (DECISIONS 14).
+// MaxBackoff is the ceiling of the gap between two upload attempts of one file
+// (docs/decisions.md §14).
 const MaxBackoff = time.Hour
 
 // Service is what the uploader needs of service.Airlock: it acts only through these

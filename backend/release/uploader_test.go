@@ -185,9 +185,9 @@ func TestUploader_ServerErrorThenRecovers(t *testing.T) {
 	assert.Equal(t, int64(2*len(threeFiles)), u.Stats().Attempts)
 }
 
-// Behaviour 94 as amended by DECISIONS 14: files tried less than their back-off ago are
-// skipped; a permanently failing file is retried (4 attempts after 4 passes, the gap
-// doubling) while the others upload once.
+// Behaviour 94 as amended by docs/decisions.md §14: files tried less than their back-off
+// ago are skipped; a permanently failing file is retried (4 attempts after 4 passes, the
+// gap doubling) while the others upload once.
 func TestUploader_BackoffAndIsolation(t *testing.T) {
 	e := newJSEnv(t, 5*time.Second)
 	ctx := context.Background()

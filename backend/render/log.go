@@ -9,7 +9,8 @@ import (
 // LogSummaryMarker starts the job-summary trailer of a job-runner log.
 const LogSummaryMarker = "=============JOB SUMMARY============="
 
-// MaxLogBytes is how much of a log (above its job summary) is shown.
+// MaxLogBytes is how much of a log (above its job summary) is shown
+// (docs/reference/ui.md §5.4).
 const MaxLogBytes = 10_000
 
 // maxSummaryBytes bounds how far back from the end the job summary is looked for.

@@ -15,8 +15,8 @@ import (
 )
 
 // Summary is the API's summary of a CSV file: per-column statistics (the reference's "summary
-// stats" panel) and disclosure-check warnings for the checker. Warnings are hints, never
-// decisions.
+// stats" panel, docs/reference/peers.md §4.2) and disclosure-check warnings for the checker
+// (the rule set of docs/reference/peers.md §4.7). Warnings are hints, never decisions.
 type Summary struct {
 	Rows     int             `json:"rows"`
 	Columns  []ColumnSummary `json:"columns"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -426,7 +427,7 @@ const (
 )
 
 func TestRadixSortOrdersFloatsStably(t *testing.T) {
-	vals := []float64{3, -1, 0, 2.5, -0.0, 1e300, -1e-300, 3, -7.25, 0}
+	vals := []float64{3, -1, 0, 2.5, math.Copysign(0, -1), 1e300, -1e-300, 3, -7.25, 0}
 	items := make([]radixItem, len(vals))
 	for i, v := range vals {
 		if v == 0 {

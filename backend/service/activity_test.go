@@ -31,7 +31,7 @@ func TestAirlock_Activity(t *testing.T) {
 	_, err := env.Svc.AddComment(ctx, author, r.ID, testenv.DefaultGroup, "author note", airlock.VisibilityPublic)
 	require.NoError(t, err)
 
-	t.Run("collaborators see each other's work during the author's turn (DECISIONS 10)", func(t *testing.T) {
+	t.Run("collaborators see each other's work during the author's turn (docs/decisions.md §10)", func(t *testing.T) {
 		assert.Contains(t, seen(t, env, testenv.Collaborator(), r.ID, 0), "REQUEST_COMMENT by researcher")
 		assert.NotContains(t, seen(t, env, c1, r.ID, 0), "REQUEST_COMMENT by researcher")
 	})

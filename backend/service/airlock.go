@@ -2,6 +2,9 @@
 // mutating method follows one sequence: open a transaction, load fresh state, check the rule
 // in package airlock, write the change together with its audit event, commit, and only then
 // publish a thin live event and (for status changes) notify job-server.
+//
+// The rules it applies are those of docs/reference/domain.md (a bare "§N" in this package,
+// tests included, cites it) as amended by docs/decisions.md.
 package service
 
 import (
@@ -14,8 +17,9 @@ import (
 )
 
 // Config holds the dependencies of the service. Store, Workspaces and Files are required;
-// a nil Publisher, Notifier or Logger is a no-op, a nil Releaser is the outbox target, a
-// nil Clock is time.Now and a zero Policy is airlock.DefaultPolicy().
+// a nil Publisher, Notifier or Logger is a no-op, a nil Releaser is the outbox target, nil
+// Checks counts no warnings, a nil Clock is time.Now and a zero Policy is
+// airlock.DefaultPolicy().
 type Config struct {
 	Store      Store
 	Workspaces Workspaces
@@ -23,6 +27,7 @@ type Config struct {
 	Publisher  Publisher
 	Notifier   Notifier
 	Releaser   Releaser
+	Checks     Checks
 	Clock      func() time.Time
 	Policy     airlock.Policy
 	Logger     *slog.Logger
@@ -38,6 +43,7 @@ type Airlock struct {
 	pub      Publisher
 	notifier Notifier
 	releaser Releaser
+	checks   Checks
 	clock    func() time.Time
 	policy   airlock.Policy
 	log      *slog.Logger
@@ -53,6 +59,7 @@ func New(cfg Config) *Airlock {
 		pub:      cfg.Publisher,
 		notifier: cfg.Notifier,
 		releaser: cfg.Releaser,
+		checks:   cfg.Checks,
 		clock:    cfg.Clock,
 		policy:   cfg.Policy,
 		log:      cfg.Logger,

@@ -7,8 +7,9 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 )
 
-// AddComment adds u's comment to group of request id (§4.4.13, DECISIONS 2, 3). An empty
-// visibility is the first one u may write (PRIVATE for reviewing checkers, else PUBLIC).
+// AddComment adds u's comment to group of request id (§4.4.13, docs/decisions.md §2, §3).
+// An empty visibility is the first one u may write (PRIVATE for reviewing checkers, else
+// PUBLIC).
 func (s *Airlock) AddComment(ctx context.Context, u airlock.User, id, group, text string, v airlock.Visibility) (*airlock.Comment, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, airlock.Errorf(airlock.CodeInvalid, "A comment needs some text")

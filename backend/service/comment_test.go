@@ -33,7 +33,7 @@ func TestAirlock_AddComment(t *testing.T) {
 		assert.Empty(t, env.Notes.All())
 	})
 
-	t.Run("who may comment with which visibility (§12.85, DECISIONS 2, 3)", func(t *testing.T) {
+	t.Run("who may comment with which visibility (§12.85, docs/decisions.md §2, §3)", func(t *testing.T) {
 		env := testenv.NewEnv(t)
 		pending := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusPending)
 		sub := testenv.CreateRequestAtStatus(t, env, testenv.Collaborator(), airlock.StatusSubmitted, testenv.File("s.csv"))

@@ -18,6 +18,8 @@ type fileCopy struct {
 	// Set once copied into the store.
 	fileID string
 	size   int64
+	// warnings of the stored copy, counted after copying (nil when they could not be).
+	warnings *airlock.WarningCounts
 }
 
 // cleanPaths checks a list of request paths: not empty, no duplicates.
@@ -44,7 +46,7 @@ func cleanPaths(paths []string) ([]string, error) {
 // "default"), as OUTPUT unless a spec says SUPPORTING (§4.4.2). A file on the request as
 // WITHDRAWN is re-added in its place (§4.4.4). All or nothing: every file is validated
 // before anything is copied, the copies are checked against the manifest's content hash,
-// and copies written for a failed call are removed again (DECISIONS 7).
+// and copies written for a failed call are removed again (docs/decisions.md §7).
 func (s *Airlock) AddFiles(ctx context.Context, u airlock.User, id, group string, files []FileSpec) (RequestView, error) {
 	group = strings.TrimSpace(group)
 	if group == "" {
@@ -109,8 +111,9 @@ func (s *Airlock) AddFiles(ctx context.Context, u airlock.User, id, group string
 
 // notAWorkspaceFile is the answer to adding path p that does not resolve to a visible file
 // of r's workspace (missing, not an output, "..", absolute, NUL, a symlink leaving the
-// workspace): not_found (API.md), once u may edit r and asked for a valid file type — so
-// that a denial about the request itself still comes first, as CheckCanAddFile orders them.
+// workspace): not_found (docs/api.md), once u may edit r and asked for a valid file type —
+// so that a denial about the request itself still comes first, as CheckCanAddFile orders
+// them.
 func (s *Airlock) notAWorkspaceFile(u airlock.User, r *airlock.ReleaseRequest, p string, ft airlock.FileType) error {
 	if err := airlock.CheckCanEdit(u, r); err != nil {
 		return err
@@ -191,6 +194,7 @@ func (s *Airlock) copyAndWrite(ctx context.Context, u airlock.User, id string,
 		if err != nil {
 			return fail(err)
 		}
+		s.countCopy(ctx, r, c)
 	}
 
 	view, err := s.mutate(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
@@ -319,6 +323,7 @@ func newRequestFile(c *fileCopy, group string, ft airlock.FileType) *airlock.Req
 		Repo:      c.wf.Repo,
 		RowCount:  c.wf.RowCount,
 		ColCount:  c.wf.ColCount,
+		Warnings:  c.warnings,
 		Reviews:   map[string]*airlock.FileReview{},
 	}
 }
@@ -450,8 +455,8 @@ func (s *Airlock) ChangeFileProperties(ctx context.Context, u airlock.User, id s
 
 // OpenRequestFile opens the stored copy of file relpath of request id for u, recording
 // REQUEST_FILE_VIEW, or REQUEST_FILE_DOWNLOAD when download is set (output checkers who are
-// not the author, DECISIONS 6). The audit path is "<group>/<relpath>". The caller closes
-// the reader.
+// not the author, docs/decisions.md §6). The audit path is "<group>/<relpath>". The caller
+// closes the reader.
 func (s *Airlock) OpenRequestFile(ctx context.Context, u airlock.User, id, relpath string, download bool) (io.ReadSeekCloser, *airlock.RequestFile, error) {
 	return s.openRequestFile(ctx, u, id, relpath, download, true)
 }

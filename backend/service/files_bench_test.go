@@ -45,7 +45,7 @@ func writeBigFile(b *testing.B, path string, size int64) string {
 //
 //   - manifest: a job-runner output whose hash the manifest gives; the copy is hashed and
 //     checked against it in the same pass.
-//   - plain-cold: a plain folder (DECISIONS 11) whose file the hash cache has not seen (no
+//   - plain-cold: a plain folder (docs/decisions.md §11) whose file the hash cache has not seen (no
 //     watcher hashed it ahead), so the workspace hashes it before the copy.
 func BenchmarkAddFiles(b *testing.B) {
 	size, label := int64(1<<30), "1GiB"

@@ -74,7 +74,7 @@ func TestAirlock_AddFiles(t *testing.T) {
 		assertChanged(t, env, id, airlock.StatusPending)
 	})
 
-	t.Run("all or nothing: a disallowed type adds nothing and copies nothing (§12.28, DECISIONS 7)", func(t *testing.T) {
+	t.Run("all or nothing: a disallowed type adds nothing and copies nothing (§12.28, docs/decisions.md §7)", func(t *testing.T) {
 		env := testenv.NewEnv(t)
 		env.WriteFile(t, testenv.Workspace, "output/good.csv", "1\n")
 		env.WriteFile(t, testenv.Workspace, "output/file.foo", "2\n")
@@ -90,7 +90,7 @@ func TestAirlock_AddFiles(t *testing.T) {
 		assertNothingPublished(t, env)
 	})
 
-	t.Run("a copy failing the manifest hash fails the call and removes the copies already made (§12.33, DECISIONS 7)", func(t *testing.T) {
+	t.Run("a copy failing the manifest hash fails the call and removes the copies already made (§12.33, docs/decisions.md §7)", func(t *testing.T) {
 		env := testenv.NewEnv(t)
 		env.WriteFile(t, testenv.Workspace, "output/good.csv", "1\n")
 		env.WriteFile(t, testenv.Workspace, "output/changed.csv", "as in manifest\n")
@@ -138,7 +138,7 @@ func TestAirlock_AddFiles(t *testing.T) {
 		for _, g := range []string{testenv.DefaultGroup, "other"} {
 			for _, ft := range []airlock.FileType{airlock.FileTypeOutput, airlock.FileTypeSupporting} {
 				_, err := env.Svc.AddFiles(ctx, testenv.Researcher(), r.ID, g, []service.FileSpec{{Path: "a.csv", FileType: ft}})
-				// Already on the request: a conflict (API.md), naming the group it is in.
+				// Already on the request: a conflict (docs/api.md), naming the group it is in.
 				testenv.AssertCode(t, err, airlock.CodeConflict)
 				assert.Contains(t, airlock.ErrorMessage(err), "has already been added to request (in file group '"+testenv.DefaultGroup+"')")
 			}
@@ -159,7 +159,7 @@ func TestAirlock_AddFiles(t *testing.T) {
 		assert.Nil(t, env.Request(t, r.ID).File("b.csv"), "nothing added")
 	})
 
-	t.Run("a path that is not a valid workspace file is not_found (API.md)", func(t *testing.T) {
+	t.Run("a path that is not a valid workspace file is not_found (docs/api.md)", func(t *testing.T) {
 		env := testenv.NewEnv(t)
 		env.WriteRaw(t, testenv.Workspace, "output/unlisted.csv", "not in the manifest\n")
 		env.WriteFile(t, testenv.Workspace, "output/a.csv", "a\n")
@@ -559,7 +559,7 @@ func TestAirlock_OpenRequestFile(t *testing.T) {
 				map[string]string{"group": testenv.DefaultGroup, "review_turn": "1"})
 		}
 	})
-	t.Run("download: checkers who are not the author (§12.25, DECISIONS 6)", func(t *testing.T) {
+	t.Run("download: checkers who are not the author (§12.25, docs/decisions.md §6)", func(t *testing.T) {
 		body, err := read(t, testenv.Checker1(), r.ID, "out/a.csv", true)
 		require.NoError(t, err)
 		assert.Equal(t, "a,b\n1,2\n", body)

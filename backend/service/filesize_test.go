@@ -19,8 +19,8 @@ func sizeLimitEnv(t *testing.T, limit int64) *testenv.Env {
 	return testenv.NewEnv(t, testenv.WithPolicy(p))
 }
 
-// DECISIONS 7 and 8: a file over the configured size limit is refused before anything is
-// copied; nothing is stored, written, audited or published.
+// docs/decisions.md §7 and §8: a file over the configured size limit is refused before
+// anything is copied; nothing is stored, written, audited or published.
 func TestAirlock_FileSizeLimit(t *testing.T) {
 	const limit = 64
 

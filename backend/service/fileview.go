@@ -3,7 +3,7 @@ package service
 // ViewKind is how a client reads a workspace file or a request's stored copy.
 type ViewKind string
 
-// The views of a file (API.md: content, table, summary and log routes).
+// The views of a file (docs/api.md: content, table, summary and log routes).
 const (
 	ViewContent ViewKind = "content" // the raw bytes
 	ViewTable   ViewKind = "table"   // one page of a CSV table

@@ -117,14 +117,14 @@ type Publisher interface {
 	Publish(events ...airlock.Event)
 }
 
-// Notifier tells job-server about status changes (reference §7.5). It is called after
-// commit and never fails the action: implementations log their own errors.
+// Notifier tells job-server about status changes (docs/reference/domain.md §7.5). It is
+// called after commit and never fails the action: implementations log their own errors.
 type Notifier interface {
 	Notify(ctx context.Context, n airlock.Notification)
 }
 
 // Releaser creates (or gets) the remote release of a request's output files before they are
-// marked released (reference §7.1). A nil Releaser means the outbox target: there is no
+// marked released (§7.1). A nil Releaser means the outbox target: there is no
 // remote release to create.
 type Releaser interface {
 	CreateRelease(ctx context.Context, actor airlock.User, r *airlock.ReleaseRequest, files []airlock.ReleaseFile) (releaseID string, err error)
@@ -132,7 +132,26 @@ type Releaser interface {
 
 // BlobRemover is implemented by Files stores that can delete a stored copy. AddFiles and
 // UpdateFiles use it to remove the copies they wrote when their transaction fails
-// (DECISIONS 7); without it the service removes the file at Path.
+// (docs/decisions.md §7); without it the service removes the file at Path.
 type BlobRemover interface {
 	Remove(workspace, requestID, fileID string) error
+}
+
+// Checks counts the disclosure-check warnings of file contents by severity (render's
+// WarningCounter, wired by cli). Warnings are hints: the service only stores their counts
+// with request files and shows them, and the domain asks for an acknowledgement note to
+// approve a file with BLOCK warnings (airlock.CheckCanApprove). A nil Checks counts nothing.
+//
+// Keys name contents: a content hash, or for a workspace file not hashed yet its
+// workspace, path, size and time.
+type Checks interface {
+	// Applies reports whether files at relpath have checks (those without have no warnings).
+	Applies(relpath string) bool
+	// Count counts src, the content of relpath, and caches the count under key; it closes src.
+	Count(ctx context.Context, key, relpath string, src io.ReadSeekCloser) (airlock.WarningCounts, error)
+	// Cached returns the count cached under key.
+	Cached(key string) (airlock.WarningCounts, bool)
+	// CountLater counts in the background, opening the content with open, and calls done
+	// once the count is cached. It returns at once.
+	CountLater(key, relpath string, open func() (io.ReadSeekCloser, error), done func())
 }

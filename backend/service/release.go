@@ -11,10 +11,10 @@ import (
 
 // Release releases the output files of request id (§4.4.11): a REVIEWED request with every
 // output file approved becomes APPROVED and its files are queued for the uploader. Retrying
-// on an APPROVED request (a checker who is not the author, DECISIONS 4) releases only the
-// files not released yet. When a Releaser is configured the remote release is created (or
-// got) first, outside any transaction, and its id stored on the request; a failure there
-// changes nothing.
+// on an APPROVED request (a checker who is not the author, docs/decisions.md §4) releases
+// only the files not released yet. When a Releaser is configured the remote release is
+// created (or got) first, outside any transaction, and its id stored on the request; a
+// failure there changes nothing.
 func (s *Airlock) Release(ctx context.Context, u airlock.User, id string) (RequestView, error) {
 	var files []airlock.ReleaseFile
 	var snapshot *airlock.ReleaseRequest
@@ -121,8 +121,8 @@ func (s *Airlock) RecordUploadAttempt(ctx context.Context, id, relpath string, u
 }
 
 // RecordUploadFailure stores the error of a failed upload attempt on the file and writes
-// REQUEST_FILE_UPLOAD_FAILED, so every failure is visible (DECISIONS 14). The attempt was
-// already counted by RecordUploadAttempt.
+// REQUEST_FILE_UPLOAD_FAILED, so every failure is visible (docs/decisions.md §14). The
+// attempt was already counted by RecordUploadAttempt.
 func (s *Airlock) RecordUploadFailure(ctx context.Context, id, relpath string, uploadErr error) error {
 	if uploadErr == nil {
 		return airlock.Errorf(airlock.CodeInvalid, "no upload error to record")
@@ -204,10 +204,10 @@ func (s *Airlock) OpenStoredFile(ctx context.Context, r *airlock.ReleaseRequest,
 	return s.files.Open(r.Workspace, r.ID, f.FileID)
 }
 
-// ForceClose is the operator's forced close of a stuck request (DECISIONS 1): it moves
-// request id to REJECTED or WITHDRAWN whatever its state, bypassing the transition table
-// and permissions, with REQUEST_FORCE_CLOSE recording the operator, the old and new status
-// and the reason, and the matching job-server notification.
+// ForceClose is the operator's forced close of a stuck request (docs/decisions.md §1): it
+// moves request id to REJECTED or WITHDRAWN whatever its state, bypassing the transition
+// table and permissions, with REQUEST_FORCE_CLOSE recording the operator, the old and new
+// status and the reason, and the matching job-server notification.
 func (s *Airlock) ForceClose(ctx context.Context, operator airlock.User, id string, to airlock.Status, reason string) error {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {

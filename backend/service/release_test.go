@@ -158,7 +158,7 @@ func TestAirlock_Release(t *testing.T) {
 		assert.Equal(t, airlock.StatusApproved, env.Request(t, r.ID).Status)
 	})
 
-	t.Run("retrying from APPROVED (§12.89, DECISIONS 4)", func(t *testing.T) {
+	t.Run("retrying from APPROVED (§12.89, docs/decisions.md §4)", func(t *testing.T) {
 		env := testenv.NewEnv(t)
 		r := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusApproved)
 		first := r.OutputFiles()[0]
@@ -226,7 +226,7 @@ func TestAirlock_Uploads(t *testing.T) {
 		assert.Equal(t, "A\n", string(b))
 	})
 
-	t.Run("failures are stored and audited (DECISIONS 14)", func(t *testing.T) {
+	t.Run("failures are stored and audited (docs/decisions.md §14)", func(t *testing.T) {
 		env, r := newApproved(t)
 		require.NoError(t, env.Svc.RecordUploadAttempt(ctx, r.ID, "a.csv", nil))
 		require.NoError(t, env.Svc.RecordUploadFailure(ctx, r.ID, "a.csv", errors.New("job-server said 500")))
@@ -300,7 +300,7 @@ func TestAirlock_Uploads(t *testing.T) {
 
 func TestAirlock_ForceClose(t *testing.T) {
 	op := airlock.User{Username: "operator"}
-	t.Run("closes a returned request as WITHDRAWN (§12.108, DECISIONS 1)", func(t *testing.T) {
+	t.Run("closes a returned request as WITHDRAWN (§12.108, docs/decisions.md §1)", func(t *testing.T) {
 		env := testenv.NewEnv(t)
 		r := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusReturned)
 		reset(env)

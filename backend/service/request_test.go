@@ -287,7 +287,7 @@ func TestAirlock_Submit(t *testing.T) {
 		assertNothingPublished(t, env)
 	})
 
-	t.Run("archived workspace blocks submitting (DECISIONS 5)", func(t *testing.T) {
+	t.Run("archived workspace blocks submitting (docs/decisions.md §5)", func(t *testing.T) {
 		env := testenv.NewEnv(t)
 		r := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusPending)
 		_, err := env.Svc.Submit(ctx, testenv.Archived(testenv.Researcher(), testenv.Workspace), r.ID)

@@ -202,6 +202,7 @@ func (s *Airlock) ListTree(ctx context.Context, u airlock.User, ws, dir string, 
 		}
 		out = append(out, item)
 	}
+	s.treeWarnings(ctx, ws, out)
 	return out, nil
 }
 

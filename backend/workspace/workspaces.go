@@ -3,8 +3,8 @@
 //
 // A workspace is a folder under the workspaces root. When it holds metadata/manifest.json
 // (written by job-runner) the manifest decides which outputs are visible and gives their
-// metadata (§2.2, §2.3); otherwise every regular, non-hidden file is an output and its
-// metadata comes from the file system (DECISIONS 11).
+// metadata (docs/reference/domain.md §2.2, §2.3); otherwise every regular, non-hidden file
+// is an output and its metadata comes from the file system (docs/decisions.md §11).
 //
 // Every access goes through an os.Root opened on the workspace folder, so no path, symlink
 // or ".." can reach a file outside it; paths are also checked syntactically first, and any

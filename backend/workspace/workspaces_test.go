@@ -197,9 +197,9 @@ func TestEmptyManifest(t *testing.T) {
 }
 
 func TestNamesAndExists(t *testing.T) {
-	// §12.1–4: missing folders are unknown, broken manifests are skipped, plain files and
-	// hidden folders in the root are ignored; folders without a manifest are workspaces
-	// (DECISIONS 11).
+	// §12.1 to §12.4: missing folders are unknown, broken manifests are skipped, plain
+	// files and hidden folders in the root are ignored; folders without a manifest are
+	// workspaces (docs/decisions.md §11).
 	root := t.TempDir()
 	writeFile(t, root, "b/"+ManifestPath, "{}")
 	writeFile(t, root, "a/x.csv", "x")

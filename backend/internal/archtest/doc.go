@@ -1,3 +1,3 @@
 // Package archtest holds the test that keeps package dependencies pointing inward, as
-// ARCHITECTURE.md draws them. It has no code of its own.
+// docs/architecture.md draws them. It has no code of its own.
 package archtest

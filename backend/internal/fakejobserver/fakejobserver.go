@@ -1,8 +1,9 @@
 // Package fakejobserver is a strict stand-in for job-server's side of the release and
-// notification protocol (reference §7.1, §7.3, §7.5), served on a real listener. It is a
-// peer, not one of our parts: it checks every header and body it receives, answers as
-// job-server does, keeps what was uploaded, and can be switched to fail, hang or deny.
-// Every protocol violation it sees is recorded and fails the test at cleanup.
+// notification protocol (docs/reference/domain.md §7.1, §7.3, §7.5), served on a real
+// listener. It is a peer, not one of our parts: it checks every header and body it
+// receives, answers as job-server does, keeps what was uploaded, and can be switched to
+// fail, hang or deny. Every protocol violation it sees is recorded and fails the test at
+// cleanup.
 package fakejobserver
 
 import (

@@ -1,4 +1,4 @@
-// One error type for both transports: {code, message}, as API.md and STYLE.md define it.
+// One error type for both transports: {code, message}, as docs/api.md "Conventions" defines it.
 
 export type ErrorCode =
   | 'invalid'

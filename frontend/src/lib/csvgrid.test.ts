@@ -4,7 +4,11 @@ import {
   PageCache,
   ariaSort,
   bodyHeight,
+  cellKey,
+  cellMarks,
+  cellTitle,
   countMessage,
+  gridRows,
   nextSort,
   pagesFor,
   queryKey,
@@ -12,6 +16,8 @@ import {
   visibleColumns,
   visibleWindow,
 } from './csvgrid';
+
+const seq = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
 
 describe('virtual window', () => {
   const layout = { rowHeight: 24, totalRows: 5000, overscan: 5 };
@@ -66,7 +72,7 @@ describe('page cache', () => {
     c.markPending(1);
     expect(c.missing(0, 25)).toEqual([2]);
     const rows = Array.from({ length: 10 }, (_, i) => [String(i)]);
-    expect(c.put('k', 0, rows)).toBe(true);
+    expect(c.put('k', 0, rows, seq(0, 10))).toBe(true);
     expect(c.row(7)).toEqual(['7']);
     expect(c.row(12)).toBeUndefined();
   });
@@ -77,7 +83,7 @@ describe('page cache', () => {
     c.markPending(0);
     const old = c.currentKey;
     expect(c.reset(queryKey({ sort: 2, desc: false, q: '' }))).toBe(true);
-    expect(c.put(old, 0, [['stale']])).toBe(false);
+    expect(c.put(old, 0, [['stale']], [0])).toBe(false);
     expect(c.row(0)).toBeUndefined();
     expect(c.missing(0, 5)).toEqual([0]);
     expect(c.reset(c.currentKey)).toBe(false);
@@ -86,23 +92,36 @@ describe('page cache', () => {
   it('keeps memory bounded by dropping the least recently used page', () => {
     const c = new PageCache(1, 2);
     c.reset('k');
-    c.put('k', 0, [['a']]);
-    c.put('k', 1, [['b']]);
+    c.put('k', 0, [['a']], [0]);
+    c.put('k', 1, [['b']], [1]);
     c.row(0); // page 0 now most recent
-    c.put('k', 2, [['c']]);
+    c.put('k', 2, [['c']], [2]);
     expect(c.size).toBe(2);
     expect(c.row(0)).toEqual(['a']);
     expect(c.row(1)).toBeUndefined();
+    expect(c.fileIndex(1)).toBeUndefined(); // dropped with its page
   });
 
   it('keeps the file row numbers the server sends', () => {
     const c = new PageCache(2, 3);
     c.reset('k');
     c.put('k', 0, [['b'], ['a']], [7, 3]);
-    c.put('k', 1, [['c'], ['d']]);
+    c.put('k', 1, [['c'], ['d']], [0, 9]);
     expect(c.fileIndex(0)).toBe(7);
     expect(c.fileIndex(1)).toBe(3);
-    expect(c.fileIndex(2)).toBe(2);
+    expect(c.fileIndex(2)).toBe(0);
+    expect(c.fileIndex(3)).toBe(9);
+    expect(c.fileIndex(4)).toBeUndefined(); // not loaded: never guessed from the position
+  });
+
+  it('refuses a page whose rows are not numbered (their marks could not be placed)', () => {
+    const c = new PageCache(2, 3);
+    c.reset('k');
+    c.markPending(0);
+    expect(() => c.put('k', 0, [['a'], ['b']], [0])).toThrow(/which rows/);
+    expect(() => c.put('k', 0, [['a'], ['b']], undefined as unknown as number[])).toThrow(/which rows/);
+    expect(c.row(0)).toBeUndefined();
+    expect(c.missing(0, 1)).toEqual([0]); // can be asked for again
   });
 
   it('a failed page can be fetched again', () => {
@@ -144,5 +163,91 @@ describe('sort, columns, messages', () => {
     expect(countMessage(5000, 12, true)).toBe('Showing 12 rows (out of 5,000)');
     expect(countMessage(5000, 0, true)).toBe('No results match');
     expect(countMessage(201, 201, false, false)).toBe('Showing the first 200 rows (counting the rest…)');
+  });
+});
+
+// The demo's admissions_by_age.csv (14 rows, columns age_band, sex, admissions, population,
+// rate): the small counts 3 and 7 are the file's data rows 12 and 13, column 2.
+const admissions = [
+  ['18-29', 'F', '15', '10245'], ['18-29', 'M', '10', '10890'], ['30-39', 'F', '25', '9870'], ['30-39', 'M', '20', '9655'],
+  ['40-49', 'F', '55', '9120'], ['40-49', 'M', '70', '9340'], ['50-59', 'F', '135', '8210'], ['50-59', 'M', '190', '8435'],
+  ['60-69', 'F', '260', '6950'], ['60-69', 'M', '345', '6720'], ['70-79', 'F', '410', '4810'], ['70-79', 'M', '455', '4375'],
+  ['80+', 'F', '3', '2905'], ['80+', 'M', '7', '1980'],
+];
+const warnings = [
+  { rule: 'small-count', severity: 'BLOCK' as const, cells: [{ row: 12, column: 2 }, { row: 13, column: 2 }] },
+  { rule: 'rounding', severity: 'WARN' as const, cells: [{ row: 12, column: 2 }, { row: 13, column: 2 }, { row: 1, column: 3 }] },
+];
+
+/** A cache holding one page answered for an order (the server's rows and their file numbers). */
+function pageOf(order: number[], pageSize = 100, offset = 0): PageCache {
+  const c = new PageCache(pageSize, 10);
+  c.reset('q');
+  const ids = order.slice(offset, offset + pageSize);
+  c.put('q', offset / pageSize, ids.map((r) => admissions[r]), ids);
+  return c;
+}
+
+/** What the grid shows: "#label: value[⚑]" per row for the shown columns. */
+function shown(c: PageCache, first: number, last: number, columns: number[], fileOrder = false): string[] {
+  return gridRows(c, first, last, columns, cellMarks(warnings), fileOrder).map(
+    (r) => `${r.label}: ${(r.cells ?? []).map((x) => x.value + (x.mark ? `⚑${x.mark.severity}` : '')).join(' ')}`,
+  );
+}
+
+describe('row numbers and marks follow the row of the file', () => {
+  const byAdmissions = seq(0, 14).sort((a, b) => Number(admissions[a][2]) - Number(admissions[b][2]));
+
+  it('merges the warnings of a cell, the most severe first', () => {
+    const m = cellMarks(warnings);
+    expect(m.get(cellKey(12, 2))).toEqual({ severity: 'BLOCK', rules: ['small-count', 'rounding'] });
+    expect(m.get(cellKey(1, 3))).toEqual({ severity: 'WARN', rules: ['rounding'] });
+    expect(m.has(cellKey(2, 12))).toBe(false); // row and column are not interchangeable
+    expect(cellTitle({ column: 2, value: '3', mark: m.get(cellKey(12, 2)) })).toBe('3 (BLOCK: small-count, rounding; see the summary warnings)');
+    expect(cellTitle({ column: 2, value: '15' })).toBe('15');
+  });
+
+  it('in file order the number is the position and the marks are on rows 13 and 14', () => {
+    const got = shown(pageOf(seq(0, 14)), 11, 13, [2], true);
+    expect(got).toEqual(['12: 455', '13: 3⚑BLOCK', '14: 7⚑BLOCK']);
+  });
+
+  it('sorted by admissions: 3 and 7 come first, keep their numbers 13 and 14 and their marks', () => {
+    const c = pageOf(byAdmissions);
+    expect(shown(c, 0, 2, [0, 1, 2])).toEqual(['13: 80+ F 3⚑BLOCK', '14: 80+ M 7⚑BLOCK', '2: 18-29 M 10']);
+    // and the rows now at the bottom (410, 455) are not marked
+    expect(shown(c, 12, 13, [2])).toEqual(['11: 410', '12: 455']);
+  });
+
+  it('sorted descending: the marks move to the end with their rows', () => {
+    const c = pageOf([...byAdmissions].reverse());
+    expect(shown(c, 0, 0, [2])).toEqual(['12: 455']);
+    expect(shown(c, 12, 13, [2])).toEqual(['14: 7⚑BLOCK', '13: 3⚑BLOCK']);
+  });
+
+  it('a search for "80+ F" shows the row holding 3 as row 13, marked', () => {
+    expect(shown(pageOf([12]), 0, 0, [0, 1, 2, 3])).toEqual(['13: 80+ F 3⚑BLOCK 2905']);
+    expect(shown(pageOf([1]), 0, 0, [2, 3])).toEqual(['2: 10 10890⚑WARN']);
+  });
+
+  it('hidden columns: marks stay on the column of the file, not the position on screen', () => {
+    const c = pageOf(byAdmissions);
+    // age_band and sex hidden: admissions is drawn first, and is still the marked column
+    const rows = gridRows(c, 0, 0, [2, 3], cellMarks(warnings), false);
+    expect(rows[0].cells?.map((x) => [x.column, x.value, x.mark?.severity])).toEqual([
+      [2, '3', 'BLOCK'],
+      [3, '2905', undefined],
+    ]);
+    // with admissions hidden nothing on that row is marked, and population is not marked instead
+    expect(shown(c, 0, 1, [0, 3])).toEqual(['13: 80+ 2905', '14: 80+ 1980']);
+  });
+
+  it('pages: a later page of a sorted table numbers its rows from the server, not from its position', () => {
+    const c = pageOf([...byAdmissions].reverse(), 5, 10); // rows 10..13 of the descending order
+    expect(shown(c, 10, 13, [2])).toEqual(['1: 15', '2: 10', '14: 7⚑BLOCK', '13: 3⚑BLOCK']);
+    // positions on pages not loaded are drawn as loading and unnumbered when sorted ...
+    expect(gridRows(c, 3, 3, [2], cellMarks(warnings), false)).toEqual([{ position: 3, label: '' }]);
+    // ... and numbered by position only in file order, where that is their number
+    expect(gridRows(c, 3, 3, [2], cellMarks(warnings), true)).toEqual([{ position: 3, label: '4' }]);
   });
 });

@@ -2,6 +2,8 @@
 // which rows are on screen (virtualisation, with scaling for very tall tables), which
 // server pages they need, a bounded page cache keyed by the query, sort and column state.
 
+import type { Warning } from '../api/types';
+
 export const PAGE_SIZE = 200; // rows per server page (the API allows up to 1000)
 
 /** The browser limits element heights (~33M px in Chromium); stay well under. */
@@ -113,14 +115,22 @@ export class PageCache {
     this.pending.add(page);
   }
 
-  /** Store a fetched page, unless it answers an older query. */
-  put(key: string, page: number, rows: string[][], rowIndexes?: number[]): boolean {
+  /**
+   * Store a fetched page, unless it answers an older query. Every row must come with its
+   * 0-based data-row number in the file (the API's rowIndexes): under a sort or a search the
+   * position on screen says nothing about which row of the file it is, and the marks of the
+   * summary's warnings are keyed by the file's numbering.
+   */
+  put(key: string, page: number, rows: string[][], rowIndexes: readonly number[]): boolean {
     if (key !== this.key) return false;
+    if (!Array.isArray(rowIndexes) || rowIndexes.length !== rows.length) {
+      this.pending.delete(page);
+      throw new Error('The table page does not say which rows of the file it holds; reload the page.');
+    }
     this.pending.delete(page);
     this.pages.delete(page);
     this.pages.set(page, rows);
-    if (rowIndexes && rowIndexes.length === rows.length) this.indexes.set(page, rowIndexes);
-    else this.indexes.delete(page);
+    this.indexes.set(page, [...rowIndexes]);
     while (this.pages.size > this.maxPages) {
       const oldest = this.pages.keys().next().value as number;
       this.pages.delete(oldest);
@@ -129,11 +139,10 @@ export class PageCache {
     return true;
   }
 
-  /** The row's 0-based number in the file (its position when the server sent none). */
-  fileIndex(index: number): number {
+  /** The 0-based data-row number in the file of the row at a display position, or undefined while its page is not loaded. */
+  fileIndex(index: number): number | undefined {
     const p = Math.floor(index / this.pageSize);
-    const ix = this.indexes.get(p);
-    return ix ? ix[index - p * this.pageSize] : index;
+    return this.indexes.get(p)?.[index - p * this.pageSize];
   }
 
   fail(key: string, page: number): void {
@@ -154,6 +163,96 @@ export class PageCache {
   get size(): number {
     return this.pages.size;
   }
+}
+
+// --- what each row on screen shows. A row is known by its number in the file, never by its
+// position on screen: sorting and searching move rows, hiding columns moves cells, and the
+// row number and every mark go with the row and the column of the file they belong to.
+
+export type Severity = Warning['severity'];
+
+const severityRank: Record<Severity, number> = { INFO: 0, WARN: 1, BLOCK: 2 };
+
+/** The marks on one cell: the most severe of its warnings and every rule that names it. */
+export interface CellMark {
+  severity: Severity;
+  rules: string[];
+}
+
+/** The key of a cell: its 0-based data row and column in the file (the summary's numbering). */
+export function cellKey(fileRow: number, column: number): string {
+  return `${fileRow}:${column}`;
+}
+
+/** The marks of the summary's warnings, by cell of the file. */
+export function cellMarks(warnings: readonly Pick<Warning, 'rule' | 'severity' | 'cells'>[]): Map<string, CellMark> {
+  const out = new Map<string, CellMark>();
+  for (const w of warnings) {
+    for (const c of w.cells) {
+      const k = cellKey(c.row, c.column);
+      const m = out.get(k);
+      if (!m) out.set(k, { severity: w.severity, rules: [w.rule] });
+      else {
+        if (severityRank[w.severity] > severityRank[m.severity]) m.severity = w.severity;
+        if (!m.rules.includes(w.rule)) m.rules.push(w.rule);
+      }
+    }
+  }
+  return out;
+}
+
+export interface GridCell {
+  /** the column's index in the file */
+  column: number;
+  value: string;
+  mark?: CellMark;
+}
+
+export interface GridRow {
+  /** the position on screen (0 is the first row of the current order) */
+  position: number;
+  /** the 0-based data-row number in the file; undefined while the row's page is loading */
+  fileRow?: number;
+  /** what the row-number column shows: the row's number in the file, from 1 */
+  label: string;
+  /** the cells of the shown columns, in the order shown; undefined while loading */
+  cells?: GridCell[];
+}
+
+/**
+ * The rows at positions first..last as the grid draws them. A loading row is numbered only
+ * in file order (where its position is its number); elsewhere it waits for the server's.
+ */
+export function gridRows(
+  cache: PageCache,
+  first: number,
+  last: number,
+  columns: readonly number[],
+  marks: ReadonlyMap<string, CellMark>,
+  fileOrder: boolean,
+): GridRow[] {
+  const out: GridRow[] = [];
+  for (let position = first; position <= last; position++) {
+    const row = cache.row(position);
+    const fileRow = cache.fileIndex(position);
+    if (!row || fileRow === undefined) {
+      out.push({ position, label: fileOrder ? String(position + 1) : '' });
+      continue;
+    }
+    out.push({
+      position,
+      fileRow,
+      label: String(fileRow + 1),
+      cells: columns.map((column) => ({ column, value: row[column] ?? '', mark: marks.get(cellKey(fileRow, column)) })),
+    });
+  }
+  return out;
+}
+
+/** The tooltip of a cell: its value, and for a marked cell the warnings that name it. */
+export function cellTitle(cell: GridCell): string {
+  if (!cell.mark) return cell.value;
+  return `${cell.value} (${cell.mark.severity}: ${cell.mark.rules.join(', ')}; see the summary warnings)`;
 }
 
 /** Clicking a column header: a new column sorts ascending, the same one flips direction. */
@@ -183,7 +282,7 @@ export function toggleHidden(hidden: ReadonlySet<number>, column: number): Set<n
   return next;
 }
 
-/** The row-count message under the search box. */
+/** The row-count message under the search box, worded as docs/reference/ui.md §4.6. */
 export function countMessage(totalRows: number, matchedRows: number, searching: boolean, exact = true): string {
   if (!exact) return `Showing the first ${Math.max(0, matchedRows - 1).toLocaleString('en-GB')} rows (counting the rest…)`;
   if (searching && matchedRows === 0) return 'No results match';

@@ -65,7 +65,7 @@ export const fileTypeLabel: Record<FileType, string> = {
   WITHDRAWN: 'Withdrawn',
 };
 
-/** First 3 characters + "..." + last 6, as the reference shows request ids. */
+/** First 3 characters + "..." + last 6, as the reference shows request ids (docs/reference/ui.md §0.3). */
 export function shortId(id: string): string {
   return id.length <= 12 ? id : `${id.slice(0, 3)}...${id.slice(-6)}`;
 }
@@ -78,7 +78,7 @@ export function formatSize(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
 
-/** "2026-07-14 09:05" (UTC), as the reference shows times. */
+/** "2026-07-14 09:05" (UTC), as the reference shows times (docs/reference/ui.md §6.10). */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
@@ -95,7 +95,7 @@ export function extension(path: string): string {
   return i <= 0 ? '' : name.slice(i + 1).toLowerCase();
 }
 
-/** How a file is shown, by extension (case-insensitive, DECISIONS 8). */
+/** How a file is shown, by extension (case-insensitive, docs/decisions.md §8). */
 export function viewerKind(path: string): ViewerKind {
   switch (extension(path)) {
     case 'csv':

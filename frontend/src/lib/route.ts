@@ -27,7 +27,7 @@ export function parseRoute(hash: string): Route {
   switch (segs[0]) {
     case 'login': {
       const next = query.get('next') ?? '';
-      // only internal routes (DECISIONS: never //host or a full URL)
+      // only internal routes (docs/reference/ui.md §1.5: never //host or a full URL)
       return { name: 'login', next: next.startsWith('/') && !next.startsWith('//') ? next : '' };
     }
     case 'copiloted':
