@@ -151,7 +151,8 @@ type Checks interface {
 	Count(ctx context.Context, key, relpath string, src io.ReadSeekCloser) (airlock.WarningCounts, error)
 	// Cached returns the count cached under key.
 	Cached(key string) (airlock.WarningCounts, bool)
-	// CountLater counts in the background, opening the content with open, and calls done
-	// once the count is cached. It returns at once.
-	CountLater(key, relpath string, open func() (io.ReadSeekCloser, error), done func())
+	// CountLater counts in the background, opening the content with open, unless the count
+	// is cached or already being counted; it reports whether it started a job, and a started
+	// job calls done when it ends, with whether the count is cached now.
+	CountLater(key, relpath string, open func() (io.ReadSeekCloser, error), done func(counted bool)) bool
 }
