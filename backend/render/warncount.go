@@ -39,7 +39,8 @@ type WarningCounterConfig struct {
 	// Background is the number of files counted at once in the background (default 1: the
 	// machine's other work comes first).
 	Background int
-	// Cached bounds the number of cached counts (default 8192).
+	// Cached bounds the number of cached counts (default 65536: a count is a few integers,
+	// and a folder of many thousand CSV files must not evict its own counts on every listing).
 	Cached int
 }
 
@@ -49,7 +50,7 @@ func NewWarningCounter(cfg WarningCounterConfig) *WarningCounter {
 		cfg.Background = 1
 	}
 	if cfg.Cached <= 0 {
-		cfg.Cached = 8192
+		cfg.Cached = 1 << 16
 	}
 	if cfg.Rules.compiled == nil {
 		_ = cfg.Rules.Compile() // once here, not on every count; bad rules fail each count
@@ -103,24 +104,29 @@ func (c *WarningCounter) Count(ctx context.Context, key, relpath string, src io.
 }
 
 // CountLater counts relpath's content in the background unless it is cached or already
-// being counted, opening it with open, and calls done once the count is cached (not when
-// it failed: the next listing tries again).
-func (c *WarningCounter) CountLater(key, relpath string, open func() (io.ReadSeekCloser, error), done func()) {
+// being counted, opening it with open. It reports whether it started a job; a started job
+// calls done when it ends, with whether the count is cached now (false when it failed: the
+// next listing tries again).
+func (c *WarningCounter) CountLater(key, relpath string, open func() (io.ReadSeekCloser, error), done func(counted bool)) bool {
 	c.mu.Lock()
 	_, cached := c.counts[key]
 	if cached || c.running[key] || c.ctx.Err() != nil {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	c.running[key] = true
 	c.wg.Add(1)
 	c.mu.Unlock()
 	go func() {
 		defer c.wg.Done()
+		counted := false
 		defer func() {
 			c.mu.Lock()
 			delete(c.running, key)
 			c.mu.Unlock()
+			if done != nil {
+				done(counted)
+			}
 		}()
 		select {
 		case c.sem <- struct{}{}:
@@ -135,10 +141,9 @@ func (c *WarningCounter) CountLater(key, relpath string, open func() (io.ReadSee
 		if _, err := c.Count(c.ctx, key, relpath, src); err != nil {
 			return
 		}
-		if done != nil {
-			done()
-		}
+		counted = true
 	}()
+	return true
 }
 
 func (c *WarningCounter) store(key string, w airlock.WarningCounts) {

@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/trelab/airlock/backend/airlock"
 )
 
@@ -68,25 +71,24 @@ func TestWarningCounter_CountLater(t *testing.T) {
 	var opens atomic.Int32
 	open := func() (io.ReadSeekCloser, error) { opens.Add(1); return os.Open(p) }
 	done := make(chan struct{}, 2)
-	c.CountLater("k", "t.csv", open, func() { done <- struct{}{} })
+	require.True(t, c.CountLater("k", "t.csv", open, func(ok bool) { assert.True(t, ok); done <- struct{}{} }))
 	<-done
 	w, ok := c.Cached("k")
 	if !ok || w.Block == 0 {
 		t.Fatalf("after CountLater: %+v, %v", w, ok)
 	}
 	// Cached: no second job, no second open.
-	c.CountLater("k", "t.csv", open, func() { done <- struct{}{} })
+	assert.False(t, c.CountLater("k", "t.csv", open, func(bool) { t.Error("done called for a job never started") }))
 	if n := opens.Load(); n != 1 {
 		t.Fatalf("opened %d times, want 1", n)
 	}
-	// A failing open caches nothing and calls no done.
-	c.CountLater("k-missing", "t.csv", func() (io.ReadSeekCloser, error) { return os.Open(p + ".none") }, func() { done <- struct{}{} })
-	c.Close() // waits for the job
+	// A failing open caches nothing and says so.
+	failed := make(chan bool, 1)
+	require.True(t, c.CountLater("k-missing", "t.csv", func() (io.ReadSeekCloser, error) { return os.Open(p + ".none") }, func(ok bool) { failed <- ok }))
+	assert.False(t, <-failed, "done reports the failed count")
+	c.Close()
 	if _, ok := c.Cached("k-missing"); ok {
 		t.Fatal("a failed count was cached")
-	}
-	if len(done) != 0 {
-		t.Fatal("done called for a failed count")
 	}
 }
 

@@ -97,6 +97,10 @@ type Workspaces interface {
 	Stat(ws, path string) (airlock.WorkspaceFile, error)
 	// Open opens a visible file for reading.
 	Open(ws, path string) (io.ReadSeekCloser, error)
+	// StatUnlisted returns a file on disk at path of a workspace with a manifest that does not
+	// list it (not a visible file; never read), and whether there is one, so that adding it
+	// can be refused with the reason (airlock.CheckListedInManifest).
+	StatUnlisted(ws, path string) (airlock.WorkspaceFile, bool)
 }
 
 // Files is the content-addressed store of request file copies, implemented by
@@ -150,7 +154,8 @@ type Checks interface {
 	Count(ctx context.Context, key, relpath string, src io.ReadSeekCloser) (airlock.WarningCounts, error)
 	// Cached returns the count cached under key.
 	Cached(key string) (airlock.WarningCounts, bool)
-	// CountLater counts in the background, opening the content with open, and calls done
-	// once the count is cached. It returns at once.
-	CountLater(key, relpath string, open func() (io.ReadSeekCloser, error), done func())
+	// CountLater counts in the background, opening the content with open, unless the count
+	// is cached or already being counted; it reports whether it started a job, and a started
+	// job calls done when it ends, with whether the count is cached now.
+	CountLater(key, relpath string, open func() (io.ReadSeekCloser, error), done func(counted bool)) bool
 }

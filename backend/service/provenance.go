@@ -104,7 +104,7 @@ func escapeSegments(p string) string {
 // provenance is the manifest record of f, or nil for a file without one (a workspace
 // without a manifest, or a file the manifest does not list).
 func (s *Airlock) provenance(f airlock.WorkspaceFile) *Provenance {
-	if !f.InManifest {
+	if f.Manifest != airlock.ManifestOutput && f.Manifest != airlock.ManifestExcludedNotice {
 		return nil
 	}
 	return &Provenance{

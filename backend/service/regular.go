@@ -325,8 +325,9 @@ func (s *Airlock) RunRegularRequests(ctx context.Context, rrs []RegularRequest, 
 	return results, errs
 }
 
-// filesUnder lists the files under dir of ws that the tree shows (with a manifest: its
-// outputs), depth first in tree order; not_found when dir is not a folder of ws.
+// filesUnder lists the files under dir of ws that the tree shows, leaving out what a
+// manifest does not list as an output, depth first in tree order; not_found when dir is not
+// a folder of ws.
 func (s *Airlock) filesUnder(ws, dir string) ([]string, error) {
 	entries, err := s.ws.List(ws, dir, false)
 	if err != nil {
@@ -344,6 +345,9 @@ func (s *Airlock) filesUnder(ws, dir string) ([]string, error) {
 			}
 			out = append(out, sub...)
 			continue
+		}
+		if e.File.Manifest == airlock.ManifestUnlisted || e.File.Manifest == airlock.ManifestExcludedNotice {
+			continue // not an output of the manifest (§10.1 skips such paths)
 		}
 		out = append(out, e.Path)
 	}
@@ -365,7 +369,7 @@ func (s *Airlock) latestOutputUser(ws string) (string, error) {
 				if err := walk(e.Path); err != nil {
 					return err
 				}
-			case e.File.InManifest && e.File.User != "" && (best.User == "" || e.File.ModifiedAt.After(best.ModifiedAt)):
+			case e.File.Manifest == airlock.ManifestOutput && e.File.User != "" && (best.User == "" || e.File.ModifiedAt.After(best.ModifiedAt)):
 				best = e.File
 			}
 		}

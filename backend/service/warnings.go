@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
@@ -27,9 +28,13 @@ import (
 //     a background job that announces the count with a workspace.changed event, so the
 //     tree refetches and shows it when it is ready. A listing never waits for a large file.
 
-// treeCountBudget bounds the bytes one tree listing counts inline; files past it are
-// counted in the background.
-const treeCountBudget = 4 << 20
+// treeCountBudget and treeCountFiles bound what one tree listing counts inline (bytes, and
+// files: a folder of thousands of small CSV files must not make its listing scan them all);
+// the other files are counted in the background.
+const (
+	treeCountBudget = 4 << 20
+	treeCountFiles  = 32
+)
 
 // countCopy counts the warnings of c's stored copy in r's store (c.warnings stays nil
 // without Checks, or when the copy cannot be read: Vote counts it again before a vote).
@@ -106,7 +111,11 @@ func (s *Airlock) treeWarnings(ctx context.Context, ws string, items []TreeItem)
 	if s.checks == nil {
 		return
 	}
-	budget := int64(treeCountBudget)
+	budget, files := int64(treeCountBudget), treeCountFiles
+	// the listing holds one share of the batch until it has started every job, so a job that
+	// ends early cannot announce the batch before the others are started
+	batch := &treeBatch{s: s, ws: ws, left: 1}
+	defer batch.end("", false)
 	for i := range items {
 		it := &items[i]
 		if it.Dir || !s.checks.Applies(it.Path) {
@@ -119,8 +128,9 @@ func (s *Airlock) treeWarnings(ctx context.Context, ws string, items []TreeItem)
 		}
 		path := it.Path
 		open := func() (io.ReadSeekCloser, error) { return s.ws.Open(ws, path) }
-		if it.File.Size <= budget {
+		if it.File.Size <= budget && files > 0 {
 			budget -= it.File.Size
+			files--
 			if src, err := open(); err == nil {
 				if w, err := s.checks.Count(ctx, key, path, src); err == nil {
 					it.Warnings = &w
@@ -129,11 +139,42 @@ func (s *Airlock) treeWarnings(ctx context.Context, ws string, items []TreeItem)
 			}
 		}
 		it.WarningsPending = true
-		s.checks.CountLater(key, path, open, func() {
-			if s.pub != nil {
-				s.pub.Publish(airlock.Event{Type: airlock.EventWorkspaceChanged, Workspace: ws, Paths: []string{path}})
-			}
-		})
+		batch.start(path, func(done func(bool)) bool { return s.checks.CountLater(key, path, open, done) })
+	}
+}
+
+// treeBatch announces the background counts that one listing started with a single
+// workspace.changed event once they have all ended (one event, not one per file: a folder
+// of thousands of files would otherwise make every open view refetch thousands of times).
+type treeBatch struct {
+	s  *Airlock
+	ws string
+
+	mu      sync.Mutex
+	left    int
+	counted []string
+}
+
+func (b *treeBatch) start(path string, count func(done func(bool)) bool) {
+	b.mu.Lock()
+	b.left++
+	b.mu.Unlock()
+	if !count(func(ok bool) { b.end(path, ok) }) {
+		b.end("", false) // cached meanwhile, or already being counted by another listing's batch
+	}
+}
+
+func (b *treeBatch) end(path string, counted bool) {
+	b.mu.Lock()
+	b.left--
+	if counted {
+		b.counted = append(b.counted, path)
+	}
+	publish := b.left == 0 && len(b.counted) > 0
+	paths := b.counted
+	b.mu.Unlock()
+	if publish && b.s.pub != nil {
+		b.s.pub.Publish(airlock.Event{Type: airlock.EventWorkspaceChanged, Workspace: b.ws, Paths: paths})
 	}
 }
 

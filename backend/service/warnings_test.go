@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -200,4 +201,47 @@ func TestListTree_WarningCounts(t *testing.T) {
 	require.NotNil(t, got["zz_big.csv"].Warnings)
 	assert.Positive(t, got["zz_big.csv"].Warnings.Block)
 	assert.False(t, got["zz_big.csv"].WarningsPending)
+}
+
+// A folder of many small CSV files: one listing counts a bounded number inline and the rest
+// in the background, announced by one event for all of them (not one per file).
+func TestListTree_ManySmallFilesOneEvent(t *testing.T) {
+	env := testenv.NewEnv(t)
+	u := testenv.Researcher()
+	const n = 80
+	for i := 0; i < n; i++ {
+		env.WriteFile(t, testenv.Workspace, fmt.Sprintf("output/t%02d.csv", i), blockCSV+fmt.Sprintf("row%d,%d\n", i, 100+5*i))
+	}
+	reset(env)
+	items, err := env.Svc.ListTree(testenv.Ctx(), u, testenv.Workspace, "output", false)
+	require.NoError(t, err)
+	counted, pending := 0, 0
+	for _, it := range items {
+		if it.Warnings != nil {
+			counted++
+		}
+		if it.WarningsPending {
+			pending++
+		}
+	}
+	assert.Less(t, counted, n, "a listing does not count every file of a big folder inline")
+	assert.Equal(t, n, counted+pending)
+	var events []airlock.Event
+	require.Eventually(t, func() bool {
+		events = nil
+		for _, ev := range env.Pub.Events() {
+			if ev.Type == airlock.EventWorkspaceChanged {
+				events = append(events, ev)
+			}
+		}
+		return len(events) > 0
+	}, 30*time.Second, 5*time.Millisecond, "the background counts never finished")
+	require.Len(t, events, 1, "one event for the listing's background counts")
+	assert.Len(t, events[0].Paths, pending)
+	items, err = env.Svc.ListTree(testenv.Ctx(), u, testenv.Workspace, "output", false)
+	require.NoError(t, err)
+	for _, it := range items {
+		require.NotNil(t, it.Warnings, it.Path)
+		assert.Positive(t, it.Warnings.Block, it.Path)
+	}
 }

@@ -106,16 +106,23 @@ func parseManifest(data []byte, hash string) (*parsedManifest, error) {
 		if !validRel(p) || hidden(p) || p == "metadata" || strings.HasPrefix(p, "metadata/") {
 			continue
 		}
+		// A notice never takes the place of an output listed at the same path.
+		if prev, ok := pm.files[p]; ok && o.Excluded && prev.file.Manifest == airlock.ManifestOutput {
+			continue
+		}
 		f := airlock.WorkspaceFile{
 			Path:       p,
 			OutOfDate:  o.OutOfDateAction,
-			InManifest: true,
+			Manifest:   airlock.ManifestOutput,
 			JobID:      o.JobID,
 			JobRequest: o.JobRequest,
 			Action:     o.Action,
 			Commit:     o.Commit,
 			Repo:       o.Repo,
 			User:       o.User,
+		}
+		if o.Excluded {
+			f.Manifest = airlock.ManifestExcludedNotice
 		}
 		if !o.Excluded {
 			f.Size = o.Size
