@@ -273,9 +273,11 @@ func (b *Backend) Close() error {
 	return err
 }
 
-// Health reports whether the database and the data folders are usable (/healthz).
+// Health reports whether the database and the data folders are usable (/healthz). It reads
+// the database on a reader connection, so a busy writer never makes a healthy server look
+// unavailable.
 func (b *Backend) Health(ctx context.Context) error {
-	if err := b.Store.Ping(ctx); err != nil {
+	if err := b.Store.PingRead(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
 	for _, dir := range []string{b.Settings.DataDir, b.Settings.WorkspacesDir} {
