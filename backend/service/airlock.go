@@ -45,6 +45,8 @@ type Airlock struct {
 	policy   airlock.Policy
 	log      *slog.Logger
 	newID    func() string
+	// adds are the request folders adds of this process are writing to (SweepFiles).
+	adds *addGuard
 }
 
 // New builds the service from cfg.
@@ -60,6 +62,7 @@ func New(cfg Config) *Airlock {
 		policy:   cfg.Policy,
 		log:      cfg.Logger,
 		newID:    cfg.NewID,
+		adds:     newAddGuard(),
 	}
 	if s.clock == nil {
 		s.clock = time.Now
