@@ -43,6 +43,9 @@ type Core struct {
 	Target   release.Target
 	Notifier *release.Notifier
 	Service  *service.Airlock
+	// Checks counts files' disclosure-check warnings for the service; Close stops its
+	// background counting.
+	Checks *render.WarningCounter
 
 	outbox *release.Outbox
 	// pub forwards the service's events; Backend points it at the hub.
@@ -97,9 +100,10 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 		policy.AllowedExtensions = slices.Clone(s.AllowedTypes)
 	}
 	policy.MaxFileSize = s.MaxFileSize
+	c.Checks = render.NewWarningCounter(render.WarningCounterConfig{Rules: disclosureRules(s)})
 	c.Service = service.New(service.Config{
 		Store: st, Workspaces: c.Workspaces, Files: c.Files, Publisher: c.pub,
-		Notifier: c.Notifier, Releaser: c.Target, Policy: policy, Logger: log,
+		Notifier: c.Notifier, Releaser: c.Target, Policy: policy, Logger: log, Checks: c.Checks,
 	})
 	ok = true
 	return c, nil
@@ -108,6 +112,9 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 // Close waits for pending notifications (a few seconds at most) and closes the database.
 func (c *Core) Close() error {
 	var errs []error
+	if c.Checks != nil {
+		c.Checks.Close()
+	}
 	if c.Notifier != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, c.Notifier.Close(ctx))
@@ -228,7 +235,7 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 	b.Watcher.Logger = log
 	b.Metrics = httpapi.NewMetrics()
 	b.registerMetrics()
-	b.Tables = render.NewTables(render.TablesConfig{})
+	b.Tables = render.NewTables(render.TablesConfig{Rules: disclosureRules(s)})
 	b.Handler = httpapi.New(httpapi.Deps{
 		Service: core.Service, Auth: b.Auth, Hub: b.Hub, Logger: log, Metrics: b.Metrics,
 		Assets: frontend.Assets(), Health: b.Health, HealthDetails: b.HealthDetails, HealthCheck: b.HealthCheck, SecureCookies: s.SecureCookies,
@@ -363,3 +370,7 @@ func unwrapPathError(err error) error {
 	}
 	return err
 }
+
+// disclosureRules are the disclosure checks of the summaries and of the warning counts
+// (one set for both, so a count always matches the warnings a checker is shown).
+func disclosureRules(Settings) render.DisclosureRules { return render.DefaultRules() }

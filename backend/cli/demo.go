@@ -197,6 +197,7 @@ func writeDemoWorkspaces(root string, now time.Time) error {
 			{path: ".scratch-cache", content: []byte("hidden files are never outputs\n")},
 		},
 	}
+	workspaces["diabetes-cohort"] = append(workspaces["diabetes-cohort"], demoACRO("output/acro")...)
 	for ws, files := range workspaces {
 		dir := filepath.Join(root, ws)
 		manifest := map[string]any{}
@@ -252,6 +253,66 @@ func writeDemoWorkspaces(root string, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// demoACRO is an output folder as ACRO's finalise writes it (docs/acro.md): two tables, its
+// results.json and checksums/ with the sha256 of each. The second table was edited after ACRO
+// checked it, so its checksum does not match: the file view says so.
+func demoACRO(dir string) []demoFile {
+	const byAge = ",hba1c_above_58,hba1c_58_or_below\n18-39,4,212\n40-59,388,1604\n60-79,702,2315\n80+,6,420\n"
+	const bySex = ",retinopathy,neuropathy,nephropathy\nF,R,210,184\nM,R,236,201\n"
+	const bySexEdited = ",retinopathy,neuropathy,nephropathy\nF,9,210,184\nM,R,236,201\n"
+	results := `{
+    "version": "0.4.12",
+    "results": {
+        "hba1c_by_age": {
+            "uid": "hba1c_by_age", "status": "fail", "type": "table",
+            "properties": {"method": "crosstab"},
+            "files": [{"name": "hba1c_by_age_0.csv", "sdc": {
+                "summary": {"suppressed": false, "negative": 0, "missing": 0, "threshold": 2, "p-ratio": 0, "nk-rule": 0, "all-values-are-same": 0},
+                "cells": {"negative": [], "missing": [], "threshold": [[0, 0], [3, 0]], "p-ratio": [], "nk-rule": [], "all-values-are-same": []}}}],
+            "outcome": {
+                "hba1c_above_58": {"18-39": "threshold; ", "40-59": "ok", "60-79": "ok", "80+": "threshold; "},
+                "hba1c_58_or_below": {"18-39": "ok", "40-59": "ok", "60-79": "ok", "80+": "ok"}},
+            "command": "acro.crosstab(df.age_band, df.hba1c_band)",
+            "summary": "fail; threshold: 2 cells may need suppressing; ",
+            "timestamp": "2026-04-28T14:02:11.412907",
+            "comments": ["Age bands as in the protocol, section 4.2"],
+            "exception": "The two small cells are published in the national diabetes audit for the same period."
+        },
+        "complications_by_sex": {
+            "uid": "complications_by_sex", "status": "review", "type": "table",
+            "properties": {"method": "crosstab"},
+            "files": [{"name": "complications_by_sex_0.csv", "sdc": {
+                "summary": {"suppressed": true, "negative": 0, "missing": 0, "threshold": 2, "p-ratio": 0, "nk-rule": 0, "all-values-are-same": 0},
+                "cells": {"negative": [], "missing": [], "threshold": [[0, 0], [1, 0]], "p-ratio": [], "nk-rule": [], "all-values-are-same": []}}}],
+            "outcome": {
+                "retinopathy": {"F": "threshold; ", "M": "threshold; "},
+                "neuropathy": {"F": "ok", "M": "ok"}, "nephropathy": {"F": "ok", "M": "ok"}},
+            "command": "acro.crosstab(df.sex, df.complication)",
+            "summary": "review; threshold: 2 cells suppressed; ",
+            "timestamp": "2026-04-28T14:02:12.003311",
+            "comments": [],
+            "exception": "Suppression applied by ACRO"
+        }
+    }
+}
+`
+	sum := func(s string) []byte {
+		h := sha256.Sum256([]byte(s))
+		return []byte(hex.EncodeToString(h[:]))
+	}
+	out := func(name string, content []byte) demoFile {
+		return demoFile{path: dir + "/" + name, content: content, level: "moderately_sensitive", action: "acro_tables"}
+	}
+	return []demoFile{
+		out("hba1c_by_age_0.csv", []byte(byAge)),
+		out("complications_by_sex_0.csv", []byte(bySexEdited)),
+		out("results.json", []byte(results)),
+		out("checksums/hba1c_by_age_0.csv.txt", sum(byAge)),
+		out("checksums/complications_by_sex_0.csv.txt", sum(bySex)),
+		out("checksums/results.json.txt", sum(results)),
+	}
 }
 
 // writeFileAtomic writes data to a temporary file, fsyncs it and renames it into place.

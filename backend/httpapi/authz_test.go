@@ -262,6 +262,7 @@ func matrixRoutes() []matrixRoute {
 		{pattern: "GET /api/v1/workspaces/{ws}/table/{path...}", statuses: noStatus, path: fixed(wsPath + "/table/output/ws.csv"), rule: viewer},
 		{pattern: "GET /api/v1/workspaces/{ws}/summary/{path...}", statuses: noStatus, path: fixed(wsPath + "/summary/output/ws.csv"), rule: viewer},
 		{pattern: "GET /api/v1/workspaces/{ws}/log/{path...}", statuses: noStatus, path: fixed(wsPath + "/log/output/ws.csv"), rule: viewer},
+		{pattern: "GET /api/v1/workspaces/{ws}/acro/{path...}", statuses: noStatus, path: fixed(wsPath + "/acro/output/ws.csv"), rule: viewer},
 
 		// Request lists and creation.
 		{pattern: "GET /api/v1/requests", statuses: noStatus, path: fixed("/api/v1/requests"), rule: loggedIn(always(ok200))},
@@ -295,6 +296,7 @@ func matrixRoutes() []matrixRoute {
 		{pattern: "GET /api/v1/requests/{id}/table/{path...}", statuses: allStatuses, path: func(f *fixture) string { return reqPath("/table/" + f.file)(f) }, rule: viewer},
 		{pattern: "GET /api/v1/requests/{id}/summary/{path...}", statuses: allStatuses, path: func(f *fixture) string { return reqPath("/summary/" + f.file)(f) }, rule: viewer},
 		{pattern: "GET /api/v1/requests/{id}/log/{path...}", statuses: allStatuses, path: func(f *fixture) string { return reqPath("/log/" + f.file)(f) }, rule: viewer},
+		{pattern: "GET /api/v1/requests/{id}/acro/{path...}", statuses: allStatuses, path: func(f *fixture) string { return reqPath("/acro/" + f.file)(f) }, rule: viewer},
 
 		{pattern: "POST /api/v1/requests/{id}/files", statuses: allStatuses, mutates: true, path: reqPath("/files"),
 			body: func(f *fixture) any {

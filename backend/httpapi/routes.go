@@ -25,6 +25,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/workspaces/{ws}/table/{path...}", s.handleWorkspaceTable)
 	s.handle("GET /api/v1/workspaces/{ws}/summary/{path...}", s.handleWorkspaceSummary)
 	s.handle("GET /api/v1/workspaces/{ws}/log/{path...}", s.handleWorkspaceLog)
+	s.handle("GET /api/v1/workspaces/{ws}/acro/{path...}", s.handleWorkspaceACRO)
 
 	// Release requests (request_handlers.go).
 	s.handle("POST /api/v1/requests", s.handleRequestCreate)
@@ -38,6 +39,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/requests/{id}/table/{path...}", s.handleRequestTable)
 	s.handle("GET /api/v1/requests/{id}/summary/{path...}", s.handleRequestSummary)
 	s.handle("GET /api/v1/requests/{id}/log/{path...}", s.handleRequestLog)
+	s.handle("GET /api/v1/requests/{id}/acro/{path...}", s.handleRequestACRO)
 	s.handle("PATCH /api/v1/requests/{id}/groups/{group}", s.handleGroupEdit)
 	s.handle("POST /api/v1/requests/{id}/groups/{group}/comments", s.handleCommentAdd)
 	s.handle("DELETE /api/v1/requests/{id}/comments/{commentId}", s.handleCommentDelete)

@@ -18,6 +18,8 @@ type fileCopy struct {
 	// Set once copied into the store.
 	fileID string
 	size   int64
+	// warnings of the stored copy, counted after copying (nil when they could not be).
+	warnings *airlock.WarningCounts
 }
 
 // cleanPaths checks a list of request paths: not empty, no duplicates.
@@ -185,6 +187,7 @@ func (s *Airlock) copyAndWrite(ctx context.Context, u airlock.User, id string,
 		if err != nil {
 			return fail(err)
 		}
+		s.countCopy(ctx, r, c)
 	}
 
 	view, err := s.mutate(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
@@ -313,6 +316,7 @@ func newRequestFile(c *fileCopy, group string, ft airlock.FileType) *airlock.Req
 		Repo:      c.wf.Repo,
 		RowCount:  c.wf.RowCount,
 		ColCount:  c.wf.ColCount,
+		Warnings:  c.warnings,
 		Reviews:   map[string]*airlock.FileReview{},
 	}
 }

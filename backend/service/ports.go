@@ -143,3 +143,22 @@ type FileSweeper interface {
 type BlobRemover interface {
 	Remove(workspace, requestID, fileID string) error
 }
+
+// Checks counts the disclosure-check warnings of file contents by severity (render's
+// WarningCounter, wired by cli). Warnings are hints: the service only stores their counts
+// with request files and shows them, and the domain asks for an acknowledgement note to
+// approve a file with BLOCK warnings (airlock.CheckCanApprove). A nil Checks counts nothing.
+//
+// Keys name contents: a content hash, or for a workspace file not hashed yet its
+// workspace, path, size and time.
+type Checks interface {
+	// Applies reports whether files at relpath have checks (those without have no warnings).
+	Applies(relpath string) bool
+	// Count counts src, the content of relpath, and caches the count under key; it closes src.
+	Count(ctx context.Context, key, relpath string, src io.ReadSeekCloser) (airlock.WarningCounts, error)
+	// Cached returns the count cached under key.
+	Cached(key string) (airlock.WarningCounts, bool)
+	// CountLater counts in the background, opening the content with open, and calls done
+	// once the count is cached. It returns at once.
+	CountLater(key, relpath string, open func() (io.ReadSeekCloser, error), done func())
+}

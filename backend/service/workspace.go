@@ -190,6 +190,7 @@ func (s *Airlock) ListTree(ctx context.Context, u airlock.User, ws, dir string, 
 		}
 		out = append(out, item)
 	}
+	s.treeWarnings(ctx, ws, out)
 	return out, nil
 }
 

@@ -60,8 +60,9 @@ func TestDesktopSmoke_Login(t *testing.T) {
 	})
 	assert.Equal(t, 1, count(st, "POST /api/v1/auth/login OK"))
 	waitTitle(t, win, "Airlock — alice")
-	time.Sleep(500 * time.Millisecond) // let the list paint
-	home := screenshot(t, win, filepath.Join(shots(t), "desktop.png"))
+	home := waitSettled(t, win, filepath.Join(shots(t), "desktop.png"), func(img image.Image) bool {
+		return changedPixels(loginPage, img) > 1000
+	})
 	assert.Greater(t, changedPixels(loginPage, home), 1000, "the window still shows the login page")
 
 	// A browser on the --listen address reaches the same backend, live events included;
@@ -108,9 +109,8 @@ func TestDesktopSmoke_LiveWorkspace(t *testing.T) {
 	before := waitState(t, p, state, "the workspace tree listed", func(s app.State) bool {
 		return count(s, "GET /api/v1/workspaces/{id}/tree OK") > 0
 	})
-	time.Sleep(700 * time.Millisecond) // let the tree paint and the requests settle
+	shotBefore := waitSettled(t, win, filepath.Join(t.TempDir(), "before.png"), nil)
 	before, _ = readState(state)
-	shotBefore := screenshot(t, win, filepath.Join(t.TempDir(), "before.png"))
 
 	name := "smoke-" + time.Now().Format("150405") + ".csv"
 	require.NoError(t, os.WriteFile(filepath.Join(data, "workspaces", "shared-scratch", name), []byte("region,count\nnorth,10\n"), 0o644))
@@ -122,8 +122,9 @@ func TestDesktopSmoke_LiveWorkspace(t *testing.T) {
 	})
 	assert.Equal(t, "shared-scratch", after.LastEvent.Workspace)
 	// ...and shows something new.
-	time.Sleep(700 * time.Millisecond)
-	shotAfter := screenshot(t, win, filepath.Join(shots(t), "desktop-workspace.png"))
+	shotAfter := waitSettled(t, win, filepath.Join(shots(t), "desktop-workspace.png"), func(img image.Image) bool {
+		return changedPixels(shotBefore, img) > 100
+	})
 	assert.Greater(t, changedPixels(shotBefore, shotAfter), 100, "the window looks the same after the file appeared")
 	require.NoError(t, p.stop())
 }
@@ -156,12 +157,28 @@ func TestDesktopSmoke_Attach(t *testing.T) {
 	waitState(t, p, state, "the server's event reached the window", func(s app.State) bool {
 		return s.LastEvent != nil && slices.Contains(s.LastEvent.Paths, name)
 	})
-	time.Sleep(700 * time.Millisecond)
-	screenshot(t, win, filepath.Join(shots(t), "desktop-attached.png"))
+	waitSettled(t, win, filepath.Join(shots(t), "desktop-attached.png"), nil)
 
 	require.NoError(t, p.stop())
 	assert.True(t, strings.Contains(srv.Log.String(), "/api/v1/auth/login"), "the login did not reach the server")
 	require.NoError(t, srv.stop())
+}
+
+// waitSettled takes screenshots until two in a row are the same (the window has finished
+// drawing) and, with want, the picture passes it; it saves and returns that screenshot. After
+// 30 s it returns the last one, for the caller's assertion to judge.
+func waitSettled(t *testing.T, win, path string, want func(image.Image) bool) image.Image {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	prev := screenshot(t, win, path)
+	for {
+		time.Sleep(100 * time.Millisecond) // the interval between two looks, not a guess at timing
+		img := screenshot(t, win, path)
+		if (changedPixels(prev, img) == 0 && (want == nil || want(img))) || time.Now().After(deadline) {
+			return img
+		}
+		prev = img
+	}
 }
 
 // waitPainted waits until the window shows a rendered page (not a blank web view) and

@@ -1,6 +1,7 @@
 // Typed calls of docs/api.md over a Transport. Pages and stores call these; nothing else.
 import { encodePath, type SaveResult, type Transport } from './transport';
 import type {
+  Acro,
   AuditEvent,
   Comment,
   FileDetail,
@@ -126,6 +127,12 @@ export class Api {
     return this.transport.request({ method: 'GET', path: `${base(src)}/summary/${encodePath(path)}` });
   }
 
+  /** What ACRO recorded about the file, its checksum verified; null when no ACRO results file names it. */
+  async acro(src: FileSource, path: string): Promise<Acro | null> {
+    const r = await this.transport.request<{ acro: Acro | null }>({ method: 'GET', path: `${base(src)}/acro/${encodePath(path)}` });
+    return r.acro;
+  }
+
   // --- requests
   createRequest(workspace: string): Promise<Request> {
     return this.transport.request({ method: 'POST', path: '/api/v1/requests', body: { workspace } });
@@ -188,8 +195,9 @@ export class Api {
     return this.post(id, `/comments/${encodeURIComponent(commentId)}/publish`);
   }
 
-  vote(id: string, paths: string[], vote: 'APPROVED' | 'CHANGES_REQUESTED' | 'RESET'): Promise<Request> {
-    return this.post(id, '/votes', { paths, vote });
+  /** acknowledgement: the note approving a file with BLOCK warnings needs (its approve action says when) */
+  vote(id: string, paths: string[], vote: 'APPROVED' | 'CHANGES_REQUESTED' | 'RESET', acknowledgement?: string): Promise<Request> {
+    return this.post(id, '/votes', acknowledgement ? { paths, vote, acknowledgement } : { paths, vote });
   }
 
   /** submit | withdraw | review | return | reject | release */

@@ -72,6 +72,24 @@ export interface Entry {
   status?: WorkspaceFileStatus;
   allowedType: boolean;
   outOfDate: boolean;
+  /** extension: warning counts of a CSV file once counted (absent for other files) */
+  warnings?: WarningCounts;
+  /** extension: the counts are being computed; a workspace.changed event says when ready */
+  warningsPending?: boolean;
+}
+
+/** Disclosure-check warnings of a file by severity (hints, never decisions). */
+export interface WarningCounts {
+  INFO: number;
+  WARN: number;
+  BLOCK: number;
+}
+
+/** A reviewer's note on approving a file with BLOCK warnings. */
+export interface Acknowledgement {
+  reviewer: string;
+  note: string;
+  turn: number;
 }
 
 export interface TreeLevel {
@@ -82,6 +100,8 @@ export interface TreeLevel {
 export interface ActionState {
   allowed: boolean;
   reason?: string;
+  /** on an allowed action: why it needs an acknowledgement note (approve with BLOCK warnings) */
+  acknowledge?: string;
 }
 
 export interface FileDetail extends Entry {
@@ -130,6 +150,43 @@ export interface Summary {
   warnings: Warning[];
 }
 
+/** One ACRO verification of a file's bytes against the checksum ACRO wrote (docs/acro.md). */
+export interface AcroChecksum {
+  state: 'MATCH' | 'MISMATCH' | 'MISSING' | 'INVALID';
+  path: string;
+  expected: string;
+  actual: string;
+  message: string;
+}
+
+/** What ACRO recorded about one file (GET .../acro/{path}; docs/api.md "ACRO results"). */
+export interface Acro {
+  resultsPath: string;
+  source: 'workspace' | 'request';
+  /** set when results.json could not be read; the other fields are then empty */
+  error: string;
+  version: string;
+  layout: 'versioned' | 'legacy' | '';
+  uid: string;
+  status: 'pass' | 'review' | 'fail' | 'unknown';
+  statusText: string;
+  type: string;
+  command: string;
+  summary: string;
+  timestamp: string;
+  suppressed: boolean | null;
+  checks: { name: string; value: string; flagged: boolean }[];
+  cells: { check: string; row: number; column: number }[];
+  cellsTotal: number;
+  outcomeCells: { row: string; column: string; outcome: string }[];
+  outcomeCellsTotal: number;
+  exception: string;
+  comments: string[];
+  problems: string[];
+  checksum: AcroChecksum;
+  resultsChecksum: AcroChecksum;
+}
+
 export interface RequestFile {
   path: string;
   fileType: FileType;
@@ -144,12 +201,16 @@ export interface RequestFile {
   uploadAttempts?: number;
   uploadError?: string;
   contentType?: string;
+  /** extension: warning counts of the stored copy (null: never counted) */
+  warnings?: WarningCounts | null;
+  /** extension: the notes on approvals of this file the caller may see */
+  acknowledgements?: Acknowledgement[];
   /** extension: what the caller may do with this file, each with the reason when not */
   actions: Partial<Record<FileActionKey, ActionState>>;
 }
 
 /** changeType: output ↔ supporting in place; move: to another group, keeping the type. */
-export type FileActionKey = 'vote' | 'resetVote' | 'withdraw' | 'update' | 'changeType' | 'move' | 'download';
+export type FileActionKey = 'vote' | 'approve' | 'resetVote' | 'withdraw' | 'update' | 'changeType' | 'move' | 'download';
 
 export interface Comment {
   id: string;
@@ -212,6 +273,10 @@ export interface RequestSummary {
   lastSubmittedAt: string | null;
   outputFiles: number;
   myReview: { voted: number; submitted: boolean } | null;
+  /** extension: the output files' warning counts added up; files with BLOCK; files never counted */
+  warnings?: WarningCounts;
+  blockFiles?: number;
+  uncountedFiles?: number;
 }
 
 export interface AuditEvent {
