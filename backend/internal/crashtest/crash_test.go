@@ -349,7 +349,6 @@ func (tr *trial) request(user string) (reqView, error) {
 	if status != 200 {
 		return r, fmt.Errorf("GET request as %s: %d %s", user, status, body)
 	}
-	r.Groups = append(r.Groups[:0:0], r.Groups...)
 	return r, nil
 }
 
@@ -549,7 +548,6 @@ func (tr *trial) checkExactlyOnce() {
 type killer struct {
 	tr     *trial
 	once   sync.Once
-	done   chan struct{}
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	mu     sync.Mutex
