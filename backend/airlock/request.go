@@ -134,6 +134,10 @@ type RequestFile struct {
 	Repo      string
 	RowCount  *int
 	ColCount  *int
+	// ReviewedFileID is the content (a stored copy of the same request) the file's reviewers
+	// last voted on, kept when the votes were reset: "" when no version was reviewed
+	// before. See ReviewedContent.
+	ReviewedFileID string
 	// Warnings counts the disclosure-check warnings of the stored copy, counted when it was
 	// added or updated; nil when never counted (files added before counting existed).
 	Warnings *WarningCounts

@@ -1,5 +1,5 @@
 // Package cli is the airlock command line: serve, demo, token, audit, request close, check
-// and version (docs/api.md "Command line"). It is the composition root: it reads the settings
+// and version (docs/api.md "Operator commands"). It is the composition root: it reads the settings
 // and wires the store, workspaces, service, live hub, uploader and HTTP API together.
 // main.go only calls Main.
 package cli

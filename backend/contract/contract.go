@@ -77,11 +77,22 @@ type Entry struct {
 	Status      airlock.WorkspaceFileStatus `json:"status,omitempty"`
 	AllowedType bool                        `json:"allowedType"`
 	OutOfDate   bool                        `json:"outOfDate"`
+	// Actions is, on the files of a tree level, what the viewer may do with the file (the
+	// keys of FileDetail's actions); omitted for directories.
+	Actions TreeFileActions `json:"actions,omitzero"`
 	// Warnings counts a tree file's disclosure-check warnings (an extension): absent for
 	// directories, files without checks and while WarningsPending (being counted; a
 	// workspace.changed event for the path says when the count is ready).
 	Warnings        *Warnings `json:"warnings,omitempty"`
 	WarningsPending bool      `json:"warningsPending,omitempty"`
+}
+
+// TreeFileActions is the actions block of a file of a tree level.
+type TreeFileActions struct {
+	Add           airlock.ActionState `json:"add"`
+	AddOutput     airlock.ActionState `json:"addOutput"`
+	AddSupporting airlock.ActionState `json:"addSupporting"`
+	Update        airlock.ActionState `json:"update"`
 }
 
 // Warnings counts a file's disclosure-check warnings by severity (hints, never decisions).
@@ -180,6 +191,9 @@ type File struct {
 	UploadAttempts int    `json:"uploadAttempts"`
 	UploadError    string `json:"uploadError,omitempty"`
 	ContentType    string `json:"contentType"`
+	// ReviewedSHA256 is the content the file's reviewers last voted on when it differs from
+	// SHA256 (the file was updated since a review), else null; "changes" compares them.
+	ReviewedSHA256 *string `json:"reviewedSha256"`
 	// Warnings counts the stored copy's disclosure-check warnings (null: never counted).
 	Warnings *Warnings `json:"warnings"`
 	// Acknowledgements are the notes on approvals of this file the caller may see
@@ -187,7 +201,8 @@ type File struct {
 	Acknowledgements []Acknowledgement `json:"acknowledgements"`
 	// Actions are the file-level operations: vote, approve (voting APPROVED; its
 	// acknowledge says why a note is needed), resetVote, withdraw, update, changeType
-	// (output ↔ supporting), move (to another group, keeping the type), download.
+	// (output ↔ supporting), move (to another group, keeping the type), download, changes
+	// (see what changed since the review).
 	Actions map[string]airlock.ActionState `json:"actions"`
 }
 
@@ -341,6 +356,7 @@ func FromTree(dir string, items []service.TreeItem) Tree {
 			continue
 		}
 		e := fileEntry(it.File, it.Name, it.Status, it.AllowedType)
+		e.Actions = TreeFileActions(it.Actions)
 		e.Warnings, e.WarningsPending = fromWarningsPtr(it.Warnings), it.WarningsPending
 		out.Entries = append(out.Entries, e)
 	}
@@ -448,6 +464,11 @@ func fromFile(v service.RequestView, f *airlock.RequestFile, download airlock.Ac
 		"changeType": airlock.StateOf(airlock.CheckCanChangeFileProperties(u, r, f.RelPath, st, "", other)),
 		"move":       airlock.StateOf(airlock.CheckCanMoveFile(u, r, f.RelPath, st)),
 		"download":   download,
+		"changes":    airlock.StateOf(airlock.CheckCanViewChanges(u, r, f.RelPath)),
+	}
+	if of.Actions["changes"].Allowed {
+		reviewed := f.ReviewedFileID
+		of.ReviewedSHA256 = &reviewed
 	}
 	return of
 }

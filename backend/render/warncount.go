@@ -51,6 +51,9 @@ func NewWarningCounter(cfg WarningCounterConfig) *WarningCounter {
 	if cfg.Cached <= 0 {
 		cfg.Cached = 8192
 	}
+	if cfg.Rules.compiled == nil {
+		_ = cfg.Rules.Compile() // once here, not on every count; bad rules fail each count
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &WarningCounter{
 		cfg: cfg, counts: map[string]airlock.WarningCounts{}, running: map[string]bool{},

@@ -94,6 +94,10 @@ type Workspaces interface {
 	Stat(ws, path string) (airlock.WorkspaceFile, error)
 	// Open opens a visible file for reading.
 	Open(ws, path string) (io.ReadSeekCloser, error)
+	// StatUnlisted returns a file on disk at path of a workspace with a manifest that does not
+	// list it (not a visible file; never read), and whether there is one, so that adding it
+	// can be refused with the reason (airlock.CheckListedInManifest).
+	StatUnlisted(ws, path string) (airlock.WorkspaceFile, bool)
 }
 
 // Files is the content-addressed store of request file copies, implemented by

@@ -4,6 +4,7 @@ import type {
   Acro,
   AuditEvent,
   Comment,
+  FileChanges,
   FileDetail,
   FileType,
   LogView,
@@ -125,6 +126,11 @@ export class Api {
 
   summary(src: FileSource, path: string): Promise<Summary> {
     return this.transport.request({ method: 'GET', path: `${base(src)}/summary/${encodePath(path)}` });
+  }
+
+  /** What changed in a request file since its reviewers last voted on it. */
+  changes(requestId: string, path: string): Promise<FileChanges> {
+    return this.transport.request({ method: 'GET', path: `/api/v1/requests/${encodeURIComponent(requestId)}/changes/${encodePath(path)}` });
   }
 
   /** What ACRO recorded about the file, its checksum verified; null when no ACRO results file names it. */
