@@ -48,6 +48,8 @@ type Airlock struct {
 	policy   airlock.Policy
 	log      *slog.Logger
 	newID    func() string
+	// adds are the request folders adds of this process are writing to (SweepFiles).
+	adds *addGuard
 }
 
 // New builds the service from cfg.
@@ -64,6 +66,7 @@ func New(cfg Config) *Airlock {
 		policy:   cfg.Policy,
 		log:      cfg.Logger,
 		newID:    cfg.NewID,
+		adds:     newAddGuard(),
 	}
 	if s.clock == nil {
 		s.clock = time.Now
