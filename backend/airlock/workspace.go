@@ -43,7 +43,7 @@ type ManifestListing string
 
 const (
 	// ManifestNone: the workspace has no manifest; its files are described by the file
-	// system (DECISIONS 11).
+	// system (docs/decisions.md §11).
 	ManifestNone ManifestListing = ""
 	// ManifestOutput: the manifest lists the file as an output, not excluded.
 	ManifestOutput ManifestListing = "OUTPUT"

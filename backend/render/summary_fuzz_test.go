@@ -17,7 +17,7 @@ func FuzzSummarize(f *testing.F) {
 	for _, s := range []string{
 		"group,count\na,5\nb,3\n", "n,total\n5,10\n[REDACTED],5\n", "a,b\n1\n1,2,3\n",
 		"x_midpoint6,y\n3,1\n9,2\n", "a\n\"b\nc\",d\n",
-		"\"unclosed\n", "a,a,a\n1,2,3\n", "count\n-0\n0x10\n1_000\nNaN\nInf\n", "", "\n\n\n",
+		"\"unclosed\n", "a,a,a\n1,2,3\n", "min,max\n1e308,1e308\n1e308,1e308\n", "count\n-0\n0x10\n1_000\nNaN\nInf\n", "", "\n\n\n",
 	} {
 		f.Add([]byte(s))
 	}

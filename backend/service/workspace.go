@@ -232,7 +232,7 @@ func (t addTarget) denied(u airlock.User) error {
 	return airlock.CheckCanEdit(u, t.r)
 }
 
-// fileActions is what u may do with workspace file f (status st) towards t (API.md, file
+// fileActions is what u may do with workspace file f (status st) towards t (docs/api.md, file
 // detail and tree entries).
 func (s *Airlock) fileActions(u airlock.User, t addTarget, f airlock.WorkspaceFile, st airlock.WorkspaceFileStatus) FileActions {
 	addAs := func(ft airlock.FileType) error {
