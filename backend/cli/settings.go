@@ -53,6 +53,12 @@ type Settings struct {
 	// SecureCookies marks the session cookie Secure even over plain HTTP (behind a TLS proxy).
 	SecureCookies bool
 	LogLevel      slog.Level
+	// RecoveryGrace is how old a temporary file or an unreferenced blob must be before the
+	// recovery sweep removes it (docs/reliability.md); 0 removes them at once.
+	RecoveryGrace time.Duration
+	// CheckInterval is how often serve checks its data in the background (after the check
+	// at start); 0 checks only at start.
+	CheckInterval time.Duration
 	// LogFormat is "json", "text" or "" (JSON unless stderr is a terminal).
 	LogFormat string
 	// CodeURL links outputs to a code browser (placeholders {repo}, {commit}, {path}).
@@ -119,6 +125,8 @@ func settingsFlags(fs *flag.FlagSet, getenv func(string) string) *settingsParser
 	fs.StringVar(&p.s.OutputCheckingOrg, "output-checking-org", env("AIRLOCK_OUTPUT_CHECKING_ORG", ""), "organisation of the output-checking repository, sent with notifications (AIRLOCK_OUTPUT_CHECKING_ORG)")
 	fs.StringVar(&p.s.OutputCheckingRepo, "output-checking-repo", env("AIRLOCK_OUTPUT_CHECKING_REPO", ""), "output-checking repository, sent with notifications (AIRLOCK_OUTPUT_CHECKING_REPO)")
 	fs.StringVar(&p.secure, "secure-cookies", env("AIRLOCK_SECURE_COOKIES", "false"), "mark the session cookie Secure behind a TLS proxy (AIRLOCK_SECURE_COOKIES)")
+	fs.StringVar(&p.grace, "recovery-grace", env("AIRLOCK_RECOVERY_GRACE", "1h"), "age after which a temporary file or a blob no request refers to is removed (AIRLOCK_RECOVERY_GRACE)")
+	fs.StringVar(&p.checkEvery, "check-interval", env("AIRLOCK_CHECK_INTERVAL", "1h"), "how often serve checks database, file store, outbox and audit log; 0: only at start (AIRLOCK_CHECK_INTERVAL)")
 	fs.StringVar(&p.level, "log-level", env("AIRLOCK_LOG_LEVEL", "info"), "debug, info, warn or error (AIRLOCK_LOG_LEVEL)")
 	fs.StringVar(&p.s.DisclosurePreset, "disclosure-preset", env("AIRLOCK_DISCLOSURE_PRESET", render.PresetOpenSAFELY), "rules of the CSV disclosure checks: "+strings.Join(render.Presets, " or ")+" (AIRLOCK_DISCLOSURE_PRESET)")
 	fs.StringVar(&p.s.DisclosureRulesFile, "disclosure-rules", env("AIRLOCK_DISCLOSURE_RULES", ""), "JSON file of disclosure-check thresholds and vocabularies over the preset, see docs/disclosure.md (AIRLOCK_DISCLOSURE_RULES)")
@@ -140,6 +148,8 @@ type settingsParser struct {
 	maxSize    string
 	secure     string
 	level      string
+	grace      string
+	checkEvery string
 
 	codeURL      string
 	regularEvery string
@@ -193,6 +203,12 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 	}
 	if s.SecureCookies, err = strconv.ParseBool(p.secure); err != nil {
 		return s, fmt.Errorf("--secure-cookies %q must be true or false", p.secure)
+	}
+	if s.RecoveryGrace, err = time.ParseDuration(strings.TrimSpace(p.grace)); err != nil || s.RecoveryGrace < 0 {
+		return s, fmt.Errorf("--recovery-grace %q is not a duration of at least 0 (like 1h or 10m)", p.grace)
+	}
+	if s.CheckInterval, err = time.ParseDuration(strings.TrimSpace(p.checkEvery)); err != nil || s.CheckInterval < 0 {
+		return s, fmt.Errorf("--check-interval %q is not a duration of at least 0 (like 1h; 0: only at start)", p.checkEvery)
 	}
 	if err := s.LogLevel.UnmarshalText([]byte(p.level)); err != nil {
 		return s, fmt.Errorf("--log-level %q must be debug, info, warn or error", p.level)

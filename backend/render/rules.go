@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -347,36 +348,16 @@ func (r DisclosureRules) withDefaults() DisclosureRules {
 		Threshold: 8, RoundBase: 5, BlockRows: 5000, WarnRows: 1000, MaxFileBytes: 16 << 20,
 		DofThreshold: 10, NKn: 2, NKk: 0.9, PRatio: 0.1, PercentTolerance: 0.5,
 	}
-	if r.Threshold == 0 {
-		r.Threshold = d.Threshold
-	}
-	if r.RoundBase == 0 {
-		r.RoundBase = d.RoundBase
-	}
-	if r.BlockRows == 0 {
-		r.BlockRows = d.BlockRows
-	}
-	if r.WarnRows == 0 {
-		r.WarnRows = d.WarnRows
-	}
-	if r.MaxFileBytes == 0 {
-		r.MaxFileBytes = d.MaxFileBytes
-	}
-	if r.DofThreshold == 0 {
-		r.DofThreshold = d.DofThreshold
-	}
-	if r.NKn == 0 {
-		r.NKn = d.NKn
-	}
-	if r.NKk == 0 {
-		r.NKk = d.NKk
-	}
-	if r.PRatio == 0 {
-		r.PRatio = d.PRatio
-	}
-	if r.PercentTolerance == 0 {
-		r.PercentTolerance = d.PercentTolerance
-	}
+	r.Threshold = cmp.Or(r.Threshold, d.Threshold)
+	r.RoundBase = cmp.Or(r.RoundBase, d.RoundBase)
+	r.BlockRows = cmp.Or(r.BlockRows, d.BlockRows)
+	r.WarnRows = cmp.Or(r.WarnRows, d.WarnRows)
+	r.MaxFileBytes = cmp.Or(r.MaxFileBytes, d.MaxFileBytes)
+	r.DofThreshold = cmp.Or(r.DofThreshold, d.DofThreshold)
+	r.NKn = cmp.Or(r.NKn, d.NKn)
+	r.NKk = cmp.Or(r.NKk, d.NKk)
+	r.PRatio = cmp.Or(r.PRatio, d.PRatio)
+	r.PercentTolerance = cmp.Or(r.PercentTolerance, d.PercentTolerance)
 	sev := defaultSeverity()
 	for k, v := range r.Severity {
 		sev[k] = v

@@ -51,6 +51,8 @@ type Airlock struct {
 	log      *slog.Logger
 	newID    func() string
 	codeURL  CodeURLTemplate
+	// adds are the request folders adds of this process are writing to (SweepFiles).
+	adds *addGuard
 }
 
 // New builds the service from cfg.
@@ -68,6 +70,7 @@ func New(cfg Config) *Airlock {
 		log:      cfg.Logger,
 		newID:    cfg.NewID,
 		codeURL:  cfg.CodeURL,
+		adds:     newAddGuard(),
 	}
 	if s.clock == nil {
 		s.clock = time.Now

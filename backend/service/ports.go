@@ -133,6 +133,17 @@ type Releaser interface {
 	CreateRelease(ctx context.Context, actor airlock.User, r *airlock.ReleaseRequest, files []airlock.ReleaseFile) (releaseID string, err error)
 }
 
+// FileSweeper is implemented by Files stores that can list their request folders and
+// remove what no request file refers to: the temporary files and blobs an interrupted add
+// leaves behind (SweepFiles, docs/reliability.md).
+type FileSweeper interface {
+	// Folders lists the request folders on disk: workspace → request ids.
+	Folders() (map[string][]string, error)
+	// Sweep removes from one request folder the temporary files and the blobs not in keep
+	// that were last modified before `before`, and returns their names.
+	Sweep(workspace, requestID string, keep map[string]bool, before time.Time) ([]string, error)
+}
+
 // BlobRemover is implemented by Files stores that can delete a stored copy. AddFiles and
 // UpdateFiles use it to remove the copies they wrote when their transaction fails
 // (docs/decisions.md §7); without it the service removes the file at Path.
