@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"net"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -49,6 +50,8 @@ type Settings struct {
 	LogLevel      slog.Level
 	// LogFormat is "json", "text" or "" (JSON unless stderr is a terminal).
 	LogFormat string
+	// Pprof is a loopback address serving Go's profiler (net/http/pprof), or "" (off).
+	Pprof string
 
 	// usersFileSet records that the users file was named explicitly (flag or environment);
 	// with job-server configured, only an explicit users file is used.
@@ -95,6 +98,7 @@ func settingsFlags(fs *flag.FlagSet, getenv func(string) string) *settingsParser
 	fs.StringVar(&p.secure, "secure-cookies", env("AIRLOCK_SECURE_COOKIES", "false"), "mark the session cookie Secure behind a TLS proxy (AIRLOCK_SECURE_COOKIES)")
 	fs.StringVar(&p.level, "log-level", env("AIRLOCK_LOG_LEVEL", "info"), "debug, info, warn or error (AIRLOCK_LOG_LEVEL)")
 	fs.StringVar(&p.s.LogFormat, "log-format", env("AIRLOCK_LOG_FORMAT", ""), "json or text (AIRLOCK_LOG_FORMAT; default json unless stderr is a terminal)")
+	fs.StringVar(&p.s.Pprof, "pprof", env("AIRLOCK_PPROF", ""), "loopback address (like 127.0.0.1:6060) serving Go's profiler at /debug/pprof/; off when empty (AIRLOCK_PPROF)")
 	return p
 }
 
@@ -160,6 +164,9 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 	default:
 		return s, fmt.Errorf("--log-format %q must be json or text", s.LogFormat)
 	}
+	if s.Pprof != "" && !loopbackAddr(s.Pprof) {
+		return s, fmt.Errorf("--pprof %q must be a loopback address with a port, like 127.0.0.1:6060", s.Pprof)
+	}
 	for _, o := range strings.Split(p.origins, ",") {
 		if o = strings.TrimSpace(o); o == "" {
 			continue
@@ -180,6 +187,20 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// loopbackAddr reports whether addr is host:port with a loopback host (localhost, 127.x,
+// ::1): the profiler shows the server's internals and is never served to the network.
+func loopbackAddr(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // parseAllowedTypes reads a comma-separated list of file types, each with or without its
