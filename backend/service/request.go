@@ -16,7 +16,7 @@ func (s *Airlock) GetOrCreateRequest(ctx context.Context, u airlock.User, ws str
 	if err := s.checkWorkspace(u, ws); err != nil {
 		return RequestView{}, false, err
 	}
-	var view RequestView
+	var id string
 	created := false
 	err := s.write(ctx, func(tx Tx, eff *effects) error {
 		created = false
@@ -42,15 +42,16 @@ func (s *Airlock) GetOrCreateRequest(ctx context.Context, u airlock.User, ws str
 			if err := tx.InsertRequest(ctx, r, s.audit(airlock.AuditRequestCreate, u, r, "", nil)); err != nil {
 				return err
 			}
-			if r, err = tx.GetRequest(ctx, r.ID); err != nil {
-				return err
-			}
 			created = true
 			eff.changed(r)
 		}
-		view, err = s.requestView(ctx, tx, u, r)
-		return err
+		id = r.ID
+		return nil
 	})
+	if err != nil {
+		return RequestView{}, false, err
+	}
+	view, err := s.GetRequest(ctx, u, id)
 	return view, created, err
 }
 
@@ -141,12 +142,22 @@ func summarise(u airlock.User, r *airlock.ReleaseRequest) RequestSummary {
 	return sum
 }
 
-// mutate runs one request operation in a write transaction: it loads request id fresh for
-// u, runs fn, reloads the request and returns it as u now sees it. A request.changed event
-// is published after commit.
+// mutate runs one request operation (see change) and returns request id as u sees it once
+// the change has committed.
 func (s *Airlock) mutate(ctx context.Context, u airlock.User, id string, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error) (RequestView, error) {
-	var view RequestView
-	err := s.write(ctx, func(tx Tx, eff *effects) error {
+	if err := s.change(ctx, u, id, fn); err != nil {
+		return RequestView{}, err
+	}
+	return s.GetRequest(ctx, u, id)
+}
+
+// change runs one request operation in a write transaction: it loads request id fresh for
+// u and runs fn, which checks the rule and writes the change with its audit event. A
+// request.changed event is published after commit. Nothing else happens while the
+// transaction holds the database's single writer: the view the caller gets back is read
+// after commit, in a read transaction (see mutate).
+func (s *Airlock) change(ctx context.Context, u airlock.User, id string, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error) error {
+	return s.write(ctx, func(tx Tx, eff *effects) error {
 		r, err := loadRequest(ctx, tx, u, id)
 		if err != nil {
 			return err
@@ -154,18 +165,9 @@ func (s *Airlock) mutate(ctx context.Context, u airlock.User, id string, fn func
 		if err := fn(tx, eff, r); err != nil {
 			return err
 		}
-		fresh, err := tx.GetRequest(ctx, id)
-		if err != nil {
-			return err
-		}
-		eff.changed(fresh)
-		view, err = s.requestView(ctx, tx, u, fresh)
-		return err
+		eff.changed(r)
+		return nil
 	})
-	if err != nil {
-		return RequestView{}, err
-	}
-	return view, nil
 }
 
 // Submit submits a PENDING request or resubmits a RETURNED one (T2, T3). On resubmission

@@ -49,9 +49,7 @@ func Open(path string) (*Store, error) {
 		return nil, errors.New("sqlite: empty database path")
 	}
 	uri := "file:" + escapePath(path)
-	writer, err := sql.Open("sqlite3", uri+fmt.Sprintf(
-		"?_busy_timeout=%d&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=%d",
-		busyTimeoutMS, stmtCacheSize))
+	writer, err := sql.Open("sqlite3", WriterDSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -84,6 +82,16 @@ func Open(path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// WriterDSN is the data source name (mattn/go-sqlite3) of the store's writer connection for
+// the database file at path: WAL, foreign keys, synchronous=NORMAL, immediate transactions,
+// the busy timeout and the statement cache. Benchmarks open their baselines with it, so
+// that both sides run with the same driver and pragmas.
+func WriterDSN(path string) string {
+	return "file:" + escapePath(path) + fmt.Sprintf(
+		"?_busy_timeout=%d&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=%d",
+		busyTimeoutMS, stmtCacheSize)
 }
 
 // escapePath makes a file path safe inside a file: URI.
