@@ -34,6 +34,10 @@ type Tx = interface {
 	// row and groups with only file relpath and at most one other released file not yet
 	// uploaded — enough for airlock.CheckCanUpload and airlock.AllUploaded.
 	GetRequestForUpload(ctx context.Context, id, relpath string) (*airlock.ReleaseRequest, error)
+	// RequestVersion returns request id's change counter and the database's counter of
+	// releases: together they change whenever anything a view of the request shows from
+	// the database may have changed, whichever process wrote it.
+	RequestVersion(ctx context.Context, id string) (version, releases int64, err error)
 	// FindCurrentRequest returns the author's active request for the workspace, or nil.
 	FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error)
 	ListRequests(ctx context.Context, f RequestFilter) ([]*airlock.ReleaseRequest, error)

@@ -59,11 +59,8 @@ func (s *Airlock) GetOrCreateRequest(ctx context.Context, u airlock.User, ws str
 func (s *Airlock) GetRequest(ctx context.Context, u airlock.User, id string) (RequestView, error) {
 	var view RequestView
 	err := s.view(ctx, func(tx Tx) error {
-		r, err := loadRequest(ctx, tx, u, id)
-		if err != nil {
-			return err
-		}
-		view, err = s.requestView(ctx, tx, u, r)
+		var err error
+		view, err = s.cachedRequestView(ctx, tx, u, id)
 		return err
 	})
 	return view, err
@@ -152,13 +149,13 @@ func (s *Airlock) mutate(ctx context.Context, u airlock.User, id string, fn func
 }
 
 // change runs one request operation in a write transaction: it loads request id fresh for
-// u and runs fn, which checks the rule and writes the change with its audit event. A
+// u (from the view cache when the database says it is current) and runs fn, which checks the rule and writes the change with its audit event. A
 // request.changed event is published after commit. Nothing else happens while the
 // transaction holds the database's single writer: the view the caller gets back is read
 // after commit, in a read transaction (see mutate).
 func (s *Airlock) change(ctx context.Context, u airlock.User, id string, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error) error {
 	return s.write(ctx, func(tx Tx, eff *effects) error {
-		r, err := loadRequest(ctx, tx, u, id)
+		r, err := s.requestForWrite(ctx, tx, u, id)
 		if err != nil {
 			return err
 		}

@@ -19,7 +19,7 @@ func TestMutationsTakeAnAuditEvent(t *testing.T) {
 	}
 	reads := map[string]bool{
 		"GetRequest": true, "GetRequestForUpload": true, "FindCurrentRequest": true, "ListRequests": true, "ListAudit": true,
-		"ReleasedFileIDs": true, "PendingUploads": true, "GetUser": true,
+		"ReleasedFileIDs": true, "PendingUploads": true, "GetUser": true, "RequestVersion": true,
 	}
 	evType := reflect.TypeOf(airlock.AuditEvent{})
 	txType := reflect.TypeOf((*service.Tx)(nil)).Elem()

@@ -14,6 +14,7 @@ import (
 type TxPort = interface {
 	GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest, error)
 	GetRequestForUpload(ctx context.Context, id, relpath string) (*airlock.ReleaseRequest, error)
+	RequestVersion(ctx context.Context, id string) (version, releases int64, err error)
 	FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error)
 	ListRequests(ctx context.Context, f airlock.RequestFilter) ([]*airlock.ReleaseRequest, error)
 	InsertRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error

@@ -33,6 +33,20 @@ func (t *Tx) GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest
 	return rs[0], nil
 }
 
+// RequestVersion returns request id's change counter, which moves with every change to the
+// request, its groups, files, votes and comments, and the database's counter of releases
+// (see migrations/0002_change_counters.sql); not_found for an unknown id. Both are kept by
+// triggers, so they move whichever process writes.
+func (t *Tx) RequestVersion(ctx context.Context, id string) (version, releases int64, err error) {
+	err = t.tx.QueryRowContext(ctx, `SELECT version,
+		(SELECT n FROM change_counters WHERE name = 'releases') FROM requests WHERE id = ?`, id).
+		Scan(&version, &releases)
+	if err != nil {
+		return 0, 0, wrap(err, "request version", fmt.Sprintf("Request %s not found.", id), "")
+	}
+	return version, releases, nil
+}
+
 // GetRequestForUpload loads request id for the uploader's bookkeeping, as a partial
 // aggregate: the request row and its groups, with only file relpath and, if there is one,
 // one other released file not yet uploaded (no votes, no comments). That is all the upload
