@@ -34,10 +34,13 @@ type Tx = interface {
 	// row and groups with only file relpath and at most one other released file not yet
 	// uploaded — enough for airlock.CheckCanUpload and airlock.AllUploaded.
 	GetRequestForUpload(ctx context.Context, id, relpath string) (*airlock.ReleaseRequest, error)
-	// RequestVersion returns request id's change counter and the database's counter of
-	// releases: together they change whenever anything a view of the request shows from
-	// the database may have changed, whichever process wrote it.
-	RequestVersion(ctx context.Context, id string) (version, releases int64, err error)
+	// GetRequestWithoutComments loads the aggregate without comments: enough for the rules
+	// of votes and new comments (airlock.CheckCanVote, CheckCanResetVote, CheckCanComment).
+	GetRequestWithoutComments(ctx context.Context, id string) (*airlock.ReleaseRequest, error)
+	// RequestVersion returns request id's change counters: they move whenever anything a
+	// view of the request shows from the database may have changed, whichever process
+	// wrote it.
+	RequestVersion(ctx context.Context, id string) (airlock.RequestVersion, error)
 	// FindCurrentRequest returns the author's active request for the workspace, or nil.
 	FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error)
 	ListRequests(ctx context.Context, f RequestFilter) ([]*airlock.ReleaseRequest, error)
@@ -60,6 +63,9 @@ type Tx = interface {
 	UpsertReview(ctx context.Context, requestID, relpath string, rv *airlock.FileReview, ev airlock.AuditEvent) error
 	DeleteReview(ctx context.Context, requestID, relpath, reviewer string, ev airlock.AuditEvent) error
 
+	// CommentsAfter returns request id's comments with an id above after, by group,
+	// oldest first: those added since a reader's newest (comment ids only grow).
+	CommentsAfter(ctx context.Context, requestID string, after int64) (map[string][]*airlock.Comment, error)
 	// InsertComment stores c and sets c.ID.
 	InsertComment(ctx context.Context, requestID, group string, c *airlock.Comment, ev airlock.AuditEvent) error
 	DeleteComment(ctx context.Context, requestID, commentID string, ev airlock.AuditEvent) error

@@ -142,11 +142,27 @@ func summarise(u airlock.User, r *airlock.ReleaseRequest) RequestSummary {
 // mutate runs one request operation (see change) and returns request id as u sees it once
 // the change has committed.
 func (s *Airlock) mutate(ctx context.Context, u airlock.User, id string, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error) (RequestView, error) {
-	if err := s.change(ctx, u, id, fn); err != nil {
+	return s.mutateWith(ctx, u, id, wholeRequest, fn)
+}
+
+// mutateWith is mutate, with the request loaded as load says.
+func (s *Airlock) mutateWith(ctx context.Context, u airlock.User, id string, load loadMode, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error) (RequestView, error) {
+	if err := s.changeWith(ctx, u, id, load, fn); err != nil {
 		return RequestView{}, err
 	}
 	return s.GetRequest(ctx, u, id)
 }
+
+// loadMode says how much of a request an operation's rule needs.
+type loadMode int
+
+const (
+	// wholeRequest: the aggregate with everything, comments included.
+	wholeRequest loadMode = iota
+	// withoutComments: no comments (votes and new comments: their rules never look at the
+	// discussion, which can be long).
+	withoutComments
+)
 
 // change runs one request operation in a write transaction: it loads request id fresh for
 // u (from the view cache when the database says it is current) and runs fn, which checks the rule and writes the change with its audit event. A
@@ -154,8 +170,13 @@ func (s *Airlock) mutate(ctx context.Context, u airlock.User, id string, fn func
 // transaction holds the database's single writer: the view the caller gets back is read
 // after commit, in a read transaction (see mutate).
 func (s *Airlock) change(ctx context.Context, u airlock.User, id string, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error) error {
+	return s.changeWith(ctx, u, id, wholeRequest, fn)
+}
+
+// changeWith is change, with the request loaded as load says.
+func (s *Airlock) changeWith(ctx context.Context, u airlock.User, id string, load loadMode, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error) error {
 	return s.write(ctx, func(tx Tx, eff *effects) error {
-		r, err := s.requestForWrite(ctx, tx, u, id)
+		r, err := s.requestForWrite(ctx, tx, u, id, load)
 		if err != nil {
 			return err
 		}

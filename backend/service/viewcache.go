@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/trelab/airlock/backend/airlock"
@@ -33,7 +35,7 @@ const maxCachedViews = 1024
 // cachedView is one request's entry. It is never changed once made (readers share it):
 // a newer state is a new entry.
 type cachedView struct {
-	version, releases int64
+	version airlock.RequestVersion
 	// request is the aggregate, indexed; read-only, shared by every view made from it.
 	request  *airlock.ReleaseRequest
 	released map[string]bool
@@ -52,20 +54,16 @@ type workspaceGenerations interface {
 	Generation(ws string) (gen uint64, ok bool)
 }
 
-func (c *viewCache) get(id string, version, releases int64) *cachedView {
+// get returns the entry of request id, current or not (nil when there is none).
+func (c *viewCache) get(id string) *cachedView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.m[id]; e != nil && e.version == version && e.releases == releases {
-		return e
-	}
-	return nil
+	return c.m[id]
 }
 
-// aggregate returns the cached aggregate of request id when it was read at version.
-func (c *viewCache) aggregate(id string, version int64) *airlock.ReleaseRequest {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e := c.m[id]; e != nil && e.version == version {
+// aggregate returns the cached aggregate of request id when it was read at version v.
+func (c *viewCache) aggregate(id string, v airlock.RequestVersion) *airlock.ReleaseRequest {
+	if e := c.get(id); e != nil && e.version.Request == v.Request {
 		return e.request
 	}
 	return nil
@@ -77,7 +75,7 @@ func (c *viewCache) put(id string, e *cachedView) {
 	if c.m == nil {
 		c.m = map[string]*cachedView{}
 	}
-	if old := c.m[id]; old != nil && (old.version > e.version || old.releases > e.releases) {
+	if old := c.m[id]; old != nil && (old.version.Request > e.version.Request || old.version.Releases > e.version.Releases) {
 		return // a reader of an older snapshot finishing late: keep the newer entry
 	}
 	if _, ok := c.m[id]; !ok && len(c.m) >= maxCachedViews {
@@ -89,30 +87,80 @@ func (c *viewCache) put(id string, e *cachedView) {
 	c.m[id] = e
 }
 
+// loadForView reads request id in tx at version v for the cache, reusing what it can of the
+// cached entry old (shared, read-only): when the comments are unchanged the aggregate is
+// read without them and takes old's; when comments were only added, it takes old's and
+// reads just the new ones. So a vote, or one more comment, does not make a long discussion
+// be read again.
+func loadForView(ctx context.Context, tx Tx, id string, v airlock.RequestVersion, old *cachedView) (*airlock.ReleaseRequest, error) {
+	if old == nil || old.version.CommentEdits != v.CommentEdits {
+		return tx.GetRequest(ctx, id)
+	}
+	r, err := tx.GetRequestWithoutComments(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var added map[string][]*airlock.Comment
+	if old.version.Comments != v.Comments {
+		if added, err = tx.CommentsAfter(ctx, id, newestComment(old.request)); err != nil {
+			return nil, err
+		}
+	}
+	for _, g := range r.Groups {
+		// Comments belong to their group by name; a group renamed or removed moved the
+		// edits counter (its comments were updated or deleted with it).
+		var kept []*airlock.Comment
+		if og := old.request.Group(g.Name); og != nil {
+			kept = og.Comments
+		}
+		if more := added[g.Name]; len(more) > 0 {
+			// A new array: old's is shared and must not grow under its readers.
+			kept = append(slices.Clip(kept), more...)
+		}
+		g.Comments = kept
+	}
+	return r, nil
+}
+
+// newestComment is the largest comment id of r (0 when it has none).
+func newestComment(r *airlock.ReleaseRequest) int64 {
+	var n int64
+	for _, g := range r.Groups {
+		for _, c := range g.Comments {
+			if id, err := strconv.ParseInt(c.ID, 10, 64); err == nil && id > n {
+				n = id
+			}
+		}
+	}
+	return n
+}
+
 // cachedRequestView is GetRequest's body: request id as u sees it, read in tx, from the
 // cache when the database's counters say nothing changed.
 func (s *Airlock) cachedRequestView(ctx context.Context, tx Tx, u airlock.User, id string) (RequestView, error) {
 	if id == "" {
 		return RequestView{}, airlock.Errorf(airlock.CodeNotFound, "Release request not found")
 	}
-	version, releases, err := tx.RequestVersion(ctx, id)
+	version, err := tx.RequestVersion(ctx, id)
 	if err != nil {
 		_, err = visibleRequest(u, id, nil, err)
 		return RequestView{}, err
 	}
-	e := s.views.get(id, version, releases)
-	fresh := e == nil
+	e := s.views.get(id)
+	fresh := e == nil || e.version != version
 	if fresh {
-		r, err := tx.GetRequest(ctx, id)
+		r, err := loadForView(ctx, tx, id, version, e)
 		if err != nil {
 			_, err = visibleRequest(u, id, nil, err)
 			return RequestView{}, err
 		}
-		released, err := tx.ReleasedFileIDs(ctx, r.Workspace)
-		if err != nil {
+		released := map[string]bool(nil)
+		if e != nil && e.version.Releases == version.Releases && e.request.Workspace == r.Workspace {
+			released = e.released
+		} else if released, err = tx.ReleasedFileIDs(ctx, r.Workspace); err != nil {
 			return RequestView{}, err
 		}
-		e = &cachedView{version: version, releases: releases, request: r.Indexed(), released: released}
+		e = &cachedView{version: version, request: r.Indexed(), released: released}
 	}
 	// The rule of who may see the request runs for every viewer, cached or not.
 	if _, err := visibleRequest(u, id, e.request, nil); err != nil {
@@ -127,7 +175,7 @@ func (s *Airlock) cachedRequestView(ctx context.Context, tx Tx, u airlock.User, 
 		// the entry is not used for the new generation.
 		status, size := s.workspaceStatus(e.request, e.released)
 		e = &cachedView{
-			version: e.version, releases: e.releases, request: e.request, released: e.released,
+			version: e.version, request: e.request, released: e.released,
 			wsKnown: genOK, wsGen: gen, status: status, size: size,
 		}
 		fresh = true
@@ -139,19 +187,23 @@ func (s *Airlock) cachedRequestView(ctx context.Context, tx Tx, u airlock.User, 
 }
 
 // requestForWrite loads request id for u inside write transaction tx (not_found as
-// loadRequest): a private copy of the cached aggregate when the request's version in the
+// loadRequest), as much of it as load says: a private copy of the cached aggregate when the request's version in the
 // database is the one it was read at — the transaction holds the write lock, so nothing
 // can change it meanwhile — and otherwise a fresh read.
-func (s *Airlock) requestForWrite(ctx context.Context, tx Tx, u airlock.User, id string) (*airlock.ReleaseRequest, error) {
+func (s *Airlock) requestForWrite(ctx context.Context, tx Tx, u airlock.User, id string, load loadMode) (*airlock.ReleaseRequest, error) {
 	if id == "" {
 		return loadRequest(ctx, tx, u, id)
 	}
-	version, _, err := tx.RequestVersion(ctx, id)
+	version, err := tx.RequestVersion(ctx, id)
 	if err != nil {
 		return visibleRequest(u, id, nil, err)
 	}
 	if r := s.views.aggregate(id, version); r != nil {
 		return visibleRequest(u, id, r.Clone(), nil)
+	}
+	if load == withoutComments {
+		r, err := tx.GetRequestWithoutComments(ctx, id)
+		return visibleRequest(u, id, r, err)
 	}
 	return loadRequest(ctx, tx, u, id)
 }

@@ -189,3 +189,89 @@ func TestRequestViewFollowsTheWorkspace(t *testing.T) {
 		})
 	}
 }
+
+// TestCachedViewEqualsAFreshRead: after every kind of change — votes, comments added in
+// either group, a comment published, one deleted, a vote reset, a review, a return — the
+// view's aggregate (built from what the cache kept plus what changed) is exactly what the
+// store reads afresh.
+func TestCachedViewEqualsAFreshRead(t *testing.T) {
+	env := testenv.NewEnv(t)
+	ctx := testenv.Ctx()
+	r := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusSubmitted,
+		testenv.File("output/a.csv"), testenv.File("output/b.csv", testenv.InGroup("other")))
+	c1, c2 := testenv.Checker1(), testenv.Checker2()
+	check := func(step string) {
+		t.Helper()
+		v, err := env.Svc.GetRequest(ctx, c1, r.ID)
+		require.NoError(t, err, step)
+		assert.Equal(t, env.Request(t, r.ID), v.Request.Clone(), step)
+	}
+	var commentID string
+	steps := []struct {
+		name string
+		fn   func() error
+	}{
+		{"vote", func() error {
+			_, err := env.Svc.Vote(ctx, c1, r.ID, []string{"output/a.csv"}, string(airlock.VoteApproved))
+			return err
+		}},
+		{"comment", func() error {
+			c, err := env.Svc.AddComment(ctx, c1, r.ID, testenv.DefaultGroup, "first", airlock.VisibilityPrivate)
+			if err == nil {
+				commentID = c.ID
+			}
+			return err
+		}},
+		{"comment in the other group", func() error {
+			_, err := env.Svc.AddComment(ctx, c2, r.ID, "other", "second", airlock.VisibilityPrivate)
+			return err
+		}},
+		{"two comments", func() error {
+			if _, err := env.Svc.AddComment(ctx, c1, r.ID, "other", "third", airlock.VisibilityPublic); err != nil {
+				return err
+			}
+			_, err := env.Svc.AddComment(ctx, c2, r.ID, testenv.DefaultGroup, "fourth", airlock.VisibilityPrivate)
+			return err
+		}},
+		{"vote changed", func() error {
+			_, err := env.Svc.Vote(ctx, c1, r.ID, []string{"output/a.csv"}, string(airlock.VoteChangesRequested))
+			return err
+		}},
+		{"comment published", func() error {
+			_, err := env.Svc.PublishComment(ctx, c1, r.ID, commentID)
+			return err
+		}},
+		{"comment after an edit", func() error {
+			_, err := env.Svc.AddComment(ctx, c1, r.ID, testenv.DefaultGroup, "fifth", airlock.VisibilityPrivate)
+			return err
+		}},
+		{"comment deleted", func() error {
+			_, err := env.Svc.DeleteComment(ctx, c1, r.ID, commentID)
+			return err
+		}},
+		{"vote reset", func() error {
+			_, err := env.Svc.Vote(ctx, c1, r.ID, []string{"output/a.csv"}, service.VoteReset)
+			return err
+		}},
+		{"reviews", func() error {
+			for _, c := range []airlock.User{c1, c2} {
+				if _, err := env.Svc.Vote(ctx, c, r.ID, []string{"output/a.csv", "output/b.csv"}, string(airlock.VoteApproved)); err != nil {
+					return err
+				}
+				if _, err := env.Svc.SubmitReview(ctx, c, r.ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{"returned", func() error {
+			_, err := env.Svc.Return(ctx, c1, r.ID)
+			return err
+		}},
+	}
+	check("start")
+	for _, st := range steps {
+		require.NoError(t, st.fn(), st.name)
+		check(st.name)
+	}
+}

@@ -33,18 +33,31 @@ func (t *Tx) GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest
 	return rs[0], nil
 }
 
-// RequestVersion returns request id's change counter, which moves with every change to the
-// request, its groups, files, votes and comments, and the database's counter of releases
-// (see migrations/0002_change_counters.sql); not_found for an unknown id. Both are kept by
-// triggers, so they move whichever process writes.
-func (t *Tx) RequestVersion(ctx context.Context, id string) (version, releases int64, err error) {
-	err = t.tx.QueryRowContext(ctx, `SELECT version,
+// RequestVersion returns the counters of request id (see migrations/0002_change_counters.sql);
+// not_found for an unknown id. Triggers keep them, so they move whichever process writes.
+func (t *Tx) RequestVersion(ctx context.Context, id string) (airlock.RequestVersion, error) {
+	var v airlock.RequestVersion
+	err := t.tx.QueryRowContext(ctx, `SELECT version, comments_version, comment_edits,
 		(SELECT n FROM change_counters WHERE name = 'releases') FROM requests WHERE id = ?`, id).
-		Scan(&version, &releases)
+		Scan(&v.Request, &v.Comments, &v.CommentEdits, &v.Releases)
 	if err != nil {
-		return 0, 0, wrap(err, "request version", fmt.Sprintf("Request %s not found.", id), "")
+		return v, wrap(err, "request version", fmt.Sprintf("Request %s not found.", id), "")
 	}
-	return version, releases, nil
+	return v, nil
+}
+
+// GetRequestWithoutComments loads request id as GetRequest does but without its comments
+// (every group's Comments is empty): what the rules of votes and new comments look at, at
+// the cost of the votes and files only, however long the discussion.
+func (t *Tx) GetRequestWithoutComments(ctx context.Context, id string) (*airlock.ReleaseRequest, error) {
+	rs, err := loadRequestsWith(ctx, t.tx, `id = ?`, []any{id}, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, notFound("Request %s not found.", id)
+	}
+	return rs[0], nil
 }
 
 // GetRequestForUpload loads request id for the uploader's bookkeeping, as a partial
@@ -304,6 +317,11 @@ func scanRequest(row rowScanner) (*airlock.ReleaseRequest, error) {
 // loadRequests loads whole aggregates of the requests matching where (a condition on the
 // requests table), oldest first. Children are loaded with one query per table.
 func loadRequests(ctx context.Context, tx *sql.Tx, where string, args []any) ([]*airlock.ReleaseRequest, error) {
+	return loadRequestsWith(ctx, tx, where, args, true)
+}
+
+// loadRequestsWith is loadRequests, with or without the comments.
+func loadRequestsWith(ctx context.Context, tx *sql.Tx, where string, args []any, comments bool) ([]*airlock.ReleaseRequest, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests WHERE `+where+`
 		ORDER BY created_at, id`, args...)
 	if err != nil {
@@ -340,6 +358,9 @@ func loadRequests(ctx context.Context, tx *sql.Tx, where string, args []any) ([]
 	}
 	if err := loadReviews(ctx, tx, sub, args, files); err != nil {
 		return nil, err
+	}
+	if !comments {
+		return out, nil
 	}
 	if err := loadComments(ctx, tx, sub, args, groups); err != nil {
 		return nil, err
