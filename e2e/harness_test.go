@@ -244,7 +244,7 @@ func (s *server) addTestWorkspaces() error {
 	}
 	details := raw[r]["details"].(map[string]any)
 	wss := details["workspaces"].(map[string]any)
-	for _, name := range []string{secWS, bigWS, gridWS} {
+	for _, name := range []string{secWS, bigWS, gridWS, ackWS} {
 		wss[name] = map[string]any{
 			"project_details": map[string]any{"name": "E2E project", "ongoing": true, "orgs": []string{"Test org"}},
 			"archived":        false,
@@ -267,6 +267,9 @@ func (s *server) addTestWorkspaces() error {
 		return err
 	}
 	if err := writeGridFiles(filepath.Join(s.wsRoot, gridWS)); err != nil {
+		return err
+	}
+	if err := writeAckFiles(s.wsRoot, filepath.Join(s.wsRoot, ackWS)); err != nil {
 		return err
 	}
 	return writeBigCSVs(filepath.Join(s.wsRoot, bigWS))

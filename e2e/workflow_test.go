@@ -30,7 +30,7 @@ func demoWorkspace(t *testing.T, researcher string) (string, string, []string) {
 			} `json:"project_details"`
 		}
 		_ = json.Unmarshal(raw, &g)
-		if ws != secWS && ws != bigWS && ws != gridWS && !g.Archived && g.Project.Ongoing {
+		if ws != secWS && ws != bigWS && ws != gridWS && ws != ackWS && !g.Archived && g.Project.Ongoing {
 			names = append(names, ws)
 		}
 	}
@@ -183,8 +183,30 @@ func (u *user) vote(reqID, group, path, which string) {
 	u.do(fmt.Sprintf("vote %s on %s", which, path),
 		waitVisible(`[data-testid=vote-`+which+`]`),
 		click(`[data-testid=vote-`+which+`]`),
+		acknowledgeIfAsked(`[data-testid=vote-`+which+`]`, "Seen the BLOCK warning: checked by "+u.name+" in the end-to-end test."),
 		waitText(`[data-testid=vote-`+which+`]`, want),
 	)
+}
+
+// acknowledgeIfAsked: approving a file with a BLOCK warning opens the acknowledgement
+// dialog (the API's approve action asks for a note); when it opens, write note and approve.
+// A vote that needs none goes through without a dialog: button (the vote pressed) shows it.
+func acknowledgeIfAsked(button, note string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		st, err := pollState(ctx, "the vote recorded or the acknowledgement dialog", fmt.Sprintf(`(() => {
+			if (document.querySelector('dialog[open][data-testid=acknowledge-dialog]')) return {ok: true, seen: 'dialog'};
+			const b = document.querySelector(%s);
+			const voted = !!b && b.getAttribute('aria-pressed') === 'true';
+			return {ok: voted, seen: voted ? 'voted' : 'waiting'};
+		})()`, js(button)))
+		if err != nil || st.Seen != "dialog" {
+			return err
+		}
+		return chromedp.Run(ctx,
+			typeInto(`dialog[open] [data-testid=acknowledge-note]`, note),
+			clickEnabled(`dialog[open] [data-testid=acknowledge-ok]`),
+			waitGone(`dialog[open][data-testid=acknowledge-dialog]`))
+	})
 }
 
 // download presses "Download file" on the open request file page and returns what the
@@ -365,7 +387,7 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 	// keyboard-driven review: open the first file, then approve / request changes with keys
 	c2.open("#/requests/" + reqID + "/" + groupA + "/" + strings.Join(escapeSegs(fileA1), "/"))
 	c2.do("keyboard approve", waitVisible(`[data-testid=vote-approve]`), waitVisible(`[data-testid=shortcuts]`),
-		chromedp.KeyEvent("a"), waitText(`[data-testid=vote-approve]`, "Approved"))
+		chromedp.KeyEvent("a"), acknowledgeIfAsked(`[data-testid=vote-approve]`, "Seen the BLOCK warning (keyboard review)."), waitText(`[data-testid=vote-approve]`, "Approved"))
 	c2.do("keyboard next", chromedp.KeyEvent("j"), waitText(`.grow h2`, filepath.Base(fileA2)))
 	c2.do("keyboard request changes", chromedp.KeyEvent("c"), waitText(`[data-testid=vote-changes]`, "Changes requested"))
 	c2.do("comment from the file page", clickEnabled(`[data-testid=open-notes]`),

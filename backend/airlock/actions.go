@@ -4,6 +4,10 @@ package airlock
 type ActionState struct {
 	Allowed bool   `json:"allowed"`
 	Reason  string `json:"reason,omitempty"`
+	// Acknowledge, on an allowed action, says why it needs an acknowledgement note (the
+	// file "approve" action of a file with BLOCK warnings); without the note it is refused
+	// with this text.
+	Acknowledge string `json:"acknowledge,omitempty"`
 }
 
 // Action keys of the request actions block.

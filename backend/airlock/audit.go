@@ -36,6 +36,10 @@ const (
 	AuditRequestFileUpload           AuditType = "REQUEST_FILE_UPLOAD"
 	AuditRequestForceClose           AuditType = "REQUEST_FORCE_CLOSE"
 	AuditRequestFileUploadFailed     AuditType = "REQUEST_FILE_UPLOAD_FAILED"
+	// AuditRequestNotificationUnknown: a notification was sent to job-server and no answer
+	// came; it may or may not have been handled, and is not resent (its handler is not
+	// idempotent). Extra: event_type, error.
+	AuditRequestNotificationUnknown AuditType = "REQUEST_NOTIFICATION_UNKNOWN"
 )
 
 // AuditTypes lists every audit event type.
@@ -48,6 +52,7 @@ var AuditTypes = []AuditType{
 	AuditRequestFileWithdraw, AuditRequestFileApprove, AuditRequestFileRequestChanges,
 	AuditRequestFileResetReview, AuditRequestFileUndecided, AuditRequestFileRelease,
 	AuditRequestFileUpload, AuditRequestForceClose, AuditRequestFileUploadFailed,
+	AuditRequestNotificationUnknown,
 }
 
 // AuditEvent records one view, edit or decision. Request-scoped events carry
@@ -151,6 +156,7 @@ var auditDescriptions = map[AuditType]string{
 	AuditRequestFileUpload:           "File uploaded",
 	AuditRequestForceClose:           "Request closed by an operator",
 	AuditRequestFileUploadFailed:     "File upload failed",
+	AuditRequestNotificationUnknown:  "Job-server did not answer a notification; it may not have been delivered",
 }
 
 // ReadOnlyAuditTypes are the view events the activity panels leave out.

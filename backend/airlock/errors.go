@@ -71,8 +71,11 @@ func ErrorMessage(err error) string {
 	if err == nil {
 		return ""
 	}
-	var e *Error
-	if errors.As(err, &e) && e.Code != CodeInternal {
+	e, ok := err.(*Error) // the usual case, without errors.As's reflection
+	if !ok && !errors.As(err, &e) {
+		return InternalMessage
+	}
+	if e.Code != CodeInternal {
 		return e.Message
 	}
 	return InternalMessage

@@ -10,12 +10,17 @@ import (
 // workspace reports before anything is copied (docs/decisions.md §7).
 
 // CheckFileSize: a workspace file of size bytes is within p's size limit (always, when
-// p.MaxFileSize is 0). The refusal is CodeTooLarge, naming the file, its size and the limit.
+// p.MaxFileSize is 0). The refusal is CodeTooLarge, naming the file, its size and the limit,
+// and where the limit comes from when p says so (p.MaxFileSizeReason).
 func CheckFileSize(relpath string, size int64, p Policy) error {
 	if p.MaxFileSize <= 0 || size <= p.MaxFileSize {
 		return nil
 	}
 	got, limit := sizeOverLimit(size, p.MaxFileSize)
+	if p.MaxFileSizeReason != "" {
+		return Errorf(CodeTooLarge, "File %s is %s, larger than the limit of %s for files on a request (%s)",
+			relpath, got, limit, p.MaxFileSizeReason)
+	}
 	return Errorf(CodeTooLarge, "File %s is %s, larger than the limit of %s for files on a request", relpath, got, limit)
 }
 

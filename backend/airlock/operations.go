@@ -36,6 +36,38 @@ func CanAddFile(u User, r *ReleaseRequest, relpath string, st WorkspaceFileStatu
 // is UNRELEASED, RELEASED or WITHDRAWN; RELEASED files only as SUPPORTING; the relpath is
 // not already on r (unless it is there withdrawn: re-adding replaces it) (§4.4.2, §4.4.4).
 func CheckCanAddFile(u User, r *ReleaseRequest, relpath string, st WorkspaceFileStatus, ft FileType, p Policy) error {
+	if err := checkCanAddTo(u, r, relpath, ft, p); err != nil {
+		return err
+	}
+	return checkAddStatus(st, ft)
+}
+
+// CanAddWorkspaceFile: see CheckCanAddWorkspaceFile.
+func CanAddWorkspaceFile(u User, r *ReleaseRequest, f WorkspaceFile, st WorkspaceFileStatus, ft FileType, p Policy) bool {
+	return CheckCanAddWorkspaceFile(u, r, f, st, ft, p) == nil
+}
+
+// CheckCanAddWorkspaceFile is CheckCanAddFile for the workspace file f as the workspace
+// describes it: once u may add a file of its type to r, f must be listed in the
+// workspace's manifest (CheckListedInManifest), then its status must allow adding it, and
+// it must be within the size limit (CheckFileSize).
+func CheckCanAddWorkspaceFile(u User, r *ReleaseRequest, f WorkspaceFile, st WorkspaceFileStatus, ft FileType, p Policy) error {
+	if err := checkCanAddTo(u, r, f.Path, ft, p); err != nil {
+		return err
+	}
+	if err := CheckListedInManifest(f); err != nil {
+		return err
+	}
+	if err := checkAddStatus(st, ft); err != nil {
+		return err
+	}
+	return CheckFileSize(f.Path, f.Size, p)
+}
+
+// checkCanAddTo: the part of adding a file that depends on the request and the path: u
+// may edit r, ft and the path's type are allowed, the path is not on r already (but for a
+// withdrawn file).
+func checkCanAddTo(u User, r *ReleaseRequest, relpath string, ft FileType, p Policy) error {
 	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
 		return err
 	}
@@ -53,6 +85,11 @@ func CheckCanAddFile(u User, r *ReleaseRequest, relpath string, st WorkspaceFile
 		return Errorf(CodeConflict, "%s file has already been added to request (in file group '%s')",
 			fileTypeTitle(f.FileType), f.Group)
 	}
+	return nil
+}
+
+// checkAddStatus: a file of workspace status st may be added as ft.
+func checkAddStatus(st WorkspaceFileStatus, ft FileType) error {
 	switch st {
 	case WorkspaceUnreleased, WorkspaceReleased, WorkspaceWithdrawn:
 	default:
@@ -155,6 +192,24 @@ func CheckCanUpdateFile(u User, r *ReleaseRequest, relpath string, st WorkspaceF
 		return Errorf(CodeInvalidState, "Cannot update file in request if it is not updated on disk")
 	}
 	return nil
+}
+
+// CanUpdateWorkspaceFile: see CheckCanUpdateWorkspaceFile.
+func CanUpdateWorkspaceFile(u User, r *ReleaseRequest, f WorkspaceFile, st WorkspaceFileStatus, p Policy) bool {
+	return CheckCanUpdateWorkspaceFile(u, r, f, st, p) == nil
+}
+
+// CheckCanUpdateWorkspaceFile is CheckCanUpdateFile for the workspace file f as the
+// workspace describes it: its new content must also come from an output the workspace's
+// manifest lists (CheckListedInManifest) and be within the size limit (CheckFileSize).
+func CheckCanUpdateWorkspaceFile(u User, r *ReleaseRequest, f WorkspaceFile, st WorkspaceFileStatus, p Policy) error {
+	if err := CheckCanUpdateFile(u, r, f.Path, st, p); err != nil {
+		return err
+	}
+	if err := CheckListedInManifest(f); err != nil {
+		return err
+	}
+	return CheckFileSize(f.Path, f.Size, p)
 }
 
 // CanChangeFileProperties: see CheckCanChangeFileProperties.

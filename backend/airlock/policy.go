@@ -18,6 +18,9 @@ type Policy struct {
 	// into it as an update (docs/decisions.md §8); 0 (or less) is no limit, as the
 	// reference (§2.7).
 	MaxFileSize int64
+	// MaxFileSizeReason, when set, says where the limit comes from; the refusal adds it
+	// (e.g. "job-server accepts released files of at most 16 MiB").
+	MaxFileSizeReason string
 }
 
 // DefaultAllowedExtensions is the reference allow-list (§2.7).

@@ -134,6 +134,13 @@ type RequestFile struct {
 	Repo      string
 	RowCount  *int
 	ColCount  *int
+	// ReviewedFileID is the content (a stored copy of the same request) the file's reviewers
+	// last voted on, kept when the votes were reset: "" when no version was reviewed
+	// before. See ReviewedContent.
+	ReviewedFileID string
+	// Warnings counts the disclosure-check warnings of the stored copy, counted when it was
+	// added or updated; nil when never counted (files added before counting existed).
+	Warnings *WarningCounts
 	// Reviews keyed by reviewer username.
 	Reviews map[string]*FileReview
 
@@ -153,6 +160,9 @@ type FileReview struct {
 	ReviewTurn int
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Acknowledgement is the reviewer's note on approving a file with BLOCK warnings ("" for
+	// other votes).
+	Acknowledgement string
 }
 
 // Comment is a markdown comment on a group.

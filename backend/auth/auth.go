@@ -14,6 +14,7 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -50,6 +51,8 @@ type Store interface {
 	GetSession(ctx context.Context, idHash string) (username, csrfToken string, expiresAt time.Time, err error)
 	TouchSession(ctx context.Context, idHash string, expiresAt time.Time) error
 	DeleteSession(ctx context.Context, idHash string) error
+	// DeleteUserSessions removes every session (and login token) of a user.
+	DeleteUserSessions(ctx context.Context, username string) (int, error)
 	InsertLoginToken(ctx context.Context, username, tokenHash string, expiresAt time.Time) error
 	ConsumeLoginToken(ctx context.Context, username, tokenHash string, now time.Time) (bool, error)
 	UpsertUser(ctx context.Context, u airlock.User, refreshedAt time.Time) error
@@ -75,6 +78,9 @@ type Config struct {
 	// OnUserRefreshed, when set, is called with a user record re-read from the users file
 	// or job-server (the live hub updates its routing with it).
 	OnUserRefreshed func(airlock.User)
+	// OnUserRevoked, when set, is called with the name of a user whose sessions were ended
+	// because job-server took their access away (the live hub closes their sockets).
+	OnUserRevoked func(username string)
 }
 
 // Authenticator logs users in and resolves sessions.
@@ -182,12 +188,9 @@ func (a *Authenticator) verify(ctx context.Context, username, token string, now 
 			return u, nil
 		}
 	}
-	// A single-use token from `airlock token`, for a user we know.
-	known, err := a.knownUser(ctx, username)
-	if err != nil {
-		return airlock.User{}, err
-	}
-	if known != nil {
+	// A single-use token from `airlock token`, for a user of the users file (never for a
+	// job-server user, whose access job-server decides).
+	if known := a.localUser(username); known != nil {
 		ok, err := a.store.ConsumeLoginToken(ctx, username, HashSecret(token), now)
 		if err != nil {
 			return airlock.User{}, fmt.Errorf("auth: checking login token: %w", err)
@@ -207,33 +210,34 @@ func (a *Authenticator) verify(ctx context.Context, username, token string, now 
 	return airlock.User{}, airlock.Errorf(airlock.CodeUnauthenticated, "%s", invalidLogin)
 }
 
-// knownUser returns the record of a user of the users file or of the user cache, or nil.
-func (a *Authenticator) knownUser(ctx context.Context, username string) (*airlock.User, error) {
-	if a.cfg.Users != nil {
-		if e, ok := a.cfg.Users.Lookup(username); ok {
-			u := e.Details.User()
-			return &u, nil
-		}
+// localUser returns the record of a user of the users file, or nil.
+func (a *Authenticator) localUser(username string) *airlock.User {
+	if a.cfg.Users == nil {
+		return nil
 	}
-	u, _, err := a.store.GetUser(ctx, username)
-	switch {
-	case airlock.ErrorCode(err) == airlock.CodeNotFound:
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("auth: reading user %q: %w", username, err)
+	e, ok := a.cfg.Users.Lookup(username)
+	if !ok {
+		return nil
 	}
-	return &u, nil
+	u := e.Details.User()
+	return &u
 }
 
-// IssueToken creates a single-use login token for a user of the users file (or a user
-// who has logged in before), valid for Config.TokenLifetime.
+// IssueToken creates a single-use login token for a user of the users file, valid for
+// Config.TokenLifetime. A user known only from job-server (the user cache) is refused:
+// shell access must not become a login that job-server did not grant.
 func (a *Authenticator) IssueToken(ctx context.Context, username string) (string, time.Time, error) {
-	known, err := a.knownUser(ctx, username)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	if known == nil {
-		return "", time.Time{}, airlock.Errorf(airlock.CodeNotFound, "Unknown user %q", username)
+	if a.localUser(username) == nil {
+		_, _, err := a.store.GetUser(ctx, username)
+		switch {
+		case err == nil:
+			return "", time.Time{}, airlock.Errorf(airlock.CodePermissionDenied,
+				"%s is a job-server user: log in with a token from job-server (airlock token only serves users of the users file)", username)
+		case airlock.ErrorCode(err) == airlock.CodeNotFound:
+			return "", time.Time{}, airlock.Errorf(airlock.CodeNotFound, "Unknown user %q (not in the users file)", username)
+		default:
+			return "", time.Time{}, fmt.Errorf("auth: reading user %q: %w", username, err)
+		}
 	}
 	token := NewLoginToken()
 	expires := a.clock().Add(a.cfg.TokenLifetime)
@@ -380,6 +384,10 @@ func (a *Authenticator) refresh(ctx context.Context, cached airlock.User, now ti
 	if err == nil && doc.Username != name {
 		err = fmt.Errorf("job-server answered for user %q", doc.Username)
 	}
+	if errors.Is(err, errAccessRevoked) {
+		a.revoke(ctx, name, err)
+		return airlock.User{}, errNoSession
+	}
 	if err != nil {
 		a.mu.Lock()
 		a.lastFailed[name] = now
@@ -396,6 +404,22 @@ func (a *Authenticator) refresh(ctx context.Context, cached airlock.User, now ti
 	}
 	a.refreshed(u)
 	return u, nil
+}
+
+// revoke ends every session of a user job-server no longer lets in (§8.3: authorise
+// answered 403 or 404), here and in the store, and has their live sockets closed.
+func (a *Authenticator) revoke(ctx context.Context, name string, why error) {
+	a.cache.sessions.dropWhere(func(cs cachedSession) bool { return cs.username == name })
+	a.cache.users.drop(name)
+	n, err := a.store.DeleteUserSessions(ctx, name)
+	if err != nil {
+		a.log.Error("ending the sessions of a user job-server revoked", "user", name, "err", err)
+	} else {
+		a.log.Info("job-server revoked the user's access; sessions ended", "user", name, "sessions", n, "answer", why.Error())
+	}
+	if a.cfg.OnUserRevoked != nil {
+		a.cfg.OnUserRevoked(name)
+	}
 }
 
 func (a *Authenticator) refreshed(u airlock.User) {

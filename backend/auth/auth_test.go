@@ -4,14 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/auth"
+	"github.com/trelab/airlock/backend/internal/fakejobserver"
 	"github.com/trelab/airlock/backend/store/sqlite"
 )
 
@@ -343,109 +342,49 @@ func TestRateLimit(t *testing.T) {
 	})
 }
 
-// jobServer is a stand-in for job-server's authenticate/authorise endpoints (§8) on a real
-// listener. It checks the backend token and the bodies it receives.
-type jobServer struct {
-	t        *testing.T
-	srv      *httptest.Server
-	mu       sync.Mutex
-	docs     map[string]map[string]any // username → document
-	tokens   map[string]string         // user (name or email) → token
-	emails   map[string]string         // email → username
-	down     atomic.Bool
-	authN    atomic.Int32
-	authoriz atomic.Int32
+// newFake is the strict job-server stand-in (a peer on a real listener) with carol, who
+// logs in by email.
+func newFake(t *testing.T) *fakejobserver.Server {
+	js := fakejobserver.New(t, "backend-token")
+	js.AddUser("carol", map[string]any{"fullname": "Carol C", "email": "carol@example.org", "workspaces": map[string]any{
+		"ws1": map[string]any{"project_details": map[string]any{"name": "P1", "ongoing": true, "orgs": []string{"Org"}}, "archived": false},
+	}})
+	js.IssueLoginToken("carol", "three-word-token")
+	return js
 }
 
-func newJobServer(t *testing.T) *jobServer {
-	j := &jobServer{t: t, docs: map[string]map[string]any{}, tokens: map[string]string{}, emails: map[string]string{}}
-	j.srv = httptest.NewServer(http.HandlerFunc(j.serve))
-	t.Cleanup(j.srv.Close)
-	return j
-}
-
-func (j *jobServer) serve(w http.ResponseWriter, r *http.Request) {
-	if j.down.Load() {
-		http.Error(w, "bad gateway", http.StatusBadGateway)
-		return
-	}
-	if r.Method != http.MethodPost || r.Header.Get("Authorization") != "backend-token" ||
-		r.Header.Get("Content-Type") != "application/json" {
-		j.t.Errorf("job-server: bad request %s %s auth=%q", r.Method, r.URL.Path, r.Header.Get("Authorization"))
-		http.Error(w, "forbidden", http.StatusForbidden)
-		return
-	}
-	var body map[string]string
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		j.t.Errorf("job-server: bad body: %v", err)
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	user := body["user"]
-	if name, ok := j.emails[user]; ok {
-		user = name
-	}
-	switch r.URL.Path {
-	case "/api/v2/releases/authenticate":
-		j.authN.Add(1)
-		if len(body) != 2 || j.tokens[body["user"]] == "" || j.tokens[body["user"]] != body["token"] {
-			http.Error(w, `{"detail": "Invalid user or token"}`, http.StatusForbidden)
-			return
-		}
-	case "/api/v2/releases/authorise":
-		j.authoriz.Add(1)
-		if len(body) != 1 || j.docs[user] == nil {
-			http.Error(w, `{"detail": "Invalid user"}`, http.StatusForbidden)
-			return
-		}
-	default:
-		http.NotFound(w, r)
-		return
-	}
-	_ = json.NewEncoder(w).Encode(j.docs[user])
-}
-
-func (j *jobServer) set(username string, doc map[string]any) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	doc["username"] = username
-	j.docs[username] = doc
+func jobServerConfig(js *fakejobserver.Server, token string) *auth.JobServer {
+	return &auth.JobServer{Endpoint: js.URL + "/", Token: token}
 }
 
 func TestJobServerLogin(t *testing.T) {
 	ctx := context.Background()
-	js := newJobServer(t)
-	js.set("carol", map[string]any{"fullname": "Carol C", "workspaces": map[string]any{
-		"ws1": map[string]any{"project_details": map[string]any{"name": "P1", "ongoing": true, "orgs": []string{"Org"}}, "archived": false},
-	}})
-	js.tokens["carol@example.org"] = "three-word-token"
-	js.emails["carol@example.org"] = "carol"
-
-	a, st, clk := newAuth(t, auth.Config{JobServer: &auth.JobServer{Endpoint: js.srv.URL + "/api/v2/", Token: "backend-token"}})
+	js := newFake(t)
+	a, st, clk := newAuth(t, auth.Config{JobServer: jobServerConfig(js, "backend-token")})
 
 	// Log in with an email; the user is the username job-server returns.
 	sess, err := a.Login(ctx, "carol@example.org", "three-word-token", "")
 	require.NoError(t, err)
 	assert.Equal(t, "carol", sess.User.Username)
 	assert.Equal(t, []string{"Org"}, sess.User.Workspaces["ws1"].Project.Orgs)
-	_, err = a.Login(ctx, "carol@example.org", "wrong", "")
+	_, err = a.Login(ctx, "carol@example.org", "three-word-token", "")
 	assertCode(t, err, airlock.CodeUnauthenticated)
-	assert.Equal(t, "Invalid user or token", airlock.ErrorMessage(err))
+	assert.Equal(t, "Invalid user or token", airlock.ErrorMessage(err), "job-server's tokens are single-use")
 
 	// Within 15 minutes the cache answers.
 	clk.Advance(14 * time.Minute)
 	_, err = a.Authenticate(ctx, sess.ID)
 	require.NoError(t, err)
-	assert.Equal(t, int32(0), js.authoriz.Load())
+	assert.Equal(t, 0, js.Calls(fakejobserver.Authorise))
 
 	// After 15 minutes, authorise picks up changes.
-	js.set("carol", map[string]any{"fullname": "Carol C", "workspaces": map[string]any{
+	js.AddUser("carol", map[string]any{"fullname": "Carol C", "workspaces": map[string]any{
 		"ws2": map[string]any{"project_details": map[string]any{"name": "P2", "ongoing": true}, "archived": false},
 	}})
 	clk.Advance(2 * time.Minute)
 	got, err := a.Authenticate(ctx, sess.ID)
 	require.NoError(t, err)
-	assert.Equal(t, int32(1), js.authoriz.Load())
+	assert.Equal(t, 1, js.Calls(fakejobserver.Authorise))
 	assert.Contains(t, got.User.Workspaces, "ws2")
 	assert.NotContains(t, got.User.Workspaces, "ws1")
 	_, refreshed, err := st.GetUser(ctx, "carol")
@@ -453,25 +392,28 @@ func TestJobServerLogin(t *testing.T) {
 	assert.True(t, refreshed.Equal(clk.Now()))
 
 	// When job-server fails, the cached record is kept and the page still loads.
-	js.down.Store(true)
+	js.Fail(fakejobserver.Authorise, 1000, http.StatusBadGateway)
+	js.Fail(fakejobserver.Authenticate, 1000, http.StatusBadGateway)
 	clk.Advance(16 * time.Minute)
 	got, err = a.Authenticate(ctx, sess.ID)
 	require.NoError(t, err)
 	assert.Contains(t, got.User.Workspaces, "ws2")
-	assert.Equal(t, int32(1), js.authoriz.Load(), "the failed call is not counted by the stand-in")
+	assert.Equal(t, 2, js.Calls(fakejobserver.Authorise))
 	_, refreshedAfter, err := st.GetUser(ctx, "carol")
 	require.NoError(t, err)
 	assert.True(t, refreshedAfter.Equal(refreshed), "a failed refresh does not move last_refresh")
 
 	// A login while job-server is down is unavailable, not a wrong token, and not counted
 	// as a failure.
+	js.IssueLoginToken("carol", "another-token")
 	for range 6 {
-		_, err = a.Login(ctx, "carol@example.org", "three-word-token", "")
+		_, err = a.Login(ctx, "carol@example.org", "another-token", "")
 		assertCode(t, err, airlock.CodeUnavailable)
 	}
-	js.down.Store(false)
+	js.Fail(fakejobserver.Authorise, 0, 0)
+	js.Fail(fakejobserver.Authenticate, 0, 0)
 	clk.Advance(time.Minute)
-	_, err = a.Login(ctx, "carol@example.org", "three-word-token", "")
+	_, err = a.Login(ctx, "carol@example.org", "another-token", "")
 	require.NoError(t, err)
 
 	// Once it is back, the next request refreshes.
@@ -481,6 +423,66 @@ func TestJobServerLogin(t *testing.T) {
 	_, refreshedAgain, err := st.GetUser(ctx, "carol")
 	require.NoError(t, err)
 	assert.True(t, refreshedAgain.After(refreshed))
+}
+
+// docs/reference/domain.md §8.3: when authorise answers 403 (job-server no longer lets the
+// user in) or 404 (it does not know them), every session of the user ends at once and
+// their sockets are closed; an outage, or job-server refusing our backend token, keeps
+// the cached record.
+func TestJobServerRevokedUserSessionsEnd(t *testing.T) {
+	ctx := context.Background()
+	for name, revoke := range map[string]func(js *fakejobserver.Server){
+		"403": func(js *fakejobserver.Server) { js.RevokeUser("carol") },
+		"404": func(js *fakejobserver.Server) { js.RemoveUser("carol") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			js := newFake(t)
+			var revoked []string
+			a, st, clk := newAuth(t, auth.Config{JobServer: jobServerConfig(js, "backend-token"),
+				OnUserRevoked: func(u string) { revoked = append(revoked, u) }})
+			s1, err := a.Login(ctx, "carol", "three-word-token", "")
+			require.NoError(t, err)
+			js.IssueLoginToken("carol", "second")
+			s2, err := a.Login(ctx, "carol", "second", "")
+			require.NoError(t, err)
+
+			revoke(js)
+			clk.Advance(16 * time.Minute)
+			_, err = a.Authenticate(ctx, s1.ID)
+			assertCode(t, err, airlock.CodeUnauthenticated)
+			assert.Equal(t, []string{"carol"}, revoked)
+			_, err = a.Authenticate(ctx, s2.ID)
+			assertCode(t, err, airlock.CodeUnauthenticated)
+			assert.Equal(t, 1, js.Calls(fakejobserver.Authorise), "the other session ended without asking again")
+			for _, s := range []auth.Session{s1, s2} {
+				_, _, _, err := st.GetSession(ctx, s.Key)
+				assertCode(t, err, airlock.CodeNotFound)
+			}
+		})
+	}
+	t.Run("an outage or a refused backend token keeps the session", func(t *testing.T) {
+		js := newFake(t)
+		var revoked []string
+		good, st, clk := newAuth(t, auth.Config{JobServer: jobServerConfig(js, "backend-token"),
+			OnUserRevoked: func(u string) { revoked = append(revoked, u) }})
+		sess, err := good.Login(ctx, "carol", "three-word-token", "")
+		require.NoError(t, err)
+		js.Fail(fakejobserver.Authorise, 1, http.StatusServiceUnavailable)
+		clk.Advance(16 * time.Minute)
+		got, err := good.Authenticate(ctx, sess.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "carol", got.User.Username)
+
+		// The same data with the wrong backend token (job-server: 403 "Invalid token").
+		wrong := auth.New(auth.Config{Store: st, JobServer: jobServerConfig(js, "wrong-token"), Clock: clk.Now,
+			OnUserRevoked: func(u string) { revoked = append(revoked, u) }})
+		clk.Advance(16 * time.Minute)
+		got, err = wrong.Authenticate(ctx, sess.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "carol", got.User.Username)
+		assert.Empty(t, revoked)
+		js.ResetViolations() // the wrong token was sent on purpose
+	})
 }
 
 func TestJobServerUnreachable(t *testing.T) {
@@ -537,4 +539,44 @@ func TestRefreshedUsersAreReported(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	assert.Equal(t, "alice", got[0].Username)
+}
+
+// `airlock token` serves users of the users file only: a user known from job-server (in the
+// user cache, output checker or not) gets no local login.
+func TestTokensOnlyForUsersFileUsers(t *testing.T) {
+	ctx := context.Background()
+	js := newFake(t)
+	a, _, _ := newAuth(t, auth.Config{Users: loadUsers(t), JobServer: jobServerConfig(js, "backend-token")})
+	_, err := a.Login(ctx, "carol", "three-word-token", "")
+	require.NoError(t, err)
+	_, _, err = a.IssueToken(ctx, "carol")
+	assertCode(t, err, airlock.CodePermissionDenied)
+	assert.Equal(t, "carol is a job-server user: log in with a token from job-server (airlock token only serves users of the users file)", airlock.ErrorMessage(err))
+	tok, _, err := a.IssueToken(ctx, "alice")
+	require.NoError(t, err)
+	_, err = a.Login(ctx, "alice", tok, "")
+	require.NoError(t, err)
+}
+
+// docs/reference/domain.md §2.5: a project whose "ongoing" is absent is ongoing; false is
+// kept.
+func TestOngoingDefaultsToTrue(t *testing.T) {
+	uf, err := auth.LoadUsersFile(writeUsers(t, `{"dora": {"token": "d", "details": {"workspaces": {
+		"silent": {"project_details": {"name": "P"}, "archived": false},
+		"stopped": {"project_details": {"name": "Q", "ongoing": false}, "archived": false}}}}}`))
+	require.NoError(t, err)
+	e, ok := uf.Lookup("dora")
+	require.True(t, ok)
+	u := e.Details.User()
+	assert.True(t, u.Workspaces["silent"].Project.Ongoing)
+	assert.False(t, u.Workspaces["stopped"].Project.Ongoing)
+
+	// The same for a job-server document.
+	js := newFake(t)
+	js.AddUser("erin", map[string]any{"workspaces": map[string]any{"ws": map[string]any{"project_details": map[string]any{"name": "P"}}}})
+	js.IssueLoginToken("erin", "tok")
+	a, _, _ := newAuth(t, auth.Config{JobServer: jobServerConfig(js, "backend-token")})
+	s, err := a.Login(context.Background(), "erin", "tok", "")
+	require.NoError(t, err)
+	assert.True(t, s.User.Workspaces["ws"].Project.Ongoing)
 }

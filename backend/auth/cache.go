@@ -85,3 +85,14 @@ func (c *ttlMap[T]) drop(key string) {
 	delete(c.m, key)
 	c.mu.Unlock()
 }
+
+// dropWhere removes every entry whose value matches.
+func (c *ttlMap[T]) dropWhere(match func(T) bool) {
+	c.mu.Lock()
+	for k, e := range c.m {
+		if match(e.v) {
+			delete(c.m, k)
+		}
+	}
+	c.mu.Unlock()
+}

@@ -24,8 +24,23 @@ type JobServer struct {
 	HTTP *http.Client
 }
 
-// errInvalidCredentials is what job-server's 401/403 answer to a login means.
-var errInvalidCredentials = errors.New("job-server refused the user or token")
+// What job-server's refusals mean. It answers 403 both to a user it does not let in and to
+// a wrong backend token; the latter (its detail names the Authorization header or the
+// token) is our configuration, not the user's access, and is treated as an outage.
+var (
+	// errInvalidCredentials: authenticate refused the user or token (403).
+	errInvalidCredentials = errors.New("job-server refused the user or token")
+	// errAccessRevoked: authorise answered 403 (the user may no longer log in) or 404 (job-server
+	// does not know the user).
+	errAccessRevoked = errors.New("job-server no longer lets the user in")
+	// errBackendToken: job-server refused our backend token.
+	errBackendToken = errors.New("job-server refused the backend token (check --api-token)")
+)
+
+// backendTokenDetails are job-server's details when the backend token is missing or wrong.
+var backendTokenDetails = map[string]bool{
+	"Authorization header is missing": true, "Authorization header is empty": true, "Invalid token": true,
+}
 
 const maxUserDocBytes = 4 << 20
 
@@ -66,9 +81,22 @@ func (j *JobServer) post(ctx context.Context, path string, body any) (UserDoc, e
 	if err != nil {
 		return UserDoc{}, fmt.Errorf("job-server %s: reading the answer: %w", path, err)
 	}
+	authorise := path == "/releases/authorise"
 	switch {
 	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
+		var v struct {
+			Detail string `json:"detail"`
+		}
+		_ = json.Unmarshal(data, &v)
+		switch {
+		case backendTokenDetails[v.Detail]:
+			return UserDoc{}, fmt.Errorf("job-server %s: %s %q: %w", path, resp.Status, v.Detail, errBackendToken)
+		case authorise:
+			return UserDoc{}, fmt.Errorf("job-server %s: %s %q: %w", path, resp.Status, v.Detail, errAccessRevoked)
+		}
 		return UserDoc{}, fmt.Errorf("job-server %s: %s: %w", path, resp.Status, errInvalidCredentials)
+	case resp.StatusCode == http.StatusNotFound && authorise:
+		return UserDoc{}, fmt.Errorf("job-server %s: %s: %w", path, resp.Status, errAccessRevoked)
 	case resp.StatusCode != http.StatusOK:
 		return UserDoc{}, fmt.Errorf("job-server %s: unexpected %s", path, resp.Status)
 	}

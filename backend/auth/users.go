@@ -32,12 +32,16 @@ type WorkspaceDoc struct {
 	Archived       bool       `json:"archived"`
 }
 
-// ProjectDoc is the project of a workspace entry.
+// ProjectDoc is the project of a workspace entry. A project without "ongoing" is ongoing,
+// as the reference reads it (docs/reference/domain.md §2.5).
 type ProjectDoc struct {
 	Name    string   `json:"name"`
-	Ongoing bool     `json:"ongoing"`
+	Ongoing *bool    `json:"ongoing,omitempty"`
 	Orgs    []string `json:"orgs"`
 }
+
+// IsOngoing is Ongoing, true when absent.
+func (p ProjectDoc) IsOngoing() bool { return p.Ongoing == nil || *p.Ongoing }
 
 // User turns the document into the domain's user record: the full name falls back to the
 // username, and maps and org lists are never nil.
@@ -64,7 +68,7 @@ func grants(in map[string]WorkspaceDoc) map[string]airlock.WorkspaceGrant {
 			orgs = []string{}
 		}
 		out[name] = airlock.WorkspaceGrant{
-			Project:  airlock.Project{Name: w.ProjectDetails.Name, Ongoing: w.ProjectDetails.Ongoing, Orgs: orgs},
+			Project:  airlock.Project{Name: w.ProjectDetails.Name, Ongoing: w.ProjectDetails.IsOngoing(), Orgs: orgs},
 			Archived: w.Archived,
 		}
 	}

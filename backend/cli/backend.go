@@ -43,6 +43,9 @@ type Core struct {
 	Target   release.Target
 	Notifier *release.Notifier
 	Service  *service.Airlock
+	// Checks counts files' disclosure-check warnings for the service; Close stops its
+	// background counting.
+	Checks *render.WarningCounter
 
 	outbox *release.Outbox
 	// pub forwards the service's events; Backend points it at the hub.
@@ -97,9 +100,19 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 		policy.AllowedExtensions = slices.Clone(s.AllowedTypes)
 	}
 	policy.MaxFileSize = s.MaxFileSize
+	if s.MaxFileSizeFromJobServer {
+		policy.MaxFileSizeReason = "job-server accepts released files of at most " + airlock.FormatSize(s.MaxFileSize)
+	}
+	c.Checks = render.NewWarningCounter(render.WarningCounterConfig{Rules: disclosureRules(s)})
 	c.Service = service.New(service.Config{
 		Store: st, Workspaces: c.Workspaces, Files: c.Files, Publisher: c.pub,
-		Notifier: c.Notifier, Releaser: c.Target, Policy: policy, Logger: log,
+		Notifier: c.Notifier, Releaser: c.Target, Policy: policy, Logger: log, Checks: c.Checks,
+	})
+	svc := c.Service
+	c.Notifier.OnUnknown(func(ctx context.Context, note airlock.Notification, cause string) {
+		if err := svc.RecordNotificationUnknown(ctx, note.Request, note.EventType, cause); err != nil {
+			log.Error("recording a notification of unknown outcome", "request", note.Request, "event_type", note.EventType, "err", err)
+		}
 	})
 	ok = true
 	return c, nil
@@ -108,6 +121,9 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 // Close waits for pending notifications (a few seconds at most) and closes the database.
 func (c *Core) Close() error {
 	var errs []error
+	if c.Checks != nil {
+		c.Checks.Close()
+	}
 	if c.Notifier != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, c.Notifier.Close(ctx))
@@ -218,14 +234,15 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 		js = &auth.JobServer{Endpoint: s.APIEndpoint, Token: s.APIToken}
 	}
 	b.Hub = live.NewHub(live.Config{AllowedOrigins: s.AllowedOrigins, Logger: log})
-	b.Auth = auth.New(auth.Config{Store: core.Store, Users: users, JobServer: js, Logger: log, OnUserRefreshed: b.Hub.UpdateUser})
+	b.Auth = auth.New(auth.Config{Store: core.Store, Users: users, JobServer: js, Logger: log,
+		OnUserRefreshed: b.Hub.UpdateUser, OnUserRevoked: b.Hub.CloseUser})
 	b.Uploader = &release.Uploader{Svc: core.Service, Target: core.Target, RetryDelay: s.UploadRetry, Logger: log}
 	core.pub.set(b.Hub, b.Uploader.Kick)
 	b.Watcher = workspace.NewWatcher(core.Workspaces, core.pub)
 	b.Watcher.Logger = log
 	b.Metrics = httpapi.NewMetrics()
 	b.registerMetrics()
-	b.Tables = render.NewTables(render.TablesConfig{})
+	b.Tables = render.NewTables(render.TablesConfig{Rules: disclosureRules(s)})
 	b.Handler = httpapi.New(httpapi.Deps{
 		Service: core.Service, Auth: b.Auth, Hub: b.Hub, Logger: log, Metrics: b.Metrics,
 		Assets: frontend.Assets(), Health: b.Health, HealthDetails: b.HealthDetails, SecureCookies: s.SecureCookies,
@@ -299,6 +316,11 @@ func (b *Backend) registerMetrics() {
 	m.CounterFunc("airlock_upload_failures_total", "Failed deliveries of released files.", func() float64 { return float64(up().Failures) })
 	m.CounterFunc("airlock_uploaded_files_total", "Released files delivered.", func() float64 { return float64(up().DeliveredFiles) })
 	m.CounterFunc("airlock_uploaded_bytes_total", "Bytes of released files delivered.", func() float64 { return float64(up().DeliveredBytes) })
+	ns := func() release.NotifierStats { return b.Notifier.Stats() }
+	m.CounterFunc("airlock_notifications_sent_total", "Notifications job-server answered (201).", func() float64 { return float64(ns().Sent) })
+	m.CounterFunc("airlock_notifications_failed_total", "Notifications given up without reaching job-server, or refused by it.", func() float64 { return float64(ns().Failed) })
+	m.CounterFunc("airlock_notifications_unknown_total", "Notifications sent without an answer (maybe handled; never resent).", func() float64 { return float64(ns().Unknown) })
+	m.CounterFunc("airlock_notification_retries_total", "Notification attempts after the first (only when the event provably did not reach job-server).", func() float64 { return float64(ns().Retries) })
 	ws := func() workspace.WatcherStatus { return b.Watcher.Status() }
 	m.CounterFunc("airlock_watcher_events_total", "File-system events received by the workspace watcher.", func() float64 { return float64(ws().Events) })
 	m.CounterFunc("airlock_watcher_published_total", "workspace.changed events published.", func() float64 { return float64(ws().Published) })
@@ -352,3 +374,8 @@ func unwrapPathError(err error) error {
 	}
 	return err
 }
+
+// disclosureRules are the disclosure checks of the summaries and of the warning counts
+// (one set for both, so a count always matches the warnings a checker is shown).
+// Its zero value (Settings made without ParseSettings) is the OpenSAFELY preset.
+func disclosureRules(s Settings) render.DisclosureRules { return s.Disclosure }

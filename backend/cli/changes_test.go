@@ -43,10 +43,10 @@ func TestServeHearsRequestCloseFromAnotherProcess(t *testing.T) {
 	require.Equal(t, airlock.EventHello, ev.Type)
 
 	cmd := exec.Command(os.Args[0], "request", "close", id, "--data-dir", d, "--status", "REJECTED", "--reason", "stuck")
-	cmd.Env = append(os.Environ(), "AIRLOCK_CLI_TEST_CHILD=1", "USER=ops")
+	cmd.Env = append(os.Environ(), "AIRLOCK_CLI_TEST_CHILD=1", "USER=olivia")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	assert.Contains(t, string(out), "closed as REJECTED by ops")
+	assert.Contains(t, string(out), "closed as REJECTED by olivia")
 
 	// The server looks every ChangePollInterval; the deadline only bounds a hang.
 	require.NoError(t, ws.SetReadDeadline(time.Now().Add(30*time.Second)))

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/render"
 )
 
 // Settings are the settings of `airlock serve` (and of the desktop app's embedded backend).
@@ -39,8 +41,11 @@ type Settings struct {
 	// airlock.DefaultAllowedExtensions).
 	AllowedTypes []string
 	// MaxFileSize is the largest file, in bytes, that may be added to a request; 0 is no
-	// limit (the default, as the reference).
+	// limit (the default without job-server, as the reference). With job-server configured
+	// the default is its limit on release files, JobServerMaxFileSize.
 	MaxFileSize int64
+	// MaxFileSizeFromJobServer is set when MaxFileSize is job-server's limit by default.
+	MaxFileSizeFromJobServer bool
 	// OutputCheckingOrg and OutputCheckingRepo name the output-checking repository sent
 	// with notifications (docs/reference/domain.md §7.5); both or neither.
 	OutputCheckingOrg  string
@@ -52,6 +57,13 @@ type Settings struct {
 	LogFormat string
 	// Pprof is a loopback address serving Go's profiler (net/http/pprof), or "" (off).
 	Pprof string
+	// DisclosurePreset names the preset of the CSV disclosure checks ("opensafely", the
+	// default, or "sacro"); DisclosureRulesFile, when set, is the JSON file whose values
+	// replace the preset's (docs/disclosure.md). Disclosure is the result; its zero value is
+	// the OpenSAFELY preset.
+	DisclosurePreset    string
+	DisclosureRulesFile string
+	Disclosure          render.DisclosureRules
 
 	// usersFileSet records that the users file was named explicitly (flag or environment);
 	// with job-server configured, only an explicit users file is used.
@@ -60,6 +72,10 @@ type Settings struct {
 
 // JobServer reports whether the job-server API is configured.
 func (s Settings) JobServer() bool { return s.APIEndpoint != "" && s.APIToken != "" }
+
+// JobServerMaxFileSize is job-server's default limit on release files
+// (RELEASE_FILE_SIZE_LIMIT, 16 MiB): it refuses larger ones when the release is created.
+const JobServerMaxFileSize = 16 << 20
 
 // DefaultListen is the default address of serve.
 const DefaultListen = "127.0.0.1:8080"
@@ -92,11 +108,13 @@ func settingsFlags(fs *flag.FlagSet, getenv func(string) string) *settingsParser
 	})
 	fs.StringVar(&p.reviews, "required-reviews", env("AIRLOCK_REQUIRED_REVIEWS", "2"), "independent reviews a request needs (AIRLOCK_REQUIRED_REVIEWS)")
 	fs.StringVar(&p.types, "allowed-types", env("AIRLOCK_ALLOWED_TYPES", strings.Join(airlock.DefaultAllowedExtensions, ",")), "file types that may be added to a request, comma-separated, like .csv,.png (AIRLOCK_ALLOWED_TYPES)")
-	fs.StringVar(&p.maxSize, "max-file-size", env("AIRLOCK_MAX_FILE_SIZE", "0"), "largest file that may be added to a request, like 16MiB or 1GB; 0 is no limit (AIRLOCK_MAX_FILE_SIZE)")
+	fs.StringVar(&p.maxSize, "max-file-size", env("AIRLOCK_MAX_FILE_SIZE", ""), "largest file that may be added to a request, like 16MiB or 1GB; 0 is no limit; default none, or job-server's 16MiB with --api-endpoint (AIRLOCK_MAX_FILE_SIZE)")
 	fs.StringVar(&p.s.OutputCheckingOrg, "output-checking-org", env("AIRLOCK_OUTPUT_CHECKING_ORG", ""), "organisation of the output-checking repository, sent with notifications (AIRLOCK_OUTPUT_CHECKING_ORG)")
 	fs.StringVar(&p.s.OutputCheckingRepo, "output-checking-repo", env("AIRLOCK_OUTPUT_CHECKING_REPO", ""), "output-checking repository, sent with notifications (AIRLOCK_OUTPUT_CHECKING_REPO)")
 	fs.StringVar(&p.secure, "secure-cookies", env("AIRLOCK_SECURE_COOKIES", "false"), "mark the session cookie Secure behind a TLS proxy (AIRLOCK_SECURE_COOKIES)")
 	fs.StringVar(&p.level, "log-level", env("AIRLOCK_LOG_LEVEL", "info"), "debug, info, warn or error (AIRLOCK_LOG_LEVEL)")
+	fs.StringVar(&p.s.DisclosurePreset, "disclosure-preset", env("AIRLOCK_DISCLOSURE_PRESET", render.PresetOpenSAFELY), "rules of the CSV disclosure checks: "+strings.Join(render.Presets, " or ")+" (AIRLOCK_DISCLOSURE_PRESET)")
+	fs.StringVar(&p.s.DisclosureRulesFile, "disclosure-rules", env("AIRLOCK_DISCLOSURE_RULES", ""), "JSON file of disclosure-check thresholds and vocabularies over the preset, see docs/disclosure.md (AIRLOCK_DISCLOSURE_RULES)")
 	fs.StringVar(&p.s.LogFormat, "log-format", env("AIRLOCK_LOG_FORMAT", ""), "json or text (AIRLOCK_LOG_FORMAT; default json unless stderr is a terminal)")
 	fs.StringVar(&p.s.Pprof, "pprof", env("AIRLOCK_PPROF", ""), "loopback address (like 127.0.0.1:6060) serving Go's profiler at /debug/pprof/; off when empty (AIRLOCK_PPROF)")
 	return p
@@ -147,8 +165,16 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 	if s.AllowedTypes, err = parseAllowedTypes(p.types); err != nil {
 		return s, err
 	}
-	if s.MaxFileSize, err = ParseSize(p.maxSize); err != nil {
-		return s, fmt.Errorf("--max-file-size %q is not a size like 16MiB, 1GB or 0 (no limit)", p.maxSize)
+	if !set["max-file-size"] && strings.TrimSpace(p.maxSize) == "" {
+		p.maxSize = "0"
+		if s.APIEndpoint != "" {
+			s.MaxFileSize, s.MaxFileSizeFromJobServer = JobServerMaxFileSize, true
+		}
+	}
+	if !s.MaxFileSizeFromJobServer {
+		if s.MaxFileSize, err = ParseSize(p.maxSize); err != nil {
+			return s, fmt.Errorf("--max-file-size %q is not a size like 16MiB, 1GB or 0 (no limit)", p.maxSize)
+		}
 	}
 	if err := checkOutputChecking(s.OutputCheckingOrg, s.OutputCheckingRepo); err != nil {
 		return s, err
@@ -177,6 +203,9 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 		}
 		s.AllowedOrigins = append(s.AllowedOrigins, o)
 	}
+	if s.Disclosure, err = loadDisclosureRules(s.DisclosurePreset, s.DisclosureRulesFile); err != nil {
+		return s, err
+	}
 	if (s.APIEndpoint == "") != (s.APIToken == "") {
 		return s, errors.New("--api-endpoint and --api-token must be set together")
 	}
@@ -201,6 +230,31 @@ func loopbackAddr(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// loadDisclosureRules builds the disclosure checks' rules from the preset and the rules file
+// (when one is named); the error is one line naming the setting and the problem.
+func loadDisclosureRules(preset, file string) (render.DisclosureRules, error) {
+	preset = strings.ToLower(strings.TrimSpace(preset))
+	if file == "" {
+		r, err := render.Preset(preset)
+		if err != nil {
+			return r, fmt.Errorf("--disclosure-preset: %v", err)
+		}
+		return r, nil
+	}
+	if _, err := render.Preset(preset); err != nil {
+		return render.DisclosureRules{}, fmt.Errorf("--disclosure-preset: %v", err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return render.DisclosureRules{}, fmt.Errorf("--disclosure-rules %s: %v", file, unwrapPathError(err))
+	}
+	r, err := render.ParseDisclosureRules(preset, data)
+	if err != nil {
+		return r, fmt.Errorf("--disclosure-rules %s: %v", file, err)
+	}
+	return r, nil
 }
 
 // parseAllowedTypes reads a comma-separated list of file types, each with or without its

@@ -84,6 +84,21 @@ func TestMaxFileSizeSetting(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, s.MaxFileSize, "0 on the command line lifts the environment's limit")
 
+	// With job-server, its 16 MiB limit on release files is the default; a setting wins.
+	js := []string{"--api-endpoint", "https://jobs.example.org/api/v2", "--api-token", "t"}
+	s, err = parseWith(nil, js...)
+	require.NoError(t, err)
+	assert.Equal(t, int64(16<<20), s.MaxFileSize)
+	assert.True(t, s.MaxFileSizeFromJobServer)
+	s, err = parseWith(map[string]string{"AIRLOCK_MAX_FILE_SIZE": "0"}, js...)
+	require.NoError(t, err)
+	assert.Zero(t, s.MaxFileSize, "an explicit 0 lifts it")
+	assert.False(t, s.MaxFileSizeFromJobServer)
+	s, err = parseWith(nil, append(js, "--max-file-size", "1MiB")...)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1<<20), s.MaxFileSize)
+	assert.False(t, s.MaxFileSizeFromJobServer)
+
 	for _, bad := range []string{"", "lots", "-5MiB", "16M"} {
 		_, err := parseWith(nil, "--max-file-size", bad)
 		if assert.Error(t, err, "%q", bad) {
@@ -172,7 +187,7 @@ func TestNotificationsCarryOutputCheckingRepo(t *testing.T) {
 		"not configured": {nil, nil, nil},
 	} {
 		t.Run(name, func(t *testing.T) {
-			fake := fakejobserver.New(t, "backend-token")
+			fake := newDemoFake(t)
 			d := demoDir(t)
 			ctx := context.Background()
 			args := append([]string{"--data-dir", d, "--api-endpoint", fake.URL, "--api-token", fake.Token}, tc.args...)
@@ -258,4 +273,24 @@ func TestPprofSetting(t *testing.T) {
 		require.Error(t, err, bad)
 		assert.Contains(t, err.Error(), "--pprof")
 	}
+}
+
+// newDemoFake starts the strict job-server stand-in knowing the demo's users (as job-server
+// users, with their documents) and workspaces.
+func newDemoFake(t *testing.T) *fakejobserver.Server {
+	fake := fakejobserver.New(t, "backend-token")
+	for ws := range demoProjects {
+		fake.AddWorkspace(ws)
+	}
+	for _, u := range demoUsers {
+		rec := demoUserRecord(u.name)
+		grants := map[string]any{}
+		for ws, g := range rec.Workspaces {
+			grants[ws] = map[string]any{"project_details": map[string]any{"name": g.Project.Name,
+				"ongoing": g.Project.Ongoing, "orgs": g.Project.Orgs}, "archived": g.Archived}
+		}
+		fake.AddUser(u.name, map[string]any{"fullname": u.fullname, "output_checker": u.checker,
+			"readonly_access": u.readonly, "workspaces": grants})
+	}
+	return fake
 }

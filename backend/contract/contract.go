@@ -77,6 +77,48 @@ type Entry struct {
 	Status      airlock.WorkspaceFileStatus `json:"status,omitempty"`
 	AllowedType bool                        `json:"allowedType"`
 	OutOfDate   bool                        `json:"outOfDate"`
+	// Actions is, on the files of a tree level, what the viewer may do with the file (the
+	// keys of FileDetail's actions); omitted for directories.
+	Actions TreeFileActions `json:"actions,omitzero"`
+	// Warnings counts a tree file's disclosure-check warnings (an extension): absent for
+	// directories, files without checks and while WarningsPending (being counted; a
+	// workspace.changed event for the path says when the count is ready).
+	Warnings        *Warnings `json:"warnings,omitempty"`
+	WarningsPending bool      `json:"warningsPending,omitempty"`
+}
+
+// TreeFileActions is the actions block of a file of a tree level.
+type TreeFileActions struct {
+	Add           airlock.ActionState `json:"add"`
+	AddOutput     airlock.ActionState `json:"addOutput"`
+	AddSupporting airlock.ActionState `json:"addSupporting"`
+	Update        airlock.ActionState `json:"update"`
+}
+
+// Warnings counts a file's disclosure-check warnings by severity (hints, never decisions).
+type Warnings struct {
+	Info  int `json:"INFO"`
+	Warn  int `json:"WARN"`
+	Block int `json:"BLOCK"`
+}
+
+func fromWarnings(w airlock.WarningCounts) Warnings {
+	return Warnings{Info: w.Info, Warn: w.Warn, Block: w.Block}
+}
+
+func fromWarningsPtr(w *airlock.WarningCounts) *Warnings {
+	if w == nil {
+		return nil
+	}
+	out := fromWarnings(*w)
+	return &out
+}
+
+// Acknowledgement is a reviewer's note on approving a file with BLOCK warnings.
+type Acknowledgement struct {
+	Reviewer string `json:"reviewer"`
+	Note     string `json:"note"`
+	Turn     int    `json:"turn"`
 }
 
 // Tree is one directory level.
@@ -149,8 +191,18 @@ type File struct {
 	UploadAttempts int    `json:"uploadAttempts"`
 	UploadError    string `json:"uploadError,omitempty"`
 	ContentType    string `json:"contentType"`
-	// Actions are the file-level operations: vote, resetVote, withdraw, update, changeType
-	// (output ↔ supporting), move (to another group, keeping the type), download.
+	// ReviewedSHA256 is the content the file's reviewers last voted on when it differs from
+	// SHA256 (the file was updated since a review), else null; "changes" compares them.
+	ReviewedSHA256 *string `json:"reviewedSha256"`
+	// Warnings counts the stored copy's disclosure-check warnings (null: never counted).
+	Warnings *Warnings `json:"warnings"`
+	// Acknowledgements are the notes on approvals of this file the caller may see
+	// (airlock.VisibleAcknowledgements).
+	Acknowledgements []Acknowledgement `json:"acknowledgements"`
+	// Actions are the file-level operations: vote, approve (voting APPROVED; its
+	// acknowledge says why a note is needed), resetVote, withdraw, update, changeType
+	// (output ↔ supporting), move (to another group, keeping the type), download, changes
+	// (see what changed since the review).
 	Actions map[string]airlock.ActionState `json:"actions"`
 }
 
@@ -192,6 +244,11 @@ type RequestSummary struct {
 	LastSubmittedAt *time.Time     `json:"lastSubmittedAt"`
 	OutputFiles     int            `json:"outputFiles"`
 	MyReview        *MyReview      `json:"myReview"`
+	// Warnings adds up the output files' warning counts; BlockFiles counts the output files
+	// with a BLOCK warning, UncountedFiles those never counted (extensions).
+	Warnings       Warnings `json:"warnings"`
+	BlockFiles     int      `json:"blockFiles"`
+	UncountedFiles int      `json:"uncountedFiles"`
 }
 
 // MyReview is the caller's progress reviewing a request.
@@ -298,7 +355,10 @@ func FromTree(dir string, items []service.TreeItem) Tree {
 			out.Entries = append(out.Entries, Entry{Name: it.Name, Path: it.Path, Kind: KindDir})
 			continue
 		}
-		out.Entries = append(out.Entries, fileEntry(it.File, it.Name, it.Status, it.AllowedType))
+		e := fileEntry(it.File, it.Name, it.Status, it.AllowedType)
+		e.Actions = TreeFileActions(it.Actions)
+		e.Warnings, e.WarningsPending = fromWarningsPtr(it.Warnings), it.WarningsPending
+		out.Entries = append(out.Entries, e)
 	}
 	return out
 }
@@ -379,6 +439,10 @@ func fromFile(v service.RequestView, f *airlock.RequestFile, download airlock.Ac
 		WorkspaceStatus: st, Released: f.ReleasedAt != nil, Uploaded: f.Uploaded,
 		UploadAttempts: f.UploadAttempts, UploadError: f.UploadError,
 		ContentType: render.ContentType(f.RelPath),
+		Warnings:    fromWarningsPtr(f.Warnings), Acknowledgements: []Acknowledgement{},
+	}
+	for _, a := range airlock.VisibleAcknowledgements(u, r, f) {
+		of.Acknowledgements = append(of.Acknowledgements, Acknowledgement{Reviewer: a.Reviewer, Note: a.Note, Turn: a.Turn})
 	}
 	if f.FileType == airlock.FileTypeOutput {
 		of.Decision = airlock.DecisionFor(u, r, f, p)
@@ -393,12 +457,18 @@ func fromFile(v service.RequestView, f *airlock.RequestFile, download airlock.Ac
 	}
 	of.Actions = map[string]airlock.ActionState{
 		"vote":       airlock.StateOf(airlock.CheckCanVote(u, r, f.RelPath)),
+		"approve":    airlock.ApproveAction(u, r, f.RelPath),
 		"resetVote":  airlock.StateOf(airlock.CheckCanResetVote(u, r, f.RelPath)),
 		"withdraw":   airlock.StateOf(airlock.CheckCanWithdrawFile(u, r, f.RelPath)),
 		"update":     airlock.StateOf(updateCheck(v, f, st)),
 		"changeType": airlock.StateOf(airlock.CheckCanChangeFileProperties(u, r, f.RelPath, st, "", other)),
 		"move":       airlock.StateOf(airlock.CheckCanMoveFile(u, r, f.RelPath, st)),
 		"download":   download,
+		"changes":    airlock.StateOf(airlock.CheckCanViewChanges(u, r, f.RelPath)),
+	}
+	if of.Actions["changes"].Allowed {
+		reviewed := f.ReviewedFileID
+		of.ReviewedSHA256 = &reviewed
 	}
 	return of
 }
@@ -430,6 +500,7 @@ func FromRequestSummaries(ss []service.RequestSummary) RequestList {
 		rs := RequestSummary{
 			ID: s.ID, Workspace: s.Workspace, Author: s.Author, Status: s.Status, Turn: s.Turn,
 			CreatedAt: utc(s.CreatedAt), LastSubmittedAt: utcPtr(s.LastSubmittedAt), OutputFiles: s.OutputFiles,
+			Warnings: fromWarnings(s.Warnings), BlockFiles: s.BlockFiles, UncountedFiles: s.UncountedFiles,
 		}
 		if s.MyReview != nil {
 			rs.MyReview = &MyReview{Voted: s.MyReview.Voted, Submitted: s.MyReview.Submitted}

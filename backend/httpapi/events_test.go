@@ -13,7 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/auth"
+	"github.com/trelab/airlock/backend/internal/fakejobserver"
 	"github.com/trelab/airlock/backend/internal/testenv"
+	"github.com/trelab/airlock/backend/live"
 	"github.com/trelab/airlock/backend/service"
 )
 
@@ -44,6 +47,42 @@ func tryDialEvents(t testing.TB, h *harness, c *client, origin string) (*websock
 	}
 	url := "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/api/v1/events"
 	return websocket.DefaultDialer.Dial(url, hdr)
+}
+
+// docs/reference/domain.md §8.3 against the strict job-server stand-in: when authorise
+// answers 403, every session of the user ends and their open sockets are closed (close
+// code 4401); another user's socket stays.
+func TestRevokedUserLosesSessionsAndSockets(t *testing.T) {
+	js := fakejobserver.New(t, "backend-token")
+	js.AddUser("carol", map[string]any{"fullname": "Carol C", "output_checker": true})
+	js.IssueLoginToken("carol", "carol-token")
+	js.IssueLoginToken("carol", "carol-token-2")
+	h := newHarness(t, harnessOptions{jobServer: &auth.JobServer{Endpoint: js.URL, Token: "backend-token"}})
+	carol := h.login(t, "carol")
+	carol2 := h.client(t)
+	carol2.do("POST", "/api/v1/auth/login", map[string]string{"username": "carol", "token": "carol-token-2"}, nil).want(t, 200, "")
+	researcher := h.login(t, "researcher")
+	sockets := []*websocket.Conn{dialEvents(t, h, carol, h.srv.URL), dialEvents(t, h, carol2, h.srv.URL)}
+	other := dialEvents(t, h, researcher, h.srv.URL)
+	waitFor(t, func() bool { return h.hub.Count() == 3 })
+
+	js.RevokeUser("carol")
+	h.clock.Advance(16 * time.Minute) // the cached record is due for re-authorisation
+	carol.do("GET", "/api/v1/auth/me", nil, nil).want(t, http.StatusUnauthorized, airlock.CodeUnauthenticated)
+	for _, conn := range sockets {
+		_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		_, _, err := conn.ReadMessage()
+		var ce *websocket.CloseError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, live.CloseSessionEnded, ce.Code)
+	}
+	carol2.do("GET", "/api/v1/auth/me", nil, nil).want(t, http.StatusUnauthorized, airlock.CodeUnauthenticated)
+	assert.Equal(t, 1, h.hub.Count(), "the researcher's socket stays")
+	h.hub.Publish(airlock.Event{Type: airlock.EventWorkspaceChanged, Workspace: testenv.Workspace, Paths: []string{"a.csv"}})
+	_ = other.SetReadDeadline(time.Now().Add(2 * time.Second))
+	var ev airlock.Event
+	require.NoError(t, other.ReadJSON(&ev))
+	assert.Equal(t, 1, js.Calls(fakejobserver.Authorise), "one answer ended both sessions")
 }
 
 func TestEvents(t *testing.T) {

@@ -51,10 +51,12 @@ type CommentInput struct {
 	Visibility airlock.Visibility `json:"visibility"`
 }
 
-// VoteInput is the body of POST /requests/{id}/votes.
+// VoteInput is the body of POST /requests/{id}/votes. Acknowledgement is the note that
+// approving a file with BLOCK warnings needs (the file's "approve" action says when).
 type VoteInput struct {
-	Paths []string `json:"paths"`
-	Vote  string   `json:"vote"`
+	Paths           []string `json:"paths"`
+	Vote            string   `json:"vote"`
+	Acknowledgement string   `json:"acknowledgement"`
 }
 
 func needPaths(paths []string) error {
@@ -273,7 +275,7 @@ func (s *Server) handleVote(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	v, err := s.svc.Vote(r.Context(), userFrom(r), r.PathValue("id"), in.Paths, in.Vote)
+	v, err := s.svc.VoteWithNote(r.Context(), userFrom(r), r.PathValue("id"), in.Paths, in.Vote, in.Acknowledgement)
 	writeRequest(w, r, http.StatusOK, v, err)
 }
 

@@ -39,6 +39,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/requests/{id}/table/{path...}", s.handleRequestTable)
 	s.handle("GET /api/v1/requests/{id}/summary/{path...}", s.handleRequestSummary)
 	s.handle("GET /api/v1/requests/{id}/log/{path...}", s.handleRequestLog)
+	s.handle("GET /api/v1/requests/{id}/changes/{path...}", s.handleRequestChanges)
 	s.handle("GET /api/v1/requests/{id}/acro/{path...}", s.handleRequestACRO)
 	s.handle("PATCH /api/v1/requests/{id}/groups/{group}", s.handleGroupEdit)
 	s.handle("POST /api/v1/requests/{id}/groups/{group}/comments", s.handleCommentAdd)

@@ -41,6 +41,9 @@ type harnessOptions struct {
 	tls    bool
 	assets fstest.MapFS
 	origin []string
+	// jobServer, when set, logs users in through job-server too (as serve wires it: a
+	// revoked user's sockets are closed by the hub).
+	jobServer *auth.JobServer
 }
 
 // harnessUsers are the users of the users file, with token "<username>-token".
@@ -82,8 +85,9 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	h := &harness{env: env, clock: env.Clock}
 	uf, err := auth.LoadUsersFile(usersFileJSON(t, harnessUsers))
 	require.NoError(t, err)
-	h.auth = auth.New(auth.Config{Store: env.Store, Users: uf, Clock: h.clock.Now})
 	h.hub = live.NewHub(live.Config{AllowedOrigins: o.origin})
+	h.auth = auth.New(auth.Config{Store: env.Store, Users: uf, JobServer: o.jobServer, Clock: h.clock.Now,
+		OnUserRefreshed: h.hub.UpdateUser, OnUserRevoked: h.hub.CloseUser})
 	h.svc = service.New(service.Config{
 		Store: env.Store, Workspaces: env.Workspaces, Files: env.Files, Publisher: h.hub, Clock: h.clock.Now,
 	})

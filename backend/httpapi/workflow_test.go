@@ -200,8 +200,11 @@ func TestWorkflow(t *testing.T) {
 		assert.Contains(t, string(r.body), "REQUEST_FILE_REQUEST_CHANGES", "checker 1 sees their own")
 	})
 
-	// Checker 2 approves everything and submits: consolidation.
-	for _, p := range []string{tablePath, ratesPath, figurePath} {
+	// Checker 2 approves everything and submits: consolidation. The table's small count is
+	// a BLOCK warning: approving it needs an acknowledgement note (see warnings_test.go).
+	c2.do("POST", "/api/v1/requests/"+id+"/votes", map[string]any{"paths": []string{tablePath}, "vote": "APPROVED",
+		"acknowledgement": "South's 5 is a count of sites, not of people"}, nil).want(t, 200, "")
+	for _, p := range []string{ratesPath, figurePath} {
 		vote(c2, p, "APPROVED")
 	}
 	c2.do("POST", "/api/v1/requests/"+id+"/review", nil, nil).want(t, 200, "")

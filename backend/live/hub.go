@@ -229,6 +229,18 @@ func (h *Hub) CloseSession(sessionKey string) {
 	}
 }
 
+// CloseUser disconnects every client of a user whose sessions were ended (job-server took
+// their access away), with close code CloseSessionEnded.
+func (h *Hub) CloseUser(username string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		if c.user.Username == username {
+			h.removeLocked(c, CloseSessionEnded, "access revoked")
+		}
+	}
+}
+
 // UpdateUser replaces the user record of every client of that user (after its
 // permissions were refreshed), so routing follows the same rule as the API at once.
 func (h *Hub) UpdateUser(u airlock.User) {

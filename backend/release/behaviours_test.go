@@ -47,7 +47,7 @@ func TestBehaviour86_ReleaseSubmittedRequest(t *testing.T) {
 // released. (The reference raises RequestPermissionDenied; our domain codes a disallowed
 // file type as invalid, per the team's error conventions.)
 func TestBehaviour87_ReleaseDisallowedFileType(t *testing.T) {
-	fake := fakejobserver.New(t, token)
+	fake := newFake(t)
 	js := release.NewJobServer(release.JobServerConfig{Endpoint: fake.URL, Token: token, Logger: discardLogger()})
 	allowTxt := airlock.DefaultPolicy()
 	e := newEnv(t, envConfig{Releaser: js, Policy: allowTxt})
@@ -244,4 +244,36 @@ func TestBehaviour100_NotificationErrorsDoNotFailActions(t *testing.T) {
 	}
 	assert.Contains(t, msgs, "Error sending notification: 403 Forbidden")
 	assert.Contains(t, msgs, "fake job-server could not handle it")
+}
+
+// A repeated create-release after a partial failure, against job-server's rules: one file
+// fails to upload, a checker re-triggers the release (docs/decisions.md §4), and the
+// repeated create-release lists the same files, so job-server answers with the same release
+// (never its ReleaseFilesMismatch 500); every file is then stored exactly once.
+func TestRepeatedCreateReleaseAfterPartialFailure(t *testing.T) {
+	e := newJSEnv(t, 5*time.Second)
+	ctx := context.Background()
+	id := e.reviewedRequest(threeFiles, nil)
+	_, err := e.svc.Release(ctx, bob, id)
+	require.NoError(t, err)
+	e.fake.FailPath("output/b.csv", 500)
+	u := e.uploader()
+	require.NoError(t, u.RunOnce(ctx))
+	r := e.request(id)
+	require.Equal(t, airlock.StatusApproved, r.Status)
+	require.False(t, r.File("output/b.csv").Uploaded)
+
+	_, err = e.svc.Release(ctx, carol, id)
+	require.NoError(t, err, "the retry's create-release is accepted")
+	rel, ok := e.fake.ReleaseFor(id)
+	require.True(t, ok)
+	assert.Equal(t, 2, rel.Calls, "create-release was repeated")
+	assert.Zero(t, rel.Mismatches, "with the same files")
+	assert.Equal(t, id, e.request(id).ReleaseID)
+
+	e.fake.FailPath("output/b.csv", 0)
+	e.clock.Advance(2 * retry)
+	require.NoError(t, u.RunOnce(ctx))
+	assertReleased(t, e.request(id))
+	assertDeliveredOnce(t, e.fake, id, threeFiles)
 }

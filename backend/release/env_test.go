@@ -13,6 +13,7 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/filestore"
+	"github.com/trelab/airlock/backend/internal/fakejobserver"
 	"github.com/trelab/airlock/backend/service"
 	"github.com/trelab/airlock/backend/store/sqlite"
 	"github.com/trelab/airlock/backend/workspace"
@@ -170,3 +171,13 @@ func (e *env) auditTypes(id string) []airlock.AuditType {
 }
 
 type serviceFile = service.FileSpec
+
+// newFake starts the strict job-server stand-in knowing the users and the workspace of env.
+func newFake(t *testing.T) *fakejobserver.Server {
+	fake := fakejobserver.New(t, token)
+	fake.AddWorkspace("ws1")
+	for _, u := range []airlock.User{alice, bob, carol} {
+		fake.AddUser(u.Username, map[string]any{"fullname": u.Fullname, "output_checker": u.OutputChecker})
+	}
+	return fake
+}

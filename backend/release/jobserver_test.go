@@ -120,7 +120,7 @@ var checker = airlock.User{Username: "bob", OutputChecker: true}
 
 // §7.1 / behaviour 88: the exact create-release body, and the Release-Id stored.
 func TestJobServer_CreateRelease(t *testing.T) {
-	fake := fakejobserver.New(t, token)
+	fake := newFake(t)
 	js, _ := newJobServer(t, fake, 5*time.Second)
 	files := content{"output/a.csv": []byte("a,b\n1,2\n"), "output/b<&>.txt": []byte("hello")}
 	r := approvedRequest("01HREQ", files)
@@ -143,10 +143,10 @@ func TestJobServer_CreateRelease(t *testing.T) {
 		assert.Contains(t, string(body), `"name":"output/x.csv","url":"output/x.csv"`)
 	})
 
-	t.Run("returns job-server's release id, idempotently", func(t *testing.T) {
+	t.Run("returns job-server's release id (the request id), idempotently", func(t *testing.T) {
 		id, err := js.CreateRelease(context.Background(), checker, r, rf)
 		require.NoError(t, err)
-		assert.Equal(t, "rel-0001", id)
+		assert.Equal(t, "01HREQ", id, "job-server keys an Airlock release by the request id")
 		again, err := js.CreateRelease(context.Background(), checker, r, rf)
 		require.NoError(t, err)
 		assert.Equal(t, id, again)
@@ -181,11 +181,57 @@ func TestJobServer_CreateRelease(t *testing.T) {
 	})
 }
 
+// job-server's create-release as its code has it: an empty file list is a release; a
+// repeated call for the same request must list the same files (else ReleaseFilesMismatch,
+// a 500); a file over its 16 MiB limit is refused.
+func TestJobServer_CreateReleaseStrict(t *testing.T) {
+	ctx := context.Background()
+	fake := newFake(t)
+	js, _ := newJobServer(t, fake, 5*time.Second)
+
+	t.Run("an empty upload list creates an empty release", func(t *testing.T) {
+		r := approvedRequest("01HEMPTY", content{})
+		id, err := js.CreateRelease(ctx, checker, r, nil)
+		require.NoError(t, err)
+		assert.Equal(t, "01HEMPTY", id)
+		rel, ok := fake.ReleaseFor("01HEMPTY")
+		require.True(t, ok)
+		assert.Empty(t, rel.Files)
+	})
+	t.Run("a repeated create-release with other files is job-server's 500", func(t *testing.T) {
+		r := approvedRequest("01HMISMATCH", content{"output/a.csv": []byte("a\n1\n")})
+		_, err := js.CreateRelease(ctx, checker, r, releaseFiles(r))
+		require.NoError(t, err)
+		other := approvedRequest("01HMISMATCH", content{"output/a.csv": []byte("a\n2\n")})
+		_, err = js.CreateRelease(ctx, checker, other, releaseFiles(other))
+		assert.Equal(t, airlock.CodeUnavailable, airlock.ErrorCode(err))
+		assert.Contains(t, err.Error(), "500")
+		rel, _ := fake.ReleaseFor("01HMISMATCH")
+		assert.Equal(t, 1, rel.Mismatches)
+		assert.Equal(t, sum([]byte("a\n1\n")), rel.Files["output/a.csv"].SHA256, "the release keeps its first files")
+	})
+	t.Run("a file over 16 MiB is refused by job-server", func(t *testing.T) {
+		r := approvedRequest("01HBIG", content{"output/a.csv": []byte("a\n")})
+		rf := releaseFiles(r)
+		rf[0].Size = 17 << 20
+		_, err := js.CreateRelease(ctx, checker, r, rf)
+		assert.Equal(t, airlock.CodeUnavailable, airlock.ErrorCode(err))
+		assert.Contains(t, err.Error(), "File size should be <16Mb. output/a.csv is 17.0Mb")
+	})
+	t.Run("a releaser job-server does not know is refused with 403", func(t *testing.T) {
+		r := approvedRequest("01HSTRANGER", content{"output/a.csv": []byte("a\n")})
+		_, err := js.CreateRelease(ctx, airlock.User{Username: "mallory", OutputChecker: true}, r, releaseFiles(r))
+		assert.Equal(t, airlock.CodePermissionDenied, airlock.ErrorCode(err))
+		_, ok := fake.ReleaseFor("01HSTRANGER")
+		assert.False(t, ok)
+	})
+}
+
 func TestJobServer_Upload(t *testing.T) {
 	files := content{"output/a.csv": []byte("a,b\n1,2\n"), "output/big.csv": bytes.Repeat([]byte("x,y\n"), 100000)}
 
 	setup := func(t *testing.T, timeout time.Duration) (*fakejobserver.Server, *release.JobServer, *logBuffer, *airlock.ReleaseRequest) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		js, lb := newJobServer(t, fake, timeout)
 		r := approvedRequest("01HUP", files)
 		id, err := js.CreateRelease(context.Background(), checker, r, releaseFiles(r))
@@ -253,7 +299,7 @@ func TestJobServer_Upload(t *testing.T) {
 		assert.Equal(t, 1, rel.Files[f.RelPath].Stored)
 	})
 	t.Run("without a stored release id the request id is used", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		js, _ := newJobServer(t, fake, 5*time.Second)
 		r := approvedRequest("01HOLD", files)
 		err := js.Upload(context.Background(), r, r.File("output/a.csv"), opener(files["output/a.csv"]))

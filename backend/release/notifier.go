@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
@@ -29,16 +31,29 @@ type NotifierConfig struct {
 
 // Notifier implements service.Notifier: POST {api}/airlock/events/
 // (docs/reference/domain.md §7.5). Notify returns at once: notifications are queued and
-// sent by one goroutine, in the order the status changes committed, each retried a few
-// times on network errors and 5xx answers. A failure is only logged — it never fails or
-// undoes the action.
+// sent by one goroutine, in the order the status changes committed. A failure is only
+// logged — it never fails or undoes the action.
+//
+// job-server's event handler is not idempotent (it opens an issue, posts to Slack, sends
+// email), so a notification is sent again only when it provably did not reach job-server:
+// the request was never fully written (connection refused, DNS failure, a dial timeout),
+// or job-server answered 5xx (it answers 500 when it cannot look up the event's users or
+// workspace, before doing anything). When the request was sent and no answer came (a
+// timeout, a dropped connection, a proxy's 504), the outcome is unknown: it is counted, reported to
+// OnUnknown (the service audits it on the request) and never resent.
 type Notifier struct {
 	js       *JobServer
+	client   *http.Client
 	org      string
 	repo     string
 	attempts int
 	backoff  time.Duration
 	log      *slog.Logger
+
+	unknownMu sync.Mutex
+	onUnknown func(ctx context.Context, note airlock.Notification, cause string)
+
+	sent, failed, unknown, retries atomic.Int64
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -65,6 +80,9 @@ func NewNotifier(cfg NotifierConfig) (*Notifier, error) {
 		return nil, airlock.Errorf(airlock.CodeInvalid, "The output-checking org and repo must be set together.")
 	}
 	n := &Notifier{js: cfg.JobServer, org: cfg.Org, repo: cfg.Repo, attempts: cfg.Attempts, backoff: cfg.Backoff, log: cfg.Logger}
+	if n.js != nil {
+		n.client = freshConnections(n.js.client)
+	}
 	if n.attempts <= 0 {
 		n.attempts = 3
 	}
@@ -175,24 +193,86 @@ func (n *Notifier) Close(ctx context.Context) error {
 // Wait blocks until every notification queued so far has been sent or given up.
 func (n *Notifier) Wait() { n.pending.Wait() }
 
+// OnUnknown sets the function told of every notification whose outcome is unknown (sent,
+// no answer); it runs on the sender goroutine. The composition root points it at the
+// service, which audits it on the request.
+func (n *Notifier) OnUnknown(f func(ctx context.Context, note airlock.Notification, cause string)) {
+	n.unknownMu.Lock()
+	n.onUnknown = f
+	n.unknownMu.Unlock()
+}
+
+// NotifierStats are the Notifier's counters since start (for /metrics).
+type NotifierStats struct {
+	// Sent: answered 201 (with status "ok" or job-server's error message).
+	Sent int64
+	// Failed: given up without reaching job-server, or refused with a 4xx.
+	Failed int64
+	// Unknown: sent without an answer; not resent.
+	Unknown int64
+	// Retries: attempts after the first.
+	Retries int64
+}
+
+// Stats returns the counters.
+func (n *Notifier) Stats() NotifierStats {
+	return NotifierStats{Sent: n.sent.Load(), Failed: n.failed.Load(), Unknown: n.unknown.Load(), Retries: n.retries.Load()}
+}
+
+// freshConnections returns a client like c that opens a new connection for every call: a
+// kept-alive connection that job-server (or a proxy) closed while idle fails only after
+// the request was written, which would make the outcome of a notification unknown.
+func freshConnections(c *http.Client) *http.Client {
+	tr, ok := c.Transport.(*http.Transport)
+	if !ok {
+		return c
+	}
+	tr = tr.Clone()
+	tr.DisableKeepAlives = true
+	cc := *c
+	cc.Transport = tr
+	return &cc
+}
+
 func (n *Notifier) send(note airlock.Notification, body []byte) {
 	pause := n.backoff
 	for attempt := 1; ; attempt++ {
-		msg, retry, err := n.post(note.User, body)
+		if attempt > 1 {
+			n.retries.Add(1)
+		}
+		res := n.post(note.User, body)
 		switch {
-		case err == nil && msg == "":
+		case res.outcome == outcomeAnswered && res.msg == "":
+			n.sent.Add(1)
 			n.log.Info("notification sent", "event_type", note.EventType, "request", note.Request)
 			return
-		case err == nil:
-			n.log.Error("notification error", "event_type", note.EventType, "request", note.Request, "message", msg)
+		case res.outcome == outcomeAnswered:
+			n.sent.Add(1)
+			n.log.Error("notification error", "event_type", note.EventType, "request", note.Request, "message", res.msg)
 			return
-		case !retry || attempt >= n.attempts:
+		case res.outcome == outcomeUnknown:
+			n.unknown.Add(1)
+			n.log.Error("notification outcome unknown; not resent", "event_type", note.EventType, "request", note.Request,
+				"message", failureMessage(res.err), "attempts", attempt)
+			n.unknownMu.Lock()
+			f := n.onUnknown
+			n.unknownMu.Unlock()
+			if f != nil {
+				// The notification may have been handled: record it even while shutting down.
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(n.ctx), 5*time.Second)
+				f(ctx, note, failureMessage(res.err))
+				cancel()
+			}
+			return
+		case res.outcome == outcomeRefused || attempt >= n.attempts:
+			n.failed.Add(1)
 			n.log.Error("notification error", "event_type", note.EventType, "request", note.Request,
-				"message", failureMessage(err), "attempts", attempt)
+				"message", failureMessage(res.err), "attempts", attempt)
 			return
 		}
 		select {
 		case <-n.ctx.Done():
+			n.failed.Add(1)
 			n.log.Error("notification abandoned at shutdown", "event_type", note.EventType, "request", note.Request)
 			return
 		case <-time.After(pause):
@@ -201,45 +281,90 @@ func (n *Notifier) send(note airlock.Notification, body []byte) {
 	}
 }
 
+// outcome is what one call tells about a notification.
+type outcome int
+
+const (
+	// outcomeAnswered: job-server answered 201 (its message says whether it coped).
+	outcomeAnswered outcome = iota
+	// outcomeNotReached: provably not handled (never fully sent, or a 5xx); may be resent.
+	outcomeNotReached
+	// outcomeRefused: a 4xx or an unreadable 201: resending would not help.
+	outcomeRefused
+	// outcomeUnknown: sent in full, no answer: it may have been handled.
+	outcomeUnknown
+)
+
+type postResult struct {
+	outcome outcome
+	msg     string // job-server's error message of a 201 ("" for {"status": "ok"})
+	err     error
+}
+
 // failureMessage words a failed notification as the reference logs it ("Error sending
 // notification: 403 Forbidden"); the error itself follows Go's lower-case convention.
 func failureMessage(err error) string {
 	return "Error " + err.Error()
 }
 
-// post makes one call. It returns job-server's error message ("" for {"status": "ok"}), or
-// an error and whether another attempt may succeed.
-func (n *Notifier) post(user string, body []byte) (msg string, retry bool, err error) {
+// post makes one call and says what it tells.
+func (n *Notifier) post(user string, body []byte) postResult {
 	ctx, cancel := context.WithTimeout(n.ctx, n.js.timeout)
 	defer cancel()
+	var written atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				written.Store(true)
+			}
+		},
+	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.js.endpoint+"/airlock/events/", bytes.NewReader(body))
 	if err != nil {
-		return "", false, err
+		return postResult{outcome: outcomeRefused, err: err}
 	}
 	n.js.setHeaders(req, user)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := n.js.client.Do(req)
+	resp, err := n.client.Do(req)
 	if err != nil {
-		return "", n.ctx.Err() == nil, fmt.Errorf("sending notification: %w", err)
+		err = fmt.Errorf("sending notification: %w", err)
+		if written.Load() {
+			return postResult{outcome: outcomeUnknown, err: err}
+		}
+		if n.ctx.Err() != nil {
+			return postResult{outcome: outcomeRefused, err: err}
+		}
+		return postResult{outcome: outcomeNotReached, err: err}
 	}
 	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	answer, readErr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusCreated {
-		return "", resp.StatusCode >= 500,
-			fmt.Errorf("sending notification: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+		err := fmt.Errorf("sending notification: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+		switch {
+		case resp.StatusCode == http.StatusGatewayTimeout:
+			// A proxy gave up waiting for job-server, which may still be handling it.
+			return postResult{outcome: outcomeUnknown, err: err}
+		case resp.StatusCode >= 500:
+			return postResult{outcome: outcomeNotReached, err: err}
+		}
+		return postResult{outcome: outcomeRefused, err: err}
+	}
+	if readErr != nil {
+		// 201 means handled; only its message was lost.
+		return postResult{outcome: outcomeAnswered, msg: "the answer was cut off: " + readErr.Error()}
 	}
 	var v struct {
 		Status  string `json:"status"`
 		Message string `json:"message"`
 	}
 	if err := json.Unmarshal(answer, &v); err != nil {
-		return "", false, fmt.Errorf("sending notification: unreadable answer: %w", err)
+		return postResult{outcome: outcomeAnswered, msg: "unreadable answer: " + err.Error()}
 	}
 	if v.Status != "ok" {
 		if v.Message == "" {
 			v.Message = "job-server answered status " + v.Status
 		}
-		return v.Message, false, nil
+		return postResult{outcome: outcomeAnswered, msg: v.Message}
 	}
-	return "", false, nil
+	return postResult{outcome: outcomeAnswered}
 }

@@ -34,7 +34,7 @@ var approved = airlock.Notification{
 // plus org and repo only when configured.
 func TestNotifier_Body(t *testing.T) {
 	t.Run("99: without org and repo", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		n, _ := newNotifier(t, fake, "", "")
 		n.Notify(context.Background(), airlock.Notification{EventType: "request_submitted", Workspace: "ws1",
 			Request: "01HREQ", RequestAuthor: "alice", User: "alice"})
@@ -45,7 +45,7 @@ func TestNotifier_Body(t *testing.T) {
 		assert.Equal(t, "alice", ev[0].OSUser)
 	})
 	t.Run("99: with org and repo, and updates", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		n, _ := newNotifier(t, fake, "opensafely", "output-checking")
 		note := approved
 		note.Updates = append(note.Updates, airlock.NotificationUpdate{Update: "comment added", User: "bob", Group: "g1"})
@@ -62,7 +62,7 @@ func TestNotifier_Body(t *testing.T) {
 		assert.Equal(t, airlock.CodeInvalid, airlock.ErrorCode(err))
 	})
 	t.Run("an update without text is never sent", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		n, lb := newNotifier(t, fake, "", "")
 		n.Notify(context.Background(), airlock.Notification{EventType: "request_approved", Workspace: "ws1",
 			Request: "r", RequestAuthor: "a", User: "b", Updates: []airlock.NotificationUpdate{{User: "x"}}})
@@ -76,7 +76,7 @@ func TestNotifier_Body(t *testing.T) {
 // nothing is sent.
 func TestNotifier_Errors(t *testing.T) {
 	t.Run(`100: {"status": "error"} is logged at ERROR`, func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		fake.EventsStatus("error")
 		n, lb := newNotifier(t, fake, "", "")
 		n.Notify(context.Background(), approved)
@@ -87,7 +87,7 @@ func TestNotifier_Errors(t *testing.T) {
 		assert.Equal(t, 1, fake.Calls(fakejobserver.Events), "not retried")
 	})
 	t.Run("100: a non-201 yields Error sending notification: 403 Forbidden", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		fake.Deny(fakejobserver.Events, true)
 		n, lb := newNotifier(t, fake, "", "")
 		n.Notify(context.Background(), approved)
@@ -106,7 +106,7 @@ func TestNotifier_Errors(t *testing.T) {
 		assert.Contains(t, recs[0]["body"], `"event_type":"request_approved"`)
 	})
 	t.Run("a 500 is retried with back-off and then delivered", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		fake.Fail(fakejobserver.Events, 2, 500)
 		n, lb := newNotifier(t, fake, "", "")
 		n.Notify(context.Background(), approved)
@@ -117,7 +117,7 @@ func TestNotifier_Errors(t *testing.T) {
 		assert.Empty(t, lb.find("ERROR", "notification error"))
 	})
 	t.Run("a server failing every attempt gives up after a few", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		fake.Fail(fakejobserver.Events, 100, 503)
 		n, lb := newNotifier(t, fake, "", "")
 		n.Notify(context.Background(), approved)
@@ -128,7 +128,7 @@ func TestNotifier_Errors(t *testing.T) {
 		assert.Equal(t, "Error sending notification: 503 Service Unavailable", recs[0]["message"])
 	})
 	t.Run("Notify never blocks, even on a hanging server", func(t *testing.T) {
-		fake := fakejobserver.New(t, token)
+		fake := newFake(t)
 		fake.Hang(fakejobserver.Events, false)
 		n, _ := newNotifier(t, fake, "", "")
 		start := time.Now()
@@ -145,7 +145,7 @@ func TestNotifier_Errors(t *testing.T) {
 // Notifications reach job-server in the order the status changes committed, even when one
 // of them needs a retry.
 func TestNotifier_Order(t *testing.T) {
-	fake := fakejobserver.New(t, token)
+	fake := newFake(t)
 	fake.Fail(fakejobserver.Events, 1, 502)
 	n, _ := newNotifier(t, fake, "", "")
 	types := []string{"request_submitted", "request_partially_reviewed", "request_reviewed", "request_approved", "request_released"}
@@ -155,4 +155,73 @@ func TestNotifier_Order(t *testing.T) {
 	n.Wait()
 	assert.Equal(t, types, fake.EventTypes())
 	assert.Equal(t, len(types)+1, fake.Calls(fakejobserver.Events))
+}
+
+// job-server's event handler is not idempotent: a notification whose request was sent but
+// whose answer never came is not resent (it may have been handled), and is reported as
+// unknown; one that provably never reached job-server is resent.
+func TestNotifier_NoDuplicates(t *testing.T) {
+	type unknownNote struct {
+		note  airlock.Notification
+		cause string
+	}
+	notifier := func(t *testing.T, endpoint string) (*release.Notifier, chan unknownNote, *logBuffer) {
+		log, lb := newLogger()
+		js := release.NewJobServer(release.JobServerConfig{Endpoint: endpoint, Token: token, Timeout: 300 * time.Millisecond, Logger: log})
+		n, err := release.NewNotifier(release.NotifierConfig{JobServer: js, Backoff: 10 * time.Millisecond, Logger: log})
+		require.NoError(t, err)
+		got := make(chan unknownNote, 10)
+		n.OnUnknown(func(_ context.Context, note airlock.Notification, cause string) { got <- unknownNote{note, cause} })
+		t.Cleanup(func() { _ = n.Close(context.Background()) })
+		return n, got, lb
+	}
+
+	t.Run("a timeout after the event was handled: not resent, reported unknown", func(t *testing.T) {
+		fake := newFake(t)
+		fake.Hang(fakejobserver.Events, true)
+		n, got, lb := notifier(t, fake.URL)
+		n.Notify(context.Background(), approved)
+		n.Wait()
+		fake.Unhang()
+		assert.Equal(t, 1, fake.Calls(fakejobserver.Events), "sent once, never again")
+		assert.Len(t, fake.Events(), 1, "job-server handled it once")
+		require.Len(t, got, 1)
+		u := <-got
+		assert.Equal(t, approved, u.note)
+		assert.Contains(t, u.cause, "Error sending notification")
+		assert.Equal(t, release.NotifierStats{Unknown: 1}, n.Stats())
+		assert.Len(t, lb.find("ERROR", "notification outcome unknown; not resent"), 1)
+	})
+	t.Run("a proxy's 504 is unknown too", func(t *testing.T) {
+		fake := newFake(t)
+		fake.Fail(fakejobserver.Events, 1, 504)
+		n, got, _ := notifier(t, fake.URL)
+		n.Notify(context.Background(), approved)
+		n.Wait()
+		assert.Equal(t, 1, fake.Calls(fakejobserver.Events))
+		assert.Len(t, got, 1)
+	})
+	t.Run("connection refused is resent: job-server never saw it", func(t *testing.T) {
+		fake := newFake(t)
+		n, got, _ := notifier(t, "http://127.0.0.1:1/api/v2")
+		n.Notify(context.Background(), approved)
+		n.Wait()
+		assert.Empty(t, got)
+		assert.Equal(t, release.NotifierStats{Failed: 1, Retries: 2}, n.Stats())
+		assert.Zero(t, fake.Calls(fakejobserver.Events))
+	})
+	t.Run("job-server's 500 for an unknown user is resent, then given up", func(t *testing.T) {
+		fake := newFake(t)
+		n, got, lb := notifier(t, fake.URL)
+		note := approved
+		note.User = "operator"
+		n.Notify(context.Background(), note)
+		n.Wait()
+		assert.Equal(t, 3, fake.Calls(fakejobserver.Events))
+		assert.Empty(t, fake.Events(), "job-server handled none of them")
+		assert.Empty(t, got)
+		recs := lb.find("ERROR", "notification error")
+		require.Len(t, recs, 1)
+		assert.Equal(t, "Error sending notification: 500 Internal Server Error", recs[0]["message"])
+	})
 }

@@ -31,7 +31,7 @@ type jsEnv struct {
 // newJSEnv's uploader target gives up on job-server after timeout; releases and
 // notifications use a generous one, so that only the uploads under test time out.
 func newJSEnv(t *testing.T, timeout time.Duration) *jsEnv {
-	fake := fakejobserver.New(t, token)
+	fake := newFake(t)
 	log, lb := newLogger()
 	js := release.NewJobServer(release.JobServerConfig{Endpoint: fake.URL, Token: token, Timeout: timeout, Logger: log})
 	releaser := release.NewJobServer(release.JobServerConfig{Endpoint: fake.URL, Token: token, Timeout: 30 * time.Second, Logger: log})
@@ -89,7 +89,7 @@ func TestUploader_FullRelease(t *testing.T) {
 	require.NoError(t, err)
 	r := e.request(id)
 	assert.Equal(t, airlock.StatusApproved, r.Status)
-	assert.Equal(t, "rel-0001", r.ReleaseID, "job-server's Release-Id is stored")
+	assert.Equal(t, id, r.ReleaseID, "job-server's Release-Id (the request id) is stored")
 	for _, f := range release.ReleasedFiles(r) {
 		assert.Equal(t, "bob", f.ReleasedBy)
 		assert.False(t, f.Uploaded, "88: release does not upload")

@@ -200,38 +200,38 @@ func (s *scanner) next() (fields [][]byte, start int64, err error) {
 // path must parse it (escaped quotes, a quoted field going on to the next line, or an error).
 func (s *scanner) splitLine(line []byte) bool {
 	s.fields = s.fields[:0]
-	hasQuote := bytes.IndexByte(line, '"') >= 0
+	i := 0
 	for {
-		if hasQuote && len(line) > 0 && line[0] == '"' {
-			k := bytes.IndexByte(line[1:], '"')
+		if i < len(line) && line[i] == '"' {
+			k := bytes.IndexByte(line[i+1:], '"')
 			if k < 0 {
-				return false
+				return false // the field goes on to the next line
 			}
-			after := line[k+2:]
-			if len(after) == 0 {
-				s.fields = append(s.fields, line[1:k+1])
+			end := i + 1 + k // the closing quote
+			if end+1 < len(line) && line[end+1] != ',' {
+				return false // an escaped quote, or text after the closing quote
+			}
+			s.fields = append(s.fields, line[i+1:end])
+			if end+1 == len(line) {
 				return true
 			}
-			if after[0] != ',' {
-				return false
-			}
-			s.fields = append(s.fields, line[1:k+1])
-			line = after[1:]
+			i = end + 2
 			continue
 		}
-		j := bytes.IndexByte(line, ',')
-		field := line
-		if j >= 0 {
-			field = line[:j]
+		// Fields are short: a plain loop beats a call per separator.
+		start := i
+		for ; i < len(line); i++ {
+			if c := line[i]; c == ',' {
+				break
+			} else if c == '"' {
+				return false // a quote inside an unquoted field is an error
+			}
 		}
-		if hasQuote && bytes.IndexByte(field, '"') >= 0 {
-			return false
-		}
-		s.fields = append(s.fields, field)
-		if j < 0 {
+		s.fields = append(s.fields, line[start:i])
+		if i == len(line) {
 			return true
 		}
-		line = line[j+1:]
+		i++
 	}
 }
 

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Summary is the API's summary of a CSV file: per-column statistics (the reference's "summary
@@ -69,60 +69,14 @@ type Cell struct {
 	Column int `json:"column"`
 }
 
-// Warning rule ids.
-const (
-	RuleSmallCount   = "small-count"          // counts from 1 to Threshold-1
-	RuleRounding     = "rounding"             // counts not rounded to RoundBase
-	RuleMidpoint6    = "midpoint6"            // a *_midpoint6 column not midpoint-6 rounded
-	RuleSecondary    = "secondary-disclosure" // a redacted cell recoverable from a total
-	RuleTotals       = "totals"               // a total that is not the sum of its cells
-	RuleExtremes     = "extremes"             // a minimum or maximum column
-	RuleRowCount     = "row-count"            // too many rows for aggregate output
-	RuleRagged       = "ragged"               // rows with a different number of cells
-	maxWarningCells  = 1000
-	defaultThreshold = 8
-)
-
-// DisclosureRules are the settings of the checks; the zero value means DefaultRules.
-type DisclosureRules struct {
-	// Threshold: counts 1..Threshold-1 are small (OpenSAFELY: 8, i.e. flag ≤ 7; SACRO/ONS: 10).
-	Threshold int
-	// RoundBase: counts should be multiples of it (5).
-	RoundBase int
-	// BlockRows: more data rows than this is BLOCK (the level-4 limit, 5000); WarnRows: WARN (1000).
-	BlockRows int
-	WarnRows  int
-}
-
-// DefaultRules is the OpenSAFELY preset.
-func DefaultRules() DisclosureRules {
-	return DisclosureRules{Threshold: defaultThreshold, RoundBase: 5, BlockRows: 5000, WarnRows: 1000}
-}
-
-func (r DisclosureRules) withDefaults() DisclosureRules {
-	d := DefaultRules()
-	if r.Threshold <= 0 {
-		r.Threshold = d.Threshold
-	}
-	if r.RoundBase <= 0 {
-		r.RoundBase = d.RoundBase
-	}
-	if r.BlockRows <= 0 {
-		r.BlockRows = d.BlockRows
-	}
-	if r.WarnRows <= 0 {
-		r.WarnRows = d.WarnRows
-	}
-	return r
-}
-
-// Cell classification. A cell is lower-cased and stripped of all white space, then:
-//   - missing:  "", "null", "none", "nan";
-//   - redacted: "[redacted]", "redacted", "[suppressed]", "suppressed", "na", "n/a", "*",
-//     "**", and "<N", "<=N" or "≤N" with N a whole number ("<=7", "<8", "≤7");
+// Cell classification. A cell is trimmed of white space, then:
 //   - a number when it is a plain decimal (optional sign, digits, at most one point,
 //     optional exponent: "12", "-3.5", "1e3"; not "1,000", "12%", "inf" or "0x10");
-//   - text otherwise.
+//   - otherwise, lower-cased and stripped of all white space, missing or redacted when it is
+//     one of the rules' markers (by default missing: "", "null", "none", "nan"; redacted:
+//     "[redacted]", "redacted", "[suppressed]", "suppressed", "na", "n/a", "*", "**"), and
+//     always redacted as "<N", "<=N" or "≤N" with N a whole number ("<=7", "<8", "≤7");
+//   - text otherwise (a total label, like "Total", is text that labels its row).
 type cellKind uint8
 
 const (
@@ -130,48 +84,118 @@ const (
 	cellRedacted
 	cellNumber
 	cellText
+	cellTotalLabel // text naming its row as a total
 )
 
-var missingMarkers = map[string]bool{"": true, "null": true, "none": true, "nan": true}
-
-var redactedMarkers = map[string]bool{
-	"[redacted]": true, "redacted": true, "[suppressed]": true, "suppressed": true,
-	"na": true, "n/a": true, "*": true, "**": true,
-}
-
 // classify returns the kind of a cell and, for numbers, the value and whether it is an
-// integer that fits in int64.
-func classify(raw []byte, scratch []byte) (kind cellKind, v float64, iv int64, isInt bool, buf []byte) {
-	t := bytes.TrimSpace(raw)
+// integer that fits in int64. scratch is a buffer it may reuse.
+func (cr *compiledRules) classify(raw []byte, scratch *[]byte) (kind cellKind, iv int64, v float64, isInt bool) {
+	t := raw
+	if n := len(t); n > 0 && (t[0] <= ' ' || t[n-1] <= ' ' || t[0] >= utf8.RuneSelf || t[n-1] >= utf8.RuneSelf) {
+		t = bytes.TrimSpace(t)
+	}
 	if len(t) > 0 && len(t) <= 32 {
-		if ok, integer := numberShape(t); ok {
-			if integer {
-				if n, err := strconv.ParseInt(bstr(t), 10, 64); err == nil {
-					return cellNumber, float64(n), n, true, scratch
+		// Plain decimals of up to 15 digits (18 for whole numbers), the usual cells, are
+		// read here; m / 10^frac is then exact or correctly rounded, as strconv's own fast
+		// path. Anything else that may be a number goes to numberShape and strconv.
+		i, neg := 0, false
+		if t[0] == '-' || t[0] == '+' {
+			neg, i = t[0] == '-', 1
+		}
+		var m uint64
+		digits, frac := 0, 0
+		for ; i < len(t); i++ {
+			c := t[i] - '0'
+			if c > 9 {
+				break
+			}
+			m = m*10 + uint64(c)
+			digits++
+		}
+		if i == len(t) && digits > 0 && digits <= 18 {
+			n := int64(m)
+			if neg {
+				n = -n
+			}
+			return cellNumber, n, float64(n), true
+		}
+		if i < len(t) && t[i] == '.' {
+			for i++; i < len(t); i++ {
+				c := t[i] - '0'
+				if c > 9 {
+					break
+				}
+				m = m*10 + uint64(c)
+				digits++
+				frac++
+			}
+			if i == len(t) && digits > 0 && digits <= 15 {
+				v := float64(m) / pow10[frac]
+				if neg {
+					v = -v
+				}
+				return cellNumber, 0, v, false
+			}
+		}
+		if i == len(t) || t[i] == 'e' || t[i] == 'E' {
+			if ok, integer := numberShape(t); ok {
+				if integer {
+					if n, err := strconv.ParseInt(bstr(t), 10, 64); err == nil {
+						return cellNumber, n, float64(n), true
+					}
+				}
+				if f, ok := parseNumber(t); ok {
+					return cellNumber, 0, f, false
 				}
 			}
-			if f, ok := parseNumber(t); ok {
-				return cellNumber, f, 0, false, scratch
+		}
+	}
+	if len(t) > 2*cr.maxMark {
+		return cellText, 0, 0, false
+	}
+	if len(t) > 0 {
+		if b := t[0]; b < utf8.RuneSelf {
+			// An ASCII cell can only be a marker that starts with its first letter and is as
+			// long as it is without white space.
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			n, ascii := 0, true
+			for _, c := range t {
+				if c >= utf8.RuneSelf {
+					ascii = false
+					break
+				}
+				if c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\v' && c != '\f' {
+					n++
+				}
+			}
+			if ascii && n < maxShape && !cr.shape[b][n] {
+				return cellText, 0, 0, false
 			}
 		}
 	}
-	if len(t) > 24 {
-		return cellText, 0, 0, false, scratch
-	}
-	scratch = scratch[:0]
-	for _, r := range string(t) {
-		if !unicode.IsSpace(r) {
-			scratch = append(scratch, string(unicode.ToLower(r))...)
+	s := normaliseCell((*scratch)[:0], t)
+	*scratch = s
+	if k, ok := cr.markers[string(s)]; ok {
+		switch k {
+		case markMissing:
+			return cellMissing, 0, 0, false
+		case markRedacted:
+			return cellRedacted, 0, 0, false
+		default:
+			return cellTotalLabel, 0, 0, false
 		}
 	}
-	if missingMarkers[string(scratch)] {
-		return cellMissing, 0, 0, false, scratch
+	if isLessThanMarker(s) {
+		return cellRedacted, 0, 0, false
 	}
-	if redactedMarkers[string(scratch)] || isLessThanMarker(scratch) {
-		return cellRedacted, 0, 0, false, scratch
-	}
-	return cellText, 0, 0, false, scratch
+	return cellText, 0, 0, false
 }
+
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 func isLessThanMarker(s []byte) bool {
 	switch {
@@ -195,49 +219,93 @@ func isLessThanMarker(s []byte) bool {
 	return true
 }
 
-// colStats accumulates one column over the first pass.
+// colStats accumulates one column. Whole numbers are tracked as integers (the usual
+// cells); done merges them with the fractions into min, max and minNonZero.
 type colStats struct {
 	numeric, missing, redacted, text int
+	ints                             int
 	allInt                           bool
 	intSum                           int64
 	intOverflow                      bool
+	imin, imax, iminNZ               int64 // iminNZ: the smallest non-zero |v|, 0 for none
+	fmin, fmax, fminNZ               float64
 	sum, min, max, minNonZero        float64
 	hasNonZero                       bool
 	div5, div6, mid6                 bool
 	negative                         bool
 }
 
-func newColStats() *colStats {
-	return &colStats{allInt: true, div5: true, div6: true, mid6: true, min: math.Inf(1), max: math.Inf(-1)}
+func newColStats() colStats {
+	return colStats{allInt: true, div5: true, div6: true, mid6: true, imin: math.MaxInt64, imax: math.MinInt64,
+		fmin: math.Inf(1), fmax: math.Inf(-1), fminNZ: math.Inf(1)}
 }
 
-func (c *colStats) addNumber(v float64, iv int64, isInt bool) {
+func (c *colStats) addInt(iv int64) {
 	c.numeric++
-	if isInt {
-		s := c.intSum + iv
-		if (iv > 0 && s < c.intSum) || (iv < 0 && s > c.intSum) {
-			c.intOverflow = true
-		}
-		c.intSum = s
-	} else {
-		c.allInt = false
+	c.ints++
+	s := c.intSum + iv
+	if (iv > 0 && s < c.intSum) || (iv < 0 && s > c.intSum) {
+		c.intOverflow = true
 	}
+	c.intSum = s
+	c.sum += float64(iv)
+	if iv < c.imin {
+		c.imin = iv
+	}
+	if iv > c.imax {
+		c.imax = iv
+	}
+	if iv != 0 {
+		a := iv
+		if a < 0 {
+			c.negative = true
+			if a = -a; a < 0 {
+				a = math.MaxInt64
+			}
+		}
+		if c.iminNZ == 0 || a < c.iminNZ {
+			c.iminNZ = a
+		}
+	}
+	c.div5 = c.div5 && iv%5 == 0
+	c.div6 = c.div6 && iv%6 == 0
+	c.mid6 = c.mid6 && (iv == 0 || (iv-3)%6 == 0)
+}
+
+func (c *colStats) addFloat(v float64) {
+	c.numeric++
+	c.allInt = false
 	c.sum += v
-	c.min = math.Min(c.min, v)
-	c.max = math.Max(c.max, v)
-	if v != 0 {
-		a := math.Abs(v)
-		if !c.hasNonZero || a < c.minNonZero {
-			c.minNonZero = a
-		}
-		c.hasNonZero = true
+	if v < c.fmin {
+		c.fmin = v
 	}
-	if v < 0 {
-		c.negative = true
+	if v > c.fmax {
+		c.fmax = v
+	}
+	if v != 0 {
+		if v < 0 {
+			c.negative = true
+		}
+		if a := math.Abs(v); a < c.fminNZ {
+			c.fminNZ = a
+		}
 	}
 	c.div5 = c.div5 && isMultiple(v, 5)
 	c.div6 = c.div6 && isMultiple(v, 6)
 	c.mid6 = c.mid6 && isMidpoint6(v)
+}
+
+// done merges the integer and fraction statistics; call it once, after the last cell.
+func (c *colStats) done() {
+	c.min, c.max, c.minNonZero = c.fmin, c.fmax, c.fminNZ
+	if c.ints > 0 {
+		c.min = math.Min(c.min, float64(c.imin))
+		c.max = math.Max(c.max, float64(c.imax))
+		if c.iminNZ != 0 {
+			c.minNonZero = math.Min(c.minNonZero, float64(c.iminNZ))
+		}
+	}
+	c.hasNonZero = !math.IsInf(c.minNonZero, 1)
 }
 
 func isMultiple(v, m float64) bool { return math.Mod(v, m) == 0 }
@@ -284,11 +352,24 @@ func (c *colStats) summary(name string) ColumnSummary {
 	return cs
 }
 
-// Summarize reads src twice: once for the column statistics, once for the disclosure checks
-// that need to know every column's type. Memory is per column, never per row.
+// Summarize computes a CSV file's column statistics and runs the disclosure checks of rules
+// (the zero value: the OpenSAFELY preset) in one pass over src; only a table whose total
+// column could not be told from its first rows is read a second time, for its row totals.
+// Memory is per column, never per row. This is the one entry point of the checks: whatever
+// counts a file's warnings calls it (or Tables.Summary, which caches it).
 func Summarize(ctx context.Context, src io.ReadSeeker, rules DisclosureRules) (Summary, error) {
-	rules = rules.withDefaults()
 	out := Summary{Columns: []ColumnSummary{}, Warnings: []Warning{}}
+	cr := rules.compiled
+	if cr == nil {
+		if err := rules.Compile(); err != nil {
+			return out, fmt.Errorf("disclosure rules: %w", err)
+		}
+		cr = rules.compiled
+	}
+	size, err := src.Seek(0, io.SeekEnd)
+	if err != nil {
+		return out, err
+	}
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return out, err
 	}
@@ -300,13 +381,7 @@ func Summarize(ctx context.Context, src io.ReadSeeker, rules DisclosureRules) (S
 	if err != nil {
 		return out, csvError(err)
 	}
-	names := header(f)
-	stats := make([]*colStats, len(names))
-	for i := range stats {
-		stats[i] = newColStats()
-	}
-	ragged := &cellList{}
-	var scratch []byte
+	ck := newChecker(header(f), cr)
 	rows := 0
 	for ; ; rows++ {
 		if rows&0xffff == 0 && ctx.Err() != nil {
@@ -319,44 +394,22 @@ func Summarize(ctx context.Context, src io.ReadSeeker, rules DisclosureRules) (S
 		if err != nil {
 			return out, csvError(err)
 		}
-		if len(f) != len(names) {
-			ragged.add(rows, min(len(f), len(names)))
-		}
-		for c := range names {
-			st := stats[c]
-			if c >= len(f) {
-				st.missing++
-				continue
-			}
-			var kind cellKind
-			var v float64
-			var iv int64
-			var isInt bool
-			kind, v, iv, isInt, scratch = classify(f[c], scratch)
-			switch kind {
-			case cellMissing:
-				st.missing++
-			case cellRedacted:
-				st.redacted++
-			case cellNumber:
-				st.addNumber(v, iv, isInt)
-			default:
-				st.text++
-			}
-		}
+		ck.row(rows, f)
 	}
 	out.Rows = rows
-	for i, st := range stats {
-		out.Columns = append(out.Columns, st.summary(names[i]))
+	for i := range ck.stats {
+		ck.stats[i].done()
+		out.Columns = append(out.Columns, ck.stats[i].summary(ck.names[i]))
 	}
 	if rows == 0 {
 		return out, nil
 	}
-	ck := newChecker(names, stats, rules)
-	if err := scanData(ctx, src, ck.visit); err != nil {
-		return out, err
+	if ck.finish() {
+		if err := scanData(ctx, src, ck.recheckRow); err != nil {
+			return out, err
+		}
 	}
-	out.Warnings = ck.warnings(rows, ragged)
+	out.Warnings = ck.warnings(rows, size)
 	return out, nil
 }
 
@@ -378,6 +431,17 @@ func (l *cellList) list() []Cell {
 		return []Cell{}
 	}
 	return l.cells
+}
+
+// merge appends other's cells (up to the cap) and counts.
+func (l *cellList) merge(other *cellList) {
+	l.n += other.n
+	for _, c := range other.cells {
+		if len(l.cells) >= maxWarningCells {
+			break
+		}
+		l.cells = append(l.cells, c)
+	}
 }
 
 // headerTokens splits a column name into lower-case words: on anything not a letter or
@@ -407,252 +471,4 @@ func headerTokens(name string) []string {
 	}
 	flush()
 	return toks
-}
-
-func hasToken(toks []string, set map[string]bool) bool {
-	return slices.ContainsFunc(toks, func(t string) bool { return set[t] })
-}
-
-func setOf(words ...string) map[string]bool {
-	m := make(map[string]bool, len(words))
-	for _, w := range words {
-		m[w] = true
-	}
-	return m
-}
-
-// Column names that say a column is not a count, even when it holds small whole numbers.
-var notCountWords = setOf("id", "code", "year", "yr", "age", "date", "month", "week", "day",
-	"quarter", "period", "rank", "decile", "quintile", "percentile", "centile", "band", "group",
-	"category", "index", "percent", "percentage", "pct", "perc", "proportion", "prop", "rate",
-	"ratio", "mean", "median", "average", "avg", "sd", "std", "se", "ci", "lci", "uci", "lower",
-	"upper", "or", "hr", "rr", "p", "pvalue", "score", "bmi", "min", "max", "minimum", "maximum",
-	"region", "stp", "practice", "level")
-
-// Column names that say a column is a count.
-var countWords = setOf("count", "counts", "n", "num", "number", "total", "patients", "people",
-	"persons", "individuals", "events", "cases", "population", "denominator", "numerator",
-	"frequency", "freq", "registered", "deaths", "admissions")
-
-var totalWords = setOf("total", "totals", "all", "overall", "sum")
-
-var totalLabels = setOf("total", "totals", "all", "overall", "grandtotal", "sum", "alltotal")
-
-var extremeWords = setOf("min", "max", "minimum", "maximum")
-
-// checker runs the disclosure checks in the second pass.
-type checker struct {
-	names   []string
-	rules   DisclosureRules
-	stats   []*colStats
-	count   []bool // count-like columns (integer, never negative, not named as something else)
-	named   []bool // named as a count
-	mid6    []int  // 0: not a midpoint-6 column; 1: *_midpoint6; 2: *_midpoint6_derived
-	small   []cellList
-	rounded []cellList
-	notMid6 []cellList
-
-	totalCol   int // -1 when none
-	found      totalFindings
-	totalRows  []int // rows labelled as totals
-	colVisible []int64
-	colRedact  []cellList
-	totalCell  map[int]int64 // column -> value in the total row (single total row only)
-	scratch    []byte
-	labelCols  []int
-}
-
-// totalFindings gathers what the total checks found, as one warning per rule.
-type totalFindings struct {
-	recoverable cellList // redacted cell, then its total cell
-	nRecover    int
-	example     string
-	mismatch    cellList // total cells
-	exampleMis  string
-}
-
-func newChecker(names []string, stats []*colStats, rules DisclosureRules) *checker {
-	n := len(names)
-	ck := &checker{names: names, rules: rules, stats: stats, count: make([]bool, n),
-		named: make([]bool, n), mid6: make([]int, n), small: make([]cellList, n),
-		rounded: make([]cellList, n), notMid6: make([]cellList, n), totalCol: -1,
-		colVisible: make([]int64, n), colRedact: make([]cellList, n), totalCell: map[int]int64{}}
-	for i, name := range names {
-		toks := headerTokens(name)
-		st := stats[i]
-		countable := st.text == 0 && st.allInt && !st.negative && (st.numeric > 0 || st.redacted > 0)
-		ck.named[i] = hasToken(toks, countWords)
-		ck.count[i] = countable && (ck.named[i] || !hasToken(toks, notCountWords))
-		low := strings.ToLower(name)
-		switch {
-		case strings.HasSuffix(low, "midpoint6_derived"):
-			ck.mid6[i] = 2
-		case strings.HasSuffix(low, "midpoint6"):
-			ck.mid6[i] = 1
-		}
-		if ck.count[i] && ck.totalCol < 0 && hasToken(toks, totalWords) {
-			ck.totalCol = i
-		}
-		if st.text > 0 {
-			ck.labelCols = append(ck.labelCols, i)
-		}
-	}
-	return ck
-}
-
-func (ck *checker) visit(row int, f [][]byte) {
-	isTotalRow := false
-	for _, c := range ck.labelCols {
-		if c < len(f) {
-			ck.scratch = ck.scratch[:0]
-			for _, r := range string(bytes.TrimSpace(f[c])) {
-				if !unicode.IsSpace(r) {
-					ck.scratch = append(ck.scratch, string(unicode.ToLower(r))...)
-				}
-			}
-			if totalLabels[string(ck.scratch)] {
-				isTotalRow = true
-			}
-		}
-	}
-	if isTotalRow {
-		ck.totalRows = append(ck.totalRows, row)
-	}
-	var rowVisible int64
-	var rowRedacted []Cell
-	rowTotal, hasRowTotal := int64(0), false
-	for c := range ck.names {
-		if c >= len(f) || !ck.count[c] {
-			continue
-		}
-		var kind cellKind
-		var iv int64
-		kind, _, iv, _, ck.scratch = classify(f[c], ck.scratch)
-		switch kind {
-		case cellNumber:
-			v := float64(iv)
-			// Midpoint-6 rounded columns stand for ranges (3 means 1 to 6): not small counts.
-			if iv >= 1 && iv < int64(ck.rules.Threshold) && !ck.stats[c].mid6 {
-				ck.small[c].add(row, c)
-			}
-			if !isMultiple(v, float64(ck.rules.RoundBase)) {
-				ck.rounded[c].add(row, c)
-			}
-			if (ck.mid6[c] == 1 && !isMidpoint6(v)) || (ck.mid6[c] == 2 && !isMultiple(v, 6)) {
-				ck.notMid6[c].add(row, c)
-			}
-			if c == ck.totalCol {
-				rowTotal, hasRowTotal = iv, true
-			} else {
-				rowVisible += iv
-			}
-			if isTotalRow {
-				ck.totalCell[c] = iv
-			} else {
-				ck.colVisible[c] += iv
-			}
-		case cellRedacted:
-			if c != ck.totalCol {
-				rowRedacted = append(rowRedacted, Cell{Row: row, Column: c})
-			}
-			if !isTotalRow {
-				ck.colRedact[c].add(row, c)
-			}
-		}
-	}
-	if ck.totalCol >= 0 && hasRowTotal && !isTotalRow {
-		totalCell := Cell{Row: row, Column: ck.totalCol}
-		ck.checkTotal(fmt.Sprintf("row %d", row+1), rowTotal, rowVisible, rowRedacted, totalCell)
-	}
-}
-
-// checkTotal looks at one line of cells that has a total: with exactly one redacted cell
-// the total gives it away; with none the total should be the sum of the cells.
-func (ck *checker) checkTotal(where string, total, visible int64, redacted []Cell, totalCell Cell) {
-	switch {
-	case len(redacted) == 1:
-		ck.found.nRecover++
-		ck.found.recoverable.add(redacted[0].Row, redacted[0].Column)
-		ck.found.recoverable.add(totalCell.Row, totalCell.Column)
-		if ck.found.example == "" {
-			ck.found.example = fmt.Sprintf("in %s the redacted value is %d", where, total-visible)
-		}
-	case len(redacted) == 0 && visible != total:
-		ck.found.mismatch.add(totalCell.Row, totalCell.Column)
-		if ck.found.exampleMis == "" {
-			ck.found.exampleMis = fmt.Sprintf("in %s the total is %d but the counts add up to %d", where, total, visible)
-		}
-	}
-}
-
-func (ck *checker) warnings(rows int, ragged *cellList) []Warning {
-	out := []Warning{}
-	col := func(i int) *int { return &i }
-	if rows > ck.rules.BlockRows {
-		out = append(out, Warning{Rule: RuleRowCount, Severity: SeverityBlock, Cells: []Cell{},
-			Message: fmt.Sprintf("The file has %d rows, more than the %d allowed for an aggregate output.", rows, ck.rules.BlockRows)})
-	} else if rows > ck.rules.WarnRows {
-		out = append(out, Warning{Rule: RuleRowCount, Severity: SeverityWarn, Cells: []Cell{},
-			Message: fmt.Sprintf("The file has %d rows: check that it holds aggregates, not individual-level data.", rows)})
-	}
-	if ragged.n > 0 {
-		out = append(out, Warning{Rule: RuleRagged, Severity: SeverityInfo, Cells: ragged.list(),
-			Message: fmt.Sprintf("%d rows have a different number of cells than the header.", ragged.n)})
-	}
-	for i, name := range ck.names {
-		if extremes := hasToken(headerTokens(name), extremeWords); extremes {
-			out = append(out, Warning{Rule: RuleExtremes, Severity: SeverityWarn, Cells: []Cell{}, Column: col(i),
-				Message: fmt.Sprintf("Column %q looks like a minimum or maximum; extreme values often describe a single person.", name)})
-		}
-		if !ck.count[i] {
-			continue
-		}
-		if l := ck.small[i]; l.n > 0 {
-			sev := SeverityWarn
-			if ck.named[i] {
-				sev = SeverityBlock
-			}
-			out = append(out, Warning{Rule: RuleSmallCount, Severity: sev, Cells: l.list(), Column: col(i),
-				Message: fmt.Sprintf("Column %q has %d counts from 1 to %d; counts of %d or fewer must be redacted.", name, l.n, ck.rules.Threshold-1, ck.rules.Threshold-1)})
-		}
-		if l := ck.rounded[i]; l.n > 0 && ck.mid6[i] == 0 && !ck.stats[i].mid6 {
-			out = append(out, Warning{Rule: RuleRounding, Severity: SeverityWarn, Cells: l.list(), Column: col(i),
-				Message: fmt.Sprintf("Column %q has %d counts that are not multiples of %d (nor midpoint-6 rounded).", name, l.n, ck.rules.RoundBase)})
-		}
-		if l := ck.notMid6[i]; l.n > 0 {
-			what := "midpoint-6 rounded (0, 3, 9, 15, …)"
-			if ck.mid6[i] == 2 {
-				what = "multiples of 6 (midpoint-6 derived)"
-			}
-			out = append(out, Warning{Rule: RuleMidpoint6, Severity: SeverityWarn, Cells: l.list(), Column: col(i),
-				Message: fmt.Sprintf("Column %q is named as midpoint-6 rounded but %d values are not %s.", name, l.n, what)})
-		}
-	}
-	// A single row labelled as the total: check each count column against it.
-	if len(ck.totalRows) == 1 {
-		tr := ck.totalRows[0]
-		for c := range ck.names {
-			total, ok := ck.totalCell[c]
-			if !ok || !ck.count[c] {
-				continue
-			}
-			red := ck.colRedact[c]
-			var cells []Cell
-			if red.n == 1 {
-				cells = red.cells
-			}
-			if red.n <= 1 {
-				ck.checkTotal(fmt.Sprintf("column %q", ck.names[c]), total, ck.colVisible[c], cells, Cell{Row: tr, Column: c})
-			}
-		}
-	}
-	if f := ck.found; f.nRecover > 0 {
-		out = append(out, Warning{Rule: RuleSecondary, Severity: SeverityWarn, Cells: f.recoverable.list(),
-			Message: fmt.Sprintf("%d redacted values can be worked out from a total shown beside them (%s). Redact a second cell in the same row or column, or the total.", f.nRecover, f.example)})
-	}
-	if f := ck.found; f.mismatch.n > 0 {
-		out = append(out, Warning{Rule: RuleTotals, Severity: SeverityInfo, Cells: f.mismatch.list(),
-			Message: fmt.Sprintf("%d totals are not the sum of their counts (%s). Totals should be the sum of the rounded counts.", f.mismatch.n, f.exampleMis)})
-	}
-	return out
 }

@@ -161,7 +161,7 @@ func TestSummarize_DisclosureWarnings(t *testing.T) {
 		s := summarize(t, "site,cases\nA,100\nB,50\nTotal,160\n")
 		ws := warningsOf(s, RuleTotals)
 		require.Len(t, ws, 1)
-		assert.Equal(t, SeverityInfo, ws[0].Severity)
+		assert.Equal(t, SeverityWarn, ws[0].Severity)
 		assert.Equal(t, []Cell{{Row: 2, Column: 1}}, ws[0].Cells)
 		assert.Empty(t, warningsOf(s, RuleSecondary))
 	})

@@ -18,8 +18,9 @@ import (
 )
 
 // Config holds the dependencies of the service. Store, Workspaces and Files are required;
-// a nil Publisher, Notifier or Logger is a no-op, a nil Releaser is the outbox target, a
-// nil Clock is time.Now and a zero Policy is airlock.DefaultPolicy().
+// a nil Publisher, Notifier or Logger is a no-op, a nil Releaser is the outbox target, nil
+// Checks counts no warnings, a nil Clock is time.Now and a zero Policy is
+// airlock.DefaultPolicy().
 type Config struct {
 	Store      Store
 	Workspaces Workspaces
@@ -27,6 +28,7 @@ type Config struct {
 	Publisher  Publisher
 	Notifier   Notifier
 	Releaser   Releaser
+	Checks     Checks
 	Clock      func() time.Time
 	Policy     airlock.Policy
 	Logger     *slog.Logger
@@ -42,6 +44,7 @@ type Airlock struct {
 	pub      Publisher
 	notifier Notifier
 	releaser Releaser
+	checks   Checks
 	clock    func() time.Time
 	policy   airlock.Policy
 	log      *slog.Logger
@@ -60,6 +63,7 @@ func New(cfg Config) *Airlock {
 		pub:      cfg.Publisher,
 		notifier: cfg.Notifier,
 		releaser: cfg.Releaser,
+		checks:   cfg.Checks,
 		clock:    cfg.Clock,
 		policy:   cfg.Policy,
 		log:      cfg.Logger,

@@ -18,6 +18,8 @@ type fileCopy struct {
 	// Set once copied into the store.
 	fileID string
 	size   int64
+	// warnings of the stored copy, counted after copying (nil when they could not be).
+	warnings *airlock.WarningCounts
 }
 
 // cleanPaths checks a list of request paths: not empty, no duplicates.
@@ -76,11 +78,20 @@ func (s *Airlock) AddFiles(ctx context.Context, u airlock.User, id, group string
 				return nil, err
 			}
 			if !ok {
-				return nil, s.notAWorkspaceFile(u, r, spec.Path, ft)
+				unlisted, found := s.ws.StatUnlisted(r.Workspace, spec.Path)
+				if !found {
+					return nil, s.notAWorkspaceFile(u, r, spec.Path, ft)
+				}
+				// On disk but not in the manifest: refused, with the reason.
+				wf = unlisted
 			}
 			st := airlock.FileStatusFor(u, spec.Path, wf.ContentHash, ok, released, r)
-			if err := airlock.CheckCanAddFileOfSize(u, r, spec.Path, wf.Size, st, ft, s.policy); err != nil {
+			if err := airlock.CheckCanAddWorkspaceFile(u, r, wf, st, ft, s.policy); err != nil {
 				return nil, err
+			}
+			if !ok {
+				// CheckListedInManifest refuses every unlisted file; never copy one.
+				return nil, s.notAWorkspaceFile(u, r, spec.Path, ft)
 			}
 			out = append(out, &fileCopy{path: spec.Path, fileType: ft, wf: wf})
 		}
@@ -132,7 +143,8 @@ func (s *Airlock) UpdateFiles(ctx context.Context, u airlock.User, id string, pa
 				return nil, err
 			}
 			st := airlock.FileStatusFor(u, p, wf.ContentHash, ok, released, r)
-			if err := airlock.CheckCanUpdateFileOfSize(u, r, p, wf.Size, st, s.policy); err != nil {
+			wf.Path = p // also when it is no longer a workspace file (INVALID)
+			if err := airlock.CheckCanUpdateWorkspaceFile(u, r, wf, st, s.policy); err != nil {
 				return nil, err
 			}
 			out = append(out, &fileCopy{path: p, fileType: r.File(p).FileType, wf: wf})
@@ -182,6 +194,7 @@ func (s *Airlock) copyAndWrite(ctx context.Context, u airlock.User, id string,
 		if err != nil {
 			return fail(err)
 		}
+		s.countCopy(ctx, r, c)
 	}
 
 	err = s.change(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
@@ -311,6 +324,7 @@ func newRequestFile(c *fileCopy, group string, ft airlock.FileType) *airlock.Req
 		Repo:      c.wf.Repo,
 		RowCount:  c.wf.RowCount,
 		ColCount:  c.wf.ColCount,
+		Warnings:  c.warnings,
 		Reviews:   map[string]*airlock.FileReview{},
 	}
 }
@@ -319,6 +333,8 @@ func newRequestFile(c *fileCopy, group string, ft airlock.FileType) *airlock.Req
 // (REQUEST_FILE_RESET_REVIEW, old group and type), old is removed (REQUEST_FILE_WITHDRAW)
 // and nf inserted (REQUEST_FILE_UPDATE, new group and type).
 func (s *Airlock) replaceFile(ctx context.Context, tx Tx, u airlock.User, r *airlock.ReleaseRequest, old, nf *airlock.RequestFile) error {
+	// What the reviewers saw stays known, to show what changed since.
+	nf.ReviewedFileID = airlock.ReviewedContent(old)
 	if err := s.resetVotes(ctx, tx, u, r, old); err != nil {
 		return err
 	}
@@ -418,6 +434,7 @@ func (s *Airlock) ChangeFileProperties(ctx context.Context, u airlock.User, id s
 				return err
 			}
 			f := r.File(p)
+			f.ReviewedFileID = airlock.ReviewedContent(f) // before its votes go
 			if err := s.resetVotes(ctx, tx, u, r, f); err != nil {
 				return err
 			}

@@ -168,7 +168,12 @@ func TestAirlock_AddFiles(t *testing.T) {
 		require.NoError(t, os.Symlink(secret, filepath.Join(env.Root, testenv.Workspace, "output", "link.csv")))
 		id := newPending(t, env)
 		before := len(env.RequestAudit(t, id))
-		for _, p := range []string{"output/unlisted.csv", "output/missing.csv", "../escape.csv",
+		// A file on disk the manifest does not list is not a workspace file either, but
+		// there is something to say about it: refused as invalid with the reason
+		// (TestAirlock_AddFiles_ManifestOutputsOnly).
+		_, err := env.Svc.AddFiles(ctx, testenv.Researcher(), id, "", []service.FileSpec{{Path: "output/unlisted.csv"}})
+		testenv.AssertCode(t, err, airlock.CodeInvalid)
+		for _, p := range []string{"output/missing.csv", "../escape.csv",
 			"output/../../" + testenv.OtherWorkspace + "/x.csv", "output/a.csv\x00", secret, "/output/a.csv",
 			"output//a.csv", "output/./a.csv", "output/link.csv", "output", "output/missing.sh"} {
 			_, err := env.Svc.AddFiles(ctx, testenv.Researcher(), id, "", []service.FileSpec{{Path: p}})
@@ -182,7 +187,7 @@ func TestAirlock_AddFiles(t *testing.T) {
 		assert.Empty(t, env.Blobs(t, testenv.Workspace, id))
 		// A file that exists with a disallowed type stays invalid; a bad file type too.
 		env.WriteFile(t, testenv.Workspace, "output/script.sh", "echo\n")
-		_, err := env.Svc.AddFiles(ctx, testenv.Researcher(), id, "", []service.FileSpec{{Path: "output/script.sh"}})
+		_, err = env.Svc.AddFiles(ctx, testenv.Researcher(), id, "", []service.FileSpec{{Path: "output/script.sh"}})
 		testenv.AssertCode(t, err, airlock.CodeInvalid)
 		_, err = env.Svc.AddFiles(ctx, testenv.Researcher(), id, "", []service.FileSpec{{Path: "output/missing.csv", FileType: "BOGUS"}})
 		testenv.AssertCode(t, err, airlock.CodeInvalid)

@@ -104,6 +104,10 @@ type Workspaces interface {
 	Stat(ws, path string) (airlock.WorkspaceFile, error)
 	// Open opens a visible file for reading.
 	Open(ws, path string) (io.ReadSeekCloser, error)
+	// StatUnlisted returns a file on disk at path of a workspace with a manifest that does not
+	// list it (not a visible file; never read), and whether there is one, so that adding it
+	// can be refused with the reason (airlock.CheckListedInManifest).
+	StatUnlisted(ws, path string) (airlock.WorkspaceFile, bool)
 }
 
 // Files is the content-addressed store of request file copies, implemented by
@@ -141,4 +145,24 @@ type Releaser interface {
 // (docs/decisions.md §7); without it the service removes the file at Path.
 type BlobRemover interface {
 	Remove(workspace, requestID, fileID string) error
+}
+
+// Checks counts the disclosure-check warnings of file contents by severity (render's
+// WarningCounter, wired by cli). Warnings are hints: the service only stores their counts
+// with request files and shows them, and the domain asks for an acknowledgement note to
+// approve a file with BLOCK warnings (airlock.CheckCanApprove). A nil Checks counts nothing.
+//
+// Keys name contents: a content hash, or for a workspace file not hashed yet its
+// workspace, path, size and time.
+type Checks interface {
+	// Applies reports whether files at relpath have checks (those without have no warnings).
+	Applies(relpath string) bool
+	// Count counts src, the content of relpath, and caches the count under key; it closes src.
+	Count(ctx context.Context, key, relpath string, src io.ReadSeekCloser) (airlock.WarningCounts, error)
+	// Cached returns the count cached under key.
+	Cached(key string) (airlock.WarningCounts, bool)
+	// CountLater counts in the background, opening the content with open, unless the count
+	// is cached or already being counted; it reports whether it started a job, and a started
+	// job calls done when it ends, with whether the count is cached now.
+	CountLater(key, relpath string, open func() (io.ReadSeekCloser, error), done func(counted bool)) bool
 }

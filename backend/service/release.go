@@ -230,3 +230,30 @@ func (s *Airlock) ForceClose(ctx context.Context, operator airlock.User, id stri
 		return s.writeStatus(ctx, tx, eff, operator, r, to, airlock.AuditRequestForceClose, false, extra)
 	})
 }
+
+// RecordNotificationUnknown records, on request id, that the notification eventType was
+// sent to job-server and no answer came (REQUEST_NOTIFICATION_UNKNOWN, as the system user,
+// with the cause): it may or may not have been handled, and is not resent, since
+// job-server's handler is not idempotent. The request's activity shows it.
+func (s *Airlock) RecordNotificationUnknown(ctx context.Context, id, eventType, cause string) error {
+	if strings.TrimSpace(eventType) == "" {
+		return airlock.Errorf(airlock.CodeInvalid, "no notification event type to record")
+	}
+	cause = strings.TrimSpace(cause)
+	if len(cause) > maxUploadError {
+		cause = strings.ToValidUTF8(cause[:maxUploadError], "") + "…"
+	}
+	return s.write(ctx, func(tx Tx, eff *effects) error {
+		r, err := loadRequest(ctx, tx, airlock.SystemUser(), id)
+		if err != nil {
+			return err
+		}
+		ev := s.audit(airlock.AuditRequestNotificationUnknown, airlock.SystemUser(), r, "",
+			map[string]string{"event_type": eventType, "error": cause})
+		if err := tx.AppendAudit(ctx, ev); err != nil {
+			return err
+		}
+		eff.changed(r)
+		return nil
+	})
+}

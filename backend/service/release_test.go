@@ -336,3 +336,21 @@ func TestAirlock_ForceClose(t *testing.T) {
 		assertNothingPublished(t, env)
 	})
 }
+
+// A notification whose outcome is unknown is audited on the request, as the system user,
+// and the request's activity shows it (here to the author of a returned request).
+func TestAirlock_RecordNotificationUnknown(t *testing.T) {
+	env := testenv.NewEnv(t)
+	r := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusReturned)
+	reset(env)
+	require.NoError(t, env.Svc.RecordNotificationUnknown(ctx, r.ID, "request_returned", "Error sending notification: timeout"))
+	assertAudit(t, lastAudit(t, env, r.ID, 1)[0], airlock.AuditRequestNotificationUnknown, airlock.SystemUsername, "",
+		map[string]string{"event_type": "request_returned", "error": "Error sending notification: timeout"})
+	evs, err := env.Svc.Activity(ctx, testenv.Researcher(), r.ID, "")
+	require.NoError(t, err)
+	assert.Contains(t, testenv.AuditTypes(evs), airlock.AuditRequestNotificationUnknown)
+	assert.Empty(t, env.Notes.All(), "recording it notifies nobody")
+
+	testenv.AssertCode(t, env.Svc.RecordNotificationUnknown(ctx, "nope", "request_submitted", "x"), airlock.CodeNotFound)
+	testenv.AssertCode(t, env.Svc.RecordNotificationUnknown(ctx, r.ID, " ", "x"), airlock.CodeInvalid)
+}

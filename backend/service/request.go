@@ -127,6 +127,16 @@ func summarise(u airlock.User, r *airlock.ReleaseRequest) RequestSummary {
 		CreatedAt: r.CreatedAt, LastSubmittedAt: r.LastSubmittedAt, OutputFiles: len(outputs),
 		Request: r,
 	}
+	for _, f := range outputs {
+		if f.Warnings == nil {
+			sum.UncountedFiles++
+			continue
+		}
+		sum.Warnings = sum.Warnings.Add(*f.Warnings)
+		if f.Warnings.Block > 0 {
+			sum.BlockFiles++
+		}
+	}
 	if airlock.CanReview(u, r) {
 		my := &MyReview{Submitted: r.HasSubmitted(u.Username)}
 		for _, f := range outputs {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
@@ -14,9 +15,31 @@ const VoteReset = "RESET"
 // CHANGES_REQUESTED (allowed after u submitted their review), or RESET to remove u's vote
 // (only before u submitted). All files or none.
 func (s *Airlock) Vote(ctx context.Context, u airlock.User, id string, paths []string, vote string) (RequestView, error) {
+	return s.VoteWithNote(ctx, u, id, paths, vote, "")
+}
+
+// VoteWithNote is Vote with an acknowledgement note: approving a file with BLOCK warnings
+// needs one (airlock.CheckCanApprove), kept with the vote and in its audit event
+// ("acknowledgement", with "block_warnings"). The note goes only with APPROVED; on files
+// without BLOCK warnings it is not kept. Files never counted are counted before the
+// transaction (see warnings.go).
+func (s *Airlock) VoteWithNote(ctx context.Context, u airlock.User, id string, paths []string, vote, note string) (RequestView, error) {
 	paths, err := cleanPaths(paths)
 	if err != nil {
 		return RequestView{}, err
+	}
+	if note, err = airlock.CleanAcknowledgement(note); err != nil {
+		return RequestView{}, err
+	}
+	if note != "" && vote != string(airlock.VoteApproved) {
+		return RequestView{}, airlock.Errorf(airlock.CodeInvalid,
+			"An acknowledgement note goes only with approving files")
+	}
+	counted := map[string]airlock.WarningCounts{}
+	if vote == string(airlock.VoteApproved) {
+		if counted, err = s.countUncounted(ctx, u, id, paths); err != nil {
+			return RequestView{}, err
+		}
 	}
 	var t airlock.AuditType
 	switch vote {
@@ -48,15 +71,29 @@ func (s *Airlock) Vote(ctx context.Context, u airlock.User, id string, paths []s
 				return err
 			}
 			f := r.File(p)
+			extra := map[string]string{"group": f.Group}
 			now := s.now()
 			rv := &airlock.FileReview{
 				Reviewer: u.Username, Status: airlock.Vote(vote), ReviewTurn: r.ReviewTurn,
 				CreatedAt: now, UpdatedAt: now,
 			}
+			if vote == string(airlock.VoteApproved) {
+				if err := s.withCounts(f, counted); err != nil {
+					return err
+				}
+				if err := airlock.CheckCanApprove(u, r, p, note); err != nil {
+					return err
+				}
+				if airlock.NeedsAcknowledgement(f) {
+					rv.Acknowledgement = note
+					extra["acknowledgement"] = note
+					extra["block_warnings"] = strconv.Itoa(f.Warnings.Block)
+				}
+			}
 			if old := f.Vote(u.Username); old != nil {
 				rv.CreatedAt = old.CreatedAt
 			}
-			ev := s.audit(t, u, r, p, map[string]string{"group": f.Group})
+			ev := s.audit(t, u, r, p, extra)
 			if err := tx.UpsertReview(ctx, r.ID, p, rv, ev); err != nil {
 				return err
 			}

@@ -47,6 +47,11 @@ type RequestSummary struct {
 	CreatedAt       time.Time      `json:"createdAt"`
 	LastSubmittedAt *time.Time     `json:"lastSubmittedAt"`
 	OutputFiles     int            `json:"outputFiles"`
+	// Warnings adds up the warning counts of the output files; BlockFiles counts those with
+	// a BLOCK warning and UncountedFiles those never counted.
+	Warnings       airlock.WarningCounts `json:"-"`
+	BlockFiles     int                   `json:"-"`
+	UncountedFiles int                   `json:"-"`
 	// MyReview is set for users who may review the request.
 	MyReview *MyReview `json:"myReview"`
 	// Request is the whole aggregate, for callers that need more (never serialised).
@@ -88,6 +93,26 @@ type TreeItem struct {
 	// Status is the workspace file status for the viewer ("" for directories).
 	Status      airlock.WorkspaceFileStatus
 	AllowedType bool
+	// Actions is, for files, what the viewer may do with the file.
+	Actions FileActions
+	// Warnings counts the file's disclosure-check warnings: nil for directories, files
+	// without checks and files still being counted (WarningsPending).
+	Warnings        *airlock.WarningCounts
+	WarningsPending bool
+}
+
+// FileActions is what a viewer may do with one workspace file: add it to their current
+// request (or the one they would start) as OUTPUT, as SUPPORTING, either (Add: as OUTPUT,
+// or else as SUPPORTING with the reason it cannot be an output), or update it there.
+type FileActions struct {
+	Add, AddOutput, AddSupporting, Update airlock.ActionState
+}
+
+// Map is a as the "actions" block of a file detail.
+func (a FileActions) Map() map[string]airlock.ActionState {
+	return map[string]airlock.ActionState{
+		"add": a.Add, "addOutput": a.AddOutput, "addSupporting": a.AddSupporting, "update": a.Update,
+	}
 }
 
 // WorkspaceFileDetail is one workspace file as the viewer sees it, with what they can do.

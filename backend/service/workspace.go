@@ -176,16 +176,83 @@ func (s *Airlock) ListTree(ctx context.Context, u airlock.User, ws, dir string, 
 		// FileStatusFor looks each path up on the request: an indexed copy makes that O(1).
 		current = current.Indexed()
 	}
+	t := s.addTargetFor(u, ws, current)
+	// When u may not add to the target at all, every file says so alike: computed once.
+	var shared *FileActions
+	if t.denied(u) != nil {
+		a := s.fileActions(u, t, airlock.WorkspaceFile{}, "")
+		shared = &a
+	}
 	out := make([]TreeItem, 0, len(entries))
 	for _, e := range entries {
 		item := TreeItem{TreeEntry: e}
 		if !e.Dir {
 			item.Status = airlock.FileStatusFor(u, e.Path, e.File.ContentHash, true, released, current)
 			item.AllowedType = airlock.IsAllowedFileType(e.Path, s.policy)
+			if shared != nil {
+				item.Actions = *shared
+			} else {
+				item.Actions = s.fileActions(u, t, e.File, item.Status)
+			}
 		}
 		out = append(out, item)
 	}
+	s.treeWarnings(ctx, ws, out)
 	return out, nil
+}
+
+// addTarget is the request u adds workspace files to: u's current request on the
+// workspace, or the one get-or-create would make (createErr says why u cannot make one).
+type addTarget struct {
+	r         *airlock.ReleaseRequest
+	current   bool
+	createErr error
+}
+
+func (s *Airlock) addTargetFor(u airlock.User, ws string, current *airlock.ReleaseRequest) addTarget {
+	if current != nil {
+		return addTarget{r: current, current: true}
+	}
+	return addTarget{
+		r:         &airlock.ReleaseRequest{Workspace: ws, Author: u.Username, Status: airlock.StatusPending},
+		createErr: airlock.CheckCanCreateRequest(u, ws),
+	}
+}
+
+// denied is why u may add no file at all to t (nil when u may add some).
+func (t addTarget) denied(u airlock.User) error {
+	if t.createErr != nil {
+		return t.createErr
+	}
+	return airlock.CheckCanEdit(u, t.r)
+}
+
+// fileActions is what u may do with workspace file f (status st) towards t (API.md, file
+// detail and tree entries).
+func (s *Airlock) fileActions(u airlock.User, t addTarget, f airlock.WorkspaceFile, st airlock.WorkspaceFileStatus) FileActions {
+	addAs := func(ft airlock.FileType) error {
+		if t.createErr != nil {
+			return t.createErr
+		}
+		return airlock.CheckCanAddWorkspaceFile(u, t.r, f, st, ft, s.policy)
+	}
+	outErr, supErr := addAs(airlock.FileTypeOutput), addAs(airlock.FileTypeSupporting)
+	a := FileActions{AddOutput: airlock.StateOf(outErr), AddSupporting: airlock.StateOf(supErr)}
+	switch {
+	case outErr == nil:
+		a.Add = a.AddOutput
+	case supErr == nil:
+		// Allowed, but only as a supporting file: say why.
+		a.Add = airlock.ActionState{Allowed: true, Reason: a.AddOutput.Reason}
+	default:
+		a.Add = a.AddOutput
+	}
+	if !t.current {
+		a.Update = airlock.ActionState{Reason: "You have no current request for this workspace"}
+	} else {
+		a.Update = airlock.StateOf(airlock.CheckCanUpdateWorkspaceFile(u, t.r, f, st, s.policy))
+	}
+	return a
 }
 
 // GetWorkspaceFile returns workspace file p of ws as u sees it: its status, where it is on
@@ -207,43 +274,12 @@ func (s *Airlock) GetWorkspaceFile(ctx context.Context, u airlock.User, ws, p st
 		File:        wf,
 		Status:      st,
 		AllowedType: airlock.IsAllowedFileType(p, s.policy),
-		Actions:     map[string]airlock.ActionState{},
+		Actions:     s.fileActions(u, s.addTargetFor(u, ws, current), wf, st).Map(),
 	}
 	if current != nil {
 		if f := current.File(p); f != nil {
 			d.Request = &FileOnRequest{ID: current.ID, Group: f.Group, FileType: f.FileType}
 		}
-	}
-
-	// Adding goes to the current request, or to the one get-or-create would make.
-	target := current
-	var createErr error
-	if target == nil {
-		createErr = airlock.CheckCanCreateRequest(u, ws)
-		target = &airlock.ReleaseRequest{Workspace: ws, Author: u.Username, Status: airlock.StatusPending}
-	}
-	addAs := func(ft airlock.FileType) error {
-		if createErr != nil {
-			return createErr
-		}
-		return airlock.CheckCanAddFileOfSize(u, target, p, wf.Size, st, ft, s.policy)
-	}
-	outErr, supErr := addAs(airlock.FileTypeOutput), addAs(airlock.FileTypeSupporting)
-	d.Actions["addOutput"] = airlock.StateOf(outErr)
-	d.Actions["addSupporting"] = airlock.StateOf(supErr)
-	switch {
-	case outErr == nil:
-		d.Actions["add"] = airlock.ActionState{Allowed: true}
-	case supErr == nil:
-		// Allowed, but only as a supporting file: say why.
-		d.Actions["add"] = airlock.ActionState{Allowed: true, Reason: airlock.ErrorMessage(outErr)}
-	default:
-		d.Actions["add"] = airlock.StateOf(outErr)
-	}
-	if current == nil {
-		d.Actions["update"] = airlock.ActionState{Reason: "You have no current request for this workspace"}
-	} else {
-		d.Actions["update"] = airlock.StateOf(airlock.CheckCanUpdateFileOfSize(u, current, p, wf.Size, st, s.policy))
 	}
 	return d, nil
 }

@@ -106,13 +106,20 @@ func parseManifest(data []byte, hash string) (*parsedManifest, error) {
 		if !validRel(p) || hidden(p) || p == "metadata" || strings.HasPrefix(p, "metadata/") {
 			continue
 		}
+		// A notice never takes the place of an output listed at the same path.
+		if prev, ok := pm.files[p]; ok && o.Excluded && prev.file.Manifest == airlock.ManifestOutput {
+			continue
+		}
 		f := airlock.WorkspaceFile{
-			Path:       p,
-			OutOfDate:  o.OutOfDateAction,
-			InManifest: true,
-			JobID:      o.JobID,
-			Commit:     o.Commit,
-			Repo:       o.Repo,
+			Path:      p,
+			OutOfDate: o.OutOfDateAction,
+			Manifest:  airlock.ManifestOutput,
+			JobID:     o.JobID,
+			Commit:    o.Commit,
+			Repo:      o.Repo,
+		}
+		if o.Excluded {
+			f.Manifest = airlock.ManifestExcludedNotice
 		}
 		if !o.Excluded {
 			f.Size = o.Size

@@ -33,7 +33,8 @@ func refSnapshot(w *Workspaces, r *os.Root, pm *parsedManifest, has bool) map[st
 			files[p] = &entry{file: e.file, fromDisk: e.fromDisk}
 		}
 		w.scan(r, "metadata", func(p string, fi fs.FileInfo) {
-			files[p] = &entry{fromDisk: true, file: airlock.WorkspaceFile{Path: p, Size: fi.Size(), ModifiedAt: fi.ModTime().UTC()}}
+			files[p] = &entry{fromDisk: true, file: airlock.WorkspaceFile{Path: p, Size: fi.Size(), ModifiedAt: fi.ModTime().UTC(),
+				Manifest: airlock.ManifestUnlisted}}
 		})
 		return files
 	}

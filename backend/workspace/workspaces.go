@@ -295,7 +295,7 @@ func (w *Workspaces) walkSnapshot(r *os.Root, pm *parsedManifest, has bool) *sna
 	if has {
 		s.hash = pm.hash
 		w.scan(r, "metadata", func(p string, fi fs.FileInfo) {
-			s.files[p] = diskEntry(p, fi)
+			s.files[p] = unlistedEntry(p, fi)
 		})
 		return s
 	}
@@ -310,6 +310,14 @@ func (w *Workspaces) walkSnapshot(r *os.Root, pm *parsedManifest, has bool) *sna
 
 func diskEntry(p string, fi fs.FileInfo) *entry {
 	return &entry{fromDisk: true, key: keyOf(fi), file: airlock.WorkspaceFile{Path: p, Size: fi.Size(), ModifiedAt: fi.ModTime().UTC()}}
+}
+
+// unlistedEntry is diskEntry for a file of a workspace with a manifest that does not list
+// it (its metadata folder).
+func unlistedEntry(p string, fi fs.FileInfo) *entry {
+	e := diskEntry(p, fi)
+	e.file.Manifest = airlock.ManifestUnlisted
+	return e
 }
 
 // scan walks dir of the workspace and reports every regular, non-hidden file. Symlinks are
@@ -615,8 +623,20 @@ func lookupIn(r *os.Root, pm *parsedManifest, has bool, p string) (*entry, error
 	if !has && inMetadata && !strings.EqualFold(path.Ext(p), ".log") {
 		return nil, errBadPath(p)
 	}
-	// Described by the disk: a regular file reached through real folders only, as the
-	// scan sees it (symlinks are not followed).
+	fi, err := lstatRegular(r, p)
+	if err != nil {
+		return nil, err
+	}
+	if has {
+		return unlistedEntry(p, fi), nil
+	}
+	return diskEntry(p, fi), nil
+}
+
+// lstatRegular stats the file p of the workspace r when it is described by the disk: a
+// regular file reached through real folders only, as the scan sees it (symlinks are not
+// followed).
+func lstatRegular(r *os.Root, p string) (fs.FileInfo, error) {
 	segs := strings.Split(p, "/")
 	for i := range segs {
 		fi, err := r.Lstat(strings.Join(segs[:i+1], "/"))
@@ -627,10 +647,37 @@ func lookupIn(r *os.Root, pm *parsedManifest, has bool, p string) (*entry, error
 			return nil, errBadPath(p)
 		}
 		if i == len(segs)-1 {
-			return diskEntry(p, fi), nil
+			return fi, nil
 		}
 	}
 	return nil, errBadPath(p)
+}
+
+// StatUnlisted returns a file on disk at p of workspace ws that its manifest does not list,
+// and whether there is one: only in a workspace with a manifest, never a visible file (those
+// are Stat's), never hidden, and without its content (it is never read; size and time come
+// from the file system, Manifest is ManifestUnlisted). It lets the service say why such a
+// file cannot be added instead of only that it is not there.
+func (w *Workspaces) StatUnlisted(ws, p string) (airlock.WorkspaceFile, bool) {
+	if !validRel(p) || hidden(p) {
+		return airlock.WorkspaceFile{}, false
+	}
+	a, err := w.access(ws)
+	if err != nil {
+		return airlock.WorkspaceFile{}, false
+	}
+	defer a.done()
+	if a.merr != nil || !a.has {
+		return airlock.WorkspaceFile{}, false
+	}
+	if _, err := lookupIn(a.r, a.pm, a.has, p); err == nil {
+		return airlock.WorkspaceFile{}, false // visible
+	}
+	fi, err := lstatRegular(a.r, p)
+	if err != nil {
+		return airlock.WorkspaceFile{}, false
+	}
+	return unlistedEntry(p, fi).file, true
 }
 
 // describedByDisk reports whether the visible file p of ws takes its hash from the disk
@@ -713,7 +760,7 @@ func diffManifests(a, b *parsedManifest) []string {
 
 func sameEntry(a, b entry) bool {
 	fa, fb := a.file, b.file
-	return a.fromDisk == b.fromDisk && fa.Size == fb.Size && fa.ModifiedAt.Equal(fb.ModifiedAt) &&
+	return a.fromDisk == b.fromDisk && fa.Manifest == fb.Manifest && fa.Size == fb.Size && fa.ModifiedAt.Equal(fb.ModifiedAt) &&
 		fa.ContentHash == fb.ContentHash && fa.OutOfDate == fb.OutOfDate && fa.JobID == fb.JobID &&
 		fa.Commit == fb.Commit && fa.Repo == fb.Repo && ptrEq(fa.RowCount, fb.RowCount) && ptrEq(fa.ColCount, fb.ColCount)
 }

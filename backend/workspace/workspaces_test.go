@@ -81,7 +81,7 @@ func TestManifestTree(t *testing.T) {
 	assert.Equal(t, []string{"act.log", "manifest.json"}, names(meta), "live scan of metadata, hidden files skipped")
 	assert.Equal(t, sha("log line\n"), meta[0].File.ContentHash)
 	assert.Equal(t, int64(len("log line\n")), meta[0].File.Size)
-	assert.False(t, meta[0].File.InManifest)
+	assert.Equal(t, airlock.ManifestUnlisted, meta[0].File.Manifest, "a job log has no manifest entry")
 
 	var table airlock.TreeEntry
 	for _, e := range out {
@@ -91,7 +91,7 @@ func TestManifestTree(t *testing.T) {
 	}
 	assert.Equal(t, "output/table.csv", table.Path)
 	assert.Equal(t, sha("a,b\n1,2\n"), table.File.ContentHash)
-	assert.True(t, table.File.InManifest)
+	assert.Equal(t, airlock.ManifestOutput, table.File.Manifest)
 	assert.Equal(t, "job1", table.File.JobID)
 	assert.Equal(t, "abc123", table.File.Commit)
 	require.NotNil(t, table.File.RowCount)
@@ -117,7 +117,7 @@ func TestManifestValidPaths(t *testing.T) {
 	f, err := w.Stat("ws", "output/big.csv.txt")
 	require.NoError(t, err)
 	assert.Equal(t, sha("excluded: too big"), f.ContentHash)
-	assert.True(t, f.InManifest)
+	assert.Equal(t, airlock.ManifestExcludedNotice, f.Manifest, "job-runner's notice, not an output")
 	rc, err := w.Open("ws", "output/big.csv.txt")
 	require.NoError(t, err)
 	b, _ := io.ReadAll(rc)
@@ -139,8 +139,47 @@ func TestManifestValidPaths(t *testing.T) {
 	// The manifest itself is a workspace file.
 	f, err = w.Stat("ws", ManifestPath)
 	require.NoError(t, err)
-	assert.False(t, f.InManifest)
+	assert.Equal(t, airlock.ManifestUnlisted, f.Manifest)
 	assert.Len(t, f.ContentHash, 64)
+}
+
+func TestStatUnlisted(t *testing.T) {
+	_, w := manifestWorkspace(t)
+	f, found := w.StatUnlisted("ws", "unlisted/not-there.csv")
+	require.True(t, found, "on disk, not in the manifest")
+	assert.Equal(t, airlock.WorkspaceFile{Path: "unlisted/not-there.csv", Size: int64(len("on disk only")),
+		ModifiedAt: f.ModifiedAt, Manifest: airlock.ManifestUnlisted}, f, "never read: no hash")
+	assert.False(t, f.ModifiedAt.IsZero())
+	// job-runner removes an excluded output from the workspace; one left on disk is not an
+	// output either.
+	_, found = w.StatUnlisted("ws", "output/big.csv")
+	assert.True(t, found)
+	for _, p := range []string{
+		"output/table.csv", "output/big.csv.txt", "metadata/act.log", // visible: Stat's
+		"output/missing.csv", "nope.csv", "metadata/.hidden", "../ws/z.html", "unlisted", // not files
+	} {
+		_, found := w.StatUnlisted("ws", p)
+		assert.False(t, found, p)
+	}
+	_, found = w.StatUnlisted("no-such-ws", "a.csv")
+	assert.False(t, found)
+}
+
+// job-runner names an excluded output's notice "<key>.txt": an output listed at that very
+// path is the output, whichever order the manifest is read in.
+func TestManifestOutputBeatsNoticeAtTheSamePath(t *testing.T) {
+	for range 20 { // map order varies from run to run
+		root := t.TempDir()
+		ws := filepath.Join(root, "ws")
+		writeFile(t, ws, "out/a.csv.txt", "a real output")
+		exc := moderately("rows")
+		exc.Excluded = true
+		writeManifest(t, ws, map[string]output{"out/a.csv": exc, "out/a.csv.txt": moderately("a real output")})
+		f, err := New(root, Options{}).Stat("ws", "out/a.csv.txt")
+		require.NoError(t, err)
+		require.Equal(t, airlock.ManifestOutput, f.Manifest)
+		require.Equal(t, sha("a real output"), f.ContentHash)
+	}
 }
 
 func TestEmptyManifest(t *testing.T) {
@@ -210,7 +249,9 @@ func TestPlainFolder(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"t.csv"}, names(es))
 	assert.Equal(t, sha("1,2"), es[0].File.ContentHash)
-	assert.False(t, es[0].File.InManifest)
+	assert.Equal(t, airlock.ManifestNone, es[0].File.Manifest, "a plain folder has no manifest to list it")
+	_, found := w.StatUnlisted("ws", "out/t.csv")
+	assert.False(t, found, "a plain folder has no unlisted files")
 
 	f, err := w.Stat("ws", "out/t.csv")
 	require.NoError(t, err)

@@ -1,9 +1,23 @@
-// Package fakejobserver is a strict stand-in for job-server's side of the release and
-// notification protocol (docs/reference/domain.md §7.1, §7.3, §7.5), served on a real
-// listener. It is a peer, not one of our parts: it checks every header and body it
-// receives, answers as job-server does, keeps what was uploaded, and can be switched to
-// fail, hang or deny. Every protocol violation it sees is recorded and fails the test at
-// cleanup.
+// Package fakejobserver is a strict stand-in for job-server's side of the release,
+// notification and login protocol (docs/reference/domain.md §7.1, §7.3, §7.5, §8), served
+// on a real listener. It is a peer, not one of our parts: it checks every header and body
+// it receives, answers as job-server does (status codes, bodies and headers as job-server's
+// own views produce them), keeps what was uploaded, and can be switched to fail, hang or
+// deny. Every protocol violation it sees is recorded and fails the test at cleanup.
+//
+// Like job-server it knows its users and workspaces: a test registers them (AddUser,
+// AddWorkspace). As job-server does, it answers
+//   - 403 (never 401) to a missing or wrong backend token, and to a release call whose
+//     OS-User is not a user allowed to release;
+//   - 500 to an event naming an unknown user, author or workspace, and to a repeated
+//     create-release for an existing release with other files (ReleaseFilesMismatch);
+//   - create-release with the Airlock request id as the release id, accepting an empty
+//     file list and refusing files over SizeLimit (400);
+//   - an upload with an empty 201 carrying File-Id and Location;
+//   - authenticate/authorise with the user's document, 403 for a user who may not log in,
+//     404 (authorise) for a user job-server does not know.
+//
+// Events ignore OS-User, as job-server does.
 package fakejobserver
 
 import (
@@ -13,23 +27,30 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-// Endpoint names one of the three calls.
+// Endpoint names one of the calls.
 type Endpoint string
 
 const (
 	CreateRelease Endpoint = "create-release"
 	Upload        Endpoint = "upload"
 	Events        Endpoint = "events"
+	Authenticate  Endpoint = "authenticate"
+	Authorise     Endpoint = "authorise"
 )
+
+// DefaultSizeLimit is job-server's default RELEASE_FILE_SIZE_LIMIT: 16 MiB.
+const DefaultSizeLimit = 16 << 20
 
 // File is a file of a release as job-server knows it.
 type File struct {
@@ -45,6 +66,8 @@ type File struct {
 	Refused int
 	// UploadedBy is the OS-User of the storing call.
 	UploadedBy string
+	// ID is the file id job-server answered in File-Id once stored.
+	ID string
 }
 
 // Release is one release created through the API.
@@ -54,10 +77,23 @@ type Release struct {
 	AirlockID string
 	CreatedBy string
 	Files     map[string]*File
-	// Order is the file names in the order first listed.
+	// Order is the file names in the order listed when it was created.
 	Order []string
 	// Calls counts create-release calls answered with this release.
 	Calls int
+	// Mismatches counts repeated create-release calls refused because they listed other
+	// files (job-server's ReleaseFilesMismatch, a 500).
+	Mismatches int
+}
+
+// user is a user job-server knows.
+type user struct {
+	doc map[string]any
+	// revoked: job-server knows the user but no longer lets them log in or release
+	// (no backend membership).
+	revoked bool
+	// tokens are single-use login tokens issued for the user.
+	tokens map[string]bool
 }
 
 // Event is one notification received.
@@ -73,7 +109,7 @@ type fault struct {
 	failStatus int
 	deny       bool
 	hang       bool
-	hangAfter  bool // hang after storing the upload (the answer is lost)
+	hangAfter  bool // hang after handling the call (an upload stored, an event handled): the answer is lost
 	eventsSt   string
 }
 
@@ -82,6 +118,9 @@ type Server struct {
 	// URL is the API endpoint to configure, e.g. http://127.0.0.1:1234/api/v2.
 	URL   string
 	Token string
+	// SizeLimit is job-server's RELEASE_FILE_SIZE_LIMIT (default DefaultSizeLimit); set it
+	// before the first call.
+	SizeLimit int64
 
 	srv *httptest.Server
 
@@ -92,7 +131,10 @@ type Server struct {
 	violations []string
 	faults     map[Endpoint]*fault
 	calls      map[Endpoint]int
-	nextID     int
+	nextFile   int
+	users      map[string]*user // by username
+	emails     map[string]string
+	workspaces map[string]bool
 	failPaths  map[string]int // upload of this file name answers with this status
 	hangRel    chan struct{}
 	hanging    chan Endpoint
@@ -102,10 +144,15 @@ type Server struct {
 // and checked for protocol violations, when the test ends.
 func New(t testing.TB, token string) *Server {
 	s := &Server{
-		Token:     token,
-		releases:  map[string]*Release{},
-		byAirlock: map[string]string{},
-		faults:    map[Endpoint]*fault{CreateRelease: {}, Upload: {}, Events: {}},
+		Token:      token,
+		SizeLimit:  DefaultSizeLimit,
+		releases:   map[string]*Release{},
+		byAirlock:  map[string]string{},
+		users:      map[string]*user{},
+		emails:     map[string]string{},
+		workspaces: map[string]bool{},
+		faults: map[Endpoint]*fault{CreateRelease: {}, Upload: {}, Events: {},
+			Authenticate: {}, Authorise: {}},
 		calls:     map[Endpoint]int{},
 		failPaths: map[string]int{},
 		hangRel:   make(chan struct{}),
@@ -115,6 +162,8 @@ func New(t testing.TB, token string) *Server {
 	mux.HandleFunc("/api/v2/releases/workspace/{workspace}", s.handleCreateRelease)
 	mux.HandleFunc("/api/v2/releases/release/{id}", s.handleUpload)
 	mux.HandleFunc("/api/v2/airlock/events/", s.handleEvent)
+	mux.HandleFunc("/api/v2/releases/authenticate", s.handleAuthenticate)
+	mux.HandleFunc("/api/v2/releases/authorise", s.handleAuthorise)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.violation("unexpected call %s %s", r.Method, r.URL.Path)
 		http.NotFound(w, r)
@@ -130,6 +179,72 @@ func New(t testing.TB, token string) *Server {
 		}
 	})
 	return s
+}
+
+// AddWorkspace registers workspaces job-server knows.
+func (s *Server) AddWorkspace(names ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range names {
+		s.workspaces[n] = true
+	}
+}
+
+// AddUser registers (or replaces) a user who may log in and release through this backend,
+// with the document authenticate and authorise answer (its "username" is set to username;
+// an "email" string also lets the user log in by email). Its fields are job-server's
+// level-4 user fields: fullname, workspaces, copiloted_workspaces, output_checker,
+// readonly_access.
+func (s *Server) AddUser(username string, doc map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := map[string]any{"fullname": nil, "workspaces": map[string]any{}, "copiloted_workspaces": map[string]any{},
+		"output_checker": false, "readonly_access": false}
+	for k, v := range doc {
+		if k != "email" {
+			d[k] = v
+		}
+	}
+	d["username"] = username
+	u := &user{doc: d, tokens: map[string]bool{}}
+	if old := s.users[username]; old != nil {
+		u.tokens = old.tokens
+	}
+	s.users[username] = u
+	if e, ok := doc["email"].(string); ok && e != "" {
+		s.emails[e] = username
+	}
+}
+
+// RevokeUser keeps the user known but takes their access away (job-server's "does not have
+// access to any backends"): logins and authorise answer 403, release calls as them 403.
+func (s *Server) RevokeUser(username string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.users[username]; u != nil {
+		u.revoked = true
+	}
+}
+
+// RemoveUser forgets a user: authorise answers 404, events naming them 500.
+func (s *Server) RemoveUser(username string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.users, username)
+	for e, n := range s.emails {
+		if n == username {
+			delete(s.emails, e)
+		}
+	}
+}
+
+// IssueLoginToken gives a known user a single-use login token for authenticate.
+func (s *Server) IssueLoginToken(username, token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.users[username]; u != nil {
+		u.tokens[token] = true
+	}
 }
 
 // Fail answers the next n calls to e with status (e.g. 500), then recovers.
@@ -158,7 +273,8 @@ func (s *Server) Deny(e Endpoint, on bool) {
 }
 
 // Hang makes calls to e never answer (until Unhang or the client gives up). With
-// afterStore, an upload is stored first and only its answer is lost.
+// afterStore, the call is handled first (a release created, an upload stored, an event
+// handled) and only its answer is lost.
 func (s *Server) Hang(e Endpoint, afterStore bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -261,10 +377,13 @@ func (s *Server) violation(format string, args ...any) {
 	s.violations = append(s.violations, fmt.Sprintf(format, args...))
 }
 
+// writeJSON answers as DRF's JSONRenderer does: compact, non-ASCII and <>& unescaped.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }
 
 // bad answers 400 and records a violation: our client must never send this.
@@ -274,9 +393,26 @@ func (s *Server) bad(w http.ResponseWriter, format string, args ...any) {
 	writeJSON(w, http.StatusBadRequest, map[string]string{"detail": msg})
 }
 
+// Django's answer to an unhandled exception (DEBUG off).
+const serverError = "\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n"
+
+// crash answers as job-server does when its view raises: 500 with Django's HTML page.
+func crash(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = io.WriteString(w, serverError)
+}
+
+// forbidden is DRF's answer to NotAuthenticated or PermissionDenied on job-server's views:
+// they have no WWW-Authenticate scheme, so DRF turns 401 into 403.
+func forbidden(w http.ResponseWriter, detail string) {
+	writeJSON(w, http.StatusForbidden, map[string]string{"detail": detail})
+}
+
 // common checks method and headers shared by every call, counts the call and applies the
-// faults. It reports whether the handler should go on.
-func (s *Server) common(w http.ResponseWriter, r *http.Request, e Endpoint, contentType string) bool {
+// faults. It reports whether the handler should go on. osUser says whether the call must
+// carry OS-User (release calls; events and logins ignore it, as job-server does).
+func (s *Server) common(w http.ResponseWriter, r *http.Request, e Endpoint, contentType string, osUser bool) bool {
 	s.mu.Lock()
 	s.calls[e]++
 	s.mu.Unlock()
@@ -284,13 +420,19 @@ func (s *Server) common(w http.ResponseWriter, r *http.Request, e Endpoint, cont
 		s.bad(w, "%s: method %s, want POST", e, r.Method)
 		return false
 	}
-	if got := r.Header.Get("Authorization"); got != s.Token {
+	switch got := r.Header.Get("Authorization"); {
+	case got == "":
+		s.violation("%s: no Authorization header", e)
+		forbidden(w, "Authorization header is missing")
+		return false
+	case got != s.Token:
 		s.violation("%s: Authorization %q, want the bare token", e, got)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Invalid token."})
+		forbidden(w, "Invalid token")
 		return false
 	}
-	if r.Header.Get("OS-User") == "" {
-		s.bad(w, "%s: no OS-User header", e)
+	if osUser && r.Header.Get("OS-User") == "" {
+		s.violation("%s: no OS-User header", e)
+		forbidden(w, "Authentication credentials were not provided.")
 		return false
 	}
 	if got := r.Header.Get("Accept"); got != "application/json" {
@@ -318,13 +460,41 @@ func (s *Server) common(w http.ResponseWriter, r *http.Request, e Endpoint, cont
 		return false
 	case deny:
 		_, _ = io.Copy(io.Discard, r.Body)
-		writeJSON(w, http.StatusForbidden, map[string]string{"detail": "You do not have permission to perform this action."})
+		forbidden(w, "You do not have permission to perform this action.")
 		return false
 	case hang && !hangAfter:
 		s.hang(r, e, rel)
 		return false
 	}
 	return true
+}
+
+// releaser checks the OS-User of a release call as job-server's validate_upload_access
+// does: a known user with access to this backend, else 403.
+func (s *Server) releaser(w http.ResponseWriter, r *http.Request) bool {
+	name := strings.TrimSpace(r.Header.Get("OS-User"))
+	s.mu.Lock()
+	u := s.users[name]
+	s.mu.Unlock()
+	if u == nil || u.revoked {
+		forbidden(w, "Authentication credentials were not provided.")
+		return false
+	}
+	return true
+}
+
+// hangAfterHandling reports whether calls to e lose their answer after being handled, and
+// if so hangs until released.
+func (s *Server) hangAfterHandling(r *http.Request, e Endpoint) bool {
+	s.mu.Lock()
+	f := s.faults[e]
+	on := f.hang && f.hangAfter
+	rel := s.hangRel
+	s.mu.Unlock()
+	if on {
+		s.hang(r, e, rel)
+	}
+	return on
 }
 
 func (s *Server) hang(r *http.Request, e Endpoint, rel chan struct{}) {
@@ -374,10 +544,20 @@ func canonical(v any) string {
 }
 
 func (s *Server) handleCreateRelease(w http.ResponseWriter, r *http.Request) {
-	if !s.common(w, r, CreateRelease, "application/json") {
+	if !s.common(w, r, CreateRelease, "application/json", true) {
 		return
 	}
 	ws := r.PathValue("workspace")
+	s.mu.Lock()
+	knownWS := s.workspaces[ws]
+	s.mu.Unlock()
+	if !knownWS {
+		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "No Workspace matches the given query."})
+		return
+	}
+	if !s.releaser(w, r) {
+		return
+	}
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		s.bad(w, "create-release: read body: %v", err)
@@ -403,13 +583,13 @@ func (s *Server) handleCreateRelease(w http.ResponseWriter, r *http.Request) {
 		s.bad(w, "create-release: metadata %+v", body.Metadata)
 		return
 	}
-	if len(body.Files) == 0 {
-		s.bad(w, "create-release: no files")
-		return
-	}
+	// An empty file list is valid to job-server (its serializer allows it).
 	files := map[string]*File{}
 	var order []string
-	for _, f := range body.Files {
+	tooBig := false
+	sizeErrs := make([]map[string][]string, len(body.Files))
+	for i, f := range body.Files {
+		sizeErrs[i] = map[string][]string{}
 		switch {
 		case f.Name == "" || f.Name != f.URL || strings.Contains(f.Name, `\`) || strings.HasPrefix(f.Name, "/"):
 			s.bad(w, "create-release: file name %q / url %q", f.Name, f.URL)
@@ -427,50 +607,102 @@ func (s *Server) handleCreateRelease(w http.ResponseWriter, r *http.Request) {
 			s.bad(w, "create-release: file %s listed twice", f.Name)
 			return
 		}
+		if f.Size > s.SizeLimit {
+			// job-server's FileSerializer.validate, wording (and its doubled unit) included.
+			tooBig = true
+			sizeErrs[i]["size"] = []string{fmt.Sprintf("File size should be <16Mb. %s is %sMb", f.Name, toMB(f.Size))}
+		}
 		d, _ := time.Parse("2006-01-02T15:04:05.999999-07:00", f.Date)
 		files[f.Name] = &File{Name: f.Name, Size: f.Size, SHA256: f.SHA256, Date: d}
 		order = append(order, f.Name)
 	}
+	if tooBig {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"files": sizeErrs})
+		return
+	}
+	// job-server creates the release with the Airlock request id as its id; a repeated call
+	// for an existing release must list the same files (compared by content hash), else
+	// its ReleaseFilesMismatch goes unhandled: a 500.
+	id := body.Metadata.AirlockID
 	s.mu.Lock()
-	id, ok := s.byAirlock[body.Metadata.AirlockID]
-	if !ok {
-		s.nextID++
-		id = fmt.Sprintf("rel-%04d", s.nextID)
-		s.byAirlock[body.Metadata.AirlockID] = id
-		s.releases[id] = &Release{ID: id, Workspace: ws, AirlockID: body.Metadata.AirlockID,
-			CreatedBy: r.Header.Get("OS-User"), Files: map[string]*File{}}
-	}
 	rel := s.releases[id]
-	rel.Calls++
-	for _, n := range order {
-		if rel.Files[n] == nil || !rel.Files[n].Uploaded {
-			rel.Files[n] = files[n]
+	if rel != nil {
+		if rel.Workspace != ws || !sameHashes(rel.Files, files) {
+			rel.Mismatches++
+			s.mu.Unlock()
+			crash(w)
+			return
 		}
-		if !contains(rel.Order, n) {
-			rel.Order = append(rel.Order, n)
-		}
+	} else {
+		rel = &Release{ID: id, Workspace: ws, AirlockID: id, CreatedBy: r.Header.Get("OS-User"),
+			Files: files, Order: order}
+		s.releases[id] = rel
+		s.byAirlock[id] = id
 	}
+	rel.Calls++
 	s.mu.Unlock()
+	if s.hangAfterHandling(r, CreateRelease) {
+		return
+	}
 	w.Header().Set("Release-Id", id)
-	writeJSON(w, http.StatusCreated, map[string]string{"release_id": id, "release_url": s.URL + "/releases/" + id})
+	writeJSON(w, http.StatusCreated, map[string]string{"release_id": id, "release_url": s.srv.URL + "/releases/" + id})
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+// sameHashes compares two releases' files as job-server does: the sets of their sha256s.
+func sameHashes(a, b map[string]*File) bool {
+	set := func(m map[string]*File) map[string]bool {
+		out := map[string]bool{}
+		for _, f := range m {
+			out[f.SHA256] = true
+		}
+		return out
+	}
+	sa, sb := set(a), set(b)
+	if len(sa) != len(sb) {
+		return false
+	}
+	for h := range sa {
+		if !sb[h] {
+			return false
 		}
 	}
-	return false
+	return true
+}
+
+// toMB is job-server's to_mb without its unit: the size in MiB to two decimals, written
+// as Python writes a float ("17.0", "16.5").
+func toMB(n int64) string {
+	v := float64(n) / (1 << 20)
+	t := strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
+	if !strings.Contains(t, ".") {
+		t += ".0"
+	}
+	return t
 }
 
 var dispositionRe = regexp.MustCompile(`^attachment; filename="([^"]+)"$`)
 
 func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
-	if !s.common(w, r, Upload, "application/octet-stream") {
+	if !s.common(w, r, Upload, "application/octet-stream", true) {
 		return
 	}
 	id := r.PathValue("id")
+	s.mu.Lock()
+	rel := s.releases[id]
+	s.mu.Unlock()
+	if rel == nil {
+		s.violation("upload: unknown release %q", id)
+		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "No Release matches the given query."})
+		return
+	}
+	if !s.releaser(w, r) {
+		return
+	}
+	if r.ContentLength > s.SizeLimit {
+		_, _ = io.Copy(io.Discard, r.Body)
+		writeJSON(w, http.StatusBadRequest, []string{fmt.Sprintf("File is too large, it must be below %sMb", toMB(s.SizeLimit))})
+		return
+	}
 	m := dispositionRe.FindStringSubmatch(r.Header.Get("Content-Disposition"))
 	if m == nil {
 		s.bad(w, "upload: Content-Disposition %q", r.Header.Get("Content-Disposition"))
@@ -494,17 +726,9 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	s.mu.Lock()
-	rel := s.releases[id]
-	var f *File
-	if rel != nil {
-		f = rel.Files[name]
-	}
+	f := rel.Files[name]
 	s.mu.Unlock()
 	switch {
-	case rel == nil:
-		s.violation("upload: unknown release %q", id)
-		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not found."})
-		return
 	case f == nil:
 		s.bad(w, "upload: %s is not in release %s", name, id)
 		return
@@ -517,22 +741,21 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		f.Refused++
 		s.mu.Unlock()
 		writeJSON(w, http.StatusBadRequest, map[string]string{
-			"detail": fmt.Sprintf("This version of '%s' has already been uploaded", name)})
+			"detail": fmt.Sprintf("This version of '%s' has already been uploaded from backend 'test'", name)})
 		return
 	}
+	s.nextFile++
 	f.Uploaded, f.Content, f.UploadedBy = true, content.Bytes(), r.Header.Get("OS-User")
+	f.ID = fmt.Sprintf("file-%04d", s.nextFile)
 	f.Stored++
-	flt := s.faults[Upload]
-	hangAfter := flt.hang && flt.hangAfter
-	relCh := s.hangRel
 	s.mu.Unlock()
-	if hangAfter {
-		s.hang(r, Upload, relCh)
+	if s.hangAfterHandling(r, Upload) {
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	// job-server answers an empty 201 naming the stored file.
+	w.Header().Set("File-Id", f.ID)
+	w.Header().Set("Location", s.URL+"/releases/file/"+f.ID)
 	w.WriteHeader(http.StatusCreated)
-	_, _ = w.Write([]byte(`{"detail": "ok"}`))
 }
 
 var eventTypes = map[string]bool{
@@ -546,7 +769,7 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 		s.bad(w, "events: path %s", r.URL.Path)
 		return
 	}
-	if !s.common(w, r, Events, "application/json") {
+	if !s.common(w, r, Events, "application/json", false) {
 		return
 	}
 	raw, err := io.ReadAll(r.Body)
@@ -570,12 +793,11 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 		s.bad(w, "events: unexpected keys in %s", raw)
 		return
 	}
-	if et, _ := body["event_type"].(string); !eventTypes[et] {
-		s.bad(w, "events: unknown event_type %v", body["event_type"])
-		return
-	}
-	if body["user"] != r.Header.Get("OS-User") {
-		s.bad(w, "events: OS-User %q is not the body's user %v", r.Header.Get("OS-User"), body["user"])
+	et, _ := body["event_type"].(string)
+	if !eventTypes[et] {
+		s.violation("events: unknown event_type %v", body["event_type"])
+		writeJSON(w, http.StatusCreated, map[string]string{"status": "error",
+			"message": fmt.Sprintf("Unknown event type '%s'", strings.ToUpper(et))})
 		return
 	}
 	if u := body["updates"]; u != nil {
@@ -598,13 +820,110 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	// job-server looks up the author, the user and the workspace before doing anything;
+	// an unknown one raises DoesNotExist, unhandled: a 500, nothing done.
+	author, _ := body["request_author"].(string)
+	actor, _ := body["user"].(string)
+	ws, _ := body["workspace"].(string)
+	s.mu.Lock()
+	known := s.users[author] != nil && s.users[actor] != nil && s.workspaces[ws]
+	s.mu.Unlock()
+	if !known {
+		crash(w)
+		return
+	}
 	s.mu.Lock()
 	s.events = append(s.events, Event{OSUser: r.Header.Get("OS-User"), Body: body, Raw: string(raw)})
 	st := s.faults[Events].eventsSt
 	s.mu.Unlock()
+	if s.hangAfterHandling(r, Events) {
+		return
+	}
 	if st == "" || st == "ok" {
 		writeJSON(w, http.StatusCreated, map[string]string{"status": "ok"})
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"status": st, "message": "fake job-server could not handle it"})
+}
+
+// loginBody reads the JSON body of authenticate or authorise, which must hold exactly keys.
+func (s *Server) loginBody(w http.ResponseWriter, r *http.Request, e Endpoint, keys ...string) (map[string]string, bool) {
+	var body map[string]string
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		s.bad(w, "%s: body is not a JSON object of strings: %v", e, err)
+		return nil, false
+	}
+	if len(body) != len(keys) {
+		s.bad(w, "%s: body has keys %v, want %v", e, body, keys)
+		return nil, false
+	}
+	for _, k := range keys {
+		if strings.TrimSpace(body[k]) == "" {
+			writeJSON(w, http.StatusBadRequest, map[string][]string{k: {"This field may not be blank."}})
+			return nil, false
+		}
+	}
+	return body, true
+}
+
+func (s *Server) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
+	if !s.common(w, r, Authenticate, "application/json", false) {
+		return
+	}
+	body, ok := s.loginBody(w, r, Authenticate, "user", "token")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	name := body["user"]
+	if n, ok := s.emails[name]; ok {
+		name = n
+	}
+	u := s.users[name]
+	var doc []byte
+	var detail string
+	switch {
+	case u == nil:
+		detail = "User matching query does not exist."
+	case u.revoked:
+		detail = fmt.Sprintf("User %s does not have access to any backends", name)
+	case !u.tokens[body["token"]]:
+		detail = fmt.Sprintf("Token for %s was invalid", name)
+	default:
+		delete(u.tokens, body["token"])
+		doc, _ = json.Marshal(u.doc)
+	}
+	s.mu.Unlock()
+	if doc == nil {
+		forbidden(w, detail)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(doc)
+}
+
+func (s *Server) handleAuthorise(w http.ResponseWriter, r *http.Request) {
+	if !s.common(w, r, Authorise, "application/json", false) {
+		return
+	}
+	body, ok := s.loginBody(w, r, Authorise, "user")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	u := s.users[body["user"]]
+	var doc []byte
+	if u != nil && !u.revoked {
+		doc, _ = json.Marshal(u.doc)
+	}
+	s.mu.Unlock()
+	switch {
+	case u == nil:
+		writeJSON(w, http.StatusNotFound, map[string]string{"detail": "No User matches the given query."})
+	case doc == nil:
+		forbidden(w, fmt.Sprintf("User %s does not have access to any backends", body["user"]))
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(doc)
+	}
 }

@@ -46,7 +46,7 @@ func (a account) user() airlock.User { return a.doc.User() }
 func grants(ws ...string) map[string]auth.WorkspaceDoc {
 	m := map[string]auth.WorkspaceDoc{}
 	for _, w := range ws {
-		m[w] = auth.WorkspaceDoc{ProjectDetails: auth.ProjectDoc{Name: "Live project", Ongoing: true, Orgs: []string{"Org"}}}
+		m[w] = auth.WorkspaceDoc{ProjectDetails: auth.ProjectDoc{Name: "Live project", Orgs: []string{"Org"}}}
 	}
 	return m
 }

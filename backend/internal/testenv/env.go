@@ -21,6 +21,7 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/filestore"
+	"github.com/trelab/airlock/backend/render"
 	"github.com/trelab/airlock/backend/service"
 	"github.com/trelab/airlock/backend/store/sqlite"
 	"github.com/trelab/airlock/backend/workspace"
@@ -47,7 +48,9 @@ type Env struct {
 	Notes      *Notifications
 	Releaser   *Releaser
 	Clock      *Clock
-	Svc        *service.Airlock
+	// Checks counts disclosure-check warnings (the real render counter).
+	Checks *render.WarningCounter
+	Svc    *service.Airlock
 
 	mu        sync.Mutex
 	manifests map[string]map[string]ManifestOutput
@@ -93,9 +96,12 @@ func NewEnv(t testing.TB, opts ...Option) *Env {
 		Notes:      &Notifications{},
 		Releaser:   &Releaser{},
 		Clock:      NewClock(Start),
+		Checks:     render.NewWarningCounter(render.WarningCounterConfig{}),
 		manifests:  map[string]map[string]ManifestOutput{},
 	}
+	t.Cleanup(e.Checks.Close)
 	cfg := service.Config{
+		Checks:     e.Checks,
 		Store:      e.Store,
 		Workspaces: e.Workspaces,
 		Files:      e.Files,

@@ -11,7 +11,8 @@ import (
 
 const fileColumns = `request_id, group_name, relpath, filetype, file_id, size, timestamp, job_id,
 	commit_id, repo, row_count, col_count, released_at, released_by, uploaded, uploaded_at,
-	upload_attempts, upload_attempted_at, upload_error`
+	upload_attempts, upload_attempted_at, upload_error, warnings_info, warnings_warn, warnings_block,
+	reviewed_file_id`
 
 // InsertFile adds a file (and any votes it carries) to a request, creating its group if
 // needed, with the audit event. A relpath already on the request is a conflict.
@@ -34,12 +35,13 @@ func insertFile(ctx context.Context, tx *sql.Tx, requestID string, f *airlock.Re
 	if ft == "" {
 		ft = airlock.FileTypeOutput
 	}
+	warnInfo, warnWarn, warnBlock := warningColumns(f.Warnings)
 	res, err := tx.ExecContext(ctx, `INSERT INTO request_files (`+fileColumns+`)
-		VALUES (`+placeholders(19)+`)`,
+		VALUES (`+placeholders(23)+`)`,
 		requestID, f.Group, f.RelPath, string(ft), f.FileID, f.Size, fmtTime(f.Timestamp), f.JobID,
 		f.Commit, f.Repo, nullInt(f.RowCount), nullInt(f.ColCount), fmtTimePtr(f.ReleasedAt),
 		f.ReleasedBy, f.Uploaded, fmtTimePtr(f.UploadedAt), f.UploadAttempts,
-		fmtTimePtr(f.UploadAttemptedAt), f.UploadError)
+		fmtTimePtr(f.UploadAttemptedAt), f.UploadError, warnInfo, warnWarn, warnBlock, f.ReviewedFileID)
 	if err != nil {
 		if isForeignKey(err) {
 			return airlock.WrapError(airlock.CodeNotFound, err,
@@ -64,7 +66,7 @@ func insertFile(ctx context.Context, tx *sql.Tx, requestID string, f *airlock.Re
 }
 
 // UpdateFile saves a file's group, file type, content fields (file id, size, timestamp, job,
-// commit, repo, row and column counts) and release/upload fields (released at/by, uploaded,
+// commit, repo, row and column counts, the reviewed content's id) and release/upload fields (released at/by, uploaded,
 // uploaded at, upload error), with the audit event. The attempt counter and time are
 // owned by RecordUploadAttempt and are not overwritten. A new group is created if needed.
 func (t *Tx) UpdateFile(ctx context.Context, requestID string, f *airlock.RequestFile, ev airlock.AuditEvent) error {
@@ -79,14 +81,17 @@ func (t *Tx) UpdateFile(ctx context.Context, requestID string, f *airlock.Reques
 	if ft == "" {
 		ft = airlock.FileTypeOutput
 	}
+	warnInfo, warnWarn, warnBlock := warningColumns(f.Warnings)
 	res, err := t.tx.ExecContext(ctx, `UPDATE request_files SET group_name = ?, filetype = ?,
 		file_id = ?, size = ?, timestamp = ?, job_id = ?, commit_id = ?, repo = ?, row_count = ?,
 		col_count = ?, released_at = ?, released_by = ?, uploaded = ?, uploaded_at = ?,
-		upload_error = ?
+		upload_error = ?, warnings_info = ?, warnings_warn = ?, warnings_block = ?,
+		reviewed_file_id = ?
 		WHERE request_id = ? AND relpath = ?`,
 		f.Group, string(ft), f.FileID, f.Size, fmtTime(f.Timestamp), f.JobID, f.Commit, f.Repo,
 		nullInt(f.RowCount), nullInt(f.ColCount), fmtTimePtr(f.ReleasedAt), f.ReleasedBy,
-		f.Uploaded, fmtTimePtr(f.UploadedAt), f.UploadError, requestID, f.RelPath)
+		f.Uploaded, fmtTimePtr(f.UploadedAt), f.UploadError, warnInfo, warnWarn, warnBlock,
+		f.ReviewedFileID, requestID, f.RelPath)
 	if err != nil {
 		return wrap(err, "update file", "", "")
 	}
@@ -186,11 +191,13 @@ func loadFilesWhere(ctx context.Context, tx *sql.Tx, where string, args []any,
 			id                                  int64
 			reqID, ft, ts                       string
 			rowCount, colCount                  sql.NullInt64
+			warnInfo, warnWarn, warnBlock       sql.NullInt64
 			releasedAt, uploadedAt, attemptedAt sql.NullString
 		)
 		if err := rows.Scan(&id, &reqID, &f.Group, &f.RelPath, &ft, &f.FileID, &f.Size, &ts, &f.JobID,
 			&f.Commit, &f.Repo, &rowCount, &colCount, &releasedAt, &f.ReleasedBy, &f.Uploaded,
-			&uploadedAt, &f.UploadAttempts, &attemptedAt, &f.UploadError); err != nil {
+			&uploadedAt, &f.UploadAttempts, &attemptedAt, &f.UploadError,
+			&warnInfo, &warnWarn, &warnBlock, &f.ReviewedFileID); err != nil {
 			return nil, fmt.Errorf("sqlite: load files: %w", err)
 		}
 		f.FileType = airlock.FileType(ft)
@@ -198,6 +205,9 @@ func loadFilesWhere(ctx context.Context, tx *sql.Tx, where string, args []any,
 			return nil, err
 		}
 		f.RowCount, f.ColCount = intPtr(rowCount), intPtr(colCount)
+		if warnInfo.Valid && warnWarn.Valid && warnBlock.Valid {
+			f.Warnings = &airlock.WarningCounts{Info: int(warnInfo.Int64), Warn: int(warnWarn.Int64), Block: int(warnBlock.Int64)}
+		}
 		if f.ReleasedAt, err = parseTimePtr(releasedAt); err != nil {
 			return nil, err
 		}
@@ -219,4 +229,12 @@ func loadFilesWhere(ctx context.Context, tx *sql.Tx, where string, args []any,
 		return nil, fmt.Errorf("sqlite: load files: %w", err)
 	}
 	return out, nil
+}
+
+// warningColumns are the warnings_* values of w: three NULLs when never counted.
+func warningColumns(w *airlock.WarningCounts) (info, warn, block any) {
+	if w == nil {
+		return nil, nil, nil
+	}
+	return w.Info, w.Warn, w.Block
 }

@@ -306,3 +306,50 @@ func TestComments(t *testing.T) {
 		t.Fatalf("comment id %s reused", c3.ID)
 	}
 }
+
+// Warning counts and acknowledgement notes are stored and read back; a file never counted
+// reads back as nil (not as zero warnings).
+func TestWarningsAndAcknowledgements(t *testing.T) {
+	s, _ := openStore(t)
+	r := newRequest("r1", "ws", "alice")
+	insertRequest(t, s, r)
+	counted := newFile("out/a.csv", "tables", airlock.FileTypeOutput)
+	counted.Warnings = &airlock.WarningCounts{Info: 1, Warn: 2, Block: 3}
+	never := newFile("out/b.csv", "tables", airlock.FileTypeOutput)
+	inTx(t, s, func(tx service.Tx) error {
+		for _, f := range []*airlock.RequestFile{counted, never} {
+			if err := tx.InsertFile(ctx, "r1", f, event(airlock.AuditRequestFileAdd, "alice", r, f.RelPath, nil)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	got := getRequest(t, s, "r1")
+	mustEqual(t, "counted", got.File("out/a.csv").Warnings, counted.Warnings)
+	if w := got.File("out/b.csv").Warnings; w != nil {
+		t.Fatalf("never counted file reads back with counts %+v", w)
+	}
+
+	// UpdateFile replaces the counts (a new copy), and can store zero warnings.
+	counted.Warnings = &airlock.WarningCounts{}
+	inTx(t, s, func(tx service.Tx) error {
+		return tx.UpdateFile(ctx, "r1", counted, event(airlock.AuditRequestFileUpdate, "alice", r, counted.RelPath, nil))
+	})
+	mustEqual(t, "zero", getRequest(t, s, "r1").File("out/a.csv").Warnings, &airlock.WarningCounts{})
+
+	// A vote keeps its note; a later vote without one clears it.
+	rv := &airlock.FileReview{Reviewer: "bob", Status: airlock.VoteApproved, ReviewTurn: 1, Acknowledgement: "seen the small counts"}
+	inTx(t, s, func(tx service.Tx) error {
+		return tx.UpsertReview(ctx, "r1", "out/a.csv", rv, event(airlock.AuditRequestFileApprove, "bob", r, "out/a.csv", nil))
+	})
+	if got := getRequest(t, s, "r1").File("out/a.csv").Vote("bob"); got == nil || got.Acknowledgement != "seen the small counts" {
+		t.Fatalf("vote after approve = %+v", got)
+	}
+	rv2 := &airlock.FileReview{Reviewer: "bob", Status: airlock.VoteChangesRequested, ReviewTurn: 1}
+	inTx(t, s, func(tx service.Tx) error {
+		return tx.UpsertReview(ctx, "r1", "out/a.csv", rv2, event(airlock.AuditRequestFileRequestChanges, "bob", r, "out/a.csv", nil))
+	})
+	if got := getRequest(t, s, "r1").File("out/a.csv").Vote("bob"); got == nil || got.Acknowledgement != "" {
+		t.Fatalf("vote after request changes = %+v", got)
+	}
+}

@@ -33,7 +33,7 @@ func (t *Tx) GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest
 	return rs[0], nil
 }
 
-// RequestVersion returns the counters of request id (see migrations/0002_change_counters.sql);
+// RequestVersion returns the counters of request id (see migrations/0005_change_counters.sql);
 // not_found for an unknown id. Triggers keep them, so they move whichever process writes.
 func (t *Tx) RequestVersion(ctx context.Context, id string) (airlock.RequestVersion, error) {
 	var v airlock.RequestVersion

@@ -40,11 +40,13 @@ func upsertReview(ctx context.Context, tx *sql.Tx, fileRow int64, rv *airlock.Fi
 		rv.UpdatedAt = at.UTC()
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO file_reviews
-		(file_row, reviewer, status, review_turn, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+		(file_row, reviewer, status, review_turn, created_at, updated_at, acknowledgement)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (file_row, reviewer) DO UPDATE SET
 			status = excluded.status, review_turn = excluded.review_turn,
-			updated_at = excluded.updated_at`,
-		fileRow, rv.Reviewer, string(rv.Status), rv.ReviewTurn, fmtTime(rv.CreatedAt), fmtTime(rv.UpdatedAt))
+			updated_at = excluded.updated_at, acknowledgement = excluded.acknowledgement`,
+		fileRow, rv.Reviewer, string(rv.Status), rv.ReviewTurn, fmtTime(rv.CreatedAt), fmtTime(rv.UpdatedAt),
+		rv.Acknowledgement)
 	return wrap(err, "upsert vote", "", "")
 }
 
@@ -71,7 +73,7 @@ func (t *Tx) DeleteReview(ctx context.Context, requestID, relpath, reviewer stri
 // loadReviews attaches the votes of the requests selected by sub to their files.
 func loadReviews(ctx context.Context, tx *sql.Tx, sub string, args []any, files map[int64]*airlock.RequestFile) error {
 	rows, err := tx.QueryContext(ctx, `SELECT v.file_row, v.reviewer, v.status, v.review_turn,
-		v.created_at, v.updated_at
+		v.created_at, v.updated_at, v.acknowledgement
 		FROM file_reviews v JOIN request_files f ON f.id = v.file_row
 		WHERE f.request_id IN (`+sub+`) ORDER BY v.id`, args...)
 	if err != nil {
@@ -85,7 +87,7 @@ func loadReviews(ctx context.Context, tx *sql.Tx, sub string, args []any, files 
 			status           string
 			created, updated string
 		)
-		if err := rows.Scan(&fileRow, &rv.Reviewer, &status, &rv.ReviewTurn, &created, &updated); err != nil {
+		if err := rows.Scan(&fileRow, &rv.Reviewer, &status, &rv.ReviewTurn, &created, &updated, &rv.Acknowledgement); err != nil {
 			return fmt.Errorf("sqlite: load votes: %w", err)
 		}
 		rv.Status = airlock.Vote(status)

@@ -65,6 +65,27 @@ func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
 	return nil
 }
 
+// DeleteUserSessions removes every session of a user (job-server took their access away),
+// and their unused login tokens; it reports how many sessions there were.
+func (s *Store) DeleteUserSessions(ctx context.Context, username string) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(t *Tx) error {
+		res, err := t.tx.ExecContext(ctx, `DELETE FROM sessions WHERE username = ?`, username)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = t.tx.ExecContext(ctx, `DELETE FROM login_tokens WHERE username = ?`, username)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete sessions of %s: %w", username, err)
+	}
+	return int(n), nil
+}
+
 // InsertLoginToken stores the hash of a single-use login token.
 func (s *Store) InsertLoginToken(ctx context.Context, username, tokenHash string, expiresAt time.Time) error {
 	_, err := s.writer.ExecContext(ctx, `INSERT INTO login_tokens (token_hash, username, expires_at)

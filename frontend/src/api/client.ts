@@ -4,6 +4,7 @@ import type {
   Acro,
   AuditEvent,
   Comment,
+  FileChanges,
   FileDetail,
   FileType,
   LogView,
@@ -127,6 +128,11 @@ export class Api {
     return this.transport.request({ method: 'GET', path: `${base(src)}/summary/${encodePath(path)}` });
   }
 
+  /** What changed in a request file since its reviewers last voted on it. */
+  changes(requestId: string, path: string): Promise<FileChanges> {
+    return this.transport.request({ method: 'GET', path: `/api/v1/requests/${encodeURIComponent(requestId)}/changes/${encodePath(path)}` });
+  }
+
   /** What ACRO recorded about the file, its checksum verified; null when no ACRO results file names it. */
   async acro(src: FileSource, path: string): Promise<Acro | null> {
     const r = await this.transport.request<{ acro: Acro | null }>({ method: 'GET', path: `${base(src)}/acro/${encodePath(path)}` });
@@ -195,8 +201,9 @@ export class Api {
     return this.post(id, `/comments/${encodeURIComponent(commentId)}/publish`);
   }
 
-  vote(id: string, paths: string[], vote: 'APPROVED' | 'CHANGES_REQUESTED' | 'RESET'): Promise<Request> {
-    return this.post(id, '/votes', { paths, vote });
+  /** acknowledgement: the note approving a file with BLOCK warnings needs (its approve action says when) */
+  vote(id: string, paths: string[], vote: 'APPROVED' | 'CHANGES_REQUESTED' | 'RESET', acknowledgement?: string): Promise<Request> {
+    return this.post(id, '/votes', acknowledgement ? { paths, vote, acknowledgement } : { paths, vote });
   }
 
   /** submit | withdraw | review | return | reject | release */

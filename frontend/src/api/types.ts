@@ -72,6 +72,26 @@ export interface Entry {
   status?: WorkspaceFileStatus;
   allowedType: boolean;
   outOfDate: boolean;
+  /** files of a tree level: add, addOutput, addSupporting, update, as on FileDetail (the domain's reasons) */
+  actions?: Record<string, ActionState>;
+  /** extension: warning counts of a CSV file once counted (absent for other files) */
+  warnings?: WarningCounts;
+  /** extension: the counts are being computed; a workspace.changed event says when ready */
+  warningsPending?: boolean;
+}
+
+/** Disclosure-check warnings of a file by severity (hints, never decisions). */
+export interface WarningCounts {
+  INFO: number;
+  WARN: number;
+  BLOCK: number;
+}
+
+/** A reviewer's note on approving a file with BLOCK warnings. */
+export interface Acknowledgement {
+  reviewer: string;
+  note: string;
+  turn: number;
 }
 
 export interface TreeLevel {
@@ -82,6 +102,8 @@ export interface TreeLevel {
 export interface ActionState {
   allowed: boolean;
   reason?: string;
+  /** on an allowed action: why it needs an acknowledgement note (approve with BLOCK warnings) */
+  acknowledge?: string;
 }
 
 export interface FileDetail extends Entry {
@@ -181,12 +203,65 @@ export interface RequestFile {
   uploadAttempts?: number;
   uploadError?: string;
   contentType?: string;
+  /** extension: the content the file's reviewers last voted on, when it has changed since */
+  reviewedSha256?: string | null;
+  /** extension: warning counts of the stored copy (null: never counted) */
+  warnings?: WarningCounts | null;
+  /** extension: the notes on approvals of this file the caller may see */
+  acknowledgements?: Acknowledgement[];
   /** extension: what the caller may do with this file, each with the reason when not */
   actions: Partial<Record<FileActionKey, ActionState>>;
 }
 
-/** changeType: output ↔ supporting in place; move: to another group, keeping the type. */
-export type FileActionKey = 'vote' | 'resetVote' | 'withdraw' | 'update' | 'changeType' | 'move' | 'download';
+/** changeType: output ↔ supporting in place; move: to another group, keeping the type; changes: see what changed since the review. */
+export type FileActionKey = 'vote' | 'approve' | 'resetVote' | 'withdraw' | 'update' | 'changeType' | 'move' | 'download' | 'changes';
+
+/** GET /requests/{id}/changes/{path}: what changed since the review (docs/api.md, What changed). */
+export interface FileChanges {
+  path: string;
+  kind: 'csv' | 'text' | 'binary';
+  reviewed: { sha256: string; size: number };
+  current: { sha256: string; size: number };
+  table?: TableChanges;
+  text?: TextChanges;
+}
+
+export interface TableChanges {
+  reviewedColumns: string[];
+  currentColumns: string[];
+  columnsAdded: string[];
+  columnsRemoved: string[];
+  reviewedRows: number;
+  currentRows: number;
+  rowsAdded: number;
+  rowsRemoved: number;
+  rowsChanged: number;
+  cellsChanged: number;
+  aligned: boolean;
+  truncated: boolean;
+  invalid?: string;
+  changes: RowChange[];
+}
+
+export interface RowChange {
+  kind: 'added' | 'removed' | 'changed';
+  reviewedRow?: number;
+  currentRow?: number;
+  reviewed?: string[];
+  current?: string[];
+  /** indexes in currentColumns of the cells that differ (changed rows) */
+  cells: number[];
+}
+
+export interface TextChanges {
+  reviewedLines: number;
+  currentLines: number;
+  linesAdded: number;
+  linesRemoved: number;
+  aligned: boolean;
+  truncated: boolean;
+  hunks: { reviewedStart: number; currentStart: number; lines: { kind: 'context' | 'added' | 'removed'; reviewedLine?: number; currentLine?: number; text: string }[] }[];
+}
 
 export interface Comment {
   id: string;
@@ -249,6 +324,10 @@ export interface RequestSummary {
   lastSubmittedAt: string | null;
   outputFiles: number;
   myReview: { voted: number; submitted: boolean } | null;
+  /** extension: the output files' warning counts added up; files with BLOCK; files never counted */
+  warnings?: WarningCounts;
+  blockFiles?: number;
+  uncountedFiles?: number;
 }
 
 export interface AuditEvent {

@@ -1,4 +1,4 @@
--- 0002_change_counters: counters that say when what a request view shows has changed, kept
+-- 0005_change_counters: counters that say when what a request view shows has changed, kept
 -- by the database itself so that every process writing to it (a second server, an
 -- operator's command) moves them too. Readers compare them with what they cached.
 --
