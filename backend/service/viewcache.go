@@ -207,3 +207,25 @@ func (s *Airlock) requestForWrite(ctx context.Context, tx Tx, u airlock.User, id
 	}
 	return loadRequest(ctx, tx, u, id)
 }
+
+// readRequest loads request id for u inside read transaction tx for reading only (not_found
+// as loadRequest), as much of it as load says: the cached aggregate itself when it is
+// current — shared with other readers, so it must not be changed — and otherwise a fresh
+// read.
+func (s *Airlock) readRequest(ctx context.Context, tx Tx, u airlock.User, id string, load loadMode) (*airlock.ReleaseRequest, error) {
+	if id == "" {
+		return loadRequest(ctx, tx, u, id)
+	}
+	version, err := tx.RequestVersion(ctx, id)
+	if err != nil {
+		return visibleRequest(u, id, nil, err)
+	}
+	if r := s.views.aggregate(id, version); r != nil {
+		return visibleRequest(u, id, r, nil)
+	}
+	if load == withoutComments {
+		r, err := tx.GetRequestWithoutComments(ctx, id)
+		return visibleRequest(u, id, r, err)
+	}
+	return loadRequest(ctx, tx, u, id)
+}
