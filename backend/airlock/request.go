@@ -198,4 +198,7 @@ type RequestFilter struct {
 	Statuses  []Status
 	// ExcludeAuthor drops requests authored by this user (a checker's review queue).
 	ExcludeAuthor string
+	// WithoutComments loads the requests without their comments (request lists never show
+	// them, and a discussion can be long).
+	WithoutComments bool
 }

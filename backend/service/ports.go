@@ -41,7 +41,8 @@ type Tx = interface {
 	// view of the request shows from the database may have changed, whichever process
 	// wrote it.
 	RequestVersion(ctx context.Context, id string) (airlock.RequestVersion, error)
-	// FindCurrentRequest returns the author's active request for the workspace, or nil.
+	// FindCurrentRequest returns the author's active request for the workspace, without its
+	// comments, or nil.
 	FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error)
 	ListRequests(ctx context.Context, f RequestFilter) ([]*airlock.ReleaseRequest, error)
 	InsertRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error

@@ -75,7 +75,7 @@ var reviewStatuses = []airlock.Status{
 
 // ListRequests lists the requests u may view that match q, in creation order.
 func (s *Airlock) ListRequests(ctx context.Context, u airlock.User, q RequestQuery) ([]RequestSummary, error) {
-	f := airlock.RequestFilter{Workspace: q.Workspace, Statuses: q.Statuses}
+	f := airlock.RequestFilter{Workspace: q.Workspace, Statuses: q.Statuses, WithoutComments: true}
 	for _, st := range q.Statuses {
 		if !st.Valid() {
 			return nil, airlock.Errorf(airlock.CodeInvalid, "Unknown request status %q", st)

@@ -54,7 +54,8 @@ type RequestSummary struct {
 	UncountedFiles int                   `json:"-"`
 	// MyReview is set for users who may review the request.
 	MyReview *MyReview `json:"myReview"`
-	// Request is the whole aggregate, for callers that need more (never serialised).
+	// Request is the aggregate without its comments, for callers that need more (never
+	// serialised).
 	Request *airlock.ReleaseRequest `json:"-"`
 }
 

@@ -87,14 +87,15 @@ func (t *Tx) GetRequestForUpload(ctx context.Context, id, relpath string) (*airl
 	return r, nil
 }
 
-// FindCurrentRequest returns the author's active request for the workspace, or nil.
+// FindCurrentRequest returns the author's active request for the workspace, without its
+// comments (what its callers look at is its id, files and groups), or nil.
 func (t *Tx) FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error) {
 	args := []any{workspace, author}
 	for _, s := range activeStatuses {
 		args = append(args, string(s))
 	}
-	rs, err := loadRequests(ctx, t.tx,
-		`workspace = ? AND author = ? AND status IN (`+placeholders(len(activeStatuses))+`)`, args)
+	rs, err := loadRequestsWith(ctx, t.tx,
+		`workspace = ? AND author = ? AND status IN (`+placeholders(len(activeStatuses))+`)`, args, false)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +131,7 @@ func (t *Tx) ListRequests(ctx context.Context, f airlock.RequestFilter) ([]*airl
 	if len(where) == 0 {
 		where = append(where, `1 = 1`)
 	}
-	return loadRequests(ctx, t.tx, strings.Join(where, ` AND `), args)
+	return loadRequestsWith(ctx, t.tx, strings.Join(where, ` AND `), args, !f.WithoutComments)
 }
 
 // PendingUploads returns requests with released files not yet uploaded, oldest first.

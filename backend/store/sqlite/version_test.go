@@ -153,6 +153,18 @@ func TestGetRequestWithoutComments(t *testing.T) {
 		mustEqual(t, "partial aggregate", part, whole)
 		_, err = tx.GetRequestWithoutComments(ctx, "nope")
 		wantCode(t, err, airlock.CodeNotFound)
+
+		// The current request and lists that ask for it come without comments too.
+		cur, err := tx.FindCurrentRequest(ctx, "ws", "alice")
+		require.NoError(t, err)
+		mustEqual(t, "current request", cur, whole)
+		list, err := tx.ListRequests(ctx, airlock.RequestFilter{Workspace: "ws", WithoutComments: true})
+		require.NoError(t, err)
+		mustEqual(t, "listed without comments", list, []*airlock.ReleaseRequest{whole})
+		list, err = tx.ListRequests(ctx, airlock.RequestFilter{Workspace: "ws"})
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		require.Len(t, list[0].Groups[0].Comments, 1, "a list asked with comments has them")
 		return nil
 	})
 }
