@@ -44,6 +44,8 @@ type Tx = interface {
 	// FindCurrentRequest returns the author's active request for the workspace, without its
 	// comments, or nil.
 	FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error)
+	// CurrentRequestID returns the id of the author's active request for the workspace, or "".
+	CurrentRequestID(ctx context.Context, workspace, author string) (string, error)
 	ListRequests(ctx context.Context, f RequestFilter) ([]*airlock.ReleaseRequest, error)
 	InsertRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error
 	// UpdateRequest saves status, turn, last submitted time, submitted reviews, turn

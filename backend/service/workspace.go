@@ -134,26 +134,31 @@ func (s *Airlock) summary(ctx context.Context, tx Tx, u airlock.User, ws string)
 	if sum.Project.Orgs == nil {
 		sum.Project.Orgs = []string{}
 	}
-	cur, err := tx.FindCurrentRequest(ctx, ws, u.Username)
+	id, err := tx.CurrentRequestID(ctx, ws, u.Username)
 	if err != nil {
 		return WorkspaceSummary{}, err
 	}
-	if cur != nil {
-		id := cur.ID
+	if id != "" {
 		sum.CurrentRequestID = &id
 	}
 	return sum, nil
 }
 
 // statusContext reads, in one view, what a workspace file's status for u depends on beside
-// the file itself: the content hashes released from ws, and u's current request on ws.
+// the file itself: the content hashes released from ws, and u's current request on ws (for
+// reading only: it may be the view cache's shared aggregate).
 func (s *Airlock) statusContext(ctx context.Context, u airlock.User, ws string) (released map[string]bool, current *airlock.ReleaseRequest, err error) {
 	err = s.view(ctx, func(tx Tx) error {
 		var err error
 		if released, err = tx.ReleasedFileIDs(ctx, ws); err != nil {
 			return err
 		}
-		current, err = tx.FindCurrentRequest(ctx, ws, u.Username)
+		id, err := tx.CurrentRequestID(ctx, ws, u.Username)
+		if err != nil || id == "" {
+			return err
+		}
+		// Through the view cache: possibly shared, and only read by the callers.
+		current, err = s.readRequest(ctx, tx, u, id, withoutComments)
 		return err
 	})
 	return released, current, err

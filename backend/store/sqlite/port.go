@@ -17,6 +17,7 @@ type TxPort = interface {
 	GetRequestWithoutComments(ctx context.Context, id string) (*airlock.ReleaseRequest, error)
 	RequestVersion(ctx context.Context, id string) (airlock.RequestVersion, error)
 	FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error)
+	CurrentRequestID(ctx context.Context, workspace, author string) (string, error)
 	ListRequests(ctx context.Context, f airlock.RequestFilter) ([]*airlock.ReleaseRequest, error)
 	InsertRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error
 	UpdateRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -107,6 +108,24 @@ func (t *Tx) FindCurrentRequest(ctx context.Context, workspace, author string) (
 	default:
 		return nil, fmt.Errorf("sqlite: %d active requests for %s in %s", len(rs), author, workspace)
 	}
+}
+
+// CurrentRequestID returns the id of the author's active request for the workspace, or "".
+func (t *Tx) CurrentRequestID(ctx context.Context, workspace, author string) (string, error) {
+	args := []any{workspace, author}
+	for _, s := range activeStatuses {
+		args = append(args, string(s))
+	}
+	var id string
+	err := t.tx.QueryRowContext(ctx, `SELECT id FROM requests WHERE workspace = ? AND author = ?
+		AND status IN (`+placeholders(len(activeStatuses))+`) ORDER BY created_at, id LIMIT 1`, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: current request of %s in %s: %w", author, workspace, err)
+	}
+	return id, nil
 }
 
 // ListRequests returns the matching requests, oldest first.
