@@ -214,6 +214,10 @@ func (r *ReleaseRequest) Clone() *ReleaseRequest {
 			cf.RowCount, cf.ColCount = cloneInt(f.RowCount), cloneInt(f.ColCount)
 			cf.ReleasedAt, cf.UploadedAt = cloneTime(f.ReleasedAt), cloneTime(f.UploadedAt)
 			cf.UploadAttemptedAt = cloneTime(f.UploadAttemptedAt)
+			if f.Warnings != nil {
+				w := *f.Warnings
+				cf.Warnings = &w
+			}
 			if f.Reviews != nil {
 				cf.Reviews = make(map[string]*FileReview, len(f.Reviews))
 				for k, v := range f.Reviews {

@@ -17,7 +17,9 @@ func fullRequest() *ReleaseRequest {
 	f := &RequestFile{
 		RelPath: "output/a.csv", Group: "g", FileType: FileTypeOutput, FileID: "sha", Size: 10,
 		Timestamp: at, JobID: "j", Commit: "c", Repo: "r", RowCount: n(3), ColCount: n(2),
-		Reviews:    map[string]*FileReview{"carol": {Reviewer: "carol", Status: VoteApproved, ReviewTurn: 1, CreatedAt: at, UpdatedAt: at}},
+		ReviewedFileID: "older", Warnings: &WarningCounts{Info: 1, Warn: 2, Block: 3},
+		Reviews: map[string]*FileReview{"carol": {Reviewer: "carol", Status: VoteApproved, ReviewTurn: 1,
+			CreatedAt: at, UpdatedAt: at, Acknowledgement: "seen"}},
 		ReleasedAt: tp(at), ReleasedBy: "carol", Uploaded: true, UploadedAt: tp(at),
 		UploadAttempts: 1, UploadAttemptedAt: tp(at), UploadError: "e",
 	}
