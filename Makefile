@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 export CGO_ENABLED := 1
 
-.PHONY: run test test-go test-frontend bench lint build frontend deps
+.PHONY: run test test-go test-frontend bench lint build frontend deps crash fuzz
 
 build: frontend
 	$(GO) build -buildvcs=auto -ldflags "$(LDFLAGS)" -o bin/airlock .
@@ -55,6 +55,20 @@ load:
 	$(GO) build -o bin/airlock-load .
 	$(GO) run ./backend/internal/loadtest -bin bin/airlock-load -clients $(LOAD_CLIENTS) \
 	  -duration $(LOAD_DURATION) -max-calls $(LOAD_MAX_CALLS) $(if $(LOAD_PROFILE),-cpuprofile $(LOAD_PROFILE))
+
+## crash: the crash trials of docs/reliability.md — the real binary killed with SIGKILL at
+## random points of add, submit, review, release and upload, restarted and checked
+## (make test runs 5 of them)
+CRASH_TRIALS ?= 50
+CRASH_FILE_MB ?= 128
+crash:
+	CRASH_TRIALS=$(CRASH_TRIALS) CRASH_FILE_MB=$(CRASH_FILE_MB) $(GO) test -count=1 -v -timeout 120m \
+	  -run '^TestCrashTrials$$' ./backend/internal/crashtest/
+
+## fuzz: every fuzz target for FUZZTIME each (their seed corpora run in make test)
+FUZZTIME ?= 30s
+fuzz:
+	@GO="$(GO)" FUZZTIME="$(FUZZTIME)" bash build/fuzz.sh
 
 ## screenshots: refresh docs/screenshots from the end-to-end tests and the desktop smoke
 ## test (`make test` writes none)

@@ -138,7 +138,8 @@ func start(root, tmp string) (*server, error) {
 		return nil, err
 	}
 	s.url = "http://" + addr
-	s.proc, err = testbin.Start(exec.Command(bin, "serve", "--data-dir", s.dataDir, "--listen", addr, "--upload-retry", "1s"))
+	s.proc, err = testbin.Start(exec.Command(bin, "serve", "--data-dir", s.dataDir, "--listen", addr, "--upload-retry", "1s",
+		"--code-url", provCodeURL))
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +251,14 @@ func (s *server) addTestWorkspaces() error {
 			"archived":        false,
 		}
 	}
+	wss[provWS] = map[string]any{
+		"project_details": map[string]any{"name": provProject, "ongoing": true, "orgs": []string{provOrg}},
+		"archived":        false,
+	}
+	wss[provOtherWS] = map[string]any{
+		"project_details": map[string]any{"name": provOtherProject, "ongoing": true, "orgs": []string{provOtherOrg}},
+		"archived":        false,
+	}
 	out, err := json.MarshalIndent(raw, "", "  ")
 	if err != nil {
 		return err
@@ -270,6 +279,9 @@ func (s *server) addTestWorkspaces() error {
 		return err
 	}
 	if err := writeAckFiles(s.wsRoot, filepath.Join(s.wsRoot, ackWS)); err != nil {
+		return err
+	}
+	if err := writeProvenanceFiles(s.wsRoot, r); err != nil {
 		return err
 	}
 	return writeBigCSVs(filepath.Join(s.wsRoot, bigWS))

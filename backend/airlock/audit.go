@@ -81,12 +81,16 @@ type AuditFilter struct {
 
 // NewAuditEvent builds a request-scoped audit event: the actor, r's workspace and id, path,
 // a copy of extra, and extra["review_turn"] set to r's current turn. With r nil it is a
-// workspace-less event (use NewWorkspaceAuditEvent for workspace file views). CreatedAt is
-// left for the service to stamp.
+// workspace-less event (use NewWorkspaceAuditEvent for workspace file views). An automated
+// actor (User.Automated) adds extra["automated_action"] = "true". CreatedAt is left for the
+// service to stamp.
 func NewAuditEvent(t AuditType, u User, r *ReleaseRequest, path string, extra map[string]string) AuditEvent {
 	ev := AuditEvent{Type: t, User: u.Username, Path: path, Extra: map[string]string{}}
 	for k, v := range extra {
 		ev.Extra[k] = v
+	}
+	if u.Automated {
+		ev.Extra["automated_action"] = "true"
 	}
 	if r != nil {
 		ev.Workspace = r.Workspace

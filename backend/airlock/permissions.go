@@ -87,6 +87,19 @@ func CheckCanActionRequests(u User, ws string) error {
 	return checkWorkspaceActive(u, ws) // the role's grant decides
 }
 
+// CanViewAllWorkspaces: u may list every workspace ("All workspaces").
+func CanViewAllWorkspaces(u User) bool { return CheckCanViewAllWorkspaces(u) == nil }
+
+// CheckCanViewAllWorkspaces: the users who may view any workspace without a role on it,
+// read-only users and output checkers (§1.2), may list them all (the reference shows the
+// list to read-only users only: docs/decisions.md §15).
+func CheckCanViewAllWorkspaces(u User) error {
+	if !u.ReadonlyAccess && !u.OutputChecker {
+		return Errorf(CodePermissionDenied, "Only output checkers and users with read-only access can list all workspaces")
+	}
+	return nil
+}
+
 // CanReviewRequests: u is an output checker (the reviewer lists).
 func CanReviewRequests(u User) bool { return CheckCanReviewRequests(u) == nil }
 

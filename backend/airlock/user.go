@@ -22,6 +22,16 @@ type User struct {
 	ReadonlyAccess      bool                      `json:"readonlyAccess"`
 	Workspaces          map[string]WorkspaceGrant `json:"workspaces"`
 	CopilotedWorkspaces map[string]WorkspaceGrant `json:"copilotedWorkspaces"`
+	// Automated is set on a user that an operator's automation acts as (regular release
+	// requests): every audit event it causes is marked automated_action (§3.6, §10.1). It is never
+	// stored or sent.
+	Automated bool `json:"-"`
+}
+
+// AsAutomated is u acting through the operator's automation, not through a session.
+func (u User) AsAutomated() User {
+	u.Automated = true
+	return u
 }
 
 // SystemUsername is the name of the ephemeral system user (uploader, operator commands).

@@ -30,11 +30,16 @@ type WorkspaceFile struct {
 	// Manifest is what the workspace's job-runner manifest says of the file (ManifestNone in
 	// a workspace without one).
 	Manifest ManifestListing
-	JobID    string
-	Commit   string
-	Repo     string
-	RowCount *int
-	ColCount *int
+	// JobID, JobRequest, Action, Commit, Repo and User are the manifest's record of what
+	// produced the output (its provenance); empty without a manifest entry.
+	JobID      string
+	JobRequest string
+	Action     string
+	Commit     string
+	Repo       string
+	User       string
+	RowCount   *int
+	ColCount   *int
 }
 
 // ManifestListing is what a workspace's job-runner manifest (metadata/manifest.json) says
@@ -43,7 +48,7 @@ type ManifestListing string
 
 const (
 	// ManifestNone: the workspace has no manifest; its files are described by the file
-	// system (DECISIONS 11).
+	// system (docs/decisions.md §11).
 	ManifestNone ManifestListing = ""
 	// ManifestOutput: the manifest lists the file as an output, not excluded.
 	ManifestOutput ManifestListing = "OUTPUT"

@@ -223,6 +223,45 @@ func (a *Authenticator) localUser(username string) *airlock.User {
 	return &u
 }
 
+// LookupUser returns the current record of a user for an operator's automation (regular
+// release requests, docs/reference/domain.md §10.1): a users-file user's entry, else,
+// with job-server configured, its fresh answer to authorise (create-or-refresh, §8.3),
+// else the record cached from an earlier login. The record read is cached as at a login.
+// An unknown user is not_found.
+func (a *Authenticator) LookupUser(ctx context.Context, username string) (airlock.User, error) {
+	now := a.clock()
+	if local := a.localUser(username); local != nil {
+		u := normalizeUser(*local)
+		if err := a.saveUser(ctx, u, now); err != nil {
+			return airlock.User{}, fmt.Errorf("auth: saving user %q: %w", username, err)
+		}
+		return u, nil
+	}
+	if a.cfg.JobServer != nil {
+		doc, err := a.cfg.JobServer.Authorise(ctx, username)
+		if err == nil && doc.Username != username {
+			err = fmt.Errorf("job-server answered for user %q", doc.Username)
+		}
+		if err != nil {
+			return airlock.User{}, airlock.WrapError(airlock.CodeUnavailable, err, "job-server could not confirm user %q", username)
+		}
+		u := normalizeUser(doc.User())
+		if err := a.saveUser(ctx, u, now); err != nil {
+			return airlock.User{}, fmt.Errorf("auth: saving user %q: %w", username, err)
+		}
+		a.refreshed(u)
+		return u, nil
+	}
+	u, _, err := a.store.GetUser(ctx, username)
+	switch {
+	case airlock.ErrorCode(err) == airlock.CodeNotFound:
+		return airlock.User{}, airlock.Errorf(airlock.CodeNotFound, "Unknown user %q", username)
+	case err != nil:
+		return airlock.User{}, fmt.Errorf("auth: reading user %q: %w", username, err)
+	}
+	return normalizeUser(u), nil
+}
+
 // IssueToken creates a single-use login token for a user of the users file, valid for
 // Config.TokenLifetime. A user known only from job-server (the user cache) is refused:
 // shell access must not become a login that job-server did not grant.

@@ -107,6 +107,7 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 	c.Service = service.New(service.Config{
 		Store: st, Workspaces: c.Workspaces, Files: c.Files, Publisher: c.pub,
 		Notifier: c.Notifier, Releaser: c.Target, Policy: policy, Logger: log, Checks: c.Checks,
+		CodeURL: s.CodeURL,
 	})
 	svc := c.Service
 	c.Notifier.OnUnknown(func(ctx context.Context, note airlock.Notification, cause string) {
@@ -213,6 +214,9 @@ type Backend struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	closed sync.Once
+
+	checkMu   sync.Mutex
+	lastCheck *CheckReport
 }
 
 // Open checks the settings and builds the backend; Start runs its background work.
@@ -245,18 +249,25 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 	b.Tables = render.NewTables(render.TablesConfig{Rules: disclosureRules(s)})
 	b.Handler = httpapi.New(httpapi.Deps{
 		Service: core.Service, Auth: b.Auth, Hub: b.Hub, Logger: log, Metrics: b.Metrics,
-		Assets: frontend.Assets(), Health: b.Health, HealthDetails: b.HealthDetails, SecureCookies: s.SecureCookies,
+		Assets: frontend.Assets(), Health: b.Health, HealthDetails: b.HealthDetails, HealthCheck: b.HealthCheck, SecureCookies: s.SecureCookies,
 		Tables: b.Tables,
 	})
 	return b, nil
 }
 
-// Start runs the workspace watcher, the uploader and the follower of changes made by other
-// processes until Close.
+// Start sweeps what interrupted work left behind (docs/reliability.md), then runs the
+// workspace watcher, the uploader, the follower of changes made by other processes, the
+// background data check and, with --regular-interval, the regular release requests until
+// Close.
 func (b *Backend) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
-	b.wg.Add(3)
+	b.recoverAtStart(ctx)
+	b.wg.Add(4)
+	go func() {
+		defer b.wg.Done()
+		b.runChecks(ctx)
+	}()
 	go func() {
 		defer b.wg.Done()
 		b.followExternalChanges(ctx, ChangePollInterval)
@@ -271,6 +282,13 @@ func (b *Backend) Start() {
 		defer b.wg.Done()
 		_ = b.Uploader.Run(ctx)
 	}()
+	if b.Settings.RegularInterval > 0 && len(b.Settings.RegularRequests) > 0 {
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.runRegularEvery(ctx, b.Settings.RegularInterval)
+		}()
+	}
 }
 
 // Close stops the watcher, the uploader and background CSV indexing, disconnects live
@@ -290,9 +308,11 @@ func (b *Backend) Close() error {
 	return err
 }
 
-// Health reports whether the database and the data folders are usable (/healthz).
+// Health reports whether the database and the data folders are usable (/healthz). It reads
+// the database on a reader connection, so a busy writer never makes a healthy server look
+// unavailable.
 func (b *Backend) Health(ctx context.Context) error {
-	if err := b.Store.Ping(ctx); err != nil {
+	if err := b.Store.PingRead(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
 	for _, dir := range []string{b.Settings.DataDir, b.Settings.WorkspacesDir} {

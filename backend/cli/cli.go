@@ -1,7 +1,7 @@
-// Package cli is the airlock command line: serve, demo, token, audit, request close and
-// version (docs/api.md "Command line"). It is the composition root: it reads the settings
-// and wires the store, workspaces, service, live hub, uploader and HTTP API together.
-// main.go only calls Main.
+// Package cli is the airlock command line: serve, demo, token, audit, request close, check,
+// regular and version (docs/api.md "Operator commands"). It is the composition root: it
+// reads the settings and wires the store, workspaces, service, live hub, uploader and HTTP
+// API together. main.go only calls Main.
 package cli
 
 import (
@@ -48,6 +48,8 @@ Usage:
   airlock token USER               issue a single-use login token for USER
   airlock audit [--user U] [--workspace W] [--request R] [--limit N] [--verify]
   airlock request close ID --status REJECTED|WITHDRAWN --reason TEXT
+  airlock check [--quick] [--sweep] verify database, file store, outbox and audit log agree
+  airlock regular run|check --regular-requests FILE   run (or validate) the regular release requests
   airlock version                  version and build information
 
 Every command takes the settings flags of serve (see airlock serve -h), such as --data-dir.
@@ -101,7 +103,9 @@ func Run(ctx context.Context, env *Env, args []string) error {
 		"demo":    demo,
 		"token":   token,
 		"audit":   audit,
+		"check":   check,
 		"request": request,
+		"regular": regular,
 		"version": version,
 	}
 	for name, c := range env.Commands {

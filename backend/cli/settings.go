@@ -18,6 +18,7 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/render"
+	"github.com/trelab/airlock/backend/service"
 )
 
 // Settings are the settings of `airlock serve` (and of the desktop app's embedded backend).
@@ -53,10 +54,25 @@ type Settings struct {
 	// SecureCookies marks the session cookie Secure even over plain HTTP (behind a TLS proxy).
 	SecureCookies bool
 	LogLevel      slog.Level
+	// RecoveryGrace is how old a temporary file or an unreferenced blob must be before the
+	// recovery sweep removes it (docs/reliability.md); 0 removes them at once.
+	RecoveryGrace time.Duration
+	// CheckInterval is how often serve checks its data in the background (after the check
+	// at start); 0 checks only at start.
+	CheckInterval time.Duration
 	// LogFormat is "json", "text" or "" (JSON unless stderr is a terminal).
 	LogFormat string
 	// Pprof is a loopback address serving Go's profiler (net/http/pprof), or "" (off).
 	Pprof string
+	// CodeURL links outputs to a code browser (placeholders {repo}, {commit}, {path}).
+	CodeURL service.CodeURLTemplate
+	// RegularRequestsFile is the regular release requests configuration ("" for none),
+	// RegularRequests its entries (read and validated at start-up).
+	RegularRequestsFile string
+	RegularRequests     []service.RegularRequest
+	// RegularInterval is how often serve runs the regular requests (0: only the
+	// `airlock regular run` command runs them).
+	RegularInterval time.Duration
 	// DisclosurePreset names the preset of the CSV disclosure checks ("opensafely", the
 	// default, or "sacro"); DisclosureRulesFile, when set, is the JSON file whose values
 	// replace the preset's (docs/disclosure.md). Disclosure is the result; its zero value is
@@ -112,11 +128,16 @@ func settingsFlags(fs *flag.FlagSet, getenv func(string) string) *settingsParser
 	fs.StringVar(&p.s.OutputCheckingOrg, "output-checking-org", env("AIRLOCK_OUTPUT_CHECKING_ORG", ""), "organisation of the output-checking repository, sent with notifications (AIRLOCK_OUTPUT_CHECKING_ORG)")
 	fs.StringVar(&p.s.OutputCheckingRepo, "output-checking-repo", env("AIRLOCK_OUTPUT_CHECKING_REPO", ""), "output-checking repository, sent with notifications (AIRLOCK_OUTPUT_CHECKING_REPO)")
 	fs.StringVar(&p.secure, "secure-cookies", env("AIRLOCK_SECURE_COOKIES", "false"), "mark the session cookie Secure behind a TLS proxy (AIRLOCK_SECURE_COOKIES)")
+	fs.StringVar(&p.grace, "recovery-grace", env("AIRLOCK_RECOVERY_GRACE", "1h"), "age after which a temporary file or a blob no request refers to is removed (AIRLOCK_RECOVERY_GRACE)")
+	fs.StringVar(&p.checkEvery, "check-interval", env("AIRLOCK_CHECK_INTERVAL", "1h"), "how often serve checks database, file store, outbox and audit log; 0: only at start (AIRLOCK_CHECK_INTERVAL)")
 	fs.StringVar(&p.level, "log-level", env("AIRLOCK_LOG_LEVEL", "info"), "debug, info, warn or error (AIRLOCK_LOG_LEVEL)")
 	fs.StringVar(&p.s.DisclosurePreset, "disclosure-preset", env("AIRLOCK_DISCLOSURE_PRESET", render.PresetOpenSAFELY), "rules of the CSV disclosure checks: "+strings.Join(render.Presets, " or ")+" (AIRLOCK_DISCLOSURE_PRESET)")
 	fs.StringVar(&p.s.DisclosureRulesFile, "disclosure-rules", env("AIRLOCK_DISCLOSURE_RULES", ""), "JSON file of disclosure-check thresholds and vocabularies over the preset, see docs/disclosure.md (AIRLOCK_DISCLOSURE_RULES)")
 	fs.StringVar(&p.s.LogFormat, "log-format", env("AIRLOCK_LOG_FORMAT", ""), "json or text (AIRLOCK_LOG_FORMAT; default json unless stderr is a terminal)")
 	fs.StringVar(&p.s.Pprof, "pprof", env("AIRLOCK_PPROF", ""), "loopback address (like 127.0.0.1:6060) serving Go's profiler at /debug/pprof/; off when empty (AIRLOCK_PPROF)")
+	fs.StringVar(&p.codeURL, "code-url", env("AIRLOCK_CODE_URL", ""), "code-browser URL with {repo}, {commit} and {path}, like https://{repo}/blob/{commit}/{path} (AIRLOCK_CODE_URL)")
+	fs.StringVar(&p.s.RegularRequestsFile, "regular-requests", env("AIRLOCK_REGULAR_REQUESTS", ""), "regular release requests configuration, a JSON file (AIRLOCK_REGULAR_REQUESTS)")
+	fs.StringVar(&p.regularEvery, "regular-interval", env("AIRLOCK_REGULAR_INTERVAL", "0"), "how often serve runs the regular requests, like 24h; 0 is never (AIRLOCK_REGULAR_INTERVAL)")
 	return p
 }
 
@@ -131,6 +152,11 @@ type settingsParser struct {
 	maxSize    string
 	secure     string
 	level      string
+	grace      string
+	checkEvery string
+
+	codeURL      string
+	regularEvery string
 }
 
 // resolve validates the parsed values and fills the derived defaults.
@@ -182,6 +208,12 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 	if s.SecureCookies, err = strconv.ParseBool(p.secure); err != nil {
 		return s, fmt.Errorf("--secure-cookies %q must be true or false", p.secure)
 	}
+	if s.RecoveryGrace, err = time.ParseDuration(strings.TrimSpace(p.grace)); err != nil || s.RecoveryGrace < 0 {
+		return s, fmt.Errorf("--recovery-grace %q is not a duration of at least 0 (like 1h or 10m)", p.grace)
+	}
+	if s.CheckInterval, err = time.ParseDuration(strings.TrimSpace(p.checkEvery)); err != nil || s.CheckInterval < 0 {
+		return s, fmt.Errorf("--check-interval %q is not a duration of at least 0 (like 1h; 0: only at start)", p.checkEvery)
+	}
 	if err := s.LogLevel.UnmarshalText([]byte(p.level)); err != nil {
 		return s, fmt.Errorf("--log-level %q must be debug, info, warn or error", p.level)
 	}
@@ -202,6 +234,19 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 			return s, fmt.Errorf("--allowed-origin %q is not an origin like https://airlock.example.org", o)
 		}
 		s.AllowedOrigins = append(s.AllowedOrigins, o)
+	}
+	if s.CodeURL, err = service.ParseCodeURLTemplate(p.codeURL); err != nil {
+		return s, fmt.Errorf("--code-url: %w", err)
+	}
+	if s.RegularInterval, err = time.ParseDuration(strings.TrimSpace(p.regularEvery)); err != nil || s.RegularInterval < 0 {
+		return s, fmt.Errorf("--regular-interval %q is not a duration (like 24h), or 0 for never", p.regularEvery)
+	}
+	if s.RegularRequestsFile != "" {
+		if s.RegularRequests, err = readRegularRequests(s.RegularRequestsFile); err != nil {
+			return s, err
+		}
+	} else if s.RegularInterval > 0 {
+		return s, errors.New("--regular-interval needs --regular-requests")
 	}
 	if s.Disclosure, err = loadDisclosureRules(s.DisclosurePreset, s.DisclosureRulesFile); err != nil {
 		return s, err
@@ -230,6 +275,19 @@ func loopbackAddr(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// readRegularRequests reads and validates the regular release requests configuration.
+func readRegularRequests(file string) ([]service.RegularRequest, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--regular-requests %s: %w", file, unwrapPathError(err))
+	}
+	rrs, err := service.ParseRegularRequests(data)
+	if err != nil {
+		return nil, fmt.Errorf("--regular-requests %s: %w", file, err)
+	}
+	return rrs, nil
 }
 
 // loadDisclosureRules builds the disclosure checks' rules from the preset and the rules file

@@ -36,6 +36,9 @@ type User struct {
 	ReadonlyAccess      bool             `json:"readonlyAccess"`
 	Workspaces          map[string]Grant `json:"workspaces"`
 	CopilotedWorkspaces map[string]Grant `json:"copilotedWorkspaces"`
+	// Actions says what the user may do beyond single workspaces (an extension):
+	// "viewAllWorkspaces", the "All workspaces" list.
+	Actions map[string]airlock.ActionState `json:"actions"`
 }
 
 // WorkspaceSummary is one workspace the user may view.
@@ -57,6 +60,40 @@ type WorkspaceSummary struct {
 // WorkspaceList is the answer of GET /workspaces.
 type WorkspaceList struct {
 	Workspaces []WorkspaceSummary `json:"workspaces"`
+}
+
+// AllWorkspaces is the answer of GET /all-workspaces (an extension): the workspaces that
+// match the search, grouped by project.
+type AllWorkspaces struct {
+	Projects []ProjectWorkspaces `json:"projects"`
+	Total    int                 `json:"total"`
+	Matched  int                 `json:"matched"`
+}
+
+// ProjectWorkspaces is one project of the list ("" when not known) with its workspaces.
+type ProjectWorkspaces struct {
+	Name       string            `json:"name"`
+	Orgs       []string          `json:"orgs"`
+	Workspaces []ListedWorkspace `json:"workspaces"`
+}
+
+// ListedWorkspace is one workspace of the list with the caller's access to it.
+type ListedWorkspace struct {
+	Name   string `json:"name"`
+	Access string `json:"access"`
+}
+
+// FromAllWorkspaces is the answer of GET /all-workspaces.
+func FromAllWorkspaces(a service.AllWorkspaces) AllWorkspaces {
+	out := AllWorkspaces{Projects: make([]ProjectWorkspaces, 0, len(a.Projects)), Total: a.Total, Matched: a.Matched}
+	for _, p := range a.Projects {
+		op := ProjectWorkspaces{Name: p.Name, Orgs: orgsOf(p.Orgs), Workspaces: make([]ListedWorkspace, 0, len(p.Workspaces))}
+		for _, w := range p.Workspaces {
+			op.Workspaces = append(op.Workspaces, ListedWorkspace{Name: w.Name, Access: w.Access})
+		}
+		out.Projects = append(out.Projects, op)
+	}
+	return out
 }
 
 // Entry kinds.
@@ -142,18 +179,37 @@ type FileDetail struct {
 	ContentType string                         `json:"contentType"`
 	Request     *FileOnRequest                 `json:"request"`
 	Actions     map[string]airlock.ActionState `json:"actions"`
+	// ProducedBy is what produced the output, from job-runner's manifest; null for a file
+	// the manifest does not list (and in workspaces without one).
+	ProducedBy *ProducedBy `json:"producedBy"`
+}
+
+// ProducedBy is the provenance of a workspace output (an extension). CodeURL is set when
+// a code browser is configured (--code-url).
+type ProducedBy struct {
+	Action     string `json:"action"`
+	JobID      string `json:"jobId"`
+	JobRequest string `json:"jobRequest"`
+	Commit     string `json:"commit"`
+	Repo       string `json:"repo"`
+	User       string `json:"user"`
+	CodeURL    string `json:"codeUrl,omitempty"`
 }
 
 // Request is a release request as the caller may see it.
 type Request struct {
-	ID              string         `json:"id"`
-	Workspace       string         `json:"workspace"`
-	Author          string         `json:"author"`
-	Status          airlock.Status `json:"status"`
-	Turn            int            `json:"turn"`
-	Phase           airlock.Phase  `json:"phase"`
-	CreatedAt       time.Time      `json:"createdAt"`
-	LastSubmittedAt *time.Time     `json:"lastSubmittedAt"`
+	ID        string         `json:"id"`
+	Workspace string         `json:"workspace"`
+	Author    string         `json:"author"`
+	Status    airlock.Status `json:"status"`
+	Turn      int            `json:"turn"`
+	Phase     airlock.Phase  `json:"phase"`
+	// Project and Orgs are the workspace's project and its organisations, as recorded
+	// when the request was created (an extension).
+	Project         string     `json:"project"`
+	Orgs            []string   `json:"orgs"`
+	CreatedAt       time.Time  `json:"createdAt"`
+	LastSubmittedAt *time.Time `json:"lastSubmittedAt"`
 	// SubmittedReviewers are the reviewers who submitted this turn, as far as the caller
 	// may know: during independent review only the caller's own submission.
 	SubmittedReviewers []string `json:"submittedReviewers"`
@@ -244,6 +300,9 @@ type RequestSummary struct {
 	LastSubmittedAt *time.Time     `json:"lastSubmittedAt"`
 	OutputFiles     int            `json:"outputFiles"`
 	MyReview        *MyReview      `json:"myReview"`
+	// Project and Orgs as on Request (an extension).
+	Project string   `json:"project"`
+	Orgs    []string `json:"orgs"`
 	// Warnings adds up the output files' warning counts; BlockFiles counts the output files
 	// with a BLOCK warning, UncountedFiles those never counted (extensions).
 	Warnings       Warnings `json:"warnings"`
@@ -302,6 +361,14 @@ func fromProject(p airlock.Project) Project {
 	return Project{Name: p.Name, Ongoing: p.Ongoing, Orgs: slices.Clone(orgs)}
 }
 
+// orgsOf is a copy of orgs, never null in JSON.
+func orgsOf(orgs []string) []string {
+	if orgs == nil {
+		return []string{}
+	}
+	return slices.Clone(orgs)
+}
+
 func fromGrants(m map[string]airlock.WorkspaceGrant) map[string]Grant {
 	out := make(map[string]Grant, len(m))
 	for name, g := range m {
@@ -316,6 +383,9 @@ func FromUser(u airlock.User) User {
 		Username: u.Username, Fullname: u.Fullname, OutputChecker: u.OutputChecker,
 		ReadonlyAccess: u.ReadonlyAccess, Workspaces: fromGrants(u.Workspaces),
 		CopilotedWorkspaces: fromGrants(u.CopilotedWorkspaces),
+		Actions: map[string]airlock.ActionState{
+			"viewAllWorkspaces": airlock.StateOf(airlock.CheckCanViewAllWorkspaces(u)),
+		},
 	}
 }
 
@@ -377,6 +447,12 @@ func FromFileDetail(d service.WorkspaceFileDetail) FileDetail {
 	if d.Request != nil {
 		out.Request = &FileOnRequest{ID: d.Request.ID, Group: d.Request.Group, FileType: d.Request.FileType}
 	}
+	if p := d.ProducedBy; p != nil {
+		out.ProducedBy = &ProducedBy{
+			Action: p.Action, JobID: p.JobID, JobRequest: p.JobRequest, Commit: p.Commit, Repo: p.Repo, User: p.User,
+			CodeURL: p.CodeURL,
+		}
+	}
 	return out
 }
 
@@ -399,6 +475,7 @@ func FromRequestView(v service.RequestView) Request {
 	out := Request{
 		ID: r.ID, Workspace: r.Workspace, Author: r.Author, Status: r.Status, Turn: r.ReviewTurn,
 		Phase: r.Status.Phase(), CreatedAt: utc(r.CreatedAt), LastSubmittedAt: utcPtr(r.LastSubmittedAt),
+		Project: r.Project, Orgs: orgsOf(r.Organisations),
 		SubmittedReviewers: airlock.VisibleSubmittedReviewers(u, r), Groups: make([]Group, 0, len(r.Groups)),
 		Actions:             airlock.RequestActions(u, r, p),
 		CommentVisibilities: slices.Clone(airlock.WritableVisibilities(u, r)),
@@ -500,6 +577,7 @@ func FromRequestSummaries(ss []service.RequestSummary) RequestList {
 		rs := RequestSummary{
 			ID: s.ID, Workspace: s.Workspace, Author: s.Author, Status: s.Status, Turn: s.Turn,
 			CreatedAt: utc(s.CreatedAt), LastSubmittedAt: utcPtr(s.LastSubmittedAt), OutputFiles: s.OutputFiles,
+			Project: s.Project, Orgs: orgsOf(s.Orgs),
 			Warnings: fromWarnings(s.Warnings), BlockFiles: s.BlockFiles, UncountedFiles: s.UncountedFiles,
 		}
 		if s.MyReview != nil {

@@ -153,7 +153,11 @@ func TestFromUserAndEvents(t *testing.T) {
 	data, err := json.Marshal(u)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"username":"copilot","fullname":"Cole Copilot","outputChecker":false,"readonlyAccess":false,"workspaces":{},
-		"copilotedWorkspaces":{"workspace":{"project":{"name":"Project 1","ongoing":true,"orgs":["Org 1"]},"archived":false}}}`, string(data))
+		"copilotedWorkspaces":{"workspace":{"project":{"name":"Project 1","ongoing":true,"orgs":["Org 1"]},"archived":false}},
+		"actions":{"viewAllWorkspaces":{"allowed":false,"reason":"Only output checkers and users with read-only access can list all workspaces"}}}`, string(data))
+	// the rule of the "All workspaces" list, rendered from the domain
+	assert.True(t, FromUser(testenv.Checker1()).Actions["viewAllWorkspaces"].Allowed)
+	assert.False(t, FromUser(testenv.Researcher()).Actions["viewAllWorkspaces"].Allowed)
 
 	evs := FromAuditEvents([]airlock.AuditEvent{{ID: 7, Type: airlock.AuditRequestSubmit, User: "u", CreatedAt: testenv.Start}})
 	data, err = json.Marshal(evs)

@@ -4,8 +4,10 @@
 // A copy is streamed once into a temporary file in the request's folder while it is
 // hashed, fsynced, checked against the expected hash, renamed to its hash and the folder
 // fsynced. Identical content in one request shares one blob. Nothing is left behind when
-// any step fails. A blob is deleted only by Remove: the service removes the copies written
-// by an add or update whose transaction failed (docs/decisions.md §7).
+// any step fails, unless the process dies: then a temporary file (or a blob whose add never
+// committed) stays until Sweep removes it. A blob is deleted only by Remove — the service
+// removes the copies written by an add or update whose transaction failed
+// (docs/decisions.md §7) — and by Sweep, the recovery of docs/reliability.md.
 package filestore
 
 import (
@@ -69,7 +71,7 @@ func (s *Store) Put(ctx context.Context, workspace, requestID string, src io.Rea
 	if err := mkdirSynced(dir); err != nil {
 		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot create request folder")
 	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	tmp, err := os.CreateTemp(dir, tempPrefix+"*")
 	if err != nil {
 		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot create temporary file")
 	}

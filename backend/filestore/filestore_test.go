@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -190,4 +191,43 @@ func TestRemove(t *testing.T) {
 	}
 	_, err = s.Path("ws", "r2", sum)
 	require.NoError(t, err)
+}
+
+// Sweep removes temporary files and unkept blobs older than the cut-off, and never a kept
+// blob, a younger file or a name the store does not write.
+func TestSweep(t *testing.T) {
+	root := t.TempDir()
+	s := New(root)
+	keepSum, _, err := s.Put(context.Background(), "ws", "r1", strings.NewReader("keep"), "")
+	require.NoError(t, err)
+	dropSum, _, err := s.Put(context.Background(), "ws", "r1", strings.NewReader("drop"), "")
+	require.NoError(t, err)
+	dir := filepath.Join(root, "requests", "ws", "r1")
+	for _, name := range []string{".tmp-1", "notes.txt"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600))
+	}
+	entries, err := s.List("ws", "r1")
+	require.NoError(t, err)
+	kinds := map[string]Kind{}
+	for _, e := range entries {
+		kinds[e.Name] = e.Kind
+	}
+	assert.Equal(t, map[string]Kind{keepSum: KindBlob, dropSum: KindBlob,
+		".tmp-1": KindTemp, "notes.txt": KindOther}, kinds)
+
+	removed, err := s.Sweep("ws", "r1", map[string]bool{keepSum: true}, time.Now().Add(-time.Hour))
+	require.NoError(t, err)
+	assert.Empty(t, removed, "everything is younger than the cut-off")
+	removed, err = s.Sweep("ws", "r1", map[string]bool{keepSum: true}, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{dropSum, ".tmp-1"}, removed)
+	assert.FileExists(t, filepath.Join(dir, keepSum))
+	assert.FileExists(t, filepath.Join(dir, "notes.txt"))
+
+	folders, err := s.Folders()
+	require.NoError(t, err)
+	assert.Equal(t, map[string][]string{"ws": {"r1"}}, folders)
+	require.NoError(t, s.Verify("ws", "r1", keepSum, 4, true))
+	assert.ErrorContains(t, s.Verify("ws", "r1", keepSum, 5, false), "has 4 bytes, the database says 5")
+	assert.ErrorContains(t, s.Verify("ws", "r1", dropSum, 4, false), "missing")
 }

@@ -243,6 +243,13 @@ func matrixRoutes() []matrixRoute {
 		}
 		return denied
 	})
+	// "All workspaces": the users who may view any workspace without a role.
+	viewAnyWorkspace := loggedIn(func(c cell) outcome {
+		if c.who == checker || c.who == checkerAuthor || c.who == readonly {
+			return ok200
+		}
+		return denied
+	})
 	return []matrixRoute{
 		// Authentication and operations.
 		{pattern: "POST /api/v1/auth/login", statuses: noStatus, fresh: true, path: fixed("/api/v1/auth/login"), rule: always(ok200)},
@@ -254,6 +261,7 @@ func matrixRoutes() []matrixRoute {
 
 		// Workspaces.
 		{pattern: "GET /api/v1/workspaces", statuses: noStatus, path: fixed("/api/v1/workspaces"), rule: loggedIn(always(ok200))},
+		{pattern: "GET /api/v1/all-workspaces", statuses: noStatus, path: fixed("/api/v1/all-workspaces?q=work"), rule: viewAnyWorkspace},
 		{pattern: "GET /api/v1/workspaces/{ws}", statuses: noStatus, path: fixed(wsPath), rule: viewer},
 		{pattern: "GET /api/v1/workspaces/{ws}/tree", statuses: noStatus, path: fixed(wsPath + "/tree"), rule: viewer},
 		{pattern: "GET /api/v1/workspaces/{ws}/tree/{path...}", statuses: noStatus, path: fixed(wsPath + "/tree/output"), rule: viewer},

@@ -16,7 +16,9 @@ import (
 )
 
 // handleHealthz answers 200 {"status":"ok"} when the database and data directories are
-// usable (with "details" when HealthDetails has something to say), else 503.
+// usable (with "details" when HealthDetails has something to say, and "check" once a
+// consistency check has run), else 503. Problems found by the check are reported, not a
+// reason for 503: the server serves what it has, and taking it out would not repair it.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	if s.health != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), defaultHealthTimeout)
@@ -31,6 +33,11 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	if s.details != nil {
 		if d := s.details(); len(d) > 0 {
 			body["details"] = d
+		}
+	}
+	if s.check != nil {
+		if c := s.check(); c != nil {
+			body["check"] = c
 		}
 	}
 	writeJSON(w, http.StatusOK, body)

@@ -118,7 +118,7 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	rq := service.RequestQuery{Workspace: q.Get("workspace"), Scope: q.Get("scope")}
+	rq := service.RequestQuery{Workspace: q.Get("workspace"), Scope: q.Get("scope"), Org: q.Get("org")}
 	for _, st := range q["status"] {
 		rq.Statuses = append(rq.Statuses, airlock.Status(st))
 	}

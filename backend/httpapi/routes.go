@@ -17,6 +17,7 @@ func (s *Server) registerRoutes() {
 
 	// Workspaces (workspace_handlers.go).
 	s.handle("GET /api/v1/workspaces", s.handleWorkspaceList)
+	s.handle("GET /api/v1/all-workspaces", s.handleAllWorkspaces)
 	s.handle("GET /api/v1/workspaces/{ws}", s.handleWorkspaceGet)
 	s.handle("GET /api/v1/workspaces/{ws}/tree", s.handleWorkspaceTree)
 	s.handle("GET /api/v1/workspaces/{ws}/tree/{path...}", s.handleWorkspaceTree)

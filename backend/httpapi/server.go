@@ -41,6 +41,9 @@ type Deps struct {
 	// HealthDetails, when set, adds "details" to a healthy /healthz answer when it returns
 	// something (a watcher degraded to rescanning, ...); nil or empty adds nothing.
 	HealthDetails func() map[string]any
+	// HealthCheck, when set, adds "check" to /healthz: the last consistency check of the
+	// data (docs/reliability.md), nil before the first one has finished. It must not block.
+	HealthCheck func() any
 	// MaxBodyBytes limits JSON request bodies; 0 is DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// SecureCookies forces the Secure cookie flag (behind a TLS-terminating proxy); it is
@@ -63,6 +66,7 @@ type Server struct {
 	assets  fs.FS
 	health  func(ctx context.Context) error
 	details func() map[string]any
+	check   func() any
 	maxBody int64
 	secure  bool
 	clock   func() time.Time
@@ -88,7 +92,7 @@ func New(d Deps) http.Handler { return NewServer(d) }
 func NewServer(d Deps) *Server {
 	s := &Server{
 		svc: d.Service, auth: d.Auth, hub: d.Hub, log: d.Logger, metrics: d.Metrics,
-		assets: d.Assets, health: d.Health, details: d.HealthDetails, maxBody: d.MaxBodyBytes, secure: d.SecureCookies,
+		assets: d.Assets, health: d.Health, details: d.HealthDetails, check: d.HealthCheck, maxBody: d.MaxBodyBytes, secure: d.SecureCookies,
 		clock: d.Clock, mux: http.NewServeMux(), public: map[string]bool{},
 	}
 	if s.log == nil {

@@ -17,7 +17,7 @@ import (
 // userKeys are the fields of docs/api.md's User, and grantKeys and projectKeys those of one
 // workspace entry and its project.
 var (
-	userKeys    = []string{"copilotedWorkspaces", "fullname", "outputChecker", "readonlyAccess", "username", "workspaces"}
+	userKeys    = []string{"actions", "copilotedWorkspaces", "fullname", "outputChecker", "readonlyAccess", "username", "workspaces"}
 	grantKeys   = []string{"archived", "project"}
 	projectKeys = []string{"name", "ongoing", "orgs"}
 )

@@ -27,6 +27,15 @@ func (s *Server) handleWorkspaceList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, contract.FromWorkspaceSummaries(out))
 }
 
+func (s *Server) handleAllWorkspaces(w http.ResponseWriter, r *http.Request) {
+	out, err := s.svc.ListAllWorkspaces(r.Context(), userFrom(r), r.URL.Query().Get("q"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, contract.FromAllWorkspaces(out))
+}
+
 func (s *Server) handleWorkspaceGet(w http.ResponseWriter, r *http.Request) {
 	out, err := s.svc.GetWorkspace(r.Context(), userFrom(r), r.PathValue("ws"))
 	if err != nil {

@@ -305,7 +305,7 @@ func (o *Outbox) removeStaleTemps(dir string) {
 		return
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), tmpMarker) && e.Type().IsRegular() {
+		if isOutboxTemp(e.Name()) && e.Type().IsRegular() {
 			if err := o.root.Remove(path.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				o.log.Warn("could not remove a stale temporary file", "path", path.Join(dir, e.Name()), "err", err)
 			}
@@ -324,4 +324,42 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// SweepTemps removes, anywhere in the release folder, the temporary files of interrupted
+// writes that were last modified before `before` (a write in progress keeps its file's
+// modification time fresh), and returns their paths. It is the outbox's part of the
+// recovery on start (docs/reliability.md); delivered files are never touched.
+func (o *Outbox) SweepTemps(before time.Time) ([]string, error) {
+	var removed []string
+	var errs []error
+	err := fs.WalkDir(o.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		if !d.Type().IsRegular() || !isOutboxTemp(d.Name()) {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil || !fi.ModTime().Before(before) {
+			return nil
+		}
+		if err := o.root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("release: remove %s: %w", p, err))
+			return nil
+		}
+		removed = append(removed, p)
+		o.log.Info("recovery: removed an interrupted write from the outbox", "path", p)
+		return nil
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return removed, errors.Join(errs...)
+}
+
+// isOutboxTemp reports whether name is one of writeAtomic's temporary names.
+func isOutboxTemp(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, tmpMarker)
 }

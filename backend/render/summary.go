@@ -326,7 +326,14 @@ func (c *colStats) typ() string {
 
 func num(s string) *json.Number { n := json.Number(s); return &n }
 
-func fnum(v float64) *json.Number { return num(strconv.FormatFloat(v, 'g', -1, 64)) }
+// fnum is a statistic as a JSON number, or null when it has none (a sum past the largest
+// float is +Inf, which JSON cannot carry: the summary would fail to encode).
+func fnum(v float64) *json.Number {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return nil
+	}
+	return num(strconv.FormatFloat(v, 'g', -1, 64))
+}
 
 func bptr(b bool) *bool { return &b }
 

@@ -34,6 +34,8 @@ type Config struct {
 	Logger     *slog.Logger
 	// NewID generates request ids; nil uses ULIDs from Clock and crypto/rand.
 	NewID func() string
+	// CodeURL links outputs to a code browser (ParseCodeURLTemplate); zero makes no links.
+	CodeURL CodeURLTemplate
 }
 
 // Airlock is the service. It is safe for concurrent use.
@@ -49,7 +51,10 @@ type Airlock struct {
 	policy   airlock.Policy
 	log      *slog.Logger
 	newID    func() string
-	views    viewCache
+	codeURL  CodeURLTemplate
+	// adds are the request folders adds of this process are writing to (SweepFiles).
+	adds  *addGuard
+	views viewCache
 	// ordered keeps effects in commit order (see write).
 	ordered sync.Mutex
 }
@@ -68,6 +73,8 @@ func New(cfg Config) *Airlock {
 		policy:   cfg.Policy,
 		log:      cfg.Logger,
 		newID:    cfg.NewID,
+		codeURL:  cfg.CodeURL,
+		adds:     newAddGuard(),
 	}
 	if s.clock == nil {
 		s.clock = time.Now

@@ -181,6 +181,9 @@ func (s *Airlock) copyAndWrite(ctx context.Context, u airlock.User, id string,
 		return RequestView{}, err
 	}
 
+	// From the first copy until the references are committed (or the copies removed), the
+	// recovery sweep keeps out of this request's folder.
+	defer s.adds.begin(r.Workspace, r.ID)()
 	var written []blob
 	fail := func(err error) (RequestView, error) {
 		s.removeBlobs(written)

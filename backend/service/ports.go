@@ -47,6 +47,9 @@ type Tx = interface {
 	// CurrentRequestID returns the id of the author's active request for the workspace, or "".
 	CurrentRequestID(ctx context.Context, workspace, author string) (string, error)
 	ListRequests(ctx context.Context, f RequestFilter) ([]*airlock.ReleaseRequest, error)
+	// WorkspaceProjects maps each workspace with a request to the project (name and
+	// organisations) recorded on its most recent request that has one.
+	WorkspaceProjects(ctx context.Context) (map[string]airlock.Project, error)
 	InsertRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error
 	// UpdateRequest saves status, turn, last submitted time, submitted reviews, turn
 	// reviewers and release id.
@@ -141,6 +144,17 @@ type Notifier interface {
 // remote release to create.
 type Releaser interface {
 	CreateRelease(ctx context.Context, actor airlock.User, r *airlock.ReleaseRequest, files []airlock.ReleaseFile) (releaseID string, err error)
+}
+
+// FileSweeper is implemented by Files stores that can list their request folders and
+// remove what no request file refers to: the temporary files and blobs an interrupted add
+// leaves behind (SweepFiles, docs/reliability.md).
+type FileSweeper interface {
+	// Folders lists the request folders on disk: workspace → request ids.
+	Folders() (map[string][]string, error)
+	// Sweep removes from one request folder the temporary files and the blobs not in keep
+	// that were last modified before `before`, and returns their names.
+	Sweep(workspace, requestID string, keep map[string]bool, before time.Time) ([]string, error)
 }
 
 // BlobRemover is implemented by Files stores that can delete a stored copy. AddFiles and

@@ -115,6 +115,9 @@ func (s *Airlock) ListRequests(ctx context.Context, u airlock.User, q RequestQue
 		if !airlock.CanViewWorkspace(u, r.Workspace) {
 			continue
 		}
+		if q.Org != "" && !slices.Contains(r.Organisations, q.Org) {
+			continue
+		}
 		out = append(out, summarise(u, r))
 	}
 	return out, nil
@@ -125,7 +128,7 @@ func summarise(u airlock.User, r *airlock.ReleaseRequest) RequestSummary {
 	sum := RequestSummary{
 		ID: r.ID, Workspace: r.Workspace, Author: r.Author, Status: r.Status, Turn: r.ReviewTurn,
 		CreatedAt: r.CreatedAt, LastSubmittedAt: r.LastSubmittedAt, OutputFiles: len(outputs),
-		Request: r,
+		Project: r.Project, Orgs: r.Organisations, Request: r,
 	}
 	for _, f := range outputs {
 		if f.Warnings == nil {

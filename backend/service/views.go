@@ -28,6 +28,8 @@ type RequestQuery struct {
 	// Scope is "" (every request the user may view), "mine" (authored by the user) or
 	// "review" (output checkers: requests they may review).
 	Scope string
+	// Org, when set, keeps the requests whose project has this organisation.
+	Org string
 }
 
 // Request list scopes.
@@ -47,6 +49,10 @@ type RequestSummary struct {
 	CreatedAt       time.Time      `json:"createdAt"`
 	LastSubmittedAt *time.Time     `json:"lastSubmittedAt"`
 	OutputFiles     int            `json:"outputFiles"`
+	// Project and Orgs are the workspace's project and organisations, recorded when the
+	// request was created.
+	Project string   `json:"project"`
+	Orgs    []string `json:"orgs"`
 	// Warnings adds up the warning counts of the output files; BlockFiles counts those with
 	// a BLOCK warning and UncountedFiles those never counted.
 	Warnings       airlock.WarningCounts `json:"-"`
@@ -123,6 +129,8 @@ type WorkspaceFileDetail struct {
 	AllowedType bool
 	// Request is the file on the viewer's current request, or nil.
 	Request *FileOnRequest
+	// ProducedBy is the manifest's record of what produced the file, or nil without one.
+	ProducedBy *Provenance
 	// Actions holds "add" and "update" (plus "addOutput" and "addSupporting": whether the
 	// file may be added with that type).
 	Actions map[string]airlock.ActionState

@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/trelab/airlock/backend/airlock"
 )
@@ -232,7 +234,7 @@ func (t addTarget) denied(u airlock.User) error {
 	return airlock.CheckCanEdit(u, t.r)
 }
 
-// fileActions is what u may do with workspace file f (status st) towards t (API.md, file
+// fileActions is what u may do with workspace file f (status st) towards t (docs/api.md, file
 // detail and tree entries).
 func (s *Airlock) fileActions(u airlock.User, t addTarget, f airlock.WorkspaceFile, st airlock.WorkspaceFileStatus) FileActions {
 	addAs := func(ft airlock.FileType) error {
@@ -279,6 +281,7 @@ func (s *Airlock) GetWorkspaceFile(ctx context.Context, u airlock.User, ws, p st
 		File:        wf,
 		Status:      st,
 		AllowedType: airlock.IsAllowedFileType(p, s.policy),
+		ProducedBy:  s.provenance(wf),
 		Actions:     s.fileActions(u, s.addTargetFor(u, ws, current), wf, st).Map(),
 	}
 	if current != nil {
@@ -325,4 +328,129 @@ func (s *Airlock) ReadWorkspaceFile(ctx context.Context, u airlock.User, ws, p s
 		return nil, airlock.WorkspaceFile{}, err
 	}
 	return rc, wf, nil
+}
+
+// AllWorkspaces is the "All workspaces" list: the workspaces matching a search, grouped by
+// project.
+type AllWorkspaces struct {
+	// Projects by name, the workspaces of no known project last (Name "").
+	Projects []ProjectWorkspaces
+	// Total counts every workspace, Matched those listed.
+	Total, Matched int
+}
+
+// ProjectWorkspaces is one project of the list with its workspaces, by name.
+type ProjectWorkspaces struct {
+	Name       string
+	Orgs       []string
+	Workspaces []ListedWorkspace
+}
+
+// ListedWorkspace is one workspace of the list, with the viewer's access to it.
+type ListedWorkspace struct {
+	Name   string
+	Access string
+}
+
+// maxSearch bounds the search text of the workspace list.
+const maxSearch = 200
+
+// ListAllWorkspaces lists every workspace folder for the users who may view any workspace
+// (airlock.CheckCanViewAllWorkspaces), keeping those whose name, project or organisation
+// contains every word of q (ignoring case). A workspace's project is the one u's record
+// names, else the one on its latest request (docs/decisions.md §15). The folders are listed
+// with one read of the root, without reading manifests (as the reference's list,
+// docs/reference/ui.md §3.3); the projects come from one query.
+func (s *Airlock) ListAllWorkspaces(ctx context.Context, u airlock.User, q string) (AllWorkspaces, error) {
+	if err := airlock.CheckCanViewAllWorkspaces(u); err != nil {
+		return AllWorkspaces{}, err
+	}
+	if len(q) > maxSearch {
+		return AllWorkspaces{}, airlock.Errorf(airlock.CodeInvalid, "The search is longer than %d characters", maxSearch)
+	}
+	terms := strings.Fields(strings.ToLower(q))
+	names, err := s.folderNames()
+	if err != nil {
+		return AllWorkspaces{}, err
+	}
+	var recorded map[string]airlock.Project
+	if err := s.view(ctx, func(tx Tx) error {
+		var err error
+		recorded, err = tx.WorkspaceProjects(ctx)
+		return err
+	}); err != nil {
+		return AllWorkspaces{}, err
+	}
+	out := AllWorkspaces{Projects: []ProjectWorkspaces{}}
+	byProject := map[string]int{}
+	for _, ws := range names {
+		grant, access := airlock.WorkspaceAccess(u, ws)
+		if access == "" {
+			continue
+		}
+		out.Total++
+		p := recorded[ws]
+		if access == airlock.AccessRole || access == airlock.AccessCopilot {
+			p = grant.Project // the record's own entry for ws
+		}
+		if !matchesAll(terms, ws, p) {
+			continue
+		}
+		out.Matched++
+		i, ok := byProject[p.Name]
+		if !ok {
+			i = len(out.Projects)
+			byProject[p.Name] = i
+			orgs := slices.Clone(p.Orgs)
+			if orgs == nil {
+				orgs = []string{}
+			}
+			out.Projects = append(out.Projects, ProjectWorkspaces{Name: p.Name, Orgs: orgs})
+		}
+		out.Projects[i].Workspaces = append(out.Projects[i].Workspaces, ListedWorkspace{Name: ws, Access: access})
+	}
+	slices.SortFunc(out.Projects, func(a, b ProjectWorkspaces) int {
+		switch {
+		case a.Name == b.Name:
+			return 0
+		case a.Name == "":
+			return 1
+		case b.Name == "":
+			return -1
+		}
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
+	for _, p := range out.Projects {
+		slices.SortFunc(p.Workspaces, func(a, b ListedWorkspace) int { return strings.Compare(a.Name, b.Name) })
+	}
+	return out, nil
+}
+
+// folderLister is implemented by Workspaces that list their folders without reading any
+// manifest (workspace.Workspaces).
+type folderLister interface {
+	FolderNames() ([]string, error)
+}
+
+// folderNames lists the workspace folders cheaply when the Workspaces can, else by Names.
+func (s *Airlock) folderNames() ([]string, error) {
+	if fl, ok := s.ws.(folderLister); ok {
+		return fl.FolderNames()
+	}
+	return s.ws.Names()
+}
+
+// matchesAll: every term occurs in the workspace's name, its project's name or one of its
+// organisations (terms are lower-case).
+func matchesAll(terms []string, ws string, p airlock.Project) bool {
+	if len(terms) == 0 {
+		return true
+	}
+	hay := strings.ToLower(ws + "\n" + p.Name + "\n" + strings.Join(p.Orgs, "\n"))
+	for _, t := range terms {
+		if !strings.Contains(hay, t) {
+			return false
+		}
+	}
+	return true
 }

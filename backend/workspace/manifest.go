@@ -111,12 +111,15 @@ func parseManifest(data []byte, hash string) (*parsedManifest, error) {
 			continue
 		}
 		f := airlock.WorkspaceFile{
-			Path:      p,
-			OutOfDate: o.OutOfDateAction,
-			Manifest:  airlock.ManifestOutput,
-			JobID:     o.JobID,
-			Commit:    o.Commit,
-			Repo:      o.Repo,
+			Path:       p,
+			OutOfDate:  o.OutOfDateAction,
+			Manifest:   airlock.ManifestOutput,
+			JobID:      o.JobID,
+			JobRequest: o.JobRequest,
+			Action:     o.Action,
+			Commit:     o.Commit,
+			Repo:       o.Repo,
+			User:       o.User,
 		}
 		if o.Excluded {
 			f.Manifest = airlock.ManifestExcludedNotice

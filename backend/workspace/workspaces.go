@@ -29,6 +29,7 @@ import (
 	"maps"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -168,6 +169,34 @@ func (a *access) done() {
 	if a.own {
 		a.r.Close()
 	}
+}
+
+// FolderNames lists the workspace folders, sorted, with one read of the root: hidden
+// entries and plain files are skipped; manifests are not read (a cheap scan, for the list
+// of all workspaces; Names also skips folders whose manifest cannot be read).
+func (w *Workspaces) FolderNames() ([]string, error) {
+	des, err := os.ReadDir(w.root)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return []string{}, nil
+		}
+		return nil, airlock.WrapError(airlock.CodeUnavailable, err, "The workspaces folder cannot be read.")
+	}
+	names := []string{}
+	for _, de := range des {
+		if !validName(de.Name()) {
+			continue
+		}
+		dir := de.IsDir()
+		if de.Type()&fs.ModeSymlink != 0 {
+			st, err := os.Stat(filepath.Join(w.root, de.Name()))
+			dir = err == nil && st.IsDir()
+		}
+		if dir {
+			names = append(names, de.Name())
+		}
+	}
+	return names, nil
 }
 
 // Names lists the workspace folders, sorted: hidden entries, plain files and folders whose
@@ -762,6 +791,7 @@ func sameEntry(a, b entry) bool {
 	fa, fb := a.file, b.file
 	return a.fromDisk == b.fromDisk && fa.Manifest == fb.Manifest && fa.Size == fb.Size && fa.ModifiedAt.Equal(fb.ModifiedAt) &&
 		fa.ContentHash == fb.ContentHash && fa.OutOfDate == fb.OutOfDate && fa.JobID == fb.JobID &&
+		fa.JobRequest == fb.JobRequest && fa.Action == fb.Action && fa.User == fb.User &&
 		fa.Commit == fb.Commit && fa.Repo == fb.Repo && ptrEq(fa.RowCount, fb.RowCount) && ptrEq(fa.ColCount, fb.ColCount)
 }
 

@@ -432,3 +432,23 @@ func TestHashCache(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(4), w.hashes.count())
 }
+
+// FolderNames lists folders (symlinked ones too) without reading manifests: a broken
+// manifest does not hide a folder from it, as it does from Names.
+func TestFolderNames(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"b-plain", "a-broken/metadata", ".hidden", "elsewhere/real"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(root, d), 0o755))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(root, "a-broken", "metadata", "manifest.json"), []byte("{not json"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "file.txt"), []byte("x"), 0o644))
+	require.NoError(t, os.Symlink(filepath.Join(root, "elsewhere", "real"), filepath.Join(root, "c-linked")))
+	require.NoError(t, os.Symlink(filepath.Join(root, "file.txt"), filepath.Join(root, "d-link-to-file")))
+	w := New(root, Options{})
+	got, err := w.FolderNames()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a-broken", "b-plain", "c-linked", "elsewhere"}, got)
+	names, err := w.Names()
+	require.NoError(t, err)
+	assert.NotContains(t, names, "a-broken")
+}

@@ -63,10 +63,14 @@ type options struct {
 	policy     airlock.Policy
 	noReleaser bool
 	workspaces []string
+	codeURL    service.CodeURLTemplate
 }
 
 // WithPolicy sets the service policy.
 func WithPolicy(p airlock.Policy) Option { return func(o *options) { o.policy = p } }
+
+// WithCodeURL sets the code-browser template of the service.
+func WithCodeURL(t service.CodeURLTemplate) Option { return func(o *options) { o.codeURL = t } }
 
 // WithoutReleaser configures no Releaser (the outbox target).
 func WithoutReleaser() Option { return func(o *options) { o.noReleaser = true } }
@@ -109,6 +113,7 @@ func NewEnv(t testing.TB, opts ...Option) *Env {
 		Notifier:   e.Notes,
 		Clock:      e.Clock.Now,
 		Policy:     o.policy,
+		CodeURL:    o.codeURL,
 	}
 	if !o.noReleaser {
 		cfg.Releaser = e.Releaser

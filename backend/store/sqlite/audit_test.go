@@ -19,7 +19,7 @@ func TestMutationsTakeAnAuditEvent(t *testing.T) {
 	}
 	reads := map[string]bool{
 		"GetRequest": true, "GetRequestForUpload": true, "GetRequestWithoutComments": true, "FindCurrentRequest": true, "CurrentRequestID": true, "ListRequests": true, "ListAudit": true,
-		"ReleasedFileIDs": true, "PendingUploads": true, "GetUser": true, "RequestVersion": true, "CommentsAfter": true,
+		"ReleasedFileIDs": true, "PendingUploads": true, "GetUser": true, "RequestVersion": true, "CommentsAfter": true, "WorkspaceProjects": true,
 	}
 	evType := reflect.TypeOf(airlock.AuditEvent{})
 	txType := reflect.TypeOf((*service.Tx)(nil)).Elem()

@@ -153,6 +153,33 @@ func (t *Tx) ListRequests(ctx context.Context, f airlock.RequestFilter) ([]*airl
 	return loadRequestsWith(ctx, t.tx, strings.Join(where, ` AND `), args, !f.WithoutComments)
 }
 
+// WorkspaceProjects maps each workspace to the project and organisations of its most
+// recent request that names a project (one scan of the requests table, no aggregates).
+func (t *Tx) WorkspaceProjects(ctx context.Context) (map[string]airlock.Project, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT workspace, project, organisations FROM requests
+		WHERE project <> '' ORDER BY workspace, created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: listing workspace projects: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]airlock.Project{}
+	for rows.Next() {
+		var ws, project, orgs string
+		if err := rows.Scan(&ws, &project, &orgs); err != nil {
+			return nil, fmt.Errorf("store: listing workspace projects: %w", err)
+		}
+		p := airlock.Project{Name: project} // whether it is ongoing is not recorded
+		if err := json.Unmarshal([]byte(orgs), &p.Orgs); err != nil {
+			return nil, fmt.Errorf("store: organisations of a request on %s: %w", ws, err)
+		}
+		out[ws] = p // later rows are more recent
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: listing workspace projects: %w", err)
+	}
+	return out, nil
+}
+
 // PendingUploads returns requests with released files not yet uploaded, oldest first.
 func (t *Tx) PendingUploads(ctx context.Context) ([]*airlock.ReleaseRequest, error) {
 	return loadRequests(ctx, t.tx, `id IN (SELECT request_id FROM request_files

@@ -129,6 +129,17 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// PingRead checks that the database can be read, on a reader connection only: it never
+// waits behind the single writer (a long write transaction holds the writer's connection,
+// and in WAL mode readers go on reading the last committed state). /healthz uses it.
+func (s *Store) PingRead(ctx context.Context) error {
+	var one int
+	if err := s.reader.QueryRowContext(ctx, `SELECT 1 FROM schema_migrations LIMIT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: read: %w", err)
+	}
+	return nil
+}
+
 // SchemaVersion is the number of the last applied migration.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v int

@@ -4,6 +4,7 @@ import type {
   Acro,
   AuditEvent,
   Comment,
+  AllWorkspaces,
   FileChanges,
   FileDetail,
   FileType,
@@ -68,6 +69,11 @@ export class Api {
   async workspaces(): Promise<WorkspaceSummary[]> {
     const r = await this.transport.request<{ workspaces: WorkspaceSummary[] }>({ method: 'GET', path: '/api/v1/workspaces' });
     return r.workspaces ?? [];
+  }
+
+  /** Every workspace, grouped by project (output checkers and read-only users). */
+  allWorkspaces(q = ''): Promise<AllWorkspaces> {
+    return this.transport.request({ method: 'GET', path: '/api/v1/all-workspaces', query: { q: q || undefined } });
   }
 
   workspace(ws: string): Promise<WorkspaceSummary> {
@@ -144,11 +150,11 @@ export class Api {
     return this.transport.request({ method: 'POST', path: '/api/v1/requests', body: { workspace } });
   }
 
-  async requests(q: { workspace?: string; status?: Status[]; scope?: 'mine' | 'review' } = {}): Promise<RequestSummary[]> {
+  async requests(q: { workspace?: string; status?: Status[]; scope?: 'mine' | 'review'; org?: string } = {}): Promise<RequestSummary[]> {
     const r = await this.transport.request<{ requests: RequestSummary[] }>({
       method: 'GET',
       path: '/api/v1/requests',
-      query: { workspace: q.workspace, status: q.status, scope: q.scope },
+      query: { workspace: q.workspace, status: q.status, scope: q.scope, org: q.org || undefined },
     });
     return r.requests ?? [];
   }

@@ -43,6 +43,15 @@ export interface User {
   readonlyAccess: boolean;
   workspaces: Record<string, WorkspaceGrant>;
   copilotedWorkspaces: Record<string, WorkspaceGrant>;
+  /** extension: viewAllWorkspaces, the "All workspaces" list (the domain's rule) */
+  actions?: Partial<Record<'viewAllWorkspaces', ActionState>>;
+}
+
+/** extension: GET /all-workspaces, the workspaces matching a search grouped by project ("" when unknown) */
+export interface AllWorkspaces {
+  projects: { name: string; orgs: string[]; workspaces: { name: string; access: Access }[] }[];
+  total: number;
+  matched: number;
 }
 
 export interface Session {
@@ -111,6 +120,19 @@ export interface FileDetail extends Entry {
   contentType: string;
   request: { id: string; group: string; fileType: FileType } | null;
   actions: Record<string, ActionState>;
+  /** extension: what produced the output, from job-runner's manifest; null without an entry */
+  producedBy?: ProducedBy | null;
+}
+
+export interface ProducedBy {
+  action: string;
+  jobId: string;
+  jobRequest: string;
+  commit: string;
+  repo: string;
+  user: string;
+  /** a link to the code at the commit, when a code browser is configured */
+  codeUrl?: string;
 }
 
 export interface TablePage {
@@ -304,6 +326,9 @@ export interface Request {
   status: Status;
   turn: number;
   phase: Phase;
+  /** extension: the workspace's project and organisations when the request was created */
+  project?: string;
+  orgs?: string[];
   createdAt: string;
   lastSubmittedAt: string | null;
   submittedReviewers: string[];
@@ -324,6 +349,9 @@ export interface RequestSummary {
   lastSubmittedAt: string | null;
   outputFiles: number;
   myReview: { voted: number; submitted: boolean } | null;
+  /** extension: as on Request */
+  project?: string;
+  orgs?: string[];
   /** extension: the output files' warning counts added up; files with BLOCK; files never counted */
   warnings?: WarningCounts;
   blockFiles?: number;

@@ -19,3 +19,9 @@ describe('routes', () => {
     expect(parseRoute('#/nope')).toEqual({ name: 'notFound' });
   });
 });
+
+describe('all workspaces route', () => {
+  it('parses and builds #/all-workspaces', () => {
+    expect(parseRoute(href.allWorkspaces())).toEqual({ name: 'allWorkspaces' });
+  });
+});

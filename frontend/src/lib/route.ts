@@ -4,6 +4,7 @@ export type Route =
   | { name: 'login'; next: string }
   | { name: 'home' }
   | { name: 'copiloted' }
+  | { name: 'allWorkspaces' }
   | { name: 'reviews' }
   | { name: 'workspace'; workspace: string; path: string }
   | { name: 'workspaceRequests'; workspace: string }
@@ -32,6 +33,8 @@ export function parseRoute(hash: string): Route {
     }
     case 'copiloted':
       return { name: 'copiloted' };
+    case 'all-workspaces':
+      return { name: 'allWorkspaces' };
     case 'reviews':
       return { name: 'reviews' };
     case 'workspaces':
@@ -53,6 +56,7 @@ const enc = (p: string) => p.split('/').filter(Boolean).map(encodeURIComponent).
 export const href = {
   home: () => '#/',
   copiloted: () => '#/copiloted',
+  allWorkspaces: () => '#/all-workspaces',
   reviews: () => '#/reviews',
   login: (next = '') => (next ? `#/login?next=${encodeURIComponent(next)}` : '#/login'),
   workspace: (ws: string, path = '') => `#/workspaces/${encodeURIComponent(ws)}${path ? '/' + enc(path) : ''}`,
