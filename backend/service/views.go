@@ -10,6 +10,8 @@ import (
 // API's JSON, filtering comments and decisions with the airlock visibility rules and
 // computing the actions block with airlock.RequestActions.
 type RequestView struct {
+	// Request is for reading only: it is the view cache's aggregate, shared by every view
+	// of the same state of the request (viewcache.go).
 	Request *airlock.ReleaseRequest
 	Viewer  airlock.User
 	Policy  airlock.Policy
