@@ -42,6 +42,20 @@ test-go: lint
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
+## load: `airlock serve` on demo data driven by LOAD_CLIENTS clients for LOAD_DURATION over
+## loopback (logins, listings, views, comments, votes); prints p50/p99/max per call and
+## checks after a restart that every acknowledged write is there. LOAD_PROFILE=file keeps
+## the server's CPU profile of the run.
+LOAD_CLIENTS ?= 150
+LOAD_DURATION ?= 120s
+LOAD_MAX_CALLS ?= 200000
+LOAD_PROFILE ?=
+.PHONY: load
+load:
+	$(GO) build -o bin/airlock-load .
+	$(GO) run ./backend/internal/loadtest -bin bin/airlock-load -clients $(LOAD_CLIENTS) \
+	  -duration $(LOAD_DURATION) -max-calls $(LOAD_MAX_CALLS) $(if $(LOAD_PROFILE),-cpuprofile $(LOAD_PROFILE))
+
 ## crash: the crash trials of docs/reliability.md — the real binary killed with SIGKILL at
 ## random points of add, submit, review, release and upload, restarted and checked
 ## (make test runs 5 of them)

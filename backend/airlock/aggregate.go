@@ -36,6 +36,9 @@ func (r *ReleaseRequest) File(relpath string) *RequestFile {
 // The copy shares r's groups and files: neither may change while it is in use (it is for
 // reading, such as building a view of the request).
 func (r *ReleaseRequest) Indexed() *ReleaseRequest {
+	if r.fileIndex != nil {
+		return r // already an indexed, read-only copy
+	}
 	c := *r
 	c.fileIndex = map[string]*RequestFile{}
 	for _, g := range r.Groups {
@@ -182,3 +185,72 @@ func (t FileType) Valid() bool { return t == FileTypeOutput || t == FileTypeSupp
 
 // Valid reports whether v is a known visibility.
 func (v Visibility) Valid() bool { return v == VisibilityPublic || v == VisibilityPrivate }
+
+// Clone returns a deep copy of r: groups, files, votes, comments, maps and times are its
+// own, so the copy may be changed without touching r (the service changes a copy of a
+// cached aggregate inside a write transaction). The copy is not indexed.
+func (r *ReleaseRequest) Clone() *ReleaseRequest {
+	c := *r
+	c.fileIndex = nil
+	c.Organisations = slices.Clone(r.Organisations)
+	c.LastSubmittedAt = cloneTime(r.LastSubmittedAt)
+	if r.SubmittedReviews != nil {
+		c.SubmittedReviews = make(map[string]time.Time, len(r.SubmittedReviews))
+		for k, v := range r.SubmittedReviews {
+			c.SubmittedReviews[k] = v
+		}
+	}
+	c.TurnReviewers = slices.Clone(r.TurnReviewers)
+	if r.Groups != nil {
+		c.Groups = make([]*FileGroup, len(r.Groups))
+	}
+	for i, g := range r.Groups {
+		cg := *g
+		if g.Files != nil {
+			cg.Files = make([]*RequestFile, len(g.Files))
+		}
+		for j, f := range g.Files {
+			cf := *f
+			cf.RowCount, cf.ColCount = cloneInt(f.RowCount), cloneInt(f.ColCount)
+			cf.ReleasedAt, cf.UploadedAt = cloneTime(f.ReleasedAt), cloneTime(f.UploadedAt)
+			cf.UploadAttemptedAt = cloneTime(f.UploadAttemptedAt)
+			if f.Warnings != nil {
+				w := *f.Warnings
+				cf.Warnings = &w
+			}
+			if f.Reviews != nil {
+				cf.Reviews = make(map[string]*FileReview, len(f.Reviews))
+				for k, v := range f.Reviews {
+					cv := *v
+					cf.Reviews[k] = &cv
+				}
+			}
+			cg.Files[j] = &cf
+		}
+		if g.Comments != nil {
+			cg.Comments = make([]*Comment, len(g.Comments))
+		}
+		for j, cm := range g.Comments {
+			cc := *cm
+			cg.Comments[j] = &cc
+		}
+		c.Groups[i] = &cg
+	}
+	return &c
+}
+
+func cloneTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := *t
+	return &v
+}
+
+func cloneInt(n *int) *int {
+	if n == nil {
+		return nil
+	}
+	v := *n
+	return &v
+}

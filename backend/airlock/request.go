@@ -175,6 +175,22 @@ type Comment struct {
 	CreatedAt  time.Time
 }
 
+// RequestVersion says which state of a request the database holds (declared here so that
+// the store and the service share it): counters the database moves on every change,
+// whichever process writes it.
+type RequestVersion struct {
+	// Request moves with every change to the request: its row, groups, files, votes and
+	// comments.
+	Request int64
+	// Comments moves with every change to its comments only; CommentEdits only when a
+	// comment is changed or deleted (not when one is added).
+	Comments     int64
+	CommentEdits int64
+	// Releases moves with every release of any request's file (workspace statuses follow
+	// what was released).
+	Releases int64
+}
+
 // RequestFilter selects requests. Zero fields do not filter.
 type RequestFilter struct {
 	Workspace string
@@ -182,4 +198,7 @@ type RequestFilter struct {
 	Statuses  []Status
 	// ExcludeAuthor drops requests authored by this user (a checker's review queue).
 	ExcludeAuthor string
+	// WithoutComments loads the requests without their comments (request lists never show
+	// them, and a discussion can be long).
+	WithoutComments bool
 }

@@ -46,7 +46,8 @@ const invalidLogin = "Invalid user or token"
 // Store is what auth needs from the database (implemented by store/sqlite). Unknown
 // sessions and users are *airlock.Error with CodeNotFound.
 type Store interface {
-	CreateSession(ctx context.Context, idHash, username, csrfToken string, createdAt, expiresAt time.Time) error
+	// CreateSession stores u's record (refreshed at createdAt) and the session together.
+	CreateSession(ctx context.Context, u airlock.User, idHash, csrfToken string, createdAt, expiresAt time.Time) error
 	GetSession(ctx context.Context, idHash string) (username, csrfToken string, expiresAt time.Time, err error)
 	TouchSession(ctx context.Context, idHash string, expiresAt time.Time) error
 	DeleteSession(ctx context.Context, idHash string) error
@@ -164,17 +165,17 @@ func (a *Authenticator) Login(ctx context.Context, username, token, addr string)
 	}
 	a.limiter.reset(userKey(username))
 	user = normalizeUser(user)
-	if err := a.saveUser(ctx, user, now); err != nil {
-		return Session{}, fmt.Errorf("auth: saving user %q: %w", user.Username, err)
-	}
 	id := randomString(32)
 	s := Session{
 		ID: id, Key: HashSecret(id), User: user,
 		CSRFToken: randomString(24), ExpiresAt: now.Add(a.cfg.SessionLifetime),
 	}
-	if err := a.store.CreateSession(ctx, s.Key, user.Username, s.CSRFToken, now, s.ExpiresAt); err != nil {
-		return Session{}, fmt.Errorf("auth: creating session: %w", err)
+	// The user record and the session in one write.
+	if err := a.store.CreateSession(ctx, user, s.Key, s.CSRFToken, now, s.ExpiresAt); err != nil {
+		a.cache.users.drop(user.Username)
+		return Session{}, fmt.Errorf("auth: creating session for %q: %w", user.Username, err)
 	}
+	a.cache.users.put(user.Username, cachedUser{user: user, refreshed: now}, now)
 	a.cache.sessions.put(s.Key, cachedSession{username: user.Username, csrf: s.CSRFToken, expires: s.ExpiresAt}, now)
 	a.log.Info("login", "user", user.Username, "addr", addr)
 	return s, nil

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +64,14 @@ func serve(ctx context.Context, env *Env, args []string) error {
 		env.OnListen(addr)
 	}
 
+	if s.Pprof != "" {
+		stop, err := servePprof(s.Pprof, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -87,6 +96,25 @@ func serve(ctx context.Context, env *Env, args []string) error {
 		return nil // reported above; the shutdown itself completed
 	}
 	return err
+}
+
+// servePprof serves Go's profiler (net/http/pprof) on addr, a loopback address, on its own
+// listener and mux (never on the API's); stop closes it.
+func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof: %w", listenError(addr, err))
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("profiler serving", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { _ = srv.Close() }, nil
 }
 
 // maxFileSizeText is the size limit for the log: "none" or the size in human units.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -61,6 +62,8 @@ type Settings struct {
 	CheckInterval time.Duration
 	// LogFormat is "json", "text" or "" (JSON unless stderr is a terminal).
 	LogFormat string
+	// Pprof is a loopback address serving Go's profiler (net/http/pprof), or "" (off).
+	Pprof string
 	// CodeURL links outputs to a code browser (placeholders {repo}, {commit}, {path}).
 	CodeURL service.CodeURLTemplate
 	// RegularRequestsFile is the regular release requests configuration ("" for none),
@@ -131,6 +134,7 @@ func settingsFlags(fs *flag.FlagSet, getenv func(string) string) *settingsParser
 	fs.StringVar(&p.s.DisclosurePreset, "disclosure-preset", env("AIRLOCK_DISCLOSURE_PRESET", render.PresetOpenSAFELY), "rules of the CSV disclosure checks: "+strings.Join(render.Presets, " or ")+" (AIRLOCK_DISCLOSURE_PRESET)")
 	fs.StringVar(&p.s.DisclosureRulesFile, "disclosure-rules", env("AIRLOCK_DISCLOSURE_RULES", ""), "JSON file of disclosure-check thresholds and vocabularies over the preset, see docs/disclosure.md (AIRLOCK_DISCLOSURE_RULES)")
 	fs.StringVar(&p.s.LogFormat, "log-format", env("AIRLOCK_LOG_FORMAT", ""), "json or text (AIRLOCK_LOG_FORMAT; default json unless stderr is a terminal)")
+	fs.StringVar(&p.s.Pprof, "pprof", env("AIRLOCK_PPROF", ""), "loopback address (like 127.0.0.1:6060) serving Go's profiler at /debug/pprof/; off when empty (AIRLOCK_PPROF)")
 	fs.StringVar(&p.codeURL, "code-url", env("AIRLOCK_CODE_URL", ""), "code-browser URL with {repo}, {commit} and {path}, like https://{repo}/blob/{commit}/{path} (AIRLOCK_CODE_URL)")
 	fs.StringVar(&p.s.RegularRequestsFile, "regular-requests", env("AIRLOCK_REGULAR_REQUESTS", ""), "regular release requests configuration, a JSON file (AIRLOCK_REGULAR_REQUESTS)")
 	fs.StringVar(&p.regularEvery, "regular-interval", env("AIRLOCK_REGULAR_INTERVAL", "0"), "how often serve runs the regular requests, like 24h; 0 is never (AIRLOCK_REGULAR_INTERVAL)")
@@ -218,6 +222,9 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 	default:
 		return s, fmt.Errorf("--log-format %q must be json or text", s.LogFormat)
 	}
+	if s.Pprof != "" && !loopbackAddr(s.Pprof) {
+		return s, fmt.Errorf("--pprof %q must be a loopback address with a port, like 127.0.0.1:6060", s.Pprof)
+	}
 	for _, o := range strings.Split(p.origins, ",") {
 		if o = strings.TrimSpace(o); o == "" {
 			continue
@@ -254,6 +261,20 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// loopbackAddr reports whether addr is host:port with a loopback host (localhost, 127.x,
+// ::1): the profiler shows the server's internals and is never served to the network.
+func loopbackAddr(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // readRegularRequests reads and validates the regular release requests configuration.

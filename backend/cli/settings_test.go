@@ -255,6 +255,26 @@ func TestAPIDocListsEverySetting(t *testing.T) {
 	assert.Equal(t, served, documented)
 }
 
+// TestPprofSetting: the profiler is off by default, and only a loopback address is taken.
+func TestPprofSetting(t *testing.T) {
+	s, err := parseWith(nil)
+	require.NoError(t, err)
+	assert.Empty(t, s.Pprof)
+	for _, ok := range []string{"127.0.0.1:6060", "localhost:0", "[::1]:6060", "127.0.0.2:1"} {
+		s, err := parseWith(nil, "--pprof", ok)
+		require.NoError(t, err, ok)
+		assert.Equal(t, ok, s.Pprof)
+	}
+	s, err = parseWith(map[string]string{"AIRLOCK_PPROF": "127.0.0.1:7070"})
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:7070", s.Pprof)
+	for _, bad := range []string{"0.0.0.0:6060", ":6060", "10.1.2.3:6060", "example.org:6060", "127.0.0.1"} {
+		_, err := parseWith(nil, "--pprof", bad)
+		require.Error(t, err, bad)
+		assert.Contains(t, err.Error(), "--pprof")
+	}
+}
+
 // newDemoFake starts the strict job-server stand-in knowing the demo's users (as job-server
 // users, with their documents) and workspaces.
 func newDemoFake(t *testing.T) *fakejobserver.Server {

@@ -132,7 +132,7 @@ func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleRequestGet(w http.ResponseWriter, r *http.Request) {
 	v, err := s.svc.GetRequest(r.Context(), userFrom(r), r.PathValue("id"))
-	writeRequest(w, r, http.StatusOK, v, err)
+	s.writeRequestBody(w, r, v, err)
 }
 
 func (s *Server) handleRequestAddFiles(w http.ResponseWriter, r *http.Request) {

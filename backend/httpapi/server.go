@@ -71,6 +71,7 @@ type Server struct {
 	secure  bool
 	clock   func() time.Time
 	tables  *render.Tables
+	views   viewBodies
 
 	mux *http.ServeMux
 	// routes lists every registered pattern, in registration order (docs/api.md is

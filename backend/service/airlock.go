@@ -11,6 +11,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
@@ -52,7 +53,10 @@ type Airlock struct {
 	newID    func() string
 	codeURL  CodeURLTemplate
 	// adds are the request folders adds of this process are writing to (SweepFiles).
-	adds *addGuard
+	adds  *addGuard
+	views viewCache
+	// ordered keeps effects in commit order (see write).
+	ordered sync.Mutex
 }
 
 // New builds the service from cfg.
@@ -117,11 +121,29 @@ func (e *effects) changed(r *airlock.ReleaseRequest) {
 
 // write runs fn in one write transaction and, once it has committed, publishes the events
 // and sends the notifications fn collected. fn may run more than once if the store retries.
+//
+// Effects leave in commit order: the transaction takes s.ordered once fn is done (it still
+// holds the database's single writer, so no later transaction of this service can commit
+// first) and releases it after its effects are out. Publishing and notifying never block,
+// so the next writer waits only for that.
 func (s *Airlock) write(ctx context.Context, fn func(tx Tx, eff *effects) error) error {
 	var eff effects
+	locked := false
+	defer func() {
+		if locked {
+			s.ordered.Unlock()
+		}
+	}()
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		eff = effects{}
-		return fn(tx, &eff)
+		if err := fn(tx, &eff); err != nil {
+			return err
+		}
+		if !locked {
+			s.ordered.Lock()
+			locked = true
+		}
+		return nil
 	})
 	if err != nil {
 		return err

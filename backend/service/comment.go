@@ -15,7 +15,7 @@ func (s *Airlock) AddComment(ctx context.Context, u airlock.User, id, group, tex
 		return nil, airlock.Errorf(airlock.CodeInvalid, "A comment needs some text")
 	}
 	var out *airlock.Comment
-	_, err := s.mutate(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
+	err := s.changeWith(ctx, u, id, withoutComments, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
 		vis := v
 		if vis == "" {
 			if vs := airlock.WritableVisibilities(u, r); len(vs) > 0 {

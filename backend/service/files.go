@@ -200,7 +200,7 @@ func (s *Airlock) copyAndWrite(ctx context.Context, u airlock.User, id string,
 		s.countCopy(ctx, r, c)
 	}
 
-	view, err := s.mutate(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
+	err = s.change(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
 		again, err := plan(ctx, tx, r)
 		if err != nil {
 			return err
@@ -220,7 +220,8 @@ func (s *Airlock) copyAndWrite(ctx context.Context, u airlock.User, id string,
 	if err != nil {
 		return fail(err)
 	}
-	return view, nil
+	// Committed: the copies belong to the request now, whatever happens next.
+	return s.GetRequest(ctx, u, id)
 }
 
 // copyIn copies workspace file c into the request's store, checking it against the content

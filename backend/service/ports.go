@@ -34,8 +34,18 @@ type Tx = interface {
 	// row and groups with only file relpath and at most one other released file not yet
 	// uploaded — enough for airlock.CheckCanUpload and airlock.AllUploaded.
 	GetRequestForUpload(ctx context.Context, id, relpath string) (*airlock.ReleaseRequest, error)
-	// FindCurrentRequest returns the author's active request for the workspace, or nil.
+	// GetRequestWithoutComments loads the aggregate without comments: enough for the rules
+	// of votes and new comments (airlock.CheckCanVote, CheckCanResetVote, CheckCanComment).
+	GetRequestWithoutComments(ctx context.Context, id string) (*airlock.ReleaseRequest, error)
+	// RequestVersion returns request id's change counters: they move whenever anything a
+	// view of the request shows from the database may have changed, whichever process
+	// wrote it.
+	RequestVersion(ctx context.Context, id string) (airlock.RequestVersion, error)
+	// FindCurrentRequest returns the author's active request for the workspace, without its
+	// comments, or nil.
 	FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error)
+	// CurrentRequestID returns the id of the author's active request for the workspace, or "".
+	CurrentRequestID(ctx context.Context, workspace, author string) (string, error)
 	ListRequests(ctx context.Context, f RequestFilter) ([]*airlock.ReleaseRequest, error)
 	// WorkspaceProjects maps each workspace with a request to the project (name and
 	// organisations) recorded on its most recent request that has one.
@@ -59,6 +69,9 @@ type Tx = interface {
 	UpsertReview(ctx context.Context, requestID, relpath string, rv *airlock.FileReview, ev airlock.AuditEvent) error
 	DeleteReview(ctx context.Context, requestID, relpath, reviewer string, ev airlock.AuditEvent) error
 
+	// CommentsAfter returns request id's comments with an id above after, by group,
+	// oldest first: those added since a reader's newest (comment ids only grow).
+	CommentsAfter(ctx context.Context, requestID string, after int64) (map[string][]*airlock.Comment, error)
 	// InsertComment stores c and sets c.ID.
 	InsertComment(ctx context.Context, requestID, group string, c *airlock.Comment, ev airlock.AuditEvent) error
 	DeleteComment(ctx context.Context, requestID, commentID string, ev airlock.AuditEvent) error

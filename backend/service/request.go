@@ -16,7 +16,7 @@ func (s *Airlock) GetOrCreateRequest(ctx context.Context, u airlock.User, ws str
 	if err := s.checkWorkspace(u, ws); err != nil {
 		return RequestView{}, false, err
 	}
-	var view RequestView
+	var id string
 	created := false
 	err := s.write(ctx, func(tx Tx, eff *effects) error {
 		created = false
@@ -42,15 +42,16 @@ func (s *Airlock) GetOrCreateRequest(ctx context.Context, u airlock.User, ws str
 			if err := tx.InsertRequest(ctx, r, s.audit(airlock.AuditRequestCreate, u, r, "", nil)); err != nil {
 				return err
 			}
-			if r, err = tx.GetRequest(ctx, r.ID); err != nil {
-				return err
-			}
 			created = true
 			eff.changed(r)
 		}
-		view, err = s.requestView(ctx, tx, u, r)
-		return err
+		id = r.ID
+		return nil
 	})
+	if err != nil {
+		return RequestView{}, false, err
+	}
+	view, err := s.GetRequest(ctx, u, id)
 	return view, created, err
 }
 
@@ -58,11 +59,8 @@ func (s *Airlock) GetOrCreateRequest(ctx context.Context, u airlock.User, ws str
 func (s *Airlock) GetRequest(ctx context.Context, u airlock.User, id string) (RequestView, error) {
 	var view RequestView
 	err := s.view(ctx, func(tx Tx) error {
-		r, err := loadRequest(ctx, tx, u, id)
-		if err != nil {
-			return err
-		}
-		view, err = s.requestView(ctx, tx, u, r)
+		var err error
+		view, err = s.cachedRequestView(ctx, tx, u, id)
 		return err
 	})
 	return view, err
@@ -77,7 +75,7 @@ var reviewStatuses = []airlock.Status{
 
 // ListRequests lists the requests u may view that match q, in creation order.
 func (s *Airlock) ListRequests(ctx context.Context, u airlock.User, q RequestQuery) ([]RequestSummary, error) {
-	f := airlock.RequestFilter{Workspace: q.Workspace, Statuses: q.Statuses}
+	f := airlock.RequestFilter{Workspace: q.Workspace, Statuses: q.Statuses, WithoutComments: true}
 	for _, st := range q.Statuses {
 		if !st.Valid() {
 			return nil, airlock.Errorf(airlock.CodeInvalid, "Unknown request status %q", st)
@@ -154,31 +152,53 @@ func summarise(u airlock.User, r *airlock.ReleaseRequest) RequestSummary {
 	return sum
 }
 
-// mutate runs one request operation in a write transaction: it loads request id fresh for
-// u, runs fn, reloads the request and returns it as u now sees it. A request.changed event
-// is published after commit.
+// mutate runs one request operation (see change) and returns request id as u sees it once
+// the change has committed.
 func (s *Airlock) mutate(ctx context.Context, u airlock.User, id string, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error) (RequestView, error) {
-	var view RequestView
-	err := s.write(ctx, func(tx Tx, eff *effects) error {
-		r, err := loadRequest(ctx, tx, u, id)
+	return s.mutateWith(ctx, u, id, wholeRequest, fn)
+}
+
+// mutateWith is mutate, with the request loaded as load says.
+func (s *Airlock) mutateWith(ctx context.Context, u airlock.User, id string, load loadMode, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error) (RequestView, error) {
+	if err := s.changeWith(ctx, u, id, load, fn); err != nil {
+		return RequestView{}, err
+	}
+	return s.GetRequest(ctx, u, id)
+}
+
+// loadMode says how much of a request an operation's rule needs.
+type loadMode int
+
+const (
+	// wholeRequest: the aggregate with everything, comments included.
+	wholeRequest loadMode = iota
+	// withoutComments: no comments (votes and new comments: their rules never look at the
+	// discussion, which can be long).
+	withoutComments
+)
+
+// change runs one request operation in a write transaction: it loads request id fresh for
+// u (from the view cache when the database says it is current) and runs fn, which checks the rule and writes the change with its audit event. A
+// request.changed event is published after commit. Nothing else happens while the
+// transaction holds the database's single writer: the view the caller gets back is read
+// after commit, in a read transaction (see mutate).
+func (s *Airlock) change(ctx context.Context, u airlock.User, id string, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error) error {
+	return s.changeWith(ctx, u, id, wholeRequest, fn)
+}
+
+// changeWith is change, with the request loaded as load says.
+func (s *Airlock) changeWith(ctx context.Context, u airlock.User, id string, load loadMode, fn func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error) error {
+	return s.write(ctx, func(tx Tx, eff *effects) error {
+		r, err := s.requestForWrite(ctx, tx, u, id, load)
 		if err != nil {
 			return err
 		}
 		if err := fn(tx, eff, r); err != nil {
 			return err
 		}
-		fresh, err := tx.GetRequest(ctx, id)
-		if err != nil {
-			return err
-		}
-		eff.changed(fresh)
-		view, err = s.requestView(ctx, tx, u, fresh)
-		return err
+		eff.changed(r)
+		return nil
 	})
-	if err != nil {
-		return RequestView{}, err
-	}
-	return view, nil
 }
 
 // Submit submits a PENDING request or resubmits a RETURNED one (T2, T3). On resubmission

@@ -53,7 +53,7 @@ func (s *Airlock) VoteWithNote(ctx context.Context, u airlock.User, id string, p
 		return RequestView{}, airlock.Errorf(airlock.CodeInvalid,
 			"Unknown vote %q: use APPROVED, CHANGES_REQUESTED or RESET", vote)
 	}
-	return s.mutate(ctx, u, id, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
+	return s.mutateWith(ctx, u, id, withoutComments, func(tx Tx, eff *effects, r *airlock.ReleaseRequest) error {
 		for _, p := range paths {
 			if vote == VoteReset {
 				if err := airlock.CheckCanResetVote(u, r, p); err != nil {

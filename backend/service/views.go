@@ -10,6 +10,8 @@ import (
 // API's JSON, filtering comments and decisions with the airlock visibility rules and
 // computing the actions block with airlock.RequestActions.
 type RequestView struct {
+	// Request is for reading only: it is the view cache's aggregate, shared by every view
+	// of the same state of the request (viewcache.go).
 	Request *airlock.ReleaseRequest
 	Viewer  airlock.User
 	Policy  airlock.Policy
@@ -60,7 +62,8 @@ type RequestSummary struct {
 	UncountedFiles int                   `json:"-"`
 	// MyReview is set for users who may review the request.
 	MyReview *MyReview `json:"myReview"`
-	// Request is the whole aggregate, for callers that need more (never serialised).
+	// Request is the aggregate without its comments, for callers that need more (never
+	// serialised).
 	Request *airlock.ReleaseRequest `json:"-"`
 }
 

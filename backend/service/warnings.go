@@ -65,7 +65,7 @@ func (s *Airlock) countUncounted(ctx context.Context, u airlock.User, id string,
 	var r *airlock.ReleaseRequest
 	err := s.view(ctx, func(tx Tx) error {
 		var err error
-		r, err = loadRequest(ctx, tx, u, id)
+		r, err = s.readRequest(ctx, tx, u, id, withoutComments) // read only
 		return err
 	})
 	if err != nil {

@@ -33,14 +33,11 @@ func (s *Airlock) statFile(ws, p string) (airlock.WorkspaceFile, bool, error) {
 	return wf, true, nil
 }
 
-// requestView builds the view of r for u, with every file's workspace status as r's author
-// sees it (UNDER_REVIEW, UPDATED, WITHDRAWN while r is active; RELEASED, UNRELEASED or
-// INVALID otherwise).
-func (s *Airlock) requestView(ctx context.Context, tx Tx, u airlock.User, r *airlock.ReleaseRequest) (RequestView, error) {
-	released, err := tx.ReleasedFileIDs(ctx, r.Workspace)
-	if err != nil {
-		return RequestView{}, err
-	}
+// workspaceStatus is the status of every file of r in its workspace as r's author sees it
+// (UNDER_REVIEW, UPDATED, WITHDRAWN while r is active; RELEASED, UNRELEASED or INVALID
+// otherwise), given the contents released in the workspace, and the size of each file's
+// current workspace content. r must be indexed (airlock.ReleaseRequest.Indexed).
+func (s *Airlock) workspaceStatus(r *airlock.ReleaseRequest, released map[string]bool) (map[string]airlock.WorkspaceFileStatus, map[string]int64) {
 	author := airlock.User{Username: r.Author}
 	files := r.AllFiles()
 	paths := make([]string, len(files))
@@ -48,18 +45,16 @@ func (s *Airlock) requestView(ctx context.Context, tx Tx, u airlock.User, r *air
 		paths[i] = f.RelPath
 	}
 	wfs, errs := s.statFiles(r.Workspace, paths)
-	// FileStatusFor looks each path up on the request: an indexed copy makes that O(1).
-	indexed := r.Indexed()
 	status := make(map[string]airlock.WorkspaceFileStatus, len(files))
 	size := make(map[string]int64, len(files))
 	for i, p := range paths {
 		// Any failure (not a visible file, or unreadable) counts as not a valid file.
-		status[p] = airlock.FileStatusFor(author, p, wfs[i].ContentHash, errs[i] == nil, released, indexed)
+		status[p] = airlock.FileStatusFor(author, p, wfs[i].ContentHash, errs[i] == nil, released, r)
 		if errs[i] == nil {
 			size[p] = wfs[i].Size
 		}
 	}
-	return RequestView{Request: r, Viewer: u, Policy: s.policy, WorkspaceStatus: status, WorkspaceSize: size}, nil
+	return status, size
 }
 
 // fileStatter is implemented by Workspaces that stat many files of one workspace at once
@@ -141,26 +136,31 @@ func (s *Airlock) summary(ctx context.Context, tx Tx, u airlock.User, ws string)
 	if sum.Project.Orgs == nil {
 		sum.Project.Orgs = []string{}
 	}
-	cur, err := tx.FindCurrentRequest(ctx, ws, u.Username)
+	id, err := tx.CurrentRequestID(ctx, ws, u.Username)
 	if err != nil {
 		return WorkspaceSummary{}, err
 	}
-	if cur != nil {
-		id := cur.ID
+	if id != "" {
 		sum.CurrentRequestID = &id
 	}
 	return sum, nil
 }
 
 // statusContext reads, in one view, what a workspace file's status for u depends on beside
-// the file itself: the content hashes released from ws, and u's current request on ws.
+// the file itself: the content hashes released from ws, and u's current request on ws (for
+// reading only: it may be the view cache's shared aggregate).
 func (s *Airlock) statusContext(ctx context.Context, u airlock.User, ws string) (released map[string]bool, current *airlock.ReleaseRequest, err error) {
 	err = s.view(ctx, func(tx Tx) error {
 		var err error
 		if released, err = tx.ReleasedFileIDs(ctx, ws); err != nil {
 			return err
 		}
-		current, err = tx.FindCurrentRequest(ctx, ws, u.Username)
+		id, err := tx.CurrentRequestID(ctx, ws, u.Username)
+		if err != nil || id == "" {
+			return err
+		}
+		// Through the view cache: possibly shared, and only read by the callers.
+		current, err = s.readRequest(ctx, tx, u, id, withoutComments)
 		return err
 	})
 	return released, current, err

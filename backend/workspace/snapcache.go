@@ -90,6 +90,14 @@ func (c *snapCache) view(ws string) *wsView {
 	return v
 }
 
+// generation returns the generation of ws and true while ws is followed: it changes on
+// every invalidation, so what was computed from ws at one generation holds until it moves.
+func (c *snapCache) generation(ws string) (uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gens[ws], c.followed[ws]
+}
+
 // invalidate drops the cache of ws (and detaches any view in use).
 func (c *snapCache) invalidate(ws string) {
 	c.mu.Lock()

@@ -474,6 +474,14 @@ func (w *Workspaces) Stat(ws, p string) (airlock.WorkspaceFile, error) {
 	return res[0].file, res[0].err
 }
 
+// Generation returns a number that changes whenever what Stat, StatFiles, List and
+// ManifestHash return for workspace ws may change, and true, while a running watcher
+// follows ws; false when it does not (then nothing read of ws is known to hold). Callers
+// that keep what they computed from ws may use it until the generation moves.
+func (w *Workspaces) Generation(ws string) (uint64, bool) {
+	return w.snaps.generation(ws)
+}
+
 // StatFiles is Stat of many files of one workspace at once (a request's files): files[i]
 // and errs[i] are what Stat(ws, paths[i]) returns. The workspace and its manifest are
 // opened once, the files of one folder are looked up from that folder, and the results of

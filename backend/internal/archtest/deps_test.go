@@ -72,6 +72,8 @@ var allowed = map[string][]edge{
 	// a stand-in for job-server is a peer speaking the wire protocol: it knows nothing of ours
 	"backend/internal/fakejobserver": {},
 	"backend/internal/livetest":      {},
+	// drives the real binary over HTTP, as a client would: it knows nothing of ours but the process helpers
+	"backend/internal/loadtest": {in("internal/testbin")},
 	// runs the built binary as a subprocess and speaks HTTP to it: it imports nothing of ours
 	"backend/internal/crashtest": {},
 	"internal/testbin":           {},

@@ -18,8 +18,8 @@ func TestMutationsTakeAnAuditEvent(t *testing.T) {
 		"DeleteFile": true, "RecordUploadAttempt": true, "HideAuditEventsForTurn": true, "UpsertUser": true,
 	}
 	reads := map[string]bool{
-		"GetRequest": true, "GetRequestForUpload": true, "FindCurrentRequest": true, "ListRequests": true, "ListAudit": true,
-		"ReleasedFileIDs": true, "PendingUploads": true, "GetUser": true, "WorkspaceProjects": true,
+		"GetRequest": true, "GetRequestForUpload": true, "GetRequestWithoutComments": true, "FindCurrentRequest": true, "CurrentRequestID": true, "ListRequests": true, "ListAudit": true,
+		"ReleasedFileIDs": true, "PendingUploads": true, "GetUser": true, "RequestVersion": true, "CommentsAfter": true, "WorkspaceProjects": true,
 	}
 	evType := reflect.TypeOf(airlock.AuditEvent{})
 	txType := reflect.TypeOf((*service.Tx)(nil)).Elem()

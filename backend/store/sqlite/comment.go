@@ -127,3 +127,36 @@ func loadComments(ctx context.Context, tx *sql.Tx, sub string, args []any, group
 	}
 	return nil
 }
+
+// CommentsAfter returns the comments of request id with an id above after, by group name,
+// oldest first (comment ids only grow, so these are the comments added since the newest one
+// a reader had).
+func (t *Tx) CommentsAfter(ctx context.Context, requestID string, after int64) (map[string][]*airlock.Comment, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, group_name, author, text, visibility, review_turn,
+		created_at FROM comments WHERE request_id = ? AND id > ? ORDER BY id`, requestID, after)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: comments after %d: %w", after, err)
+	}
+	defer rows.Close()
+	out := map[string][]*airlock.Comment{}
+	for rows.Next() {
+		var (
+			c                   airlock.Comment
+			id                  int64
+			group, vis, created string
+		)
+		if err := rows.Scan(&id, &group, &c.Author, &c.Text, &vis, &c.ReviewTurn, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: comments after %d: %w", after, err)
+		}
+		c.ID = strconv.FormatInt(id, 10)
+		c.Visibility = airlock.Visibility(vis)
+		if c.CreatedAt, err = parseTime(created); err != nil {
+			return nil, err
+		}
+		out[group] = append(out[group], &c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: comments after %d: %w", after, err)
+	}
+	return out, nil
+}

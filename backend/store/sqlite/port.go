@@ -14,7 +14,10 @@ import (
 type TxPort = interface {
 	GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest, error)
 	GetRequestForUpload(ctx context.Context, id, relpath string) (*airlock.ReleaseRequest, error)
+	GetRequestWithoutComments(ctx context.Context, id string) (*airlock.ReleaseRequest, error)
+	RequestVersion(ctx context.Context, id string) (airlock.RequestVersion, error)
 	FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error)
+	CurrentRequestID(ctx context.Context, workspace, author string) (string, error)
 	ListRequests(ctx context.Context, f airlock.RequestFilter) ([]*airlock.ReleaseRequest, error)
 	WorkspaceProjects(ctx context.Context) (map[string]airlock.Project, error)
 	InsertRequest(ctx context.Context, r *airlock.ReleaseRequest, ev airlock.AuditEvent) error
@@ -30,6 +33,7 @@ type TxPort = interface {
 	UpsertReview(ctx context.Context, requestID, relpath string, rv *airlock.FileReview, ev airlock.AuditEvent) error
 	DeleteReview(ctx context.Context, requestID, relpath, reviewer string, ev airlock.AuditEvent) error
 
+	CommentsAfter(ctx context.Context, requestID string, after int64) (map[string][]*airlock.Comment, error)
 	InsertComment(ctx context.Context, requestID, group string, c *airlock.Comment, ev airlock.AuditEvent) error
 	DeleteComment(ctx context.Context, requestID, commentID string, ev airlock.AuditEvent) error
 	SetCommentVisibility(ctx context.Context, requestID, commentID string, v airlock.Visibility, ev airlock.AuditEvent) error

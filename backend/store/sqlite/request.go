@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,6 +25,33 @@ const requestColumns = `id, workspace, project, organisations, author, status, c
 // GetRequest loads the whole aggregate of one request.
 func (t *Tx) GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest, error) {
 	rs, err := loadRequests(ctx, t.tx, `id = ?`, []any{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, notFound("Request %s not found.", id)
+	}
+	return rs[0], nil
+}
+
+// RequestVersion returns the counters of request id (see migrations/0005_change_counters.sql);
+// not_found for an unknown id. Triggers keep them, so they move whichever process writes.
+func (t *Tx) RequestVersion(ctx context.Context, id string) (airlock.RequestVersion, error) {
+	var v airlock.RequestVersion
+	err := t.tx.QueryRowContext(ctx, `SELECT version, comments_version, comment_edits,
+		(SELECT n FROM change_counters WHERE name = 'releases') FROM requests WHERE id = ?`, id).
+		Scan(&v.Request, &v.Comments, &v.CommentEdits, &v.Releases)
+	if err != nil {
+		return v, wrap(err, "request version", fmt.Sprintf("Request %s not found.", id), "")
+	}
+	return v, nil
+}
+
+// GetRequestWithoutComments loads request id as GetRequest does but without its comments
+// (every group's Comments is empty): what the rules of votes and new comments look at, at
+// the cost of the votes and files only, however long the discussion.
+func (t *Tx) GetRequestWithoutComments(ctx context.Context, id string) (*airlock.ReleaseRequest, error) {
+	rs, err := loadRequestsWith(ctx, t.tx, `id = ?`, []any{id}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -60,14 +88,15 @@ func (t *Tx) GetRequestForUpload(ctx context.Context, id, relpath string) (*airl
 	return r, nil
 }
 
-// FindCurrentRequest returns the author's active request for the workspace, or nil.
+// FindCurrentRequest returns the author's active request for the workspace, without its
+// comments (what its callers look at is its id, files and groups), or nil.
 func (t *Tx) FindCurrentRequest(ctx context.Context, workspace, author string) (*airlock.ReleaseRequest, error) {
 	args := []any{workspace, author}
 	for _, s := range activeStatuses {
 		args = append(args, string(s))
 	}
-	rs, err := loadRequests(ctx, t.tx,
-		`workspace = ? AND author = ? AND status IN (`+placeholders(len(activeStatuses))+`)`, args)
+	rs, err := loadRequestsWith(ctx, t.tx,
+		`workspace = ? AND author = ? AND status IN (`+placeholders(len(activeStatuses))+`)`, args, false)
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +108,24 @@ func (t *Tx) FindCurrentRequest(ctx context.Context, workspace, author string) (
 	default:
 		return nil, fmt.Errorf("sqlite: %d active requests for %s in %s", len(rs), author, workspace)
 	}
+}
+
+// CurrentRequestID returns the id of the author's active request for the workspace, or "".
+func (t *Tx) CurrentRequestID(ctx context.Context, workspace, author string) (string, error) {
+	args := []any{workspace, author}
+	for _, s := range activeStatuses {
+		args = append(args, string(s))
+	}
+	var id string
+	err := t.tx.QueryRowContext(ctx, `SELECT id FROM requests WHERE workspace = ? AND author = ?
+		AND status IN (`+placeholders(len(activeStatuses))+`) ORDER BY created_at, id LIMIT 1`, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: current request of %s in %s: %w", author, workspace, err)
+	}
+	return id, nil
 }
 
 // ListRequests returns the matching requests, oldest first.
@@ -103,7 +150,7 @@ func (t *Tx) ListRequests(ctx context.Context, f airlock.RequestFilter) ([]*airl
 	if len(where) == 0 {
 		where = append(where, `1 = 1`)
 	}
-	return loadRequests(ctx, t.tx, strings.Join(where, ` AND `), args)
+	return loadRequestsWith(ctx, t.tx, strings.Join(where, ` AND `), args, !f.WithoutComments)
 }
 
 // WorkspaceProjects maps each workspace to the project and organisations of its most
@@ -317,6 +364,11 @@ func scanRequest(row rowScanner) (*airlock.ReleaseRequest, error) {
 // loadRequests loads whole aggregates of the requests matching where (a condition on the
 // requests table), oldest first. Children are loaded with one query per table.
 func loadRequests(ctx context.Context, tx *sql.Tx, where string, args []any) ([]*airlock.ReleaseRequest, error) {
+	return loadRequestsWith(ctx, tx, where, args, true)
+}
+
+// loadRequestsWith is loadRequests, with or without the comments.
+func loadRequestsWith(ctx context.Context, tx *sql.Tx, where string, args []any, comments bool) ([]*airlock.ReleaseRequest, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests WHERE `+where+`
 		ORDER BY created_at, id`, args...)
 	if err != nil {
@@ -353,6 +405,9 @@ func loadRequests(ctx context.Context, tx *sql.Tx, where string, args []any) ([]
 	}
 	if err := loadReviews(ctx, tx, sub, args, files); err != nil {
 		return nil, err
+	}
+	if !comments {
+		return out, nil
 	}
 	if err := loadComments(ctx, tx, sub, args, groups); err != nil {
 		return nil, err

@@ -4,23 +4,29 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/trelab/airlock/backend/airlock"
 )
 
 // Sessions and login tokens are auth bookkeeping: single statements on the writer, outside
 // the service's transactions, never audited. Only hashes of session ids and login tokens
 // are stored.
 
-// CreateSession stores a session by the hash of its id. Expired sessions are purged on the
-// way.
-func (s *Store) CreateSession(ctx context.Context, idHash, username, csrfToken string, createdAt, expiresAt time.Time) error {
+// CreateSession starts a login's session in one write transaction: it stores the user's
+// record (refreshed at createdAt) and the session by the hash of its id, purging expired
+// sessions on the way. One transaction, not two: a login waits for the single writer once.
+func (s *Store) CreateSession(ctx context.Context, u airlock.User, idHash, csrfToken string, createdAt, expiresAt time.Time) error {
 	return s.inTx(ctx, func(t *Tx) error {
+		if err := upsertUser(ctx, t.tx, u, createdAt); err != nil {
+			return err
+		}
 		if _, err := t.tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`,
 			fmtTime(createdAt)); err != nil {
 			return fmt.Errorf("sqlite: purge sessions: %w", err)
 		}
 		_, err := t.tx.ExecContext(ctx, `INSERT INTO sessions
 			(id_hash, username, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-			idHash, username, csrfToken, fmtTime(createdAt), fmtTime(expiresAt))
+			idHash, u.Username, csrfToken, fmtTime(createdAt), fmtTime(expiresAt))
 		return wrap(err, "create session", "", "Session already exists.")
 	})
 }

@@ -56,14 +56,14 @@ func TestUsers(t *testing.T) {
 
 func TestSessions(t *testing.T) {
 	s, path := openStore(t)
-	if err := s.CreateSession(ctx, "hash1", "alice", "csrf1", at(0), at(time.Hour)); err != nil {
+	if err := s.CreateSession(ctx, airlock.User{Username: "alice"}, "hash1", "csrf1", at(0), at(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	user, csrf, exp, err := s.GetSession(ctx, "hash1")
 	if err != nil || user != "alice" || csrf != "csrf1" || !exp.Equal(at(time.Hour)) {
 		t.Fatalf("GetSession = %q, %q, %v, %v", user, csrf, exp, err)
 	}
-	wantCode(t, s.CreateSession(ctx, "hash1", "bob", "x", at(0), at(time.Hour)), airlock.CodeConflict)
+	wantCode(t, s.CreateSession(ctx, airlock.User{Username: "bob"}, "hash1", "x", at(0), at(time.Hour)), airlock.CodeConflict)
 
 	if err := s.TouchSession(ctx, "hash1", at(2*time.Hour)); err != nil {
 		t.Fatal(err)
@@ -76,10 +76,19 @@ func TestSessions(t *testing.T) {
 	wantCode(t, err, airlock.CodeNotFound)
 
 	// Expired sessions are purged when a new one is created.
-	if err := s.CreateSession(ctx, "hash2", "bob", "csrf2", at(3*time.Hour), at(4*time.Hour)); err != nil {
+	if err := s.CreateSession(ctx, airlock.User{Username: "bob", Fullname: "Bob B"}, "hash2", "csrf2", at(3*time.Hour), at(4*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	_, _, _, err = s.GetSession(ctx, "hash1")
+	wantCode(t, err, airlock.CodeNotFound)
+	// The session's user record was written with it, refreshed at the login.
+	u, refreshed, err := s.GetUser(ctx, "bob")
+	if err != nil || u.Fullname != "Bob B" || !refreshed.Equal(at(3*time.Hour)) {
+		t.Fatalf("user after login = %+v, %v, %v", u, refreshed, err)
+	}
+	// A user record that cannot be stored fails the login as a whole: no session.
+	wantCode(t, s.CreateSession(ctx, airlock.User{}, "hash3", "csrf3", at(3*time.Hour), at(4*time.Hour)), airlock.CodeInvalid)
+	_, _, _, err = s.GetSession(ctx, "hash3")
 	wantCode(t, err, airlock.CodeNotFound)
 
 	if err := s.DeleteSession(ctx, "hash2"); err != nil {
