@@ -115,11 +115,19 @@ func urlEscape(s string) string {
 func (u *user) addFiles(ws, dir string, paths []string, group string) {
 	u.t.Helper()
 	u.open(hashWorkspace(ws, dir))
-	u.do("wait for folder listing", waitVisible(`[data-testid=select-file]`))
+	// the listing, once every refetch a previous add set off has landed (a late one would
+	// redraw the listing under the clicks below)
+	u.do("wait for folder listing", waitVisible(`[data-testid=select-file]`), u.settled())
+	checked := func(p string) string { return fmt.Sprintf(`[data-testid=select-file][data-path=%q]:checked`, p) }
 	for _, p := range paths {
-		u.do("select "+p, click(fmt.Sprintf(`[data-testid=select-file][data-path=%q]`, p)))
+		u.do("select "+p, click(fmt.Sprintf(`[data-testid=select-file][data-path=%q]`, p)), waitVisible(checked(p)))
 	}
-	u.do("open add dialog", clickEnabled(`[data-testid=add-files] , [data-testid=add-files]`))
+	open := []chromedp.Action{u.settled()}
+	for _, p := range paths {
+		open = append(open, waitVisible(checked(p))) // still selected when the dialog opens
+	}
+	open = append(open, clickEnabled(`[data-testid=add-files]`), waitVisible(`dialog[open][data-testid=add-dialog]`))
+	u.do("open add dialog", open...)
 	u.do("fill group", waitVisible(`[data-testid=add-dialog] [data-testid=new-group]`),
 		typeInto(`[data-testid=add-dialog] [data-testid=new-group]`, group))
 }
