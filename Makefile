@@ -23,6 +23,7 @@ test: deps frontend test-frontend test-go test-desktop
 
 deps:
 	@bash build/deps.sh
+	@bash build/postgres.sh
 
 frontend:
 	@bash build/frontend.sh
@@ -35,6 +36,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 ## test-go: formatting, vet, staticcheck, the backend under the race detector, then the rest
 test-go: lint
+	@bash build/postgres.sh
 	$(GO) test -race -count=1 -timeout 30m ./backend/...
 	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/backend/')
 

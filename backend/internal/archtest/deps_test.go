@@ -77,9 +77,11 @@ var allowed = map[string][]edge{
 	// runs the built binary as a subprocess and speaks HTTP to it: it imports nothing of ours
 	"backend/internal/crashtest": {},
 	"internal/testbin":           {},
-	"e2e":                        {},
-	"build/desktoptest":          {},
-	"build/icon":                 {},
+	// starts or finds a PostgreSQL server for tests: it imports nothing of ours
+	"backend/internal/pgtest": {},
+	"e2e":                     {},
+	"build/desktoptest":       {},
+	"build/icon":              {},
 }
 
 // forbiddenExternal lists outside packages a package must never import.
