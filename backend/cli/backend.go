@@ -50,6 +50,9 @@ type Core struct {
 	outbox *release.Outbox
 	// pub forwards the service's events; Backend points it at the hub.
 	pub *publisher
+	// replicas links the process with the other servers of a PostgreSQL database (nil on
+	// SQLite).
+	replicas *replicas
 }
 
 // OpenCore checks the data directory and workspaces folder and opens the core.
@@ -75,6 +78,12 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 		return nil, fmt.Errorf("database %s: %w", filepath.Join(s.DataDir, DatabaseFile), err)
 	}
 	c.Store = st
+	if url := postgresURL(s); url != "" {
+		if c.replicas, err = openReplicas(url, log); err != nil {
+			return nil, err
+		}
+		c.pub.relay = c.replicas.publish
+	}
 	c.Workspaces = workspace.New(s.WorkspacesDir, workspace.Options{Logger: log})
 	c.Files = filestore.New(s.DataDir)
 
@@ -132,6 +141,9 @@ func (c *Core) Close() error {
 	}
 	if c.outbox != nil {
 		errs = append(errs, c.outbox.Close())
+	}
+	if c.replicas != nil {
+		c.replicas.close()
 	}
 	if c.Store != nil {
 		errs = append(errs, c.Store.Close())
@@ -238,10 +250,20 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 		js = &auth.JobServer{Endpoint: s.APIEndpoint, Token: s.APIToken}
 	}
 	b.Hub = live.NewHub(live.Config{AllowedOrigins: s.AllowedOrigins, Logger: log})
+	var peers auth.Peers
+	if core.replicas != nil {
+		peers = replicaPeers{core.replicas}
+	}
 	b.Auth = auth.New(auth.Config{Store: core.Store, Users: users, JobServer: js, Logger: log,
-		OnUserRefreshed: b.Hub.UpdateUser, OnUserRevoked: b.Hub.CloseUser})
+		OnUserRefreshed: b.Hub.UpdateUser, OnUserRevoked: b.Hub.CloseUser, Peers: peers})
 	b.Uploader = &release.Uploader{Svc: core.Service, Target: core.Target, RetryDelay: s.UploadRetry, Logger: log}
+	if core.replicas != nil {
+		b.Uploader.Claims = core.replicas.claims()
+	}
 	core.pub.set(b.Hub, b.Uploader.Kick)
+	if core.replicas != nil {
+		core.replicas.attach(b.Hub, b.Auth, b.Uploader.Kick)
+	}
 	b.Watcher = workspace.NewWatcher(core.Workspaces, core.pub)
 	b.Watcher.Logger = log
 	b.Metrics = httpapi.NewMetrics()
@@ -263,15 +285,19 @@ func (b *Backend) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
 	b.recoverAtStart(ctx)
-	b.wg.Add(4)
+	b.wg.Add(3)
 	go func() {
 		defer b.wg.Done()
 		b.runChecks(ctx)
 	}()
-	go func() {
-		defer b.wg.Done()
-		b.followExternalChanges(ctx, ChangePollInterval)
-	}()
+	if b.replicas == nil {
+		// On PostgreSQL every process sends its changes on the live bus instead.
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.followExternalChanges(ctx, ChangePollInterval)
+		}()
+	}
 	go func() {
 		defer b.wg.Done()
 		if err := b.Watcher.Run(ctx); err != nil && ctx.Err() == nil {
@@ -355,12 +381,15 @@ func (b *Backend) registerMetrics() {
 	})
 }
 
-// publisher forwards the service's and the watcher's events to the hub, and wakes the
-// uploader when a request is approved (its files are queued for upload).
+// publisher forwards the service's and the watcher's events to the hub and, on PostgreSQL,
+// to the other servers (relay), and wakes the uploader when a request is approved (its
+// files are queued for upload).
 type publisher struct {
 	mu   sync.RWMutex
 	hub  *live.Hub
 	kick func()
+	// relay is set once, before anything publishes.
+	relay func([]airlock.Event)
 }
 
 func (p *publisher) set(hub *live.Hub, kick func()) {
@@ -376,6 +405,9 @@ func (p *publisher) Publish(events ...airlock.Event) {
 	p.mu.RUnlock()
 	if hub != nil {
 		hub.Publish(events...)
+	}
+	if p.relay != nil {
+		p.relay(events)
 	}
 	if kick != nil {
 		for _, ev := range events {

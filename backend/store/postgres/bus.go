@@ -51,8 +51,11 @@ type Bus struct {
 
 	sent, received, gaps atomic.Int64
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cancel    context.CancelFunc
+	closing   chan struct{} // closed by Close: the sender sends what is queued and stops
+	sender    chan struct{} // closed when the sender has stopped
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 }
 
 type busMsg struct{ kind, body string }
@@ -94,6 +97,7 @@ func StartBus(ctx context.Context, cfg BusConfig) (*Bus, error) {
 		dsn: cfg.URL, origin: hex.EncodeToString(id), log: cfg.Logger,
 		recv: cfg.Receive, gap: cfg.OnGap,
 		queue: make(chan busMsg, busQueue), ready: make(chan struct{}),
+		closing: make(chan struct{}), sender: make(chan struct{}),
 	}
 	// Check the URL and the server before anything runs in the background.
 	conn, err := pgx.Connect(ctx, cfg.URL)
@@ -105,7 +109,7 @@ func StartBus(ctx context.Context, cfg BusConfig) (*Bus, error) {
 	b.cancel = cancel
 	b.wg.Add(2)
 	go func() { defer b.wg.Done(); b.listen(bctx) }()
-	go func() { defer b.wg.Done(); b.send(bctx) }()
+	go func() { defer b.wg.Done(); defer close(b.sender); b.send(bctx) }()
 	select {
 	case <-b.ready:
 		return b, nil
@@ -151,10 +155,21 @@ func (b *Bus) Send(kind string, body []byte) error {
 	return nil
 }
 
-// Close stops the bus (messages still queued are abandoned).
+// closeFlush bounds how long Close waits for queued messages to be sent.
+const closeFlush = 5 * time.Second
+
+// Close sends the messages still queued (for at most a few seconds: a command that changed
+// something tells the servers before it exits) and stops the bus.
 func (b *Bus) Close() {
-	b.cancel()
-	b.wg.Wait()
+	b.closeOnce.Do(func() {
+		close(b.closing)
+		select {
+		case <-b.sender:
+		case <-time.After(closeFlush):
+		}
+		b.cancel()
+		b.wg.Wait()
+	})
 }
 
 // backoff sleeps d (or until ctx ends) and returns the next, doubled up to 10 s.
@@ -270,17 +285,24 @@ func (b *Bus) send(ctx context.Context) {
 		}
 	}
 	for {
+		var m busMsg
 		select {
 		case <-ctx.Done():
 			return
-		case m := <-b.queue:
-			if err := notify(m); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				b.dropped.Store(true)
-				b.log.Warn("live bus: message not sent (the other servers will resynchronise)", "kind", m.kind, "err", err)
+		case m = <-b.queue:
+		case <-b.closing:
+			select {
+			case m = <-b.queue:
+			default:
+				return // everything queued was sent
 			}
+		}
+		if err := notify(m); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			b.dropped.Store(true)
+			b.log.Warn("live bus: message not sent (the other servers will resynchronise)", "kind", m.kind, "err", err)
 		}
 		if b.dropped.Load() && len(b.queue) == 0 {
 			if err := notify(busMsg{kind: KindResync}); err == nil {

@@ -222,3 +222,19 @@ func BenchmarkBusLatency(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
+
+// Close sends what is still queued before it stops: a command that changed something tells
+// the servers before it exits.
+func TestBusCloseSendsWhatIsQueued(t *testing.T) {
+	url := pgtest.New(t)
+	in := newInbox()
+	startBus(t, url, in)
+	a, err := postgres.StartBus(context.Background(), postgres.BusConfig{URL: url})
+	require.NoError(t, err)
+	for i := range 50 {
+		require.NoError(t, a.Send("event", []byte{byte('A' + i%26)}))
+	}
+	a.Close()
+	a.Close() // twice is harmless
+	in.waitFor(t, "the 50 messages", func(m []string, _ int) bool { return len(m) == 50 })
+}
