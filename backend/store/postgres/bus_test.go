@@ -14,7 +14,6 @@ import (
 	"github.com/trelab/airlock/backend/store/postgres"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // inbox collects what a bus receives.
 type inbox struct {
