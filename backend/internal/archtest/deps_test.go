@@ -62,7 +62,7 @@ var allowed = map[string][]edge{
 	"app":      {in("backend/airlock"), in("backend/service"), in("backend/live"), in("backend/auth")},
 	"frontend": {},
 	// The command line is the composition root: it wires everything.
-	"backend/cli": {in("backend/airlock"), in("backend/service"), in("backend/store/sqlite"), in("backend/workspace"),
+	"backend/cli": {in("backend/airlock"), in("backend/service"), in("backend/store/sqlite"), in("backend/store/postgres"), in("backend/workspace"),
 		in("backend/filestore"), in("backend/render"), in("backend/auth"), in("backend/live"), in("backend/release"),
 		in("backend/httpapi"), in("frontend")},
 	// Test-only packages: helpers that wire real parts together on purpose, and peers.
@@ -79,7 +79,9 @@ var allowed = map[string][]edge{
 	"backend/internal/loadtest": {in("internal/testbin")},
 	// runs the built binary as a subprocess and speaks HTTP to it: it imports nothing of ours
 	"backend/internal/crashtest": {},
-	"internal/testbin":           {},
+	// runs the real binary twice on one PostgreSQL database (its tests only)
+	"backend/internal/replicatest": {},
+	"internal/testbin":             {},
 	// starts or finds a PostgreSQL server for tests: it imports nothing of ours
 	"backend/internal/pgtest": {},
 	"e2e":                     {},

@@ -14,7 +14,6 @@ import (
 	"github.com/trelab/airlock/backend/store/postgres"
 )
 
-
 // inbox collects what a bus receives.
 type inbox struct {
 	mu   sync.Mutex
