@@ -62,7 +62,7 @@ var allowed = map[string][]edge{
 	"app":      {in("backend/airlock"), in("backend/service"), in("backend/live"), in("backend/auth")},
 	"frontend": {},
 	// The command line is the composition root: it wires everything.
-	"backend/cli": {in("backend/airlock"), in("backend/service"), in("backend/store/sqlite"), in("backend/workspace"),
+	"backend/cli": {in("backend/airlock"), in("backend/service"), in("backend/store/sqlite"), in("backend/store/postgres"), in("backend/workspace"),
 		in("backend/filestore"), in("backend/render"), in("backend/auth"), in("backend/live"), in("backend/release"),
 		in("backend/httpapi"), in("frontend")},
 	// Test-only packages: helpers that wire real parts together on purpose, and peers.
