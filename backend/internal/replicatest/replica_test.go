@@ -68,7 +68,7 @@ var outputs = map[string]string{
 
 // cluster is the shared part: database, data folder, workspaces, job-server.
 type cluster struct {
-	t        *testing.T
+	t        testing.TB
 	db       string
 	data     string
 	wsRoot   string
@@ -76,7 +76,7 @@ type cluster struct {
 	accounts []string
 }
 
-func newCluster(t *testing.T) *cluster {
+func newCluster(t testing.TB) *cluster {
 	c := &cluster{t: t, db: pgtest.New(t), data: t.TempDir(), wsRoot: t.TempDir(),
 		fake: fakejobserver.New(t, apiToken), accounts: []string{"alice", "olivia", "oscar"}}
 	c.fake.AddWorkspace(workspace)
@@ -175,7 +175,7 @@ type session struct {
 var client = &http.Client{Timeout: 2 * time.Minute}
 
 // call makes one API call on s; out, when set, receives the JSON answer.
-func call(t *testing.T, s *server, who *session, method, path string, in, out any) (int, string) {
+func call(t testing.TB, s *server, who *session, method, path string, in, out any) (int, string) {
 	t.Helper()
 	var body io.Reader
 	if in != nil {
@@ -205,13 +205,13 @@ func call(t *testing.T, s *server, who *session, method, path string, in, out an
 }
 
 // must is call that requires a 2xx answer.
-func must(t *testing.T, s *server, who *session, method, path string, in, out any) {
+func must(t testing.TB, s *server, who *session, method, path string, in, out any) {
 	t.Helper()
 	status, body := call(t, s, who, method, path, in, out)
 	require.True(t, status >= 200 && status < 300, "%s %s on %s as %s: %d %s", method, path, s.name, who.user, status, body)
 }
 
-func login(t *testing.T, s *server, user, token string) (*session, int) {
+func login(t testing.TB, s *server, user, token string) (*session, int) {
 	t.Helper()
 	req, err := http.NewRequest("POST", s.base+"/api/v1/auth/login",
 		strings.NewReader(fmt.Sprintf(`{"username":%q,"token":%q}`, user, token)))
@@ -262,7 +262,7 @@ func (r reqView) paths() []string {
 	return out
 }
 
-func getRequest(t *testing.T, s *server, who *session, id string) reqView {
+func getRequest(t testing.TB, s *server, who *session, id string) reqView {
 	t.Helper()
 	var r reqView
 	must(t, s, who, "GET", "/api/v1/requests/"+id, nil, &r)
@@ -285,7 +285,7 @@ type socket struct {
 	frames chan frame
 }
 
-func dial(t *testing.T, s *server, who *session) *socket {
+func dial(t testing.TB, s *server, who *session) *socket {
 	t.Helper()
 	h := http.Header{"Cookie": {"airlock_session=" + who.cookie}, "Origin": {s.base}}
 	conn, res, err := websocket.DefaultDialer.Dial("ws://"+s.addr+"/api/v1/events", h)
@@ -316,7 +316,7 @@ func dial(t *testing.T, s *server, who *session) *socket {
 }
 
 // next waits for the first frame that matches (skipping the others).
-func (so *socket) next(t *testing.T, what string, match func(frame) bool) frame {
+func (so *socket) next(t testing.TB, what string, match func(frame) bool) frame {
 	t.Helper()
 	deadline := time.After(time.Minute)
 	for {
@@ -335,7 +335,7 @@ func (so *socket) next(t *testing.T, what string, match func(frame) bool) frame 
 }
 
 // eventually waits for cond, re-checking every 50 ms (a condition, never a fixed sleep).
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
@@ -347,7 +347,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // review has a checker approve every file and submit the review, on server s.
-func review(t *testing.T, s *server, who *session, id string) {
+func review(t testing.TB, s *server, who *session, id string) {
 	t.Helper()
 	r := getRequest(t, s, who, id)
 	must(t, s, who, "POST", "/api/v1/requests/"+id+"/votes", map[string]any{"paths": r.paths(), "vote": "APPROVED"}, nil)
@@ -355,7 +355,7 @@ func review(t *testing.T, s *server, who *session, id string) {
 }
 
 // addFiles adds files to the request (group "results") and describes the group.
-func addFiles(t *testing.T, s *server, who *session, id string, paths ...string) {
+func addFiles(t testing.TB, s *server, who *session, id string, paths ...string) {
 	t.Helper()
 	var files []map[string]string
 	for _, p := range paths {
@@ -456,7 +456,7 @@ func TestTwoServers(t *testing.T) {
 }
 
 // assertNotifiedOnce checks that job-server heard each status change of request id once.
-func assertNotifiedOnce(t *testing.T, fake *fakejobserver.Server, id string) {
+func assertNotifiedOnce(t testing.TB, fake *fakejobserver.Server, id string) {
 	t.Helper()
 	var seen map[string]int
 	count := func() {
@@ -525,7 +525,7 @@ func TestKilledServerUploadTakenOver(t *testing.T) {
 }
 
 // claimHolder names the server ("a", "b") holding an advisory lock, or "".
-func claimHolder(t *testing.T, db string) string {
+func claimHolder(t testing.TB, db string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
