@@ -524,7 +524,9 @@ func TestKilledServerUploadTakenOver(t *testing.T) {
 	assert.Equal(t, "", claimHolder(t, c.db), "no claim left")
 }
 
-// claimHolder names the server ("a", "b") holding an advisory lock, or "".
+// claimHolder names the server ("a", "b") holding a claim, or "". Claims are the session
+// advisory locks of the connections named after a server (the store's own connections, whose
+// write transactions take an advisory lock too, are named "airlock").
 func claimHolder(t testing.TB, db string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -534,7 +536,8 @@ func claimHolder(t testing.TB, db string) string {
 	defer conn.Close(ctx)
 	var names []string
 	rows, err := conn.Query(ctx, `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-		WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()`)
+		WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()
+		  AND a.application_name LIKE 'airlock-%'`)
 	require.NoError(t, err)
 	for rows.Next() {
 		var n string

@@ -174,7 +174,8 @@ func TestLocksOneHolderAcrossServers(t *testing.T) {
 	c := admin(t, url)
 	var n int
 	require.NoError(t, c.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
-		WHERE locktype = 'advisory' AND granted`).Scan(&n))
+		WHERE locktype = 'advisory' AND granted
+		  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&n))
 	require.Equal(t, 1, n)
 	require.Eventually(t, func() bool {
 		_, rel, ok, err := la.Claim(ctx, "upload r1 a.csv")
