@@ -75,9 +75,12 @@ func (r *replicas) close() {
 	r.locks.Close()
 }
 
-// publish sends events committed here to the other servers, as few messages as fit under
-// NOTIFY's limit. An event too long even alone goes without its paths (clients refetch
-// whatever an event names; they do not read the paths).
+// publish sends the request events committed here to the other servers, as few messages as
+// fit under NOTIFY's limit. An event too long even alone goes without its paths (clients
+// refetch whatever an event names; they do not read the paths). workspace.changed events
+// stay here: every server watches the shared workspace folders itself (and announces the
+// warning counts of its own cache), so relaying them would tell each client of a change
+// once per server.
 func (r *replicas) publish(events []airlock.Event) {
 	var batch []airlock.Event
 	flush := func() {
@@ -89,8 +92,8 @@ func (r *replicas) publish(events []airlock.Event) {
 		batch = nil
 	}
 	for _, ev := range events {
-		if ev.Workspace == "" {
-			continue // the hub delivers none of these
+		if ev.Workspace == "" || ev.Type != airlock.EventRequestChanged {
+			continue
 		}
 		one, _ := json.Marshal([]airlock.Event{ev})
 		if len(one) > postgres.MaxBusPayload {
