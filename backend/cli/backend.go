@@ -411,6 +411,18 @@ func (b *Backend) registerMetrics() {
 	m.CounterFunc("airlock_notifications_failed_total", "Notifications given up without reaching job-server, or refused by it.", func() float64 { return float64(ns().Failed) })
 	m.CounterFunc("airlock_notifications_unknown_total", "Notifications sent without an answer (maybe handled; never resent).", func() float64 { return float64(ns().Unknown) })
 	m.CounterFunc("airlock_notification_retries_total", "Notification attempts after the first (only when the event provably did not reach job-server).", func() float64 { return float64(ns().Retries) })
+	if r := b.replicas; r != nil {
+		bs := func() postgres.BusStats { return r.bus.Stats() }
+		m.CounterFunc("airlock_live_bus_sent_total", "Messages sent to the other servers of the database.", func() float64 { return float64(bs().Sent) })
+		m.CounterFunc("airlock_live_bus_received_total", "Messages received from the other servers of the database.", func() float64 { return float64(bs().Received) })
+		m.CounterFunc("airlock_live_bus_gaps_total", "Times live events from the other servers may have been missed (sockets told to refetch).", func() float64 { return float64(bs().Gaps) })
+		m.GaugeFunc("airlock_live_bus_listening", "1 while this server hears the other servers of the database.", func() float64 {
+			if r.bus.Listening() {
+				return 1
+			}
+			return 0
+		})
+	}
 	ws := func() workspace.WatcherStatus { return b.Watcher.Status() }
 	m.CounterFunc("airlock_watcher_events_total", "File-system events received by the workspace watcher.", func() float64 { return float64(ws().Events) })
 	m.CounterFunc("airlock_watcher_published_total", "workspace.changed events published.", func() float64 { return float64(ws().Published) })

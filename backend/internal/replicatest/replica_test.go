@@ -443,6 +443,15 @@ func TestTwoServers(t *testing.T) {
 	status, _ = call(t, b, alice, "GET", "/api/v1/auth/me", nil, nil)
 	assert.Equal(t, 401, status)
 
+	// The servers count what crossed between them.
+	for _, s := range []*server{a, b} {
+		status, body := call(t, s, nil, "GET", "/metrics", nil, nil)
+		require.Equal(t, 200, status)
+		assert.Contains(t, body, "airlock_live_bus_listening 1", s.name)
+		assert.NotContains(t, body, "airlock_live_bus_received_total 0\n", s.name)
+		assert.Contains(t, body, "airlock_live_bus_gaps_total 0\n", s.name)
+	}
+
 	// A forced close from the command line (another process) reaches B's socket.
 	alice, _ = login(t, b, "alice", "alice-token")
 	must(t, b, alice, "POST", "/api/v1/requests", map[string]string{"workspace": workspace}, &r)
