@@ -452,6 +452,32 @@ func TestTwoServers(t *testing.T) {
 		assert.Contains(t, body, "airlock_live_bus_gaps_total 0\n", s.name)
 	}
 
+	// The login limit holds for the servers together: 3 failures on A and 2 on B (once B
+	// has heard A's) lock olivia out on A.
+	heard := func(s *server) int {
+		_, body := call(t, s, nil, "GET", "/metrics", nil, nil)
+		for _, line := range strings.Split(body, "\n") {
+			if n, ok := strings.CutPrefix(line, "airlock_live_bus_received_total "); ok {
+				var v int
+				_, _ = fmt.Sscan(n, &v)
+				return v
+			}
+		}
+		return -1
+	}
+	fails := func(s *server, n int) {
+		before := heard(otherOf(a, b, s))
+		for range n {
+			_, status := login(t, s, "olivia", "wrong-token")
+			require.Equal(t, 401, status)
+		}
+		eventually(t, "the failures heard by the other server", func() bool { return heard(otherOf(a, b, s)) >= before+n })
+	}
+	fails(a, 3)
+	fails(b, 2)
+	_, status = login(t, a, "olivia", "olivia-token")
+	assert.Equal(t, 429, status, "five failures across the two servers lock the user out")
+
 	// A forced close from the command line (another process) reaches B's socket.
 	alice, _ = login(t, b, "alice", "alice-token")
 	must(t, b, alice, "POST", "/api/v1/requests", map[string]string{"workspace": workspace}, &r)
@@ -462,6 +488,14 @@ func TestTwoServers(t *testing.T) {
 	live.next(t, "request.changed WITHDRAWN from the command", func(f frame) bool {
 		return f.Type == "request.changed" && f.RequestID == r.ID && f.Status == "WITHDRAWN"
 	})
+}
+
+// otherOf is the server of the two that is not s.
+func otherOf(a, b, s *server) *server {
+	if s == a {
+		return b
+	}
+	return a
 }
 
 // assertNotifiedOnce checks that job-server heard each status change of request id once.
