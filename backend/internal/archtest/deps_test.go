@@ -73,6 +73,8 @@ var allowed = map[string][]edge{
 	// reads the repository's files as text: it imports nothing of ours
 	"backend/internal/doctest": {},
 	"backend/internal/testenv": {in("backend/airlock"), in("backend/service"), in("backend/store/sqlite"),
+		in("backend/store/postgres"), in("backend/auth"),
+		edge{"backend/internal/pgtest", "the environment's PostgreSQL database (AIRLOCK_TEST_STORE=postgres)"},
 		in("backend/workspace"), in("backend/filestore"),
 		edge{"backend/render", "the service's warning counts come from the real disclosure checks"}},
 	// a stand-in for job-server is a peer speaking the wire protocol: it knows nothing of ours

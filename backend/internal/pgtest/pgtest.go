@@ -63,64 +63,254 @@ func Main(m *testing.M) {
 // New creates a fresh, empty database for t, dropped when t ends, and returns its URL.
 func New(t testing.TB) string {
 	t.Helper()
-	return create(t, "")
+	return create(t)
 }
 
-// NewFrom creates a fresh database for t as a copy of the template named key, dropped when
-// t ends, and returns its URL. The first call of a key in the process makes the template:
-// an empty database that prepare is given the URL of (to apply migrations, say) and must
-// leave without open connections. Copying a prepared database is much faster than
-// preparing each one.
+// NewFrom gives t a database with the content of the template named key, and returns its
+// URL. The first call of a key in the process makes the template: an empty database that
+// prepare is given the URL of (to apply migrations, say) and must leave without open
+// connections. Databases are reused: when t ends its database is emptied back to the
+// template's content (every table of the current schema truncated with its sequences
+// restarted, triggers off, then the template's rows and sequence values put back) and handed to the next
+// NewFrom of the key; one whose reset fails is dropped. Copying or resetting a prepared
+// database is much faster than preparing each one, and resetting much faster than
+// creating and dropping one.
 func NewFrom(t testing.TB, key string, prepare func(url string) error) string {
 	t.Helper()
-	tmpl, err := template(key, prepare)
+	tm, err := template(key, prepare)
 	if err != nil {
 		t.Fatalf("pgtest: template %s: %v", key, err)
 	}
-	return create(t, tmpl)
+	admin, _ := Server()
+	name := tm.take()
+	if name == "" {
+		name = "airlock_test_" + randomHex(8)
+		q := "CREATE DATABASE " + name + " TEMPLATE " + tm.name
+		if serverVersion >= 150000 {
+			// a small template is copied faster file by file than through the WAL
+			q += " STRATEGY FILE_COPY"
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := exec1(ctx, admin, q); err != nil {
+			t.Fatalf("pgtest: create database: %v", err)
+		}
+	}
+	url := withDatabase(admin, name)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := tm.reset(ctx, url); err != nil {
+			if err := exec1(ctx, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+				t.Errorf("pgtest: drop database %s: %v", name, err)
+			}
+			return
+		}
+		tm.give(name)
+	})
+	return url
+}
+
+// tmpl is a prepared template database and the databases made from it that are free.
+type tmpl struct {
+	name   string
+	tables []string          // the tables of the current schema
+	rows   map[string]string // table → its rows in the template, as a JSON array
+	seqs   map[string]int64  // sequence → its last value in the template (those used)
+	schema string            // the template schema's fingerprint (schemaFingerprint)
+	mu     sync.Mutex
+	free   []string
+}
+
+func (tm *tmpl) take() string {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	if len(tm.free) == 0 {
+		return ""
+	}
+	name := tm.free[len(tm.free)-1]
+	tm.free = tm.free[:len(tm.free)-1]
+	return name
+}
+
+func (tm *tmpl) give(name string) {
+	tm.mu.Lock()
+	tm.free = append(tm.free, name)
+	tm.mu.Unlock()
+}
+
+// reset empties the database at url back to the template's content, in one transaction.
+func (tm *tmpl) reset(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	// The test has ended: a connection it left open (closing is asynchronous on the server's
+	// side) must not see the reset half-way.
+	if _, err := conn.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`); err != nil {
+		return err
+	}
+	// A test that changed the schema (dropped a trigger to tamper, say) leaves a database
+	// that is no copy of the template any more.
+	var fp string
+	if err := conn.QueryRow(ctx, schemaFingerprint).Scan(&fp); err != nil {
+		return err
+	}
+	if fp != tm.schema {
+		return errors.New("the schema was changed")
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	// session_replication_role = replica: no trigger fires (the audit log's guards, the
+	// change counters)
+	if _, err := tx.Exec(ctx, `SET LOCAL session_replication_role = replica`); err != nil {
+		return err
+	}
+	quoted := make([]string, len(tm.tables))
+	for i, tb := range tm.tables {
+		quoted[i] = pgx.Identifier{tb}.Sanitize()
+	}
+	if len(quoted) > 0 {
+		if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(quoted, ", ")+" RESTART IDENTITY CASCADE"); err != nil {
+			return err
+		}
+	}
+	for tb, rows := range tm.rows {
+		id := pgx.Identifier{tb}.Sanitize()
+		if _, err := tx.Exec(ctx, "INSERT INTO "+id+" OVERRIDING SYSTEM VALUE SELECT * FROM json_populate_recordset(NULL::"+id+", $1::json)", rows); err != nil {
+			return err
+		}
+	}
+	for seq, last := range tm.seqs {
+		if _, err := tx.Exec(ctx, `SELECT setval($1::regclass, $2, true)`, pgx.Identifier{seq}.Sanitize(), last); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
 }
 
 var (
-	templatesMu sync.Mutex
-	templates   = map[string]string{} // key → database name
+	templatesMu   sync.Mutex
+	templates     = map[string]*tmpl{}
+	serverVersion int // server_version_num, read with the first template
 )
 
-func template(key string, prepare func(url string) error) (string, error) {
+func template(key string, prepare func(url string) error) (*tmpl, error) {
 	templatesMu.Lock()
 	defer templatesMu.Unlock()
-	if name, ok := templates[key]; ok {
-		return name, nil
+	if tm, ok := templates[key]; ok {
+		return tm, nil
 	}
 	admin, err := Server()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	name := "airlock_template_" + randomHex(8)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := exec1(ctx, admin, "CREATE DATABASE "+name); err != nil {
-		return "", err
+		return nil, err
 	}
-	if err := prepare(withDatabase(admin, name)); err != nil {
+	tm := &tmpl{name: name, rows: map[string]string{}, seqs: map[string]int64{}}
+	url := withDatabase(admin, name)
+	err = prepare(url)
+	if err == nil {
+		err = tm.inspect(ctx, url)
+	}
+	if err != nil {
 		_ = exec1(ctx, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		return "", err
+		return nil, err
 	}
-	templates[key] = name
-	return name, nil
+	templates[key] = tm
+	return tm, nil
+}
+
+// schemaFingerprint sums up the current schema: its relations, columns, triggers (and
+// whether enabled), functions and constraints.
+const schemaFingerprint = `SELECT md5(coalesce(string_agg(x, ',' ORDER BY x), '')) FROM (
+	SELECT 'c:' || c.relname || ':' || c.relkind::text FROM pg_class c
+		WHERE c.relnamespace = current_schema()::regnamespace
+	UNION ALL SELECT 'a:' || c.relname || '.' || a.attname || ':' || a.atttypid::text
+		FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+		WHERE c.relnamespace = current_schema()::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+	UNION ALL SELECT 't:' || t.tgname || ':' || c.relname || ':' || t.tgenabled::text
+		FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+		WHERE c.relnamespace = current_schema()::regnamespace
+	UNION ALL SELECT 'p:' || p.proname || ':' || md5(p.prosrc) FROM pg_proc p
+		WHERE p.pronamespace = current_schema()::regnamespace
+	UNION ALL SELECT 'k:' || conname || ':' || pg_get_constraintdef(oid) FROM pg_constraint
+		WHERE connamespace = current_schema()::regnamespace
+) s(x)`
+
+// inspect records the template's schema, its tables and the rows of those that have any.
+func (tm *tmpl) inspect(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if err := conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&serverVersion); err != nil {
+		return err
+	}
+	if err := conn.QueryRow(ctx, schemaFingerprint).Scan(&tm.schema); err != nil {
+		return err
+	}
+	rows, err := conn.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`)
+	if err != nil {
+		return err
+	}
+	tm.tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	seqs, err := conn.Query(ctx, `SELECT sequencename, last_value FROM pg_sequences
+		WHERE schemaname = current_schema() AND last_value IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	for seqs.Next() {
+		var name string
+		var last int64
+		if err := seqs.Scan(&name, &last); err != nil {
+			return err
+		}
+		tm.seqs[name] = last
+	}
+	if err := seqs.Err(); err != nil {
+		return err
+	}
+	for _, tb := range tm.tables {
+		var js *string
+		id := pgx.Identifier{tb}.Sanitize()
+		if err := conn.QueryRow(ctx, "SELECT json_agg(t)::text FROM "+id+" t").Scan(&js); err != nil {
+			return err
+		}
+		if js != nil {
+			tm.rows[tb] = *js
+		}
+	}
+	return nil
 }
 
 func dropTemplates() {
 	templatesMu.Lock()
 	defer templatesMu.Unlock()
-	for key, name := range templates {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		_ = exec1(ctx, adminURL, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		cancel()
+	for key, tm := range templates {
+		for _, name := range append(tm.free, tm.name) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			_ = exec1(ctx, adminURL, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			cancel()
+		}
 		delete(templates, key)
 	}
 }
 
-func create(t testing.TB, template string) string {
+func create(t testing.TB) string {
 	t.Helper()
 	admin, err := Server()
 	if err != nil {
@@ -129,11 +319,7 @@ func create(t testing.TB, template string) string {
 	name := "airlock_test_" + randomHex(8)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	q := "CREATE DATABASE " + name
-	if template != "" {
-		q += " TEMPLATE " + template
-	}
-	if err := exec1(ctx, admin, q); err != nil {
+	if err := exec1(ctx, admin, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {

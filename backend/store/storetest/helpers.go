@@ -100,6 +100,7 @@ var tests = []struct {
 	{"InTxRollsBackOnError", testInTxRollsBackOnError},
 	{"InTxRollsBackOnPanic", testInTxRollsBackOnPanic},
 	{"ConcurrentWriters", testConcurrentWriters},
+	{"WritersRacingOnOneRequest", testWritersRacingOnOneRequest},
 	{"GetRequestForUpload", testGetRequestForUpload},
 	{"RequestVersionMovesWithEveryChange", testRequestVersionMovesWithEveryChange},
 	{"GetRequestWithoutComments", testGetRequestWithoutComments},
