@@ -17,12 +17,13 @@ type fileKey struct {
 	size  int64
 	mtime int64
 	ctime int64
+	dev   uint64
 	ino   uint64
 }
 
 func keyOf(fi fs.FileInfo) fileKey {
 	k := fileKey{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	k.ino, k.ctime = sysKey(fi)
+	k.dev, k.ino, k.ctime = sysKey(fi)
 	return k
 }
 

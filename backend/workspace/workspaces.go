@@ -33,6 +33,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
 )
@@ -41,14 +42,19 @@ import (
 type Options struct {
 	// Logger receives warnings about unreadable manifests; nil discards them.
 	Logger *slog.Logger
+	// Now is the time the cache of stats (statCache) judges how recently a file changed;
+	// nil is time.Now. Tests set it ahead to have fresh files cached.
+	Now func() time.Time
 }
 
 // Workspaces reads the workspace folders under one root. It is safe for concurrent use.
 type Workspaces struct {
 	root   string
 	log    *slog.Logger
+	now    func() time.Time
 	hashes *hashCache
 	snaps  *snapCache
+	stats  *statCache
 
 	mu        sync.Mutex
 	manifests map[string]cachedManifest
@@ -65,7 +71,14 @@ func New(root string, opts Options) *Workspaces {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	return &Workspaces{root: root, log: lg, hashes: newHashCache(), snaps: newSnapCache(), manifests: map[string]cachedManifest{}}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Workspaces{
+		root: root, log: lg, now: now, hashes: newHashCache(), snaps: newSnapCache(), stats: newStatCache(),
+		manifests: map[string]cachedManifest{},
+	}
 }
 
 // Root is the folder holding the workspaces.
@@ -497,39 +510,52 @@ func (w *Workspaces) StatFiles(ws string, paths []string) (files []airlock.Works
 
 func (w *Workspaces) statFiles(ws string, paths []string) []statResult {
 	out := make([]statResult, len(paths))
-	a, err := w.access(ws)
-	if err != nil {
-		for i := range out {
-			out[i].err = err
-		}
-		return out
-	}
-	defer a.done()
-	todo := make([]int, 0, len(paths))
+	valid := make([]int, 0, len(paths))
 	for i, p := range paths {
 		if !validRel(p) || hidden(p) {
 			out[i].err = errBadPath(p)
 			continue
 		}
-		todo = append(todo, i)
+		valid = append(valid, i)
 	}
+	todo := valid
+	// Without a watcher, answers whose stats are unchanged come from the stat cache, and the
+	// stats of the others are recorded before they are looked up.
+	var rec *statRecord
+	if _, followed := w.snaps.generation(ws); !followed && len(todo) > 0 {
+		if todo = w.stats.lookup(w.root, ws, paths, out, todo); len(todo) == 0 {
+			return out // the workspace folder is as it was, so it exists
+		}
+		rec = w.stats.record(w.root, ws, w.now(), paths, todo)
+	}
+	a, err := w.access(ws)
+	if err != nil {
+		for i := range out {
+			out[i] = statResult{err: err}
+		}
+		return out
+	}
+	defer a.done()
 	if len(todo) == 0 {
 		return out
 	}
 	if a.merr != nil {
-		for _, i := range todo {
-			out[i].err = a.merr
+		for _, i := range valid {
+			out[i] = statResult{err: a.merr}
 		}
 		return out
 	}
 	r, pm, has, v := a.r, a.pm, a.has, a.v
 	todo = v.stat(paths, out, todo)
 	var outputs []int
+	// keep: the answers that only what rec stat'ed decides (not a read that failed).
+	keep := make(map[int]bool, len(todo))
 	for _, i := range todo {
 		p := paths[i]
 		e, err := lookupIn(r, pm, has, p)
 		if err != nil {
 			out[i].err = err
+			keep[i] = has && !strings.HasPrefix(p, "metadata/") // not in the manifest
 			continue
 		}
 		if !e.fromDisk {
@@ -547,9 +573,16 @@ func (w *Workspaces) statFiles(ws string, paths []string) []statResult {
 		f := e.file
 		f.Size, f.ModifiedAt, f.ContentHash = fi.Size(), fi.ModTime().UTC(), h
 		out[i].file = f
+		keep[i] = true
 	}
 	checkInside(r, paths, out, outputs)
+	for _, i := range outputs {
+		keep[i] = out[i].err == nil
+	}
 	v.keepStats(paths, out, todo)
+	if v == nil {
+		w.stats.keep(rec, paths, out, keep)
+	}
 	return out
 }
 

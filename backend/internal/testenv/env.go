@@ -64,6 +64,7 @@ type options struct {
 	noReleaser bool
 	workspaces []string
 	codeURL    service.CodeURLTemplate
+	wsNow      func() time.Time
 }
 
 // WithPolicy sets the service policy.
@@ -71,6 +72,10 @@ func WithPolicy(p airlock.Policy) Option { return func(o *options) { o.policy = 
 
 // WithCodeURL sets the code-browser template of the service.
 func WithCodeURL(t service.CodeURLTemplate) Option { return func(o *options) { o.codeURL = t } }
+
+// WithWorkspaceClock gives the workspace reader its time (workspace.Options.Now): a clock
+// ahead of the real one lets its stat cache keep files the test has just written.
+func WithWorkspaceClock(now func() time.Time) Option { return func(o *options) { o.wsNow = now } }
 
 // WithoutReleaser configures no Releaser (the outbox target).
 func WithoutReleaser() Option { return func(o *options) { o.noReleaser = true } }
@@ -94,7 +99,7 @@ func NewEnv(t testing.TB, opts ...Option) *Env {
 		Dir:        dir,
 		Root:       root,
 		Store:      st,
-		Workspaces: workspace.New(root, workspace.Options{}),
+		Workspaces: workspace.New(root, workspace.Options{Now: o.wsNow}),
 		Files:      filestore.New(dir),
 		Pub:        &Recorder{},
 		Notes:      &Notifications{},
