@@ -104,3 +104,15 @@ func withMetadataFolder(l listing) listing {
 	}
 	return out
 }
+
+// putBounded stores v at k in *m, making the map when there is none and starting it afresh
+// when it already holds limit entries.
+func putBounded[K comparable, V any](m *map[K]V, k K, v V, limit int) {
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	if len(*m) >= limit {
+		clear(*m)
+	}
+	(*m)[k] = v
+}

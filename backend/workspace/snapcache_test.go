@@ -5,8 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -148,22 +146,10 @@ func TestSnapshotCacheUnderConcurrentReaders(t *testing.T) {
 	writeFile(t, root, "busy/out/seed.csv", "s")
 	e := startWatcher(t, root, nil)
 	w := e.ws
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Go(func() {
-			for !stop.Load() {
-				if _, err := w.List("busy", "out", true); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	defer func() {
-		stop.Store(true)
-		wg.Wait()
-	}()
+	readWhile(t, func() error {
+		_, err := w.List("busy", "out", true)
+		return err
+	})
 	for i := range 30 {
 		name := fmt.Sprintf("f%02d.csv", i)
 		writeFile(t, root, "busy/out/"+name, "x")
@@ -328,22 +314,7 @@ func TestStatCacheUnderConcurrentReaders(t *testing.T) {
 	writeFile(t, root, "busy/out/g.csv", "g")
 	e := startWatcher(t, root, nil)
 	w := e.ws
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Go(func() {
-			for !stop.Load() {
-				if _, errs := w.StatFiles("busy", []string{"out/f.csv", "out/g.csv"}); errs[0] != nil || errs[1] != nil {
-					t.Error(errs)
-					return
-				}
-			}
-		})
-	}
-	defer func() {
-		stop.Store(true)
-		wg.Wait()
-	}()
+	readWhile(t, func() error { return statBoth(w, "busy", "out/f.csv", "out/g.csv") })
 	for i := range 20 {
 		content := fmt.Sprintf("v%d", i+1)
 		e.rec.reset()

@@ -1,11 +1,10 @@
 package workspace
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +21,12 @@ import (
 // fresh (TestStatCacheKeepsNothingChangedJustNow).
 func aheadClock(root string) *Workspaces {
 	return New(root, Options{Now: func() time.Time { return time.Now().Add(time.Hour) }})
+}
+
+// statBoth is StatFiles of two paths that must both be files.
+func statBoth(w *Workspaces, ws, a, b string) error {
+	_, errs := w.StatFiles(ws, []string{a, b})
+	return errors.Join(errs...)
 }
 
 // statAll is StatFiles that fails the test on nothing: it returns hashes ("" for a file
@@ -170,22 +175,7 @@ func TestStatCacheUnderConcurrentReadersWithoutWatcher(t *testing.T) {
 	writeFile(t, root, "busy/out/f.csv", "v")
 	writeFile(t, root, "busy/out/g.csv", "g")
 	w := aheadClock(root)
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Go(func() {
-			for !stop.Load() {
-				if _, errs := w.StatFiles("busy", []string{"out/f.csv", "out/g.csv"}); errs[0] != nil || errs[1] != nil {
-					t.Error(errs)
-					return
-				}
-			}
-		})
-	}
-	defer func() {
-		stop.Store(true)
-		wg.Wait()
-	}()
+	readWhile(t, func() error { return statBoth(w, "busy", "out/f.csv", "out/g.csv") })
 	content := "v"
 	for i := range 30 {
 		content += fmt.Sprint(i % 10)

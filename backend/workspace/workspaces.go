@@ -188,33 +188,35 @@ func (a *access) done() {
 // entries and plain files are skipped; manifests are not read (a cheap scan, for the list
 // of all workspaces; Names also skips folders whose manifest cannot be read).
 func (w *Workspaces) FolderNames() ([]string, error) {
-	des, err := os.ReadDir(w.root)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return []string{}, nil
-		}
-		return nil, airlock.WrapError(airlock.CodeUnavailable, err, "The workspaces folder cannot be read.")
-	}
-	names := []string{}
-	for _, de := range des {
-		if !validName(de.Name()) {
-			continue
-		}
-		dir := de.IsDir()
+	return w.names(func(de fs.DirEntry) bool {
 		if de.Type()&fs.ModeSymlink != 0 {
 			st, err := os.Stat(filepath.Join(w.root, de.Name()))
-			dir = err == nil && st.IsDir()
+			return err == nil && st.IsDir()
 		}
-		if dir {
-			names = append(names, de.Name())
-		}
-	}
-	return names, nil
+		return de.IsDir()
+	})
 }
 
 // Names lists the workspace folders, sorted: hidden entries, plain files and folders whose
 // manifest cannot be read are skipped.
 func (w *Workspaces) Names() ([]string, error) {
+	return w.names(func(de fs.DirEntry) bool {
+		r, err := w.openWorkspace(de.Name())
+		if err != nil {
+			return false
+		}
+		defer r.Close()
+		if _, _, err = w.loadManifest(de.Name(), r); err != nil {
+			w.log.Warn("workspace skipped: manifest unreadable", "workspace", de.Name(), "err", err)
+			return false
+		}
+		return true
+	})
+}
+
+// names lists the entries of the workspaces root with a valid workspace name that keep
+// accepts, sorted (none when the root does not exist).
+func (w *Workspaces) names(keep func(fs.DirEntry) bool) ([]string, error) {
 	des, err := os.ReadDir(w.root)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -224,20 +226,9 @@ func (w *Workspaces) Names() ([]string, error) {
 	}
 	names := []string{}
 	for _, de := range des {
-		if !validName(de.Name()) {
-			continue
+		if validName(de.Name()) && keep(de) {
+			names = append(names, de.Name())
 		}
-		r, err := w.openWorkspace(de.Name())
-		if err != nil {
-			continue
-		}
-		_, _, err = w.loadManifest(de.Name(), r)
-		r.Close()
-		if err != nil {
-			w.log.Warn("workspace skipped: manifest unreadable", "workspace", de.Name(), "err", err)
-			continue
-		}
-		names = append(names, de.Name())
 	}
 	return names, nil
 }
