@@ -103,15 +103,13 @@ func (c *statCache) lookup(root, ws string, paths []string, out []statResult, to
 	base := root + "/" + ws + "/"
 	// One lstat per path, however many answers depend on it (a request's files share their
 	// folders).
-	var seen []probe
+	seen := map[string]probeKey{}
 	current := func(rel string) probeKey {
-		for _, p := range seen {
-			if p.rel == rel {
-				return p.key
-			}
+		k, ok := seen[rel]
+		if !ok {
+			k = lstatKey(base, rel)
+			seen[rel] = k
 		}
-		k := lstatKey(base, rel)
-		seen = append(seen, probe{rel: rel, key: k})
 		return k
 	}
 	hits := 0
@@ -190,37 +188,45 @@ func (c *statCache) record(root, ws string, now time.Time, paths []string, todo 
 	return rec
 }
 
-// pathProbes lstats the workspace-relative path p one folder at a time, stopping at the
+// pathProbes lstats the workspace-relative path p one component at a time, stopping at the
 // first that is missing or no folder (false when one is a link), and returns the probes
-// that show that none of them changed: an entry is replaced, added or removed only by
-// changing its folder's mtime, and a replaced entry's own lstat finds another inode, so it
-// is enough that each component, or the folder holding it, is probed. The workspace
-// folder is probed by the caller; so p's first component is not, its second is, and so on;
-// and p itself when content (its bytes count, or the lstat decides the answer) or when its
-// folder is not probed.
+// that show that none of them changed. An entry is replaced, added or removed only by
+// changing the mtime of the folder holding it, and a replaced entry's own lstat finds
+// another inode, so it is enough that each component, or the folder holding it, is probed
+// (the workspace folder is, by the caller). The component the walk ended on is probed
+// itself when content (its bytes count, or the lstat decides the answer) or when the walk
+// stopped early; otherwise its folder is, which the files of one folder share. Above it,
+// every other folder.
 func pathProbes(base, p string, content bool) ([]probe, bool) {
-	var probes []probe
-	parentProbed := true // the workspace folder
+	var walked []probe
+	stopped := false
 	for end := 0; end < len(p); end++ {
 		next := strings.IndexByte(p[end:], '/')
-		leaf := next < 0
-		if leaf {
+		if next < 0 {
 			end = len(p)
 		} else {
 			end += next
 		}
-		rel := p[:end]
-		k := lstatKey(base, rel)
+		k := lstatKey(base, p[:end])
 		if k.exists && k.mode == fs.ModeSymlink {
 			return nil, false
 		}
-		parentProbed = !parentProbed || leaf && content
-		if parentProbed {
-			probes = append(probes, probe{rel, k})
-		}
-		if !k.exists || k.mode != fs.ModeDir {
+		walked = append(walked, probe{p[:end], k})
+		if end < len(p) && (!k.exists || k.mode != fs.ModeDir) {
+			stopped = true
 			break
 		}
+	}
+	// walked[i] is component i+1; component 0, the workspace folder, is probed already.
+	var probes []probe
+	i := len(walked)
+	if content || stopped {
+		probes = append(probes, walked[i-1])
+		i--
+	}
+	for ; i >= 2; i -= 2 {
+		// Component i is not probed: its folder, component i-1, is.
+		probes = append(probes, walked[i-2])
 	}
 	return probes, true
 }

@@ -60,9 +60,12 @@ type Workspaces struct {
 	manifests map[string]cachedManifest
 }
 
+// cachedManifest is a parsed manifest and the stat it was read at; trusted by its stat alone
+// as hashCache trusts a hash (settled, or while a watcher follows the workspace).
 type cachedManifest struct {
-	key fileKey
-	pm  *parsedManifest
+	key     fileKey
+	pm      *parsedManifest
+	settled bool
 }
 
 // New returns the workspaces found under root. The root need not exist yet.
@@ -76,7 +79,7 @@ func New(root string, opts Options) *Workspaces {
 		now = time.Now
 	}
 	return &Workspaces{
-		root: root, log: lg, now: now, hashes: newHashCache(), snaps: newSnapCache(), stats: newStatCache(),
+		root: root, log: lg, now: now, hashes: newHashCache(now), snaps: newSnapCache(), stats: newStatCache(),
 		manifests: map[string]cachedManifest{},
 	}
 }
@@ -166,7 +169,7 @@ func (w *Workspaces) access(ws string) (*access, error) {
 	if err != nil {
 		return nil, err
 	}
-	pm, has, merr := w.loadManifest(ws, r)
+	pm, has, merr := w.loadManifest(ws, r, v != nil)
 	a := &access{r: r, pm: pm, has: has, merr: merr, v: v, own: true}
 	if merr == nil && v != nil {
 		vr, vpm, vhas, kept := v.keepHandles(r, pm, has)
@@ -206,7 +209,7 @@ func (w *Workspaces) Names() ([]string, error) {
 			return false
 		}
 		defer r.Close()
-		if _, _, err = w.loadManifest(de.Name(), r); err != nil {
+		if _, _, err = w.loadManifest(de.Name(), r, false); err != nil {
 			w.log.Warn("workspace skipped: manifest unreadable", "workspace", de.Name(), "err", err)
 			return false
 		}
@@ -264,8 +267,8 @@ func (w *Workspaces) ManifestHash(ws string) (string, error) {
 }
 
 // loadManifest returns the parsed manifest of ws, or nil when it has none. It is re-read
-// only when the manifest file changed.
-func (w *Workspaces) loadManifest(ws string, r *os.Root) (*parsedManifest, bool, error) {
+// only when the manifest file changed (followed: a watcher follows ws; see cachedManifest).
+func (w *Workspaces) loadManifest(ws string, r *os.Root, followed bool) (*parsedManifest, bool, error) {
 	f, err := r.Open(ManifestPath)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -282,9 +285,10 @@ func (w *Workspaces) loadManifest(ws string, r *os.Root) (*parsedManifest, bool,
 	w.mu.Lock()
 	c, ok := w.manifests[ws]
 	w.mu.Unlock()
-	if ok && c.key == k {
+	if ok && c.key == k && (c.settled || followed) {
 		return c.pm, true, nil
 	}
+	t := w.now() // before the read, as in hashCache.hashOpen
 	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil, true, airlock.WrapError(airlock.CodeUnavailable, err, "The manifest of workspace '%s' cannot be read.", ws)
@@ -296,7 +300,7 @@ func (w *Workspaces) loadManifest(ws string, r *os.Root) (*parsedManifest, bool,
 	}
 	if after, err := f.Stat(); err == nil && keyOf(after) == k {
 		w.mu.Lock()
-		w.manifests[ws] = cachedManifest{key: k, pm: pm}
+		w.manifests[ws] = cachedManifest{key: k, pm: pm, settled: settledAt(k, t)}
 		w.mu.Unlock()
 	}
 	return pm, true, nil
@@ -420,7 +424,7 @@ func (w *Workspaces) List(ws, dir string, includeOutOfDate bool) ([]airlock.Tree
 		default:
 			l = buildListing(w.snapshot(r, pm, has, v).files, dir, includeOutOfDate)
 		}
-		l = w.complete(ws, r, l)
+		l = w.complete(ws, r, l, v != nil)
 		v.keepListing(k, l)
 	}
 	if !l.found {
@@ -435,18 +439,18 @@ func (w *Workspaces) List(ws, dir string, includeOutOfDate bool) ([]airlock.Tree
 // fileInfo completes a file's metadata from disk when it is described by the disk.
 // A file described by the disk that cannot be read has no hash. A file found by a walk
 // whose hash is cached for the version the walk saw is not opened again.
-func (w *Workspaces) fileInfo(ws string, r *os.Root, e *entry) airlock.WorkspaceFile {
+func (w *Workspaces) fileInfo(ws string, r *os.Root, e *entry, followed bool) airlock.WorkspaceFile {
 	if !e.fromDisk {
 		return e.file
 	}
 	f := e.file
 	if e.key != (fileKey{}) {
-		if h, ok := w.hashes.lookup(ws+"/"+f.Path, e.key); ok {
+		if h, ok := w.hashes.lookup(ws+"/"+f.Path, e.key, followed); ok {
 			f.ContentHash = h
 			return f
 		}
 	}
-	h, fi, err := w.hashFile(ws, r, f.Path)
+	h, fi, err := w.hashFile(ws, r, f.Path, followed)
 	if err != nil {
 		return f // unreadable or vanished: shown without a hash
 	}
@@ -454,8 +458,8 @@ func (w *Workspaces) fileInfo(ws string, r *os.Root, e *entry) airlock.Workspace
 	return f
 }
 
-// hashFile hashes a workspace file through the cache.
-func (w *Workspaces) hashFile(ws string, r *os.Root, p string) (string, fs.FileInfo, error) {
+// hashFile hashes a workspace file through the cache (followed: a watcher follows ws).
+func (w *Workspaces) hashFile(ws string, r *os.Root, p string, followed bool) (string, fs.FileInfo, error) {
 	fh, err := r.Open(p)
 	if err != nil {
 		return "", nil, err
@@ -468,7 +472,7 @@ func (w *Workspaces) hashFile(ws string, r *os.Root, p string) (string, fs.FileI
 	if !fi.Mode().IsRegular() {
 		return "", nil, fmt.Errorf("%s: not a regular file", p)
 	}
-	h, err := w.hashes.hashOpen(ws+"/"+p, fh, fi)
+	h, err := w.hashes.hashOpen(ws+"/"+p, fh, fi, followed)
 	return h, fi, err
 }
 
@@ -556,7 +560,7 @@ func (w *Workspaces) statFiles(ws string, paths []string) []statResult {
 			outputs = append(outputs, i)
 			continue
 		}
-		h, fi, err := w.hashFile(ws, r, p)
+		h, fi, err := w.hashFile(ws, r, p, v != nil)
 		if err != nil {
 			out[i].err = errBadPath(p)
 			continue
@@ -655,7 +659,8 @@ func (w *Workspaces) lookup(ws string, r *os.Root, p string) (*entry, error) {
 	if !validRel(p) || hidden(p) {
 		return nil, errBadPath(p)
 	}
-	pm, has, err := w.loadManifest(ws, r)
+	_, followed := w.snaps.generation(ws)
+	pm, has, err := w.loadManifest(ws, r, followed)
 	if err != nil {
 		return nil, err
 	}
@@ -752,7 +757,7 @@ func (w *Workspaces) prehash(ws, p string) error {
 		return err
 	}
 	defer r.Close()
-	_, _, err = w.hashFile(ws, r, p)
+	_, _, err = w.hashFile(ws, r, p, true) // the watcher's
 	return err
 }
 
@@ -771,7 +776,7 @@ func (w *Workspaces) reloadManifest(ws string) (before, after *parsedManifest) {
 		return before, nil
 	}
 	defer r.Close()
-	after, _, _ = w.loadManifest(ws, r)
+	after, _, _ = w.loadManifest(ws, r, true) // read afresh: the cached one is gone
 	return before, after
 }
 
