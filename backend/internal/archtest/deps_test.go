@@ -56,7 +56,8 @@ var allowed = map[string][]edge{
 	"backend/release":      {in("backend/airlock")},
 	"backend/httpapi": {in("backend/airlock"), in("backend/service"), in("backend/contract"), in("backend/live"), in("backend/auth"),
 		edge{"backend/render", "content endpoints page CSV files and truncate logs through render"}},
-	"app":      {in("backend/airlock"), in("backend/service"), in("backend/live"), in("backend/auth")},
+	"app": {in("backend/airlock"), in("backend/service"), in("backend/live"), in("backend/auth"),
+		edge{"internal/fsutil", "a saved file is written atomically by the toolkit"}},
 	"frontend": {},
 	// The command line is the composition root: it wires everything.
 	"backend/cli": {in("backend/airlock"), in("backend/service"), in("backend/store/sqlite"), in("backend/workspace"),
@@ -77,9 +78,11 @@ var allowed = map[string][]edge{
 	// runs the built binary as a subprocess and speaks HTTP to it: it imports nothing of ours
 	"backend/internal/crashtest": {},
 	"internal/testbin":           {},
-	"e2e":                        {},
-	"build/desktoptest":          {},
-	"build/icon":                 {},
+	// the file-system toolkit (atomic write, context reader, relative paths): it imports nothing of ours
+	"internal/fsutil":   {},
+	"e2e":               {},
+	"build/desktoptest": {},
+	"build/icon":        {},
 }
 
 // forbiddenExternal lists outside packages a package must never import.
