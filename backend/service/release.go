@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/trelab/airlock/backend/airlock"
@@ -77,13 +76,9 @@ func (s *Airlock) Release(ctx context.Context, u airlock.User, id string) (Reque
 func (s *Airlock) releaseFiles(r *airlock.ReleaseRequest) ([]airlock.ReleaseFile, error) {
 	var out []airlock.ReleaseFile
 	for _, f := range r.OutputFiles() {
-		p, err := s.files.Path(r.Workspace, r.ID, f.FileID)
+		fi, err := s.files.Stat(r.Workspace, r.ID, f.FileID)
 		if err != nil {
 			return nil, err
-		}
-		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, airlock.WrapError(airlock.CodeInternal, err, "cannot read the stored copy of %s", f.RelPath)
 		}
 		out = append(out, airlock.ReleaseFile{
 			Path: f.RelPath, Size: fi.Size(), SHA256: f.FileID, Date: fi.ModTime().UTC(),

@@ -115,18 +115,58 @@ func WriteFileAt(name, prefix string, perm fs.FileMode, fill func(io.Writer) err
 }
 
 // SyncDir fsyncs folder dir of root, making the entries added to or removed from it
-// durable. On Windows, where folders cannot be fsynced (NTFS journals their entries), it
-// does nothing.
+// durable.
 func SyncDir(root *os.Root, dir string) error {
-	if runtime.GOOS == "windows" {
+	if !syncsDirs {
 		return nil
 	}
 	d, err := root.Open(dir)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	return syncClose(d)
+}
+
+// SyncDirAt is SyncDir for a folder on disk.
+func SyncDirAt(dir string) error {
+	if !syncsDirs {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return syncClose(d)
+}
+
+// syncsDirs is false on Windows, where folders cannot be fsynced (NTFS journals their
+// entries).
+const syncsDirs = runtime.GOOS != "windows"
+
+func syncClose(d *os.File) error {
+	err := d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// MkdirAll creates folder dir on disk and its missing parents with permissions perm,
+// fsyncing each parent that gained an entry, so that the new folders survive a crash.
+func MkdirAll(dir string, perm fs.FileMode) error {
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := MkdirAll(parent, perm); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, perm); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return SyncDirAt(parent)
 }
 
 // Reader returns a reader of r that fails with the context's error once ctx ends, so that

@@ -41,3 +41,12 @@ func CheckRelPath(p string) error {
 type errReason string
 
 func (e errReason) Error() string { return string(e) }
+
+// CheckName is CheckRelPath for one path segment (a workspace name, a request id): it
+// also refuses a slash.
+func CheckName(s string) error {
+	if strings.ContainsRune(s, '/') {
+		return errReason("contains a slash")
+	}
+	return CheckRelPath(s)
+}

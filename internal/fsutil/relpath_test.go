@@ -39,6 +39,20 @@ var relPathCases = []struct {
 	{"../../etc/passwd", "contains a relative segment"},
 }
 
+func TestCheckName(t *testing.T) {
+	for _, c := range relPathCases {
+		err := CheckName(c.p)
+		switch {
+		case strings.Contains(c.p, "/"):
+			assert.EqualError(t, err, "contains a slash", "%q", c.p)
+		case c.why == "":
+			assert.NoError(t, err, "%q", c.p)
+		default:
+			assert.EqualError(t, err, c.why, "%q", c.p)
+		}
+	}
+}
+
 func TestCheckRelPath(t *testing.T) {
 	for _, c := range relPathCases {
 		err := CheckRelPath(c.p)
