@@ -49,7 +49,7 @@ var allowed = map[string][]edge{
 		edge{"backend/service", "contract turns service views into wire shapes; it reads them and calls no service method"},
 		edge{"backend/render", "a file's content type (how the viewer shows it) is render's knowledge, named in the file shapes"}},
 	"backend/store/sqlite": {in("backend/airlock")},
-	"backend/workspace":    {in("backend/airlock")},
+	"backend/workspace":    {in("backend/airlock"), in("internal/fsutil")},
 	"backend/filestore":    {in("backend/airlock"), in("internal/fsutil")},
 	"backend/render":       {in("backend/airlock")},
 	"backend/auth":         {in("backend/airlock")},
