@@ -117,34 +117,27 @@ func WriteFileAt(name, prefix string, perm fs.FileMode, fill func(io.Writer) err
 // SyncDir fsyncs folder dir of root, making the entries added to or removed from it
 // durable.
 func SyncDir(root *os.Root, dir string) error {
-	if !syncsDirs {
-		return nil
-	}
-	d, err := root.Open(dir)
-	if err != nil {
-		return err
-	}
-	return syncClose(d)
+	return syncDir(func() (*os.File, error) { return root.Open(dir) })
 }
 
 // SyncDirAt is SyncDir for a folder on disk.
 func SyncDirAt(dir string) error {
-	if !syncsDirs {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	return syncClose(d)
+	return syncDir(func() (*os.File, error) { return os.Open(dir) })
 }
 
 // syncsDirs is false on Windows, where folders cannot be fsynced (NTFS journals their
-// entries).
+// entries): there syncDir does nothing.
 const syncsDirs = runtime.GOOS != "windows"
 
-func syncClose(d *os.File) error {
-	err := d.Sync()
+func syncDir(open func() (*os.File, error)) error {
+	if !syncsDirs {
+		return nil
+	}
+	d, err := open()
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
 	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
