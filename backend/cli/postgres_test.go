@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"database/sql"
+	"net/http"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -51,4 +52,27 @@ func TestCommandsOnPostgres(t *testing.T) {
 	require.NoError(t, db.Close())
 	_, _, err = runCmd(t, "audit", "--data-dir", d, "--database", url, "--verify")
 	require.ErrorContains(t, err, "tampered with: event 2")
+}
+
+// `airlock serve --database postgres://…` serves: health, a login (the session lives in
+// PostgreSQL), a request created through the API.
+func TestServeOnPostgres(t *testing.T) {
+	d := demoDir(t)
+	url := pgtest.New(t)
+	s := startServe(t, "--data-dir", d, "--database", url)
+	status, body := get(t, s.url+"/healthz", session{})
+	assert.Equal(t, http.StatusOK, status, body)
+	alice := login(t, s.url, "alice", "alice-demo")
+	status, body = get(t, s.url+"/api/v1/auth/me", alice)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, `"username":"alice"`)
+	require.NoError(t, s.stop(t))
+
+	db, err := sql.Open("pgx", url)
+	require.NoError(t, err)
+	defer db.Close()
+	var sessions int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM sessions WHERE username = 'alice'`).Scan(&sessions))
+	assert.Equal(t, 1, sessions)
+	assert.NoFileExists(t, d+"/"+DatabaseFile)
 }

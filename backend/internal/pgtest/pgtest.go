@@ -448,6 +448,24 @@ func runAs() (*user.User, error) {
 	return nil, errors.New("running as root and neither the postgres nor the nobody account exists (PostgreSQL refuses to run as root)")
 }
 
+// tempRoot is the folder for the cluster's folder: the system's temporary folder, or /tmp
+// when the account the cluster runs as could not reach into it (a TMPDIR under root's home).
+func tempRoot(owner *user.User) string {
+	root := os.TempDir()
+	if owner == nil {
+		return root
+	}
+	for d := root; ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil || st.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+		if d == filepath.Dir(d) {
+			return root
+		}
+	}
+}
+
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -466,7 +484,7 @@ func startCluster() (*privateCluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "airlock-pg-")
+	dir, err := os.MkdirTemp(tempRoot(owner), "airlock-pg-")
 	if err != nil {
 		return nil, err
 	}
