@@ -87,6 +87,7 @@ type options struct {
 	workspaces []string
 	codeURL    service.CodeURLTemplate
 	store      string
+	wsNow      func() time.Time
 }
 
 // WithPolicy sets the service policy.
@@ -98,6 +99,13 @@ func WithCodeURL(t service.CodeURLTemplate) Option { return func(o *options) { o
 // WithStore chooses the store, "sqlite" or "postgres", whatever AIRLOCK_TEST_STORE says
 // (benchmarks measure both in one run).
 func WithStore(kind string) Option { return func(o *options) { o.store = kind } }
+
+// WithWorkspaceClock gives the workspace reader its time (workspace.Options.Now): a clock
+// ahead of the real one lets its caches keep files the test has just written, which they
+// otherwise look up and hash again until they are two seconds old (workspace.statCache).
+// Benchmarks get an hour ahead unless they say otherwise: they measure the steady state,
+// outputs written long before they are viewed.
+func WithWorkspaceClock(now func() time.Time) Option { return func(o *options) { o.wsNow = now } }
 
 // WithoutReleaser configures no Releaser (the outbox target).
 func WithoutReleaser() Option { return func(o *options) { o.noReleaser = true } }
@@ -111,6 +119,9 @@ func NewEnv(t testing.TB, opts ...Option) *Env {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if _, bench := t.(*testing.B); bench && o.wsNow == nil {
+		o.wsNow = func() time.Time { return time.Now().Add(time.Hour) }
+	}
 	dir := t.TempDir()
 	root := filepath.Join(dir, "workspaces")
 	require.NoError(t, os.MkdirAll(root, 0o755))
@@ -122,7 +133,7 @@ func NewEnv(t testing.TB, opts ...Option) *Env {
 		Root:       root,
 		Store:      st,
 		OpenStore:  openStore,
-		Workspaces: workspace.New(root, workspace.Options{}),
+		Workspaces: workspace.New(root, workspace.Options{Now: o.wsNow}),
 		Files:      filestore.New(dir),
 		Pub:        &Recorder{},
 		Notes:      &Notifications{},
