@@ -94,6 +94,9 @@ type Core struct {
 	outbox *release.Outbox
 	// pub forwards the service's events; Backend points it at the hub.
 	pub *publisher
+	// replicas links the process with the other servers of a PostgreSQL database (nil on
+	// SQLite).
+	replicas *replicas
 }
 
 // OpenCore checks the data directory and workspaces folder and opens the core.
@@ -119,6 +122,12 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 		return nil, err
 	}
 	c.Store = st
+	if url := postgresURL(s); url != "" {
+		if c.replicas, err = openReplicas(url, log); err != nil {
+			return nil, err
+		}
+		c.pub.relay = c.replicas.publish
+	}
 	c.Workspaces = workspace.New(s.WorkspacesDir, workspace.Options{Logger: log})
 	c.Files = filestore.New(s.DataDir)
 
@@ -176,6 +185,9 @@ func (c *Core) Close() error {
 	}
 	if c.outbox != nil {
 		errs = append(errs, c.outbox.Close())
+	}
+	if c.replicas != nil {
+		c.replicas.close()
 	}
 	if c.Store != nil {
 		errs = append(errs, c.Store.Close())
@@ -282,10 +294,20 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 		js = &auth.JobServer{Endpoint: s.APIEndpoint, Token: s.APIToken}
 	}
 	b.Hub = live.NewHub(live.Config{AllowedOrigins: s.AllowedOrigins, Logger: log})
+	var peers auth.Peers
+	if core.replicas != nil {
+		peers = replicaPeers{core.replicas}
+	}
 	b.Auth = auth.New(auth.Config{Store: core.Store, Users: users, JobServer: js, Logger: log,
-		OnUserRefreshed: b.Hub.UpdateUser, OnUserRevoked: b.Hub.CloseUser})
+		OnUserRefreshed: b.Hub.UpdateUser, OnUserRevoked: b.Hub.CloseUser, Peers: peers})
 	b.Uploader = &release.Uploader{Svc: core.Service, Target: core.Target, RetryDelay: s.UploadRetry, Logger: log}
+	if core.replicas != nil {
+		b.Uploader.Claims = core.replicas.claims()
+	}
 	core.pub.set(b.Hub, b.Uploader.Kick)
+	if core.replicas != nil {
+		core.replicas.attach(b.Hub, b.Auth, b.Uploader.Kick)
+	}
 	b.Watcher = workspace.NewWatcher(core.Workspaces, core.pub)
 	b.Watcher.Logger = log
 	b.Metrics = httpapi.NewMetrics()
@@ -307,15 +329,19 @@ func (b *Backend) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
 	b.recoverAtStart(ctx)
-	b.wg.Add(4)
+	b.wg.Add(3)
 	go func() {
 		defer b.wg.Done()
 		b.runChecks(ctx)
 	}()
-	go func() {
-		defer b.wg.Done()
-		b.followExternalChanges(ctx, ChangePollInterval)
-	}()
+	if b.replicas == nil {
+		// On PostgreSQL every process sends its changes on the live bus instead.
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.followExternalChanges(ctx, ChangePollInterval)
+		}()
+	}
 	go func() {
 		defer b.wg.Done()
 		if err := b.Watcher.Run(ctx); err != nil && ctx.Err() == nil {
@@ -385,6 +411,18 @@ func (b *Backend) registerMetrics() {
 	m.CounterFunc("airlock_notifications_failed_total", "Notifications given up without reaching job-server, or refused by it.", func() float64 { return float64(ns().Failed) })
 	m.CounterFunc("airlock_notifications_unknown_total", "Notifications sent without an answer (maybe handled; never resent).", func() float64 { return float64(ns().Unknown) })
 	m.CounterFunc("airlock_notification_retries_total", "Notification attempts after the first (only when the event provably did not reach job-server).", func() float64 { return float64(ns().Retries) })
+	if r := b.replicas; r != nil {
+		bs := func() postgres.BusStats { return r.bus.Stats() }
+		m.CounterFunc("airlock_live_bus_sent_total", "Messages sent to the other servers of the database.", func() float64 { return float64(bs().Sent) })
+		m.CounterFunc("airlock_live_bus_received_total", "Messages received from the other servers of the database.", func() float64 { return float64(bs().Received) })
+		m.CounterFunc("airlock_live_bus_gaps_total", "Times live events from the other servers may have been missed (sockets told to refetch).", func() float64 { return float64(bs().Gaps) })
+		m.GaugeFunc("airlock_live_bus_listening", "1 while this server hears the other servers of the database.", func() float64 {
+			if r.bus.Listening() {
+				return 1
+			}
+			return 0
+		})
+	}
 	ws := func() workspace.WatcherStatus { return b.Watcher.Status() }
 	m.CounterFunc("airlock_watcher_events_total", "File-system events received by the workspace watcher.", func() float64 { return float64(ws().Events) })
 	m.CounterFunc("airlock_watcher_published_total", "workspace.changed events published.", func() float64 { return float64(ws().Published) })
@@ -399,12 +437,15 @@ func (b *Backend) registerMetrics() {
 	})
 }
 
-// publisher forwards the service's and the watcher's events to the hub, and wakes the
-// uploader when a request is approved (its files are queued for upload).
+// publisher forwards the service's and the watcher's events to the hub and, on PostgreSQL,
+// to the other servers (relay), and wakes the uploader when a request is approved (its
+// files are queued for upload).
 type publisher struct {
 	mu   sync.RWMutex
 	hub  *live.Hub
 	kick func()
+	// relay is set once, before anything publishes.
+	relay func([]airlock.Event)
 }
 
 func (p *publisher) set(hub *live.Hub, kick func()) {
@@ -420,6 +461,9 @@ func (p *publisher) Publish(events ...airlock.Event) {
 	p.mu.RUnlock()
 	if hub != nil {
 		hub.Publish(events...)
+	}
+	if p.relay != nil {
+		p.relay(events)
 	}
 	if kick != nil {
 		for _, ev := range events {

@@ -86,7 +86,9 @@ var allowed = map[string][]edge{
 	"backend/internal/loadtest": {in("internal/testbin")},
 	// runs the built binary as a subprocess and speaks HTTP to it: it imports nothing of ours
 	"backend/internal/crashtest": {},
-	"internal/testbin":           {},
+	// runs the real binary twice on one PostgreSQL database (its tests only)
+	"backend/internal/replicatest": {},
+	"internal/testbin":             {},
 	// starts or finds a PostgreSQL server for tests: it imports nothing of ours
 	"backend/internal/pgtest": {},
 	// the file-system toolkit (atomic write, context reader, relative paths): it imports nothing of ours
