@@ -145,7 +145,7 @@ func TestTransit_Refusals(t *testing.T) {
 		{"own request", matrixReq(StatusSubmitted), checkerWithRole("alice"), StatusReturned, CodePermissionDenied,
 			"You cannot review or decide your own request"},
 		{"two reviews required", matrixReq(StatusSubmitted), checker("chk1"), StatusReviewed, CodeInvalidState,
-			"This request is being reviewed, so it cannot be marked as fully reviewed"},
+			"Disabled until two reviews have been submitted"},
 		{"unapproved files", unapproved, checker("chk1"), StatusApproved, CodeInvalidState,
 			"Disabled until every output file has been approved by two output checkers"},
 	}
