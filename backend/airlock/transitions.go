@@ -146,8 +146,10 @@ func (s Status) done() string {
 		return "reopened"
 	case StatusSubmitted:
 		return "submitted"
-	case StatusPartiallyReviewed, StatusReviewed:
-		return "reviewed"
+	case StatusPartiallyReviewed:
+		return "marked as partly reviewed"
+	case StatusReviewed:
+		return "marked as fully reviewed"
 	case StatusReturned:
 		return "returned to its author"
 	case StatusApproved:
