@@ -1,5 +1,10 @@
 package airlock
 
+import (
+	"errors"
+	"slices"
+)
+
 // ActionState says whether an action is allowed and, if not, why (docs/api.md "Actions").
 type ActionState struct {
 	Allowed bool   `json:"allowed"`
@@ -8,6 +13,9 @@ type ActionState struct {
 	// file "approve" action of a file with BLOCK warnings); without the note it is refused
 	// with this text.
 	Acknowledge string `json:"acknowledge,omitempty"`
+	// Groups, on a refused action, are the file groups the reason is about (those still
+	// needing a comment), so that a client can link to each.
+	Groups []string `json:"groups,omitempty"`
 }
 
 // Action keys of the request actions block.
@@ -34,7 +42,12 @@ func StateOf(err error) ActionState {
 	if err == nil {
 		return ActionState{Allowed: true}
 	}
-	return ActionState{Reason: ErrorMessage(err)}
+	st := ActionState{Reason: ErrorMessage(err)}
+	var e *Error
+	if errors.As(err, &e) && len(e.Groups) > 0 {
+		st.Groups = slices.Clone(e.Groups)
+	}
+	return st
 }
 
 // RequestActions computes the request-level actions block for u, by the same checks that

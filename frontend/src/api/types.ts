@@ -113,6 +113,8 @@ export interface ActionState {
   reason?: string;
   /** on an allowed action: why it needs an acknowledgement note (approve with BLOCK warnings) */
   acknowledge?: string;
+  /** extension: on a refused action, the file groups its reason is about (to link to each) */
+  groups?: string[];
 }
 
 export interface FileDetail extends Entry {
@@ -332,6 +334,8 @@ export interface Request {
   createdAt: string;
   lastSubmittedAt: string | null;
   submittedReviewers: string[];
+  /** extension: how many reviews the latest review turn has (the same for every viewer, as the status is) */
+  reviews: { submitted: number; turn: number };
   groups: FileGroup[];
   upload: { released: number; uploaded: number };
   actions: Partial<Record<ActionKey, ActionState>>;

@@ -13,6 +13,7 @@ const request: Request = {
   createdAt: '',
   lastSubmittedAt: null,
   submittedReviewers: [],
+  reviews: { submitted: 0, turn: 0 },
   groups: [
     { name: 'g1', context: 'context of g1', controls: 'controls of g1', comments: [], files: [] },
     { name: 'g2', context: 'context of g2', controls: 'controls of g2', comments: [], files: [] },
