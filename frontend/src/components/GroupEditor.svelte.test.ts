@@ -45,4 +45,30 @@ describe('GroupEditor', () => {
     unmount(c);
     target.remove();
   });
+
+  it("brings back a group's unsaved text after the editor was gone (another page, a reload), for that group only", () => {
+    localStorage.clear();
+    const target = document.createElement('div');
+    document.body.appendChild(target);
+    const first = mount(GroupEditor, { target, props: { request, group: 'g1', onchange: () => {} } });
+    flushSync();
+    const ctx = () => target.querySelector<HTMLTextAreaElement>('[data-testid=context]')!;
+    ctx().value = 'a draft of g1';
+    ctx().dispatchEvent(new Event('input', { bubbles: true }));
+    flushSync();
+    unmount(first);
+
+    const props = $state({ request, group: 'g1', onchange: () => {} });
+    const again = mount(GroupEditor, { target, props });
+    flushSync();
+    expect(ctx().value).toBe('a draft of g1');
+    expect(target.querySelector('[data-testid=group-draft]')).not.toBeNull();
+    expect(target.querySelector('[data-testid=save-group]')?.textContent).toContain('Save');
+    props.group = 'g2';
+    flushSync();
+    expect(ctx().value).toBe('context of g2');
+    expect(target.querySelector('[data-testid=group-draft]')).toBeNull();
+    unmount(again);
+    target.remove();
+  });
 });
