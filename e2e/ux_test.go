@@ -44,6 +44,9 @@ func (u *user) newUXRequest(ws string) string {
 	u.t.Helper()
 	u.addFiles(ws, "output", []string{uxFileA}, "ga")
 	u.submitAdd()
+	// the listing shows the first add (uxFileA can no longer be selected) before the second
+	// add selects in it: a listing redrawn under the click would move uxFileB's checkbox
+	u.do("the listing after the first add", waitGone(fmt.Sprintf(`[data-testid=select-file][data-path=%q]`, uxFileA)), u.settled())
 	u.addFiles(ws, "output", []string{uxFileB}, "gb")
 	u.submitAdd()
 	u.open(hashWorkspace(ws, uxFileA))
@@ -195,14 +198,18 @@ func TestFiguresMessagesAndGroupsNeedingComments(t *testing.T) {
 	c1.vote(reqID, "ga", uxFileA, "changes")
 	c1.vote(reqID, "gb", uxFileB, "approve")
 	c1.open("#/requests/" + reqID)
-	c1.do("groups needing a comment", waitVisible(`[data-testid=groups-needing][data-action=review] [data-testid=group-needing-link]`))
+	c1.do("the page has the votes", waitVisible(`[data-testid=action-review][disabled]`), c1.settled())
 	var links []string
 	c1.do("read the links", chromedp.Evaluate(`Array.from(document.querySelectorAll('[data-testid=groups-needing][data-action=review] [data-testid=group-needing-link]')).map(a => a.innerText + ' ' + a.getAttribute('href'))`, &links))
 	if want := "ga #/requests/" + reqID + "/ga"; len(links) != 1 || links[0] != want {
 		t.Errorf("groups needing a comment: %v, want [%s]", links, want)
 	}
-	c1.screenshot("30-groups-needing-a-comment", `[data-testid=groups-needing]`)
-	c1.do("follow the link", click(`[data-testid=group-needing-link]`), waitText(`.content h2`, "ga group"))
+	if len(links) > 0 {
+		c1.screenshot("30-groups-needing-a-comment", `[data-testid=groups-needing]`)
+		c1.do("follow the link", click(`[data-testid=group-needing-link]`), waitText(`.content h2`, "ga group"))
+	} else {
+		c1.open("#/requests/" + reqID + "/ga")
+	}
 	c1.do("comment on ga", typeInto(`[data-testid=comment-text]`, "Please round the rates to the nearest 10."),
 		clickEnabled(`[data-testid=comment-submit]`), waitText(`[data-testid=comment]`, "nearest 10"),
 		waitGone(`[data-testid=groups-needing][data-action=review]`))
