@@ -91,6 +91,9 @@ func CanTransition(u User, r *ReleaseRequest, to Status, p Policy) bool {
 // needs every output file approved. The operations' richer preconditions live in CheckCanX.
 func CheckTransition(u User, r *ReleaseRequest, to Status, p Policy) error {
 	if !slices.Contains(AllowedTransitions(r.Status, p), to) {
+		if to == StatusReviewed && (r.Status == StatusSubmitted || r.Status == StatusPartiallyReviewed) {
+			return Errorf(CodeInvalidState, "Disabled until %s", reviewsSubmitted(p.Reviews()))
+		}
 		return Errorf(CodeInvalidState, "%s, so it cannot be %s", r.Status.situation(), to.done())
 	}
 	switch {
