@@ -389,3 +389,10 @@ export type LiveEvent =
   | { type: 'request.changed'; requestId: string; workspace: string; status: Status }
   | { type: 'workspace.changed'; workspace: string; paths: string[] }
   | { type: 'reconnected' };
+
+/** What the desktop window shows, reported to the desktop shell (app Desktop.Showing). */
+export interface DesktopView {
+  user: string;
+  workspace: string;
+  request: string;
+}
