@@ -10,6 +10,8 @@ const request: Request = {
   status: 'PENDING',
   turn: 1,
   phase: 'AUTHOR',
+  project: '',
+  orgs: [],
   createdAt: '',
   lastSubmittedAt: null,
   submittedReviewers: [],

@@ -15,6 +15,11 @@ const file = (path: string, fileType: RequestFile['fileType'], actions: RequestF
   workspaceStatus: 'UNDER_REVIEW',
   released: false,
   uploaded: false,
+  uploadAttempts: 0,
+  contentType: '',
+  reviewedSha256: null,
+  warnings: null,
+  acknowledgements: [],
   actions,
 });
 

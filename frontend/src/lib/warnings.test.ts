@@ -3,7 +3,7 @@ import type { Request, RequestFile } from '../api/types';
 import { acknowledgedBy, blockFiles, needingAcknowledgement, warningText } from './warnings';
 
 function file(path: string, over: Partial<RequestFile> = {}): RequestFile {
-  return { path, fileType: 'OUTPUT', sha256: '', size: 1, decision: 'INCOMPLETE', myVote: null, workspaceStatus: 'UNDER_REVIEW', released: false, uploaded: false, actions: {}, ...over };
+  return { path, fileType: 'OUTPUT', sha256: '', size: 1, decision: 'INCOMPLETE', myVote: null, workspaceStatus: 'UNDER_REVIEW', released: false, uploaded: false, uploadAttempts: 0, contentType: '', reviewedSha256: null, warnings: null, acknowledgements: [], actions: {}, ...over };
 }
 
 const req = {
