@@ -234,11 +234,7 @@ func (g *generator) body(t reflect.Type) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		parts := make([]string, len(fields))
-		for i, f := range fields {
-			parts[i] = f
-		}
-		return "{ " + strings.Join(parts, "; ") + " }", nil
+		return "{ " + strings.Join(fields, "; ") + " }", nil
 	}
 	return g.ref(t)
 }
