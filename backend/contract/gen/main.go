@@ -12,8 +12,11 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/trelab/airlock/internal/fsutil"
 )
 
 // output is where the TypeScript goes, relative to the repository root.
@@ -25,38 +28,14 @@ func main() {
 		var ts []byte
 		ts, err = generate(root)
 		if err == nil {
-			err = writeAtomic(filepath.Join(root, output), ts)
+			err = fsutil.WriteFileAt(filepath.Join(root, output), ".types.gen", 0o644, func(w io.Writer) error {
+				_, err := w.Write(ts)
+				return err
+			})
 		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
-}
-
-// writeAtomic writes data to path through a temporary file: written, fsynced, renamed.
-func writeAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
