@@ -10,8 +10,14 @@ export type Phase = 'AUTHOR' | 'INDEPENDENT' | 'CONSOLIDATING' | 'COMPLETE';
 /** Visibility of a comment or audit event. */
 export type Visibility = 'PUBLIC' | 'PRIVATE';
 
+/** DiffKind is how a file was compared: as a table, as text lines, or only by its bytes. */
+export type DiffKind = 'csv' | 'text' | 'binary';
+
 /** FileType is the role of a file on a request. */
 export type FileType = 'OUTPUT' | 'SUPPORTING' | 'WITHDRAWN';
+
+/** EntryKind is what an entry of a directory level is. */
+export type EntryKind = 'dir' | 'file';
 
 /** WorkspaceFileStatus is the status of a workspace file for one viewing user (§2.6). */
 export type WorkspaceFileStatus = 'UNRELEASED' | 'UNDER_REVIEW' | 'UPDATED' | 'RELEASED' | 'WITHDRAWN' | 'INVALID';
@@ -27,6 +33,12 @@ export type Decision = 'INCOMPLETE' | 'APPROVED' | 'CHANGES_REQUESTED' | 'CONFLI
 
 /** Vote is one reviewer's opinion on one output file. */
 export type Vote = 'APPROVED' | 'CHANGES_REQUESTED' | 'UNDECIDED';
+
+/** RowChangeKind is what happened to a row of a table. */
+export type RowChangeKind = 'added' | 'removed' | 'changed';
+
+/** LineKind is what a line of a text hunk is. */
+export type LineKind = 'context' | 'added' | 'removed';
 
 /** Session is the answer of login and me: the API's User (orgs always a list, maps always objects), never the domain record as it happens to be. */
 export interface Session {
@@ -108,7 +120,7 @@ export interface ACROAnswer {
 /** FileChanges is the answer of GET /requests/{id}/changes/{path...}: what changed in a request file from the version its reviewers last voted on ("reviewed") to its content now ("current"). kind is "csv", "text" or "binary"; table and text are set for the first two. */
 export interface FileChanges {
   path: string;
-  kind: string;
+  kind: DiffKind;
   reviewed: FileVersion;
   current: FileVersion;
   table?: TableChanges;
@@ -248,7 +260,7 @@ export interface ProjectWorkspaces {
 export interface Entry {
   name: string;
   path: string;
-  kind: string;
+  kind: EntryKind;
   size: number;
   /** ModifiedAt is null for directories. */
   modifiedAt: string | null;
@@ -568,7 +580,7 @@ export interface AcroChecksum {
 
 /** RowChange is one added, removed or changed row; cells are indexes in currentColumns. */
 export interface RowChange {
-  kind: string;
+  kind: RowChangeKind;
   reviewedRow?: number;
   currentRow?: number;
   reviewed?: string[];
@@ -598,7 +610,7 @@ export interface Acknowledgement {
 
 /** TextLine is one line of a hunk: kind "context", "added" or "removed"; a line number is omitted where the line is not in that version. */
 export interface TextLine {
-  kind: string;
+  kind: LineKind;
   reviewedLine?: number;
   currentLine?: number;
   text: string;
