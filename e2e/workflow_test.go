@@ -383,6 +383,17 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 		waitText(`[data-testid=comment-visibility]`, "Private"))
 	c1.screenshot("09-group-with-private-comment", `[data-testid=comment]`)
 	c1.act(reqID, "action-review", "ONE REVIEW SUBMITTED")
+	// the decision buttons say what they wait for, in words (the reasons read "cannot change
+	// status from SUBMITTED to REJECTED" before the domain wrote them for people)
+	var reasons string
+	c1.do("reject and release say what they wait for",
+		waitText(`[data-testid=request-actions] [data-testid=action-reasons]`, "Reject request: Disabled until two reviews have been submitted"),
+		chromedp.Evaluate(`document.querySelector('[data-testid=request-actions] [data-testid=action-reasons]').innerText`, &reasons))
+	for _, machine := range []string{"SUBMITTED", "REJECTED", "APPROVED", "cannot change status"} {
+		if strings.Contains(reasons, machine) {
+			t.Errorf("a disabled action's reason is in machine words (%q): %s", machine, reasons)
+		}
+	}
 
 	c2.login(checkers[1])
 	c2.open("#/requests/" + reqID + "/" + groupA)

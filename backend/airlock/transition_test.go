@@ -121,7 +121,8 @@ func TestTransit_EveryAllowedTransition(t *testing.T) {
 	}
 }
 
-// Refusals carry CheckTransition's coded errors; nothing is computed.
+// Refusals carry CheckTransition's coded errors, with its reasons for people; nothing is
+// computed.
 func TestTransit_Refusals(t *testing.T) {
 	p := DefaultPolicy()
 	unapproved := matrixReq(StatusReviewed)
@@ -135,19 +136,19 @@ func TestTransit_Refusals(t *testing.T) {
 		msg  string
 	}{
 		{"unreachable", matrixReq(StatusPending), researcher("alice"), StatusApproved, CodeInvalidState,
-			"cannot change status from PENDING to APPROVED"},
+			"This request has not been submitted yet, so it cannot be released"},
 		{"final", matrixReq(StatusReleased), checker("chk1"), StatusReturned, CodeInvalidState,
-			"cannot change status from RELEASED to RETURNED"},
+			"This request has been released, so it cannot be returned to its author"},
 		{"not the author", matrixReq(StatusPending), researcher("bob"), StatusSubmitted, CodePermissionDenied,
-			"only alice can set status to SUBMITTED"},
+			"Only the request's author, alice, can do this"},
 		{"not a checker", matrixReq(StatusReviewed), researcher("bob"), StatusRejected, CodePermissionDenied,
-			"only an output checker can set status to REJECTED"},
+			"Only output checkers can do this"},
 		{"own request", matrixReq(StatusSubmitted), checkerWithRole("alice"), StatusReturned, CodePermissionDenied,
-			"Can not set your own request to RETURNED"},
+			"You cannot review or decide your own request"},
 		{"two reviews required", matrixReq(StatusSubmitted), checker("chk1"), StatusReviewed, CodeInvalidState,
-			"cannot change status from SUBMITTED to REVIEWED"},
+			"This request is being reviewed, so it cannot be reviewed"},
 		{"unapproved files", unapproved, checker("chk1"), StatusApproved, CodeInvalidState,
-			"Cannot set status to APPROVED; request has unapproved files."},
+			"Disabled until every output file has been approved by two output checkers"},
 	}
 	for _, c := range cases {
 		tr, err := Transit(c.u, c.r, c.to, t0, p)

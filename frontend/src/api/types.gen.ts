@@ -22,6 +22,9 @@ export type EntryKind = 'dir' | 'file';
 /** WorkspaceFileStatus is the status of a workspace file for one viewing user (§2.6). */
 export type WorkspaceFileStatus = 'UNRELEASED' | 'UNDER_REVIEW' | 'UPDATED' | 'RELEASED' | 'WITHDRAWN' | 'INVALID';
 
+/** ActionKey names an action of an actions block. There is one vocabulary: a key means the same operation in every block it appears in. */
+export type ActionKey = 'addFiles' | 'submit' | 'withdraw' | 'review' | 'return' | 'reject' | 'release' | 'comment' | 'editGroups' | 'vote' | 'approve' | 'resetVote' | 'update' | 'changeType' | 'move' | 'download' | 'changes' | 'add' | 'addOutput' | 'addSupporting' | 'updateFiles' | 'viewAllWorkspaces' | 'reviewRequests';
+
 /** AuditType is the type of an audit event, stored by name. */
 export type AuditType = 'WORKSPACE_FILE_VIEW' | 'REQUEST_FILE_VIEW' | 'REQUEST_FILE_DOWNLOAD' | 'REQUEST_CREATE' | 'REQUEST_SUBMIT' | 'REQUEST_WITHDRAW' | 'REQUEST_REVIEW' | 'REQUEST_APPROVE' | 'REQUEST_REJECT' | 'REQUEST_RETURN' | 'REQUEST_RELEASE' | 'REQUEST_EARLY_RETURN' | 'REQUEST_EDIT' | 'REQUEST_COMMENT' | 'REQUEST_COMMENT_DELETE' | 'REQUEST_COMMENT_VISIBILITY_PUBLIC' | 'REQUEST_FILE_ADD' | 'REQUEST_FILE_UPDATE' | 'REQUEST_FILE_WITHDRAW' | 'REQUEST_FILE_APPROVE' | 'REQUEST_FILE_REQUEST_CHANGES' | 'REQUEST_FILE_RESET_REVIEW' | 'REQUEST_FILE_UNDECIDED' | 'REQUEST_FILE_RELEASE' | 'REQUEST_FILE_UPLOAD' | 'REQUEST_FORCE_CLOSE' | 'REQUEST_FILE_UPLOAD_FAILED' | 'REQUEST_NOTIFICATION_UNKNOWN';
 
@@ -69,7 +72,7 @@ export interface FileDetail extends Omit<Entry, 'actions'> {
   sha256: string;
   contentType: string;
   request: FileOnRequest | null;
-  actions: Record<string, ActionState>;
+  actions: Actions;
   /** ProducedBy is what produced the output, from job-runner's manifest; null for a file the manifest does not list (and in workspaces without one). */
   producedBy: ProducedBy | null;
 }
@@ -92,7 +95,9 @@ export interface Request {
   groups: FileGroup[];
   upload: Upload;
   /** Actions is the request-level actions block (docs/api.md "Actions"). */
-  actions: Record<string, ActionState>;
+  actions: Actions;
+  /** NextStep (an extension) says, in a sentence or two, what the caller is expected to do now. */
+  nextStep: string;
   /** CommentVisibilities are the visibilities the caller may write comments with now. */
   commentVisibilities: Visibility[];
 }
@@ -229,8 +234,8 @@ export interface User {
   readonlyAccess: boolean;
   workspaces: Record<string, WorkspaceGrant>;
   copilotedWorkspaces: Record<string, WorkspaceGrant>;
-  /** Actions says what the user may do beyond single workspaces (an extension): "viewAllWorkspaces", the "All workspaces" list. */
-  actions: Record<string, ActionState>;
+  /** Actions says what the user may do beyond single workspaces (an extension): "viewAllWorkspaces", the "All workspaces" list; "reviewRequests", the review lists. */
+  actions: Actions;
 }
 
 /** WorkspaceSummary is one workspace the user may view. */
@@ -247,6 +252,8 @@ export interface WorkspaceSummary {
   currentRequestId: string | null;
   /** ManifestHash is set on the single-workspace answer only. */
   manifestHash?: string;
+  /** Actions (an extension, on the single-workspace answer only): addFiles and updateFiles, adding and updating the files the user selects. */
+  actions?: Actions;
 }
 
 /** ProjectWorkspaces is one project of the list ("" when not known) with its workspaces. */
@@ -270,6 +277,8 @@ export interface Entry {
   outOfDate: boolean;
   /** Actions is, on the files of a tree level, what the viewer may do with the file (the keys of FileDetail's actions); omitted for directories. */
   actions?: TreeFileActions;
+  /** AddFileType (an extension) is the type a file is added as by default: OUTPUT, or SUPPORTING when it can only be a supporting file; omitted when it cannot be added. */
+  addFileType?: FileType;
   /** Warnings counts a tree file's disclosure-check warnings (an extension): absent for directories, files without checks and while WarningsPending (being counted; a workspace.changed event for the path says when the count is ready). */
   warnings?: WarningCounts;
   warningsPending?: boolean;
@@ -282,13 +291,8 @@ export interface FileOnRequest {
   fileType: FileType;
 }
 
-/** ActionState says whether an action is allowed and, if not, why (docs/api.md "Actions"). */
-export interface ActionState {
-  allowed: boolean;
-  reason?: string;
-  /** Acknowledge, on an allowed action, says why it needs an acknowledgement note (the file "approve" action of a file with BLOCK warnings); without the note it is refused with this text. */
-  acknowledge?: string;
-}
+/** Actions is one actions block. */
+export type Actions = Partial<Record<ActionKey, ActionState>>;
 
 /** ProducedBy is the provenance of a workspace output (an extension). CodeURL is set when a code browser is configured (--code-url). */
 export interface ProducedBy {
@@ -334,6 +338,8 @@ export interface RequestSummary {
   warnings: WarningCounts;
   blockFiles: number;
   uncountedFiles: number;
+  /** ReviewList (an extension) is the list of the reviews page the request belongs to: OUTSTANDING, RETURNED, APPROVED, or "" for none. */
+  reviewList: string;
 }
 
 /** Comment is one comment the caller may see. */
@@ -494,6 +500,18 @@ export interface Project {
   orgs: string[];
 }
 
+/** ActionState says whether an action is shown at all, whether it is allowed and, if not, why (docs/api.md "Actions"). The domain decides all three; clients render them. */
+export interface ActionState {
+  /** Shown says whether the UI shows the action to this viewer at all (an action that is not shown is never allowed). A shown action that is not allowed is a disabled button with Reason beside it. */
+  shown: boolean;
+  allowed: boolean;
+  reason?: string;
+  /** Acknowledge, on an allowed action, says why it needs an acknowledgement note (the file "approve" action of a file with BLOCK warnings); without the note it is refused with this text. */
+  acknowledge?: string;
+  /** Unselected, on an allowed action that applies to the files a user selects (a workspace's addFiles and updateFiles), is what to say while no file it applies to is selected. */
+  unselected?: string;
+}
+
 /** ListedWorkspace is one workspace of the list with the caller's access to it. */
 export interface ListedWorkspace {
   name: string;
@@ -539,7 +557,7 @@ export interface RequestFile {
   /** Acknowledgements are the notes on approvals of this file the caller may see (airlock.VisibleAcknowledgements). */
   acknowledgements: Acknowledgement[];
   /** Actions are the file-level operations: vote, approve (voting APPROVED; its acknowledge says why a note is needed), resetVote, withdraw, update, changeType (output ↔ supporting), move (to another group, keeping the type), download, changes (see what changed since the review). */
-  actions: Record<string, ActionState>;
+  actions: Actions;
 }
 
 /** MyReview is the caller's progress reviewing a request. */

@@ -5,18 +5,6 @@ import type { ActionState, Entry, Status, TreeFileActions } from './types.gen';
 
 export type * from './types.gen';
 
-/** The keys of a request's actions block (docs/api.md "Actions"). */
-export type ActionKey =
-  | 'addFiles'
-  | 'submit'
-  | 'withdraw'
-  | 'review'
-  | 'return'
-  | 'reject'
-  | 'release'
-  | 'comment'
-  | 'editGroups';
-
 /** changeType: output ↔ supporting in place; move: to another group, keeping the type; changes: see what changed since the review. */
 export type FileActionKey = 'vote' | 'approve' | 'resetVote' | 'withdraw' | 'update' | 'changeType' | 'move' | 'download' | 'changes';
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ActionState, RequestFile } from '../api/types';
 import { bulkState, changeState, commonType, moveOption, planChange, typeOption } from './fileactions';
 
-const no = (reason: string): ActionState => ({ allowed: false, reason });
-const yes: ActionState = { allowed: true };
+const no = (reason: string): ActionState => ({ shown: true, allowed: false, reason });
+const yes: ActionState = { shown: true, allowed: true };
 
 const file = (path: string, fileType: RequestFile['fileType'], actions: RequestFile['actions']): RequestFile => ({
   path,
@@ -24,7 +24,7 @@ const file = (path: string, fileType: RequestFile['fileType'], actions: RequestF
 });
 
 const editable = (path: string, t: RequestFile['fileType'] = 'OUTPUT') =>
-  file(path, t, { withdraw: yes, changeType: yes, move: yes, update: no('Cannot update file in request if it is not updated on disk') });
+  file(path, t, { withdraw: yes, changeType: yes, move: yes, update: no('This file has not changed in the workspace since it was added to the request') });
 const released = (path: string) => file(path, 'SUPPORTING', { withdraw: yes, changeType: no('Released files cannot be added as output files'), move: yes });
 const locked = (path: string) =>
   file(path, 'OUTPUT', { withdraw: no('The request is under review'), changeType: no('The request is under review'), move: no('The request is under review') });
@@ -46,7 +46,7 @@ describe('request file actions', () => {
     // move alone is enough; its reason shows when there is no changeType answer
     expect(changeState(file('m', 'SUPPORTING', { withdraw: no('x'), changeType: no('No'), move: yes }))).toEqual(yes);
     expect(changeState(file('m', 'SUPPORTING', { move: no('Not now') }))).toEqual(no('Not now'));
-    expect(changeState(file('x', 'OUTPUT', {}))).toEqual({ allowed: false, reason: 'Not available' });
+    expect(changeState(file('x', 'OUTPUT', {}))).toEqual({ shown: false, allowed: false, reason: 'Not available' });
   });
 
   it('lets files move only when each may', () => {
