@@ -69,10 +69,13 @@ crash:
 	CRASH_TRIALS=$(CRASH_TRIALS) CRASH_FILE_MB=$(CRASH_FILE_MB) $(GO) test -count=1 -v -timeout 120m \
 	  -run '^TestCrashTrials$$' ./backend/internal/crashtest/
 
-## fuzz: every fuzz target for FUZZTIME each (their seed corpora run in make test)
+## fuzz: every fuzz target for FUZZTIME each (their seed corpora run in make test), with
+## FUZZPARALLEL fuzzing processes at once (go test -parallel; empty: one per core), e.g.
+## `make fuzz FUZZTIME=10m FUZZPARALLEL=1` on a shared machine
 FUZZTIME ?= 30s
+FUZZPARALLEL ?=
 fuzz:
-	@GO="$(GO)" FUZZTIME="$(FUZZTIME)" bash build/fuzz.sh
+	@GO="$(GO)" FUZZTIME="$(FUZZTIME)" FUZZPARALLEL="$(FUZZPARALLEL)" bash build/fuzz.sh
 
 ## screenshots: refresh docs/screenshots from the end-to-end tests and the desktop smoke
 ## test (`make test` writes none)

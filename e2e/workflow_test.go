@@ -188,11 +188,14 @@ func (u *user) vote(reqID, group, path, which string) {
 	if which == "changes" {
 		want = "Changes requested"
 	}
+	// The route changes within the page: until the pane shows this file, the buttons on
+	// screen may still be the previous file's (pressing a chosen vote again resets it).
+	button := fmt.Sprintf(`[data-testid=file-pane][data-path=%s] [data-testid=vote-%s]`, js(path), which)
 	u.do(fmt.Sprintf("vote %s on %s", which, path),
-		waitVisible(`[data-testid=vote-`+which+`]`),
-		click(`[data-testid=vote-`+which+`]`),
-		acknowledgeIfAsked(`[data-testid=vote-`+which+`]`, "Seen the BLOCK warning: checked by "+u.name+" in the end-to-end test."),
-		waitText(`[data-testid=vote-`+which+`]`, want),
+		waitVisible(button),
+		click(button),
+		acknowledgeIfAsked(button, "Seen the BLOCK warning: checked by "+u.name+" in the end-to-end test."),
+		waitText(button, want),
 	)
 }
 

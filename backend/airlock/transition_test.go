@@ -121,8 +121,7 @@ func TestTransit_EveryAllowedTransition(t *testing.T) {
 	}
 }
 
-// Refusals carry CheckTransition's coded errors, with its reasons for people; nothing is
-// computed.
+// Refusals carry CheckTransition's coded errors; nothing is computed.
 func TestTransit_Refusals(t *testing.T) {
 	p := DefaultPolicy()
 	unapproved := matrixReq(StatusReviewed)
@@ -146,7 +145,7 @@ func TestTransit_Refusals(t *testing.T) {
 		{"own request", matrixReq(StatusSubmitted), checkerWithRole("alice"), StatusReturned, CodePermissionDenied,
 			"You cannot review or decide your own request"},
 		{"two reviews required", matrixReq(StatusSubmitted), checker("chk1"), StatusReviewed, CodeInvalidState,
-			"This request is being reviewed, so it cannot be reviewed"},
+			"Disabled until two reviews have been submitted"},
 		{"unapproved files", unapproved, checker("chk1"), StatusApproved, CodeInvalidState,
 			"Disabled until every output file has been approved by two output checkers"},
 	}

@@ -91,6 +91,9 @@ func CanTransition(u User, r *ReleaseRequest, to Status, p Policy) bool {
 // needs every output file approved. The operations' richer preconditions live in CheckCanX.
 func CheckTransition(u User, r *ReleaseRequest, to Status, p Policy) error {
 	if !slices.Contains(AllowedTransitions(r.Status, p), to) {
+		if to == StatusReviewed && (r.Status == StatusSubmitted || r.Status == StatusPartiallyReviewed) {
+			return Errorf(CodeInvalidState, "Disabled until %s", reviewsSubmitted(p.Reviews()))
+		}
 		return Errorf(CodeInvalidState, "%s, so it cannot be %s", r.Status.situation(), to.done())
 	}
 	switch {
@@ -282,10 +285,11 @@ func ForceCloseTransition(operator User, r *ReleaseRequest, to Status, reason st
 	return transition(operator, r, to, AuditRequestForceClose, extra, at), nil
 }
 
-// transition builds the move of r to status to by actor at time at, without any check.
-func transition(actor User, r *ReleaseRequest, to Status, at AuditType, extra map[string]string, when time.Time) Transition {
-	ev := NewAuditEvent(at, actor, r, "", extra) // the turn in which the change happened
-	ev.CreatedAt = when
+// transition builds the move of r to status to by actor at time at, audited as kind, without
+// any check.
+func transition(actor User, r *ReleaseRequest, to Status, kind AuditType, extra map[string]string, at time.Time) Transition {
+	ev := NewAuditEvent(kind, actor, r, "", extra) // the turn in which the change happened
+	ev.CreatedAt = at
 	next := RequestState{
 		Status: to, ReviewTurn: r.ReviewTurn, TurnReviewers: r.TurnReviewers,
 		SubmittedReviews: r.SubmittedReviews, LastSubmittedAt: r.LastSubmittedAt,
@@ -293,7 +297,7 @@ func transition(actor User, r *ReleaseRequest, to Status, at AuditType, extra ma
 	var updates []NotificationUpdate
 	switch to {
 	case StatusSubmitted:
-		stamp := when
+		stamp := at
 		next.LastSubmittedAt = &stamp
 		next = next.newTurn()
 	case StatusReturned:
@@ -303,7 +307,7 @@ func transition(actor User, r *ReleaseRequest, to Status, at AuditType, extra ma
 		if next.SubmittedReviews == nil {
 			next.SubmittedReviews = map[string]time.Time{}
 		}
-		next.SubmittedReviews[actor.Username] = when
+		next.SubmittedReviews[actor.Username] = at
 	case StatusApproved:
 		updates = []NotificationUpdate{FilesToUploadUpdate(len(r.OutputFiles()))}
 	}
