@@ -23,6 +23,7 @@ test: deps frontend test-frontend test-go test-desktop
 
 deps:
 	@bash build/deps.sh
+	@bash build/postgres.sh
 
 frontend:
 	@bash build/frontend.sh
@@ -33,9 +34,12 @@ test-frontend:
 # staticcheck, pinned, run through the module proxy (built once, then cached)
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-## test-go: formatting, vet, staticcheck, the backend under the race detector, then the rest
+## test-go: formatting, vet, staticcheck, the backend under the race detector (the service
+## and HTTP suites a second time on PostgreSQL), then the rest
 test-go: lint
+	@bash build/postgres.sh
 	$(GO) test -race -count=1 -timeout 30m ./backend/...
+	AIRLOCK_TEST_STORE=postgres $(GO) test -race -count=1 -timeout 30m ./backend/service/ ./backend/httpapi/
 	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/backend/')
 
 ## types: frontend/src/api/types.gen.ts from the Go structs of backend/contract (after changing a wire type)

@@ -81,6 +81,9 @@ type Config struct {
 	// OnUserRevoked, when set, is called with the name of a user whose sessions were ended
 	// because job-server took their access away (the live hub closes their sockets).
 	OnUserRevoked func(username string)
+	// Peers, when set, is told of ended sessions, refreshed and revoked users and login
+	// outcomes, for the other servers sharing the database.
+	Peers Peers
 }
 
 // Authenticator logs users in and resolves sessions.
@@ -159,11 +162,13 @@ func (a *Authenticator) Login(ctx context.Context, username, token, addr string)
 	if err != nil {
 		if airlock.ErrorCode(err) == airlock.CodeUnauthenticated {
 			a.limiter.fail(now, a.limits(username, addr)...)
+			a.peer(func(p Peers) { p.LoginFailed(username, addr) })
 			a.log.Info("login failed", "user", username, "addr", addr)
 		}
 		return Session{}, err
 	}
 	a.limiter.reset(userKey(username))
+	a.peer(func(p Peers) { p.LoginSucceeded(username) })
 	user = normalizeUser(user)
 	id := randomString(32)
 	s := Session{
@@ -459,12 +464,14 @@ func (a *Authenticator) revoke(ctx context.Context, name string, why error) {
 	if a.cfg.OnUserRevoked != nil {
 		a.cfg.OnUserRevoked(name)
 	}
+	a.peer(func(p Peers) { p.UserRevoked(name) })
 }
 
 func (a *Authenticator) refreshed(u airlock.User) {
 	if a.cfg.OnUserRefreshed != nil {
 		a.cfg.OnUserRefreshed(u)
 	}
+	a.peer(func(p Peers) { p.UserRefreshed(u.Username) })
 }
 
 // CheckCSRF reports whether token is the session's CSRF token, in constant time.
@@ -478,6 +485,7 @@ func (a *Authenticator) Logout(ctx context.Context, key string) error {
 	if err := a.store.DeleteSession(ctx, key); err != nil && airlock.ErrorCode(err) != airlock.CodeNotFound {
 		return fmt.Errorf("auth: deleting session: %w", err)
 	}
+	a.peer(func(p Peers) { p.SessionEnded(key) })
 	return nil
 }
 

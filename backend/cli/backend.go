@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/trelab/airlock/backend/release"
 	"github.com/trelab/airlock/backend/render"
 	"github.com/trelab/airlock/backend/service"
+	"github.com/trelab/airlock/backend/store/postgres"
 	"github.com/trelab/airlock/backend/store/sqlite"
 	"github.com/trelab/airlock/backend/workspace"
 	"github.com/trelab/airlock/frontend"
@@ -30,13 +32,55 @@ import (
 // DatabaseFile is the name of the SQLite file in the data directory.
 const DatabaseFile = "airlock.db"
 
+// Database is what the commands need of a store, implemented by store/sqlite and
+// store/postgres: the service's port, auth's sessions and tokens, and the operator's
+// checks.
+type Database interface {
+	service.Store
+	auth.Store
+	// VerifyAudit recomputes the audit hash chain: rows checked, first broken id (0: intact).
+	VerifyAudit(ctx context.Context) (checked int, firstBadID int64, err error)
+	// PingRead reads the database without waiting for writers (/healthz).
+	PingRead(ctx context.Context) error
+	Close() error
+}
+
+// checkDatabase validates --database: empty or "sqlite:", or a postgres:// URL.
+func checkDatabase(db string) error {
+	switch {
+	case db == "" || db == "sqlite:" || postgres.IsURL(db):
+		return nil
+	case strings.HasPrefix(db, "sqlite:"):
+		return fmt.Errorf("--database %q: the SQLite database is always the file %s in the data directory; give just sqlite: (or nothing)", db, DatabaseFile)
+	default:
+		return fmt.Errorf("--database %q is neither sqlite: nor a postgres:// URL", postgres.Redact(db))
+	}
+}
+
+// openDatabase opens the store --database names.
+func openDatabase(s Settings) (Database, error) {
+	if postgres.IsURL(s.Database) {
+		st, err := postgres.Open(s.Database)
+		if err != nil {
+			return nil, fmt.Errorf("database %s: %w", postgres.Redact(s.Database), err)
+		}
+		return st, nil
+	}
+	path := filepath.Join(s.DataDir, DatabaseFile)
+	st, err := sqlite.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	return st, nil
+}
+
 // Core is what every command needs: the database, the workspaces, the request file store,
 // the release target and notifier, and the service over them. Nothing runs in the
 // background.
 type Core struct {
 	Settings   Settings
 	Logger     *slog.Logger
-	Store      *sqlite.Store
+	Store      Database
 	Workspaces *workspace.Workspaces
 	Files      *filestore.Store
 	// Target is where released files go: the outbox folder, or job-server.
@@ -50,6 +94,9 @@ type Core struct {
 	outbox *release.Outbox
 	// pub forwards the service's events; Backend points it at the hub.
 	pub *publisher
+	// replicas links the process with the other servers of a PostgreSQL database (nil on
+	// SQLite).
+	replicas *replicas
 }
 
 // OpenCore checks the data directory and workspaces folder and opens the core.
@@ -70,11 +117,17 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 			_ = c.Close()
 		}
 	}()
-	st, err := sqlite.Open(filepath.Join(s.DataDir, DatabaseFile))
+	st, err := openDatabase(s)
 	if err != nil {
-		return nil, fmt.Errorf("database %s: %w", filepath.Join(s.DataDir, DatabaseFile), err)
+		return nil, err
 	}
 	c.Store = st
+	if url := postgresURL(s); url != "" {
+		if c.replicas, err = openReplicas(url, log); err != nil {
+			return nil, err
+		}
+		c.pub.relay = c.replicas.publish
+	}
 	c.Workspaces = workspace.New(s.WorkspacesDir, workspace.Options{Logger: log})
 	c.Files = filestore.New(s.DataDir)
 
@@ -132,6 +185,9 @@ func (c *Core) Close() error {
 	}
 	if c.outbox != nil {
 		errs = append(errs, c.outbox.Close())
+	}
+	if c.replicas != nil {
+		c.replicas.close()
 	}
 	if c.Store != nil {
 		errs = append(errs, c.Store.Close())
@@ -238,10 +294,20 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 		js = &auth.JobServer{Endpoint: s.APIEndpoint, Token: s.APIToken}
 	}
 	b.Hub = live.NewHub(live.Config{AllowedOrigins: s.AllowedOrigins, Logger: log})
+	var peers auth.Peers
+	if core.replicas != nil {
+		peers = replicaPeers{core.replicas}
+	}
 	b.Auth = auth.New(auth.Config{Store: core.Store, Users: users, JobServer: js, Logger: log,
-		OnUserRefreshed: b.Hub.UpdateUser, OnUserRevoked: b.Hub.CloseUser})
+		OnUserRefreshed: b.Hub.UpdateUser, OnUserRevoked: b.Hub.CloseUser, Peers: peers})
 	b.Uploader = &release.Uploader{Svc: core.Service, Target: core.Target, RetryDelay: s.UploadRetry, Logger: log}
+	if core.replicas != nil {
+		b.Uploader.Claims = core.replicas.claims()
+	}
 	core.pub.set(b.Hub, b.Uploader.Kick)
+	if core.replicas != nil {
+		core.replicas.attach(b.Hub, b.Auth, b.Uploader.Kick)
+	}
 	b.Watcher = workspace.NewWatcher(core.Workspaces, core.pub)
 	b.Watcher.Logger = log
 	b.Metrics = httpapi.NewMetrics()
@@ -263,15 +329,19 @@ func (b *Backend) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
 	b.recoverAtStart(ctx)
-	b.wg.Add(4)
+	b.wg.Add(3)
 	go func() {
 		defer b.wg.Done()
 		b.runChecks(ctx)
 	}()
-	go func() {
-		defer b.wg.Done()
-		b.followExternalChanges(ctx, ChangePollInterval)
-	}()
+	if b.replicas == nil {
+		// On PostgreSQL every process sends its changes on the live bus instead.
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.followExternalChanges(ctx, ChangePollInterval)
+		}()
+	}
 	go func() {
 		defer b.wg.Done()
 		if err := b.Watcher.Run(ctx); err != nil && ctx.Err() == nil {
@@ -341,6 +411,18 @@ func (b *Backend) registerMetrics() {
 	m.CounterFunc("airlock_notifications_failed_total", "Notifications given up without reaching job-server, or refused by it.", func() float64 { return float64(ns().Failed) })
 	m.CounterFunc("airlock_notifications_unknown_total", "Notifications sent without an answer (maybe handled; never resent).", func() float64 { return float64(ns().Unknown) })
 	m.CounterFunc("airlock_notification_retries_total", "Notification attempts after the first (only when the event provably did not reach job-server).", func() float64 { return float64(ns().Retries) })
+	if r := b.replicas; r != nil {
+		bs := func() postgres.BusStats { return r.bus.Stats() }
+		m.CounterFunc("airlock_live_bus_sent_total", "Messages sent to the other servers of the database.", func() float64 { return float64(bs().Sent) })
+		m.CounterFunc("airlock_live_bus_received_total", "Messages received from the other servers of the database.", func() float64 { return float64(bs().Received) })
+		m.CounterFunc("airlock_live_bus_gaps_total", "Times live events from the other servers may have been missed (sockets told to refetch).", func() float64 { return float64(bs().Gaps) })
+		m.GaugeFunc("airlock_live_bus_listening", "1 while this server hears the other servers of the database.", func() float64 {
+			if r.bus.Listening() {
+				return 1
+			}
+			return 0
+		})
+	}
 	ws := func() workspace.WatcherStatus { return b.Watcher.Status() }
 	m.CounterFunc("airlock_watcher_events_total", "File-system events received by the workspace watcher.", func() float64 { return float64(ws().Events) })
 	m.CounterFunc("airlock_watcher_published_total", "workspace.changed events published.", func() float64 { return float64(ws().Published) })
@@ -355,12 +437,15 @@ func (b *Backend) registerMetrics() {
 	})
 }
 
-// publisher forwards the service's and the watcher's events to the hub, and wakes the
-// uploader when a request is approved (its files are queued for upload).
+// publisher forwards the service's and the watcher's events to the hub and, on PostgreSQL,
+// to the other servers (relay), and wakes the uploader when a request is approved (its
+// files are queued for upload).
 type publisher struct {
 	mu   sync.RWMutex
 	hub  *live.Hub
 	kick func()
+	// relay is set once, before anything publishes.
+	relay func([]airlock.Event)
 }
 
 func (p *publisher) set(hub *live.Hub, kick func()) {
@@ -376,6 +461,9 @@ func (p *publisher) Publish(events ...airlock.Event) {
 	p.mu.RUnlock()
 	if hub != nil {
 		hub.Publish(events...)
+	}
+	if p.relay != nil {
+		p.relay(events)
 	}
 	if kick != nil {
 		for _, ev := range events {

@@ -50,6 +50,7 @@ Usage:
   airlock request close ID --status REJECTED|WITHDRAWN --reason TEXT
   airlock check [--quick] [--sweep] verify database, file store, outbox and audit log agree
   airlock regular run|check --regular-requests FILE   run (or validate) the regular release requests
+  airlock migrate-store --database postgres://…   copy the SQLite database into an empty PostgreSQL one
   airlock version                  version and build information
 
 Every command takes the settings flags of serve (see airlock serve -h), such as --data-dir.
@@ -107,6 +108,8 @@ func Run(ctx context.Context, env *Env, args []string) error {
 		"request": request,
 		"regular": regular,
 		"version": version,
+		// on PostgreSQL only (docs/operations.md)
+		"migrate-store": migrateStore,
 	}
 	for name, c := range env.Commands {
 		commands[name] = c

@@ -88,9 +88,26 @@ func (b *Backend) runRegularEvery(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		err := runRegular(ctx, b.Service, b.Settings.RegularRequests, b.Auth.LookupUser, io.Discard)
-		if err != nil && !errors.Is(err, context.Canceled) {
-			b.Logger.Warn("regular requests", "err", err)
+		b.regularPass(ctx)
+	}
+}
+
+// regularPass makes the regular requests once; with several servers, only the one that
+// claims the pass makes them.
+func (b *Backend) regularPass(ctx context.Context) {
+	if b.replicas != nil {
+		cctx, release, ok, err := b.replicas.claims().Claim(ctx, "regular-requests")
+		if err != nil || !ok {
+			if err != nil {
+				b.Logger.Warn("regular requests: cannot claim the pass", "err", err)
+			}
+			return // another server makes them
 		}
+		defer release()
+		ctx = cctx
+	}
+	err := runRegular(ctx, b.Service, b.Settings.RegularRequests, b.Auth.LookupUser, io.Discard)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		b.Logger.Warn("regular requests", "err", err)
 	}
 }

@@ -5,6 +5,21 @@ package cli
 // file system, no inotify at all), with the reason. Rescanning keeps everything working,
 // more slowly, so the server stays healthy. Nil when there is nothing to report.
 func (b *Backend) HealthDetails() map[string]any {
+	var bus map[string]any
+	if b.replicas != nil {
+		bus = b.replicas.health()
+	}
+	w := b.watcherHealth()
+	if w == nil {
+		return bus
+	}
+	for k, v := range bus {
+		w[k] = v
+	}
+	return w
+}
+
+func (b *Backend) watcherHealth() map[string]any {
 	if b.Watcher == nil {
 		return nil
 	}

@@ -253,6 +253,23 @@ func (h *Hub) UpdateUser(u airlock.User) {
 	}
 }
 
+// CloseResync is the close text of Resync; the code is 1001 (going away), on which clients
+// reconnect, and a client that reconnects refetches everything it shows.
+const CloseResync = "live updates were interrupted; reconnect and refetch"
+
+// Resync tells every WebSocket client that events may have been missed (the server's link to
+// the other servers was lost): each connection is closed with 1001 and CloseResync, so the
+// client reconnects and refetches. Sinks stay: they are in-process with a single server.
+func (h *Hub) Resync() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		if c.sink == nil {
+			h.removeLocked(c, websocket.CloseGoingAway, CloseResync)
+		}
+	}
+}
+
 // Count is the number of connected clients.
 func (h *Hub) Count() int {
 	h.mu.Lock()

@@ -343,3 +343,39 @@ func TestMaxLifetime(t *testing.T) {
 	assert.Equal(t, websocket.CloseGoingAway, ce.Code)
 	require.Eventually(t, func() bool { return hub.Count() == 0 }, time.Second, 5*time.Millisecond)
 }
+
+// Resync closes every socket with "going away" and the resync reason (clients reconnect and
+// refetch); sinks stay subscribed, and new sockets work as before.
+func TestResyncClosesSocketsSoClientsRefetch(t *testing.T) {
+	hub, srv := server(t, live.Config{})
+	a, b := dial(t, srv, "alice", "s1"), dial(t, srv, "checker", "s2")
+	got := make(chan airlock.Event, 1)
+	unsubscribe := hub.Subscribe(users["alice"], sinkFunc(func(ev airlock.Event) { got <- ev }))
+	defer unsubscribe()
+	require.Eventually(t, func() bool { return hub.Count() == 3 }, 5*time.Second, 5*time.Millisecond)
+
+	hub.Resync()
+	for _, c := range []*websocket.Conn{a, b} {
+		_, err := next(t, c)
+		var ce *websocket.CloseError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, websocket.CloseGoingAway, ce.Code)
+		assert.Equal(t, live.CloseResync, ce.Text)
+	}
+	assert.Equal(t, 1, hub.Count(), "the sink stays")
+	again := dial(t, srv, "alice", "s1")
+	hub.Publish(changed("ws1", "r1"))
+	ev, err := next(t, again)
+	require.NoError(t, err)
+	assert.Equal(t, "r1", ev.RequestID)
+	select {
+	case ev := <-got:
+		assert.Equal(t, "r1", ev.RequestID)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the sink heard nothing")
+	}
+}
+
+type sinkFunc func(airlock.Event)
+
+func (f sinkFunc) Deliver(ev airlock.Event) { f(ev) }

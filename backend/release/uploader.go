@@ -86,10 +86,16 @@ type Uploader struct {
 	RetryDelay time.Duration
 	// Concurrency bounds the uploads in flight (default 4).
 	Concurrency int
-	Logger      *slog.Logger
+	// Claims keeps the uploaders of several servers on one database off each other's
+	// files: a file is attempted only under its claim (UploadClaim). Nil: LocalClaims.
+	Claims Claims
+	Logger *slog.Logger
 
 	wakeOnce sync.Once
 	wake     chan struct{}
+
+	localOnce sync.Once
+	local     *LocalClaims
 
 	queue, waiting                             atomic.Int64
 	attempts, failures, delivered, deliveredBy atomic.Int64
@@ -115,6 +121,14 @@ func (u *Uploader) retryDelay() time.Duration {
 		return u.RetryDelay
 	}
 	return 60 * time.Second
+}
+
+func (u *Uploader) claims() Claims {
+	if u.Claims != nil {
+		return u.Claims
+	}
+	u.localOnce.Do(func() { u.local = &LocalClaims{} })
+	return u.local
 }
 
 func (u *Uploader) wakeCh() chan struct{} {
@@ -243,10 +257,25 @@ func (u *Uploader) RunOnce(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// deliver makes one attempt at one file: count it, upload the stored copy, record the
-// outcome. It reports whether the file was delivered and recorded.
-func (u *Uploader) deliver(ctx context.Context, r *airlock.ReleaseRequest, f *airlock.RequestFile) (ok bool) {
+// deliver makes one attempt at one file under its claim: count it, upload the stored copy,
+// record the outcome. It reports whether the file was delivered and recorded. A file
+// claimed elsewhere (another server is delivering it) is left alone; one delivered since
+// the pass read it is refused by the count (airlock.CheckCanAttemptUpload) and left alone
+// too. A claim lost during the upload cancels it.
+func (u *Uploader) deliver(parent context.Context, r *airlock.ReleaseRequest, f *airlock.RequestFile) (ok bool) {
 	log := u.logger().With("workspace", r.Workspace, "request", r.ID, "path", f.RelPath, "target", u.Target.Name())
+	ctx, release, claimed, err := u.claims().Claim(parent, UploadClaim(r.ID, f.RelPath))
+	if err != nil {
+		if parent.Err() == nil {
+			log.Error("could not claim a file to upload", "err", err)
+		}
+		return false
+	}
+	if !claimed {
+		log.Debug("file being delivered elsewhere")
+		return false
+	}
+	defer release()
 	defer func() {
 		if p := recover(); p != nil {
 			u.failures.Add(1)
@@ -259,6 +288,10 @@ func (u *Uploader) deliver(ctx context.Context, r *airlock.ReleaseRequest, f *ai
 	}()
 	if err := u.Svc.RecordUploadAttempt(ctx, r.ID, f.RelPath, nil); err != nil {
 		// Not counted, so not attempted: the next pass tries again.
+		if airlock.ErrorCode(err) == airlock.CodeInvalidState {
+			log.Debug("file not attempted", "reason", err.Error())
+			return false
+		}
 		if ctx.Err() == nil {
 			log.Error("could not record an upload attempt", "err", err)
 		}

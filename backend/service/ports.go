@@ -9,7 +9,8 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 )
 
-// Store is the persistence port, implemented by store/sqlite. Every state change happens
+// Store is the persistence port, implemented by store/sqlite and store/postgres (both run
+// the contract suite backend/store/storetest). Every state change happens
 // inside InTx; a Tx sees a consistent snapshot and commits or rolls back as a whole.
 type Store interface {
 	// InTx runs fn in one immediate write transaction.

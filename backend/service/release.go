@@ -105,9 +105,13 @@ const maxUploadError = 1000
 // RecordUploadAttempt counts an upload attempt of file relpath of request id and stamps its
 // time; the uploader calls it before each attempt, so the count is committed whatever
 // happens next (§7.3). A non-nil uploadErr is the outcome of the counted attempt, recorded
-// as by RecordUploadFailure in the same transaction.
+// as by RecordUploadFailure in the same transaction. A file already uploaded is refused
+// (airlock.CheckCanAttemptUpload): another server sharing the database delivered it.
 func (s *Airlock) RecordUploadAttempt(ctx context.Context, id, relpath string, uploadErr error) error {
 	return s.uploadWrite(ctx, id, relpath, func(tx Tx, eff *effects, r *airlock.ReleaseRequest, f *airlock.RequestFile) error {
+		if _, err := airlock.CheckCanAttemptUpload(r, relpath); err != nil {
+			return err
+		}
 		if err := tx.RecordUploadAttempt(ctx, r.ID, relpath, s.now(), f.UploadError); err != nil {
 			return err
 		}

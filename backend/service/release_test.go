@@ -245,6 +245,14 @@ func TestAirlock_Uploads(t *testing.T) {
 		assert.Equal(t, "again", env.Request(t, r.ID).File("a.csv").UploadError, "kept until an upload succeeds")
 	})
 
+	t.Run("an uploaded file is not attempted again (another server delivered it)", func(t *testing.T) {
+		env, r := newApproved(t)
+		require.NoError(t, env.Svc.RecordUploadAttempt(ctx, r.ID, "a.csv", nil))
+		require.NoError(t, env.Svc.MarkUploaded(ctx, r.ID, "a.csv"))
+		testenv.AssertCode(t, env.Svc.RecordUploadAttempt(ctx, r.ID, "a.csv", nil), airlock.CodeInvalidState)
+		assert.Equal(t, 1, env.Request(t, r.ID).File("a.csv").UploadAttempts, "the refused attempt is not counted")
+	})
+
 	t.Run("uploading every file releases the request (§12.92)", func(t *testing.T) {
 		env, r := newApproved(t)
 		mark := env.AuditMark(t, r.ID)

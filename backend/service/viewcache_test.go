@@ -14,7 +14,6 @@ import (
 	"github.com/trelab/airlock/backend/contract"
 	"github.com/trelab/airlock/backend/internal/testenv"
 	"github.com/trelab/airlock/backend/service"
-	"github.com/trelab/airlock/backend/store/sqlite"
 	"github.com/trelab/airlock/backend/workspace"
 )
 
@@ -113,7 +112,7 @@ func TestRequestViewCacheKeepsBlinding(t *testing.T) {
 	testenv.AssertCode(t, err, airlock.CodeNotFound)
 }
 
-// TestRequestViewSeesChangesOfAnotherServer: a second service on the same database file (a
+// TestRequestViewSeesChangesOfAnotherServer: a second service on the same database (a
 // second server, or an operator's command) changes a request; the first service's next view
 // shows the change, because the counters its cache is keyed by live in the database.
 func TestRequestViewSeesChangesOfAnotherServer(t *testing.T) {
@@ -124,11 +123,9 @@ func TestRequestViewSeesChangesOfAnotherServer(t *testing.T) {
 	comments, _ := shownTo(t, env.Svc, c1, r.ID) // cached now
 	require.Empty(t, comments)
 
-	other, err := sqlite.Open(filepath.Join(env.Dir, "airlock.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = other.Close() })
+	other := env.OpenStore(t)
 	svc2 := service.New(service.Config{Store: other, Workspaces: env.Workspaces, Files: env.Files, Clock: env.Clock.Now})
-	_, err = svc2.AddComment(ctx, c1, r.ID, testenv.DefaultGroup, "written elsewhere", airlock.VisibilityPublic)
+	_, err := svc2.AddComment(ctx, c1, r.ID, testenv.DefaultGroup, "written elsewhere", airlock.VisibilityPublic)
 	require.NoError(t, err)
 	_, err = svc2.Vote(ctx, c1, r.ID, []string{"output/a.csv"}, string(airlock.VoteChangesRequested))
 	require.NoError(t, err)

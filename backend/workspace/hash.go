@@ -33,9 +33,10 @@ func keyOf(fi fs.FileInfo) fileKey {
 //
 // A file changed twice within one tick of the file system's clock keeps its stat when its
 // size does (see statCache), so a hash is trusted by its key alone only when it was read
-// racyWindow or more after the file's last change (settled), or while a watcher follows
-// the workspace (the event of every change forgets the path). Otherwise the file is hashed
-// again, and cached as settled once it is.
+// racyWindow or more after the file's last change (settled), or when it was read in the
+// current generation of a workspace a watcher follows (the event of every change moves
+// the generation, so a hash read before a change, and stored after its event, is not
+// taken). Otherwise the file is hashed again, and cached as settled once it is.
 type hashCache struct {
 	now     func() time.Time
 	mu      sync.Mutex
@@ -47,6 +48,27 @@ type hashEntry struct {
 	key     fileKey
 	hash    string
 	settled bool
+	gen     uint64 // the generation it was read in (0: no watcher followed the workspace)
+}
+
+// trust says which cached hashes and manifests a read may take by their stat alone:
+// settled ones, and while a watcher follows the workspace those read in its generation gen.
+type trust struct {
+	followed bool
+	gen      uint64
+}
+
+// readIn is the generation a read under t records (0 without a watcher, which no followed
+// workspace has: following one moves its generation).
+func (t trust) readIn() uint64 {
+	if t.followed {
+		return t.gen
+	}
+	return 0
+}
+
+func (t trust) takes(settled bool, gen uint64) bool {
+	return settled || t.followed && gen == t.gen
 }
 
 func newHashCache(now func() time.Time) *hashCache {
@@ -59,13 +81,12 @@ func settledAt(k fileKey, t time.Time) bool {
 	return k.ino != 0 && max(k.mtime, k.ctime) <= t.Add(-racyWindow).UnixNano()
 }
 
-// lookup returns the cached hash of name when it was read at version k, and is settled or
-// followed says a watcher follows its workspace.
-func (c *hashCache) lookup(name string, k fileKey, followed bool) (string, bool) {
+// lookup returns the cached hash of name when it was read at version k and t takes it.
+func (c *hashCache) lookup(name string, k fileKey, t trust) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[name]
-	if !ok || e.key != k || !e.settled && !followed {
+	if !ok || e.key != k || !t.takes(e.settled, e.gen) {
 		return "", false
 	}
 	return e.hash, true
@@ -73,7 +94,7 @@ func (c *hashCache) lookup(name string, k fileKey, followed bool) (string, bool)
 
 // lookupWalked completes entries[d.i].File with the cached hash of each disk entry d found
 // by a walk (d.e.key set) whose version is cached (as lookup); it returns the others.
-func (c *hashCache) lookupWalked(ws string, refs []diskRef, entries []airlock.TreeEntry, followed bool) (miss []diskRef) {
+func (c *hashCache) lookupWalked(ws string, refs []diskRef, entries []airlock.TreeEntry, t trust) (miss []diskRef) {
 	if len(refs) == 0 {
 		return nil
 	}
@@ -85,7 +106,7 @@ func (c *hashCache) lookupWalked(ws string, refs []diskRef, entries []airlock.Tr
 	for _, d := range refs {
 		if d.e.key != (fileKey{}) {
 			name = append(name[:len(ws)+1], d.e.file.Path...)
-			if e, ok := c.entries[string(name)]; ok && e.key == d.e.key && (e.settled || followed) {
+			if e, ok := c.entries[string(name)]; ok && e.key == d.e.key && t.takes(e.settled, e.gen) {
 				f := d.e.file
 				f.ContentHash = e.hash
 				entries[d.i].File = f
@@ -97,10 +118,10 @@ func (c *hashCache) lookupWalked(ws string, refs []diskRef, entries []airlock.Tr
 	return miss
 }
 
-func (c *hashCache) store(name string, k fileKey, h string, settled bool) {
+func (c *hashCache) store(name string, e hashEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[name] = hashEntry{key: k, hash: h, settled: settled}
+	c.entries[name] = e
 }
 
 func (c *hashCache) forget(prefix string) {
@@ -120,10 +141,10 @@ func (c *hashCache) count() int64 {
 }
 
 // hashOpen returns the hash of the opened file f, whose stat is fi, from the cache when its
-// key is unchanged (as lookup). A file that changes while it is hashed is not cached.
-func (c *hashCache) hashOpen(name string, f *os.File, fi fs.FileInfo, followed bool) (string, error) {
+// key is unchanged and tr takes it. A file that changes while it is hashed is not cached.
+func (c *hashCache) hashOpen(name string, f *os.File, fi fs.FileInfo, tr trust) (string, error) {
 	k := keyOf(fi)
-	if h, ok := c.lookup(name, k, followed); ok {
+	if h, ok := c.lookup(name, k, tr); ok {
 		return h, nil
 	}
 	// Before the read: a change after it shows in the stat when this is settled.
@@ -137,7 +158,7 @@ func (c *hashCache) hashOpen(name string, f *os.File, fi fs.FileInfo, followed b
 	c.hashed++
 	c.mu.Unlock()
 	if after, err := f.Stat(); err == nil && keyOf(after) == k {
-		c.store(name, k, h, settledAt(k, t))
+		c.store(name, hashEntry{key: k, hash: h, settled: settledAt(k, t), gen: tr.readIn()})
 	}
 	return h, nil
 }

@@ -81,14 +81,14 @@ func buildListing(files map[string]*entry, dir string, ood bool) listing {
 }
 
 // complete returns a copy of l's entries with the metadata of the files described by the
-// disk read (hashes through the cache; followed: a watcher follows ws).
-func (w *Workspaces) complete(ws string, r *os.Root, l listing, followed bool) listing {
+// disk read (hashes through the cache, taking what tr takes).
+func (w *Workspaces) complete(ws string, r *os.Root, l listing, tr trust) listing {
 	out := listing{entries: slices.Clone(l.entries), found: l.found}
 	// Files found by a walk whose hash is cached for the version the walk saw, at once;
 	// the others one by one (opened and hashed through the cache).
-	miss := w.hashes.lookupWalked(ws, l.disk, out.entries, followed)
+	miss := w.hashes.lookupWalked(ws, l.disk, out.entries, tr)
 	for _, d := range miss {
-		out.entries[d.i].File = w.fileInfo(ws, r, d.e, followed)
+		out.entries[d.i].File = w.fileInfo(ws, r, d.e, tr)
 	}
 	return out
 }

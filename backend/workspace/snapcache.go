@@ -132,6 +132,15 @@ func (c *snapCache) unfollowAll() {
 
 // The accessors below are safe on a nil view (nothing cached, nothing kept).
 
+// trust is what a read through the view may take of the hash and manifest caches: those
+// read in its generation (none without a view).
+func (v *wsView) trust() trust {
+	if v == nil {
+		return trust{}
+	}
+	return trust{followed: true, gen: v.gen}
+}
+
 // handles returns the opened workspace of the view.
 func (v *wsView) handles() (r *os.Root, pm *parsedManifest, has, ok bool) {
 	if v == nil {

@@ -54,6 +54,7 @@ func TestStatCacheSeesEveryChange(t *testing.T) {
 
 	hashes, codes := statAll(t, w, "ws", "out/a.csv", "out/sub/b.csv")
 	assert.Equal(t, []string{sha("1"), sha("2")}, hashes)
+	assert.Equal(t, []airlock.Code{"", ""}, codes)
 	assert.Equal(t, int64(2), w.stats.kept.Load())
 	hashed := w.hashes.count()
 	for range 3 {

@@ -60,12 +60,13 @@ type Workspaces struct {
 	manifests map[string]cachedManifest
 }
 
-// cachedManifest is a parsed manifest and the stat it was read at; trusted by its stat alone
-// as hashCache trusts a hash (settled, or while a watcher follows the workspace).
+// cachedManifest is a parsed manifest and the stat it was read at; taken by its stat alone
+// as hashCache takes a hash (trust).
 type cachedManifest struct {
 	key     fileKey
 	pm      *parsedManifest
 	settled bool
+	gen     uint64
 }
 
 // New returns the workspaces found under root. The root need not exist yet.
@@ -169,7 +170,7 @@ func (w *Workspaces) access(ws string) (*access, error) {
 	if err != nil {
 		return nil, err
 	}
-	pm, has, merr := w.loadManifest(ws, r, v != nil)
+	pm, has, merr := w.loadManifest(ws, r, v.trust())
 	a := &access{r: r, pm: pm, has: has, merr: merr, v: v, own: true}
 	if merr == nil && v != nil {
 		vr, vpm, vhas, kept := v.keepHandles(r, pm, has)
@@ -209,7 +210,7 @@ func (w *Workspaces) Names() ([]string, error) {
 			return false
 		}
 		defer r.Close()
-		if _, _, err = w.loadManifest(de.Name(), r, false); err != nil {
+		if _, _, err = w.loadManifest(de.Name(), r, w.trustOf(de.Name())); err != nil {
 			w.log.Warn("workspace skipped: manifest unreadable", "workspace", de.Name(), "err", err)
 			return false
 		}
@@ -267,8 +268,8 @@ func (w *Workspaces) ManifestHash(ws string) (string, error) {
 }
 
 // loadManifest returns the parsed manifest of ws, or nil when it has none. It is re-read
-// only when the manifest file changed (followed: a watcher follows ws; see cachedManifest).
-func (w *Workspaces) loadManifest(ws string, r *os.Root, followed bool) (*parsedManifest, bool, error) {
+// only when the manifest file changed, or when tr does not take the cached one.
+func (w *Workspaces) loadManifest(ws string, r *os.Root, tr trust) (*parsedManifest, bool, error) {
 	f, err := r.Open(ManifestPath)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -285,7 +286,7 @@ func (w *Workspaces) loadManifest(ws string, r *os.Root, followed bool) (*parsed
 	w.mu.Lock()
 	c, ok := w.manifests[ws]
 	w.mu.Unlock()
-	if ok && c.key == k && (c.settled || followed) {
+	if ok && c.key == k && tr.takes(c.settled, c.gen) {
 		return c.pm, true, nil
 	}
 	t := w.now() // before the read, as in hashCache.hashOpen
@@ -300,7 +301,7 @@ func (w *Workspaces) loadManifest(ws string, r *os.Root, followed bool) (*parsed
 	}
 	if after, err := f.Stat(); err == nil && keyOf(after) == k {
 		w.mu.Lock()
-		w.manifests[ws] = cachedManifest{key: k, pm: pm, settled: settledAt(k, t)}
+		w.manifests[ws] = cachedManifest{key: k, pm: pm, settled: settledAt(k, t), gen: tr.readIn()}
 		w.mu.Unlock()
 	}
 	return pm, true, nil
@@ -424,7 +425,7 @@ func (w *Workspaces) List(ws, dir string, includeOutOfDate bool) ([]airlock.Tree
 		default:
 			l = buildListing(w.snapshot(r, pm, has, v).files, dir, includeOutOfDate)
 		}
-		l = w.complete(ws, r, l, v != nil)
+		l = w.complete(ws, r, l, v.trust())
 		v.keepListing(k, l)
 	}
 	if !l.found {
@@ -439,18 +440,18 @@ func (w *Workspaces) List(ws, dir string, includeOutOfDate bool) ([]airlock.Tree
 // fileInfo completes a file's metadata from disk when it is described by the disk.
 // A file described by the disk that cannot be read has no hash. A file found by a walk
 // whose hash is cached for the version the walk saw is not opened again.
-func (w *Workspaces) fileInfo(ws string, r *os.Root, e *entry, followed bool) airlock.WorkspaceFile {
+func (w *Workspaces) fileInfo(ws string, r *os.Root, e *entry, tr trust) airlock.WorkspaceFile {
 	if !e.fromDisk {
 		return e.file
 	}
 	f := e.file
 	if e.key != (fileKey{}) {
-		if h, ok := w.hashes.lookup(ws+"/"+f.Path, e.key, followed); ok {
+		if h, ok := w.hashes.lookup(ws+"/"+f.Path, e.key, tr); ok {
 			f.ContentHash = h
 			return f
 		}
 	}
-	h, fi, err := w.hashFile(ws, r, f.Path, followed)
+	h, fi, err := w.hashFile(ws, r, f.Path, tr)
 	if err != nil {
 		return f // unreadable or vanished: shown without a hash
 	}
@@ -458,8 +459,8 @@ func (w *Workspaces) fileInfo(ws string, r *os.Root, e *entry, followed bool) ai
 	return f
 }
 
-// hashFile hashes a workspace file through the cache (followed: a watcher follows ws).
-func (w *Workspaces) hashFile(ws string, r *os.Root, p string, followed bool) (string, fs.FileInfo, error) {
+// hashFile hashes a workspace file through the cache, taking what tr takes of it.
+func (w *Workspaces) hashFile(ws string, r *os.Root, p string, tr trust) (string, fs.FileInfo, error) {
 	fh, err := r.Open(p)
 	if err != nil {
 		return "", nil, err
@@ -472,7 +473,7 @@ func (w *Workspaces) hashFile(ws string, r *os.Root, p string, followed bool) (s
 	if !fi.Mode().IsRegular() {
 		return "", nil, fmt.Errorf("%s: not a regular file", p)
 	}
-	h, err := w.hashes.hashOpen(ws+"/"+p, fh, fi, followed)
+	h, err := w.hashes.hashOpen(ws+"/"+p, fh, fi, tr)
 	return h, fi, err
 }
 
@@ -480,6 +481,12 @@ func (w *Workspaces) hashFile(ws string, r *os.Root, p string, followed bool) (s
 func (w *Workspaces) Stat(ws, p string) (airlock.WorkspaceFile, error) {
 	res := w.statFiles(ws, []string{p})
 	return res[0].file, res[0].err
+}
+
+// trustOf is what a read of ws may take of the caches now (see trust).
+func (w *Workspaces) trustOf(ws string) trust {
+	gen, followed := w.snaps.generation(ws)
+	return trust{followed: followed, gen: gen}
 }
 
 // Generation returns a number that changes whenever what Stat, StatFiles, List and
@@ -560,7 +567,7 @@ func (w *Workspaces) statFiles(ws string, paths []string) []statResult {
 			outputs = append(outputs, i)
 			continue
 		}
-		h, fi, err := w.hashFile(ws, r, p, v != nil)
+		h, fi, err := w.hashFile(ws, r, p, v.trust())
 		if err != nil {
 			out[i].err = errBadPath(p)
 			continue
@@ -659,8 +666,7 @@ func (w *Workspaces) lookup(ws string, r *os.Root, p string) (*entry, error) {
 	if !validRel(p) || hidden(p) {
 		return nil, errBadPath(p)
 	}
-	_, followed := w.snaps.generation(ws)
-	pm, has, err := w.loadManifest(ws, r, followed)
+	pm, has, err := w.loadManifest(ws, r, w.trustOf(ws))
 	if err != nil {
 		return nil, err
 	}
@@ -757,7 +763,7 @@ func (w *Workspaces) prehash(ws, p string) error {
 		return err
 	}
 	defer r.Close()
-	_, _, err = w.hashFile(ws, r, p, true) // the watcher's
+	_, _, err = w.hashFile(ws, r, p, w.trustOf(ws))
 	return err
 }
 
@@ -776,7 +782,7 @@ func (w *Workspaces) reloadManifest(ws string) (before, after *parsedManifest) {
 		return before, nil
 	}
 	defer r.Close()
-	after, _, _ = w.loadManifest(ws, r, true) // read afresh: the cached one is gone
+	after, _, _ = w.loadManifest(ws, r, w.trustOf(ws)) // read afresh: the cached one is gone
 	return before, after
 }
 

@@ -49,13 +49,16 @@ var allowed = map[string][]edge{
 	"backend/contract": {in("backend/airlock"), in("backend/acro"),
 		edge{"backend/service", "contract turns service views into wire shapes; it reads them and calls no service method"},
 		edge{"backend/render", "a file's content type (how the viewer shows it) is render's knowledge, named in the file shapes"}},
-	"backend/store/sqlite": {in("backend/airlock")},
-	"backend/workspace":    {in("backend/airlock"), in("internal/fsutil")},
-	"backend/filestore":    {in("backend/airlock"), in("internal/fsutil")},
-	"backend/render":       {in("backend/airlock")},
-	"backend/auth":         {in("backend/airlock")},
-	"backend/live":         {in("backend/airlock")},
-	"backend/release":      {in("backend/airlock"), in("internal/fsutil")},
+	"backend/store/sqlite":   {in("backend/airlock")},
+	"backend/store/postgres": {in("backend/airlock")},
+	// the store contract suite: it drives stores through the ports of service and auth
+	"backend/store/storetest": {in("backend/airlock"), in("backend/service"), in("backend/auth")},
+	"backend/workspace":       {in("backend/airlock"), in("internal/fsutil")},
+	"backend/filestore":       {in("backend/airlock"), in("internal/fsutil")},
+	"backend/render":          {in("backend/airlock")},
+	"backend/auth":            {in("backend/airlock")},
+	"backend/live":            {in("backend/airlock")},
+	"backend/release":         {in("backend/airlock"), in("internal/fsutil")},
 	"backend/contract/gen": {in("backend/contract"), in("internal/fsutil"),
 		edge{"backend/render", "the table, summary and log answers are render's shapes, generated with contract's"}},
 	"backend/httpapi": {in("backend/airlock"), in("backend/service"), in("backend/contract"), in("backend/live"), in("backend/auth"),
@@ -67,7 +70,7 @@ var allowed = map[string][]edge{
 	"app/sigonstack": {},
 	"frontend":       {},
 	// The command line is the composition root: it wires everything.
-	"backend/cli": {in("backend/airlock"), in("backend/service"), in("backend/store/sqlite"), in("backend/workspace"),
+	"backend/cli": {in("backend/airlock"), in("backend/service"), in("backend/store/sqlite"), in("backend/store/postgres"), in("backend/workspace"),
 		in("backend/filestore"), in("backend/render"), in("backend/auth"), in("backend/live"), in("backend/release"),
 		in("backend/httpapi"), in("frontend"), in("internal/fsutil")},
 	// Test-only packages: helpers that wire real parts together on purpose, and peers.
@@ -75,6 +78,8 @@ var allowed = map[string][]edge{
 	// reads the repository's files as text: it imports nothing of ours
 	"backend/internal/doctest": {},
 	"backend/internal/testenv": {in("backend/airlock"), in("backend/service"), in("backend/store/sqlite"),
+		in("backend/store/postgres"), in("backend/auth"),
+		edge{"backend/internal/pgtest", "the environment's PostgreSQL database (AIRLOCK_TEST_STORE=postgres)"},
 		in("backend/workspace"), in("backend/filestore"),
 		edge{"backend/render", "the service's warning counts come from the real disclosure checks"}},
 	// a stand-in for job-server is a peer speaking the wire protocol: it knows nothing of ours
@@ -84,7 +89,11 @@ var allowed = map[string][]edge{
 	"backend/internal/loadtest": {in("internal/testbin")},
 	// runs the built binary as a subprocess and speaks HTTP to it: it imports nothing of ours
 	"backend/internal/crashtest": {},
-	"internal/testbin":           {},
+	// runs the real binary twice on one PostgreSQL database (its tests only)
+	"backend/internal/replicatest": {},
+	"internal/testbin":             {},
+	// starts or finds a PostgreSQL server for tests: it imports nothing of ours
+	"backend/internal/pgtest": {},
 	// the file-system toolkit (atomic write, context reader, relative paths): it imports nothing of ours
 	"internal/fsutil":   {},
 	"e2e":               {},
