@@ -78,7 +78,11 @@ func TestMain(m *testing.M) {
 				envErr = fmt.Errorf("Debian chromium is not installed at %s (build/deps.sh installs it): %w", chromiumPath, err)
 			}
 		}
-		return m.Run()
+		code := m.Run()
+		if t := axeTable(); t != "" {
+			fmt.Fprint(os.Stderr, t)
+		}
+		return code
 	}()
 	os.Exit(code)
 }
@@ -593,7 +597,8 @@ func screenshotDir() string {
 	return ""
 }
 
-// screenshot captures the viewport (always: a page that cannot be captured fails the test)
+// screenshot captures the viewport (always: a page that cannot be captured fails the test;
+// the accessibility checks and axe-core run on every one)
 // and saves it as docs/screenshots/<name>.png when screenshots are wanted. With show, the
 // element it selects is scrolled into view first (else the page is at its top).
 func (u *user) screenshot(name string, show ...string) {
@@ -615,6 +620,7 @@ func (u *user) screenshot(name string, show ...string) {
 	for _, p := range u.accessibilityProblems() {
 		u.t.Errorf("%s: %s", name, p)
 	}
+	u.checkAxe(name)
 	dir := screenshotDir()
 	if dir == "" {
 		return

@@ -59,6 +59,14 @@ export interface Session {
   csrfToken: string;
 }
 
+/** extension: GET /api/v1/config, no session needed */
+export interface ServerInfo {
+  /** the server runs on the data of `airlock demo` */
+  demo: boolean;
+  /** where released files go, in words */
+  releaseTo: string;
+}
+
 export interface WorkspaceSummary {
   name: string;
   project: Project;

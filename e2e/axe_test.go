@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// axePath is axe-core's browser build, from the frontend's devDependencies (npm ci installs it).
+var axePath = filepath.Join("..", "frontend", "node_modules", "axe-core", "axe.min.js")
+
+var (
+	axeOnce   sync.Once
+	axeSource string
+	axeErr    error
+)
+
+func axeScript() (string, error) {
+	axeOnce.Do(func() {
+		b, err := os.ReadFile(axePath)
+		if err != nil {
+			axeErr = fmt.Errorf("axe-core is not installed (cd frontend && npm ci): %w", err)
+			return
+		}
+		axeSource = string(b)
+	})
+	return axeSource, axeErr
+}
+
+// axeResults is every page and dialog checked in this run: what it was called and how many
+// violations it had; TestMain prints the table at the end.
+var axeResults = struct {
+	sync.Mutex
+	rows map[string]int
+}{rows: map[string]int{}}
+
+func recordAxe(name string, violations int) {
+	axeResults.Lock()
+	defer axeResults.Unlock()
+	axeResults.rows[name] += violations
+}
+
+// axeTable is the pages × violations table of this run.
+func axeTable() string {
+	axeResults.Lock()
+	defer axeResults.Unlock()
+	if len(axeResults.rows) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(axeResults.rows))
+	for n := range axeResults.rows {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("axe-core (WCAG 2.1 A and AA), pages and dialogs checked:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-48s %d violation(s)\n", n, axeResults.rows[n])
+	}
+	return b.String()
+}
+
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []any  `json:"target"`
+		HTML   string `json:"html"`
+	} `json:"nodes"`
+}
+
+// axeProblems runs axe-core in the page as it is now (the open dialog included) against the
+// WCAG 2.1 A and AA rules and returns one line per violation. Sandboxed frames (a workspace's
+// own HTML output) are not entered: their content is the researcher's, not the app's.
+func (u *user) axeProblems(name string) []string {
+	u.t.Helper()
+	src, err := axeScript()
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	var violations []axeViolation
+	u.do("axe-core "+name, chromedp.ActionFunc(func(ctx context.Context) error {
+		var loaded bool
+		if err := chromedp.Evaluate(`typeof window.axe === 'object'`, &loaded).Do(ctx); err != nil {
+			return err
+		}
+		if !loaded {
+			if err := chromedp.Evaluate(src+"\n;true", nil).Do(ctx); err != nil {
+				return fmt.Errorf("injecting axe-core: %w", err)
+			}
+		}
+		var out string
+		err := chromedp.Evaluate(`axe.run(document, {
+				runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+				iframes: false,
+				resultTypes: ['violations'],
+			}).then(r => JSON.stringify(r.violations))`, &out,
+			func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }).Do(ctx)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal([]byte(out), &violations)
+	}))
+	recordAxe(name, len(violations))
+	var problems []string
+	for _, v := range violations {
+		var where []string
+		for i, n := range v.Nodes {
+			if i == 5 {
+				where = append(where, fmt.Sprintf("… %d more", len(v.Nodes)-5))
+				break
+			}
+			where = append(where, fmt.Sprintf("%v %s", n.Target, n.HTML))
+		}
+		problems = append(problems, fmt.Sprintf("axe %s (%s): %s\n    %s", v.ID, v.Impact, v.Help, strings.Join(where, "\n    ")))
+	}
+	return problems
+}
+
+// checkAxe fails the test on any axe-core violation of the page as it is now.
+func (u *user) checkAxe(name string) {
+	u.t.Helper()
+	for _, p := range u.axeProblems(name) {
+		u.t.Errorf("%s: %s", name, p)
+	}
+}
