@@ -146,6 +146,12 @@ func TestAcknowledgementFlowThroughTheUI(t *testing.T) {
 			t.Errorf("the release confirmation lacks %q:\n%s", want, text)
 		}
 	}
+	// what leaves the environment, and where to (the e2e server has no job-server)
+	for _, want := range []string{"to the release folder of this Airlock server?", "Released files leave the environment"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the release confirmation does not say %q:\n%s", want, text)
+		}
+	}
 	// every file that leaves is listed; only the BLOCK file under the BLOCK warnings
 	if !strings.Contains(text, group+"/"+ackClean) {
 		t.Errorf("the release confirmation does not list the clean file, which leaves too:\n%s", text)

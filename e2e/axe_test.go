@@ -104,7 +104,7 @@ func (u *user) axeProblems(name string) []string {
 				iframes: false,
 				resultTypes: ['violations'],
 			}).then(r => JSON.stringify(r.violations))`, &out,
-			func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }).Do(ctx)
+			awaitPromise).Do(ctx)
 		if err != nil {
 			return err
 		}
@@ -125,6 +125,9 @@ func (u *user) axeProblems(name string) []string {
 	}
 	return problems
 }
+
+// awaitPromise makes Evaluate wait for the promise the expression returns.
+func awaitPromise(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }
 
 // checkAxe fails the test on any axe-core violation of the page as it is now.
 func (u *user) checkAxe(name string) {
