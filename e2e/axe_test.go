@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -135,4 +136,49 @@ func (u *user) checkAxe(name string) {
 	for _, p := range u.axeProblems(name) {
 		u.t.Errorf("%s: %s", name, p)
 	}
+}
+
+// TestAxe: axe-core runs and reports what it should (a page made to break two rules fails
+// them), and the pages no other test checks pass: a copilot's workspaces and an unknown route.
+// Every other page and dialog is checked where a test takes its screenshot.
+func TestAxe(t *testing.T) {
+	need(t)
+	u := newUser(t, "copilot")
+	u.open("#/login")
+	u.do("login page", waitVisible(`#login-user`))
+	u.do("break two rules", chromedp.Evaluate(`(() => {
+		const img = document.createElement('img');
+		img.src = 'data:image/gif;base64,R0lGODlhAQABAAAAACw=';
+		img.width = 10; img.height = 10;
+		const p = document.createElement('p');
+		p.textContent = 'faint text';
+		p.style.color = '#ddd'; p.style.background = '#fff';
+		img.id = 'axe-bait-img'; p.id = 'axe-bait-text';
+		document.querySelector('main').append(img, p);
+	})()`, nil))
+	got := strings.Join(u.axeProblems("(login page made to fail two rules)"), "\n")
+	u.do("mend the page", chromedp.Evaluate(`document.getElementById('axe-bait-img').remove(); document.getElementById('axe-bait-text').remove()`, nil))
+	for _, rule := range []string{"axe image-alt", "axe color-contrast"} {
+		if !strings.Contains(got, rule) {
+			t.Errorf("axe-core did not report %s on a page made to fail it; it reported:\n%s", rule, got)
+		}
+	}
+
+	var copilot string
+	for _, n := range env.names() {
+		if len(env.users[n].Details.Copiloted) > 0 && len(env.users[n].Details.Workspaces) == 0 {
+			copilot = n
+			break
+		}
+	}
+	if copilot == "" {
+		t.Fatal("the demo has no copilot")
+	}
+	u.login(copilot)
+	u.open("#/copiloted")
+	u.do("copiloted workspaces", waitVisible(`[data-testid=nav-copiloted-workspaces][aria-current=page]`), waitText(`h1`, "Copiloted Workspaces"), u.settled())
+	u.checkAxe("copiloted workspaces")
+	u.open("#/no-such-page")
+	u.do("unknown route", waitText(`h1`, "Page not found"), u.settled())
+	u.checkAxe("page not found")
 }
