@@ -24,6 +24,8 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 
 	"github.com/trelab/airlock/app"
+	// WebKit's signal handlers must not take the Go runtime down (the package says how)
+	_ "github.com/trelab/airlock/app/sigonstack"
 	"github.com/trelab/airlock/backend/cli"
 )
 

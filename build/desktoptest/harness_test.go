@@ -57,10 +57,30 @@ func start(t *testing.T, bin string, args ...string) *proc {
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
-			t.Logf("output of %s:\n%s", strings.Join(args, " "), p.Log.String())
+			out := p.Log.String()
+			t.Logf("output of %s:\n%s", strings.Join(args, " "), out)
+			// A crash prints its cause first and then every goroutine: repeat the cause
+			// last, where a shortened log still shows it.
+			if cause := crashCause(out); cause != "" {
+				t.Logf("the process crashed: %s", cause)
+			}
 		}
 	})
 	return p
+}
+
+// crashCause returns the lines of out that say why a Go process died, if it did.
+func crashCause(out string) string {
+	var cause []string
+	for _, line := range strings.Split(out, "\n") {
+		for _, prefix := range []string{"panic: ", "fatal error: ", "signal ", "SIG", "runtime: "} {
+			if strings.HasPrefix(line, prefix) {
+				cause = append(cause, line)
+				break
+			}
+		}
+	}
+	return strings.Join(cause, " | ")
 }
 
 // stop ends the process with SIGTERM (SIGKILL after 15 s) and returns how it exited.
