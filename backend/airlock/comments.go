@@ -1,6 +1,9 @@
 package airlock
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // checkCanCommentOn: who may comment on r at all (§4.4.13, as changed by
 // docs/decisions.md §3): role holders while r is with the author; output checkers who are
@@ -56,7 +59,7 @@ func CheckCanComment(u User, r *ReleaseRequest, group string, v Visibility) erro
 		return Errorf(CodeInvalid, "Unknown comment visibility %q", v)
 	}
 	if !slices.Contains(WritableVisibilities(u, r), v) {
-		return Errorf(CodeInvalid, "You cannot write %s comments on this request now", v)
+		return Errorf(CodeInvalid, "You cannot write %s comments on this request now", strings.ToLower(string(v)))
 	}
 	return nil
 }

@@ -64,9 +64,9 @@ func TestCheckCanAddFile_Policy(t *testing.T) {
 		{"upper-case type is fine", "out/B.CSV", WorkspaceUnreleased, FileTypeOutput, "", ""},
 		{"supporting", "out/b.txt", WorkspaceUnreleased, FileTypeSupporting, "", ""},
 		{"cannot add as withdrawn", "out/b.txt", WorkspaceUnreleased, FileTypeWithdrawn, CodeInvalid, "Cannot add a file as WITHDRAWN"},
-		{"under review", "out/b.csv", WorkspaceUnderReview, FileTypeOutput, CodeInvalidState, "Cannot add file to request if it is in status UNDER_REVIEW"},
-		{"updated", "out/b.csv", WorkspaceUpdated, FileTypeOutput, CodeInvalidState, "Cannot add file to request if it is in status UPDATED"},
-		{"invalid", "out/b.csv", WorkspaceInvalid, FileTypeOutput, CodeInvalidState, "Cannot add file to request if it is in status INVALID"},
+		{"under review", "out/b.csv", WorkspaceUnderReview, FileTypeOutput, CodeInvalidState, "This file is already on a request that is being reviewed"},
+		{"updated", "out/b.csv", WorkspaceUpdated, FileTypeOutput, CodeInvalidState, "This file is already on your request and has changed since it was added: update it instead"},
+		{"invalid", "out/b.csv", WorkspaceInvalid, FileTypeOutput, CodeInvalidState, "This file is no longer a valid output of the workspace"},
 		{"31: released as output", "out/b.csv", WorkspaceReleased, FileTypeOutput, CodeInvalid, "Released files cannot be added as output files"},
 		{"31: released as supporting", "out/b.csv", WorkspaceReleased, FileTypeSupporting, "", ""},
 		{"32: already on request", "out/a.csv", WorkspaceUnreleased, FileTypeSupporting, CodeConflict, "Output file has already been added to request (in file group 'g1')"},
@@ -104,7 +104,7 @@ func TestCheckCanUpdateFile_Behaviour35(t *testing.T) {
 	assert.EqualError(t, CheckCanUpdateFile(alice, r, "out/a.csv", WorkspaceInvalid, p),
 		"invalid_state: File is no longer a valid output file in the workspace; it can be withdrawn but not modified")
 	assert.EqualError(t, CheckCanUpdateFile(alice, r, "out/a.csv", WorkspaceUnderReview, p),
-		"invalid_state: Cannot update file in request if it is not updated on disk")
+		"invalid_state: This file has not changed in the workspace since it was added to the request")
 	assert.Equal(t, CodeNotFound, ErrorCode(CheckCanUpdateFile(alice, r, "out/missing.csv", WorkspaceUpdated, p)))
 	assert.NoError(t, CheckCanUpdateFile(alice, r, "out/a.csv", WorkspaceUpdated, p))
 	r.Status = StatusSubmitted
@@ -133,7 +133,7 @@ func TestCheckCanChangeFileProperties(t *testing.T) {
 	assert.Equal(t, CodeNotFound, ErrorCode(change("out/nope.csv", WorkspaceUnderReview, "g2", "")))
 	r.Status = StatusSubmitted
 	err := change("out/a.csv", WorkspaceUnderReview, "g2", "")
-	assert.EqualError(t, err, "invalid_state: Cannot change file group or type for request file out/a.csv", "43")
+	assert.EqualError(t, err, "invalid_state: This request is being reviewed: it can be changed again only if the output checkers return it", "43")
 	err = CheckCanChangeFileProperties(researcher("carol"), newReq(StatusPending), "out/a.csv", WorkspaceUnderReview, "g2", "")
 	assert.Equal(t, CodePermissionDenied, ErrorCode(err))
 }
@@ -148,8 +148,9 @@ func TestCheckCanWithdrawFile_Behaviour41(t *testing.T) {
 	for _, st := range []Status{StatusSubmitted, StatusPartiallyReviewed, StatusReviewed, StatusApproved,
 		StatusRejected, StatusWithdrawn, StatusReleased} {
 		r.Status = st
-		assert.EqualError(t, CheckCanWithdrawFile(alice, r, "out/a.csv"),
-			"invalid_state: Cannot withdraw file out/a.csv from request", st)
+		err := CheckCanWithdrawFile(alice, r, "out/a.csv")
+		assert.Equal(t, CodeInvalidState, ErrorCode(err), st)
+		assert.Equal(t, ErrorMessage(CheckCanEdit(alice, r)), ErrorMessage(err), "the reason says why the request cannot change: %s", st)
 	}
 	r.Status = StatusReturned
 	assert.Equal(t, CodePermissionDenied, ErrorCode(CheckCanWithdrawFile(researcher("carol"), r, "out/a.csv")), "non-author")

@@ -186,8 +186,10 @@ func TestRequestActions_MatchChecks(t *testing.T) {
 				require.Contains(t, acts, k)
 				if !acts[k].Allowed {
 					assert.NotEmpty(t, acts[k].Reason, "%s %s %s needs a reason", a.name, st, k)
-				} else {
+				} else if k != ActionReturn || !IsEarlyReturn(r, p) {
 					assert.Empty(t, acts[k].Reason)
+				} else {
+					assert.NotEmpty(t, acts[k].Reason, "an early return says what it resets")
 				}
 			}
 			assert.Equal(t, CanEdit(a.user, r), acts[ActionAddFiles].Allowed, "%s %s", a.name, st)
@@ -204,7 +206,7 @@ func TestRequestActions_MatchChecks(t *testing.T) {
 	t.Run("reason is the check's message", func(t *testing.T) {
 		r := matrixReq(StatusSubmitted)
 		acts := RequestActions(researcher("alice"), r, p)
-		assert.Equal(t, "cannot edit request that is in state SUBMITTED", acts[ActionAddFiles].Reason)
-		assert.Equal(t, "cannot change status from SUBMITTED to SUBMITTED", acts[ActionSubmit].Reason)
+		assert.Equal(t, "This request is being reviewed: it can be changed again only if the output checkers return it", acts[ActionAddFiles].Reason)
+		assert.Equal(t, "This request is being reviewed, so it cannot be submitted", acts[ActionSubmit].Reason)
 	})
 }

@@ -24,5 +24,5 @@ func TestCheckCanMoveFile(t *testing.T) {
 	assert.Equal(t, CodeNotFound, ErrorCode(CheckCanMoveFile(User{Username: "stranger"}, r, "out/a.csv", WorkspaceUnderReview)))
 	r.Status = StatusSubmitted
 	assert.EqualError(t, CheckCanMoveFile(alice, r, "out/a.csv", WorkspaceUnderReview),
-		"invalid_state: Cannot change file group or type for request file out/a.csv")
+		"invalid_state: This request is being reviewed: it can be changed again only if the output checkers return it")
 }

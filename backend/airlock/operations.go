@@ -7,14 +7,6 @@ import (
 // Every operation comes as CheckCanX, returning the coded error with the reason, and CanX,
 // derived from it. Request-level checks start with "can u see the workspace" (not_found).
 
-// withMessage keeps err's code and replaces its message.
-func withMessage(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	return Errorf(ErrorCode(err), format, args...)
-}
-
 // CanCreateRequest: see CheckCanCreateRequest.
 func CanCreateRequest(u User, ws string) bool { return CheckCanCreateRequest(u, ws) == nil }
 
@@ -92,8 +84,14 @@ func checkCanAddTo(u User, r *ReleaseRequest, relpath string, ft FileType, p Pol
 func checkAddStatus(st WorkspaceFileStatus, ft FileType) error {
 	switch st {
 	case WorkspaceUnreleased, WorkspaceReleased, WorkspaceWithdrawn:
+	case WorkspaceUnderReview:
+		return Errorf(CodeInvalidState, "This file is already on a request that is being reviewed")
+	case WorkspaceUpdated:
+		return Errorf(CodeInvalidState, "This file is already on your request and has changed since it was added: update it instead")
+	case WorkspaceInvalid:
+		return Errorf(CodeInvalidState, "This file is no longer a valid output of the workspace")
 	default:
-		return Errorf(CodeInvalidState, "Cannot add file to request if it is in status %s", st)
+		return Errorf(CodeInvalidState, "This file cannot be added to a request now")
 	}
 	if st == WorkspaceReleased && ft == FileTypeOutput {
 		return Errorf(CodeInvalid, "Released files cannot be added as output files")
@@ -189,7 +187,7 @@ func CheckCanUpdateFile(u User, r *ReleaseRequest, relpath string, st WorkspaceF
 		return Errorf(CodeInvalidState, "File is no longer a valid output file in the workspace; it can be withdrawn but not modified")
 	}
 	if st != WorkspaceUpdated {
-		return Errorf(CodeInvalidState, "Cannot update file in request if it is not updated on disk")
+		return Errorf(CodeInvalidState, "This file has not changed in the workspace since it was added to the request")
 	}
 	return nil
 }
@@ -222,7 +220,7 @@ func CanChangeFileProperties(u User, r *ReleaseRequest, relpath string, st Works
 // r; RELEASED files cannot become OUTPUT; withdrawn files cannot change; something must
 // change. The workspace file need not be valid any more.
 func CheckCanChangeFileProperties(u User, r *ReleaseRequest, relpath string, st WorkspaceFileStatus, group string, ft FileType) error {
-	f, err := fileToEdit(u, r, relpath, "Cannot change file group or type for request file %s")
+	f, err := fileToEdit(u, r, relpath)
 	if err != nil {
 		return err
 	}
@@ -249,8 +247,8 @@ func CheckCanChangeFileProperties(u User, r *ReleaseRequest, relpath string, st 
 
 // fileToEdit is where the edits of a file already on r start: u can see r's workspace
 // (not_found), the file at relpath is on r (not_found, before any permission), then u may
-// edit r; denied (a format taking relpath) says what was refused.
-func fileToEdit(u User, r *ReleaseRequest, relpath, denied string) (*RequestFile, error) {
+// edit r (whose reason says what is needed).
+func fileToEdit(u User, r *ReleaseRequest, relpath string) (*RequestFile, error) {
 	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
 		return nil, err
 	}
@@ -259,7 +257,7 @@ func fileToEdit(u User, r *ReleaseRequest, relpath, denied string) (*RequestFile
 		return nil, Errorf(CodeNotFound, "File %s is not on this request", relpath)
 	}
 	if err := CheckCanEdit(u, r); err != nil {
-		return nil, withMessage(err, denied, relpath)
+		return nil, err
 	}
 	return f, nil
 }
@@ -283,7 +281,7 @@ func CanWithdrawFile(u User, r *ReleaseRequest, relpath string) bool {
 // CheckCanWithdrawFile: the file is on r (checked first); u may edit r; the file is not
 // already withdrawn (§4.4.6). Works whatever the workspace file's state.
 func CheckCanWithdrawFile(u User, r *ReleaseRequest, relpath string) error {
-	f, err := fileToEdit(u, r, relpath, "Cannot withdraw file %s from request")
+	f, err := fileToEdit(u, r, relpath)
 	if err != nil {
 		return err
 	}
@@ -328,7 +326,7 @@ func CheckCanSubmit(u User, r *ReleaseRequest, p Policy) error {
 		return err
 	}
 	if u.Username != r.Author {
-		return Errorf(CodePermissionDenied, "only %s can submit this request", r.Author)
+		return Errorf(CodePermissionDenied, "Only the request's author, %s, can submit it", r.Author)
 	}
 	if err := checkWorkspaceActive(u, r.Workspace); err != nil {
 		return err
@@ -382,7 +380,10 @@ func CheckCanVote(u User, r *ReleaseRequest, relpath string) error {
 		return Errorf(CodeNotFound, "File %s is not on this request", relpath)
 	}
 	if f.FileType != FileTypeOutput {
-		return Errorf(CodeInvalid, "file is not an output file on this request")
+		if f.FileType == FileTypeWithdrawn {
+			return Errorf(CodeInvalid, "This file has been withdrawn from the request: it is not reviewed")
+		}
+		return Errorf(CodeInvalid, "Only output files are reviewed: this is a supporting file")
 	}
 	return nil
 }
@@ -407,7 +408,7 @@ func CheckCanResetVote(u User, r *ReleaseRequest, relpath string) error {
 		return err
 	}
 	if r.HasSubmitted(u.Username) {
-		return Errorf(CodeInvalidState, "cannot reset file from submitted review")
+		return Errorf(CodeInvalidState, "You have submitted your review: your votes can no longer be reset")
 	}
 	if r.File(relpath).Vote(u.Username) == nil {
 		return Errorf(CodeNotFound, "You have no vote on %s to reset", relpath)
@@ -486,6 +487,9 @@ func CheckCanReject(u User, r *ReleaseRequest, p Policy) error {
 	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
 		return err
 	}
+	if r.Status.IsUnderReview() && r.Status != StatusReviewed && CanReview(u, r) {
+		return Errorf(CodeInvalidState, "Disabled until %s", reviewsSubmitted(p.Reviews()))
+	}
 	return CheckTransition(u, r, StatusRejected, p)
 }
 
@@ -499,12 +503,18 @@ func CheckCanRelease(u User, r *ReleaseRequest, p Policy) error {
 	if err := CheckCanViewWorkspace(u, r.Workspace); err != nil {
 		return err
 	}
-	if r.Status == StatusApproved {
+	switch {
+	case r.Status == StatusApproved:
 		if err := CheckCanReview(u, r); err != nil {
 			return err
 		}
-	} else if err := CheckTransition(u, r, StatusApproved, p); err != nil {
-		return err
+	case r.Status.IsUnderReview() && r.Status != StatusReviewed && CanReview(u, r):
+		return Errorf(CodeInvalidState, "Disabled until %s and every output file has been approved by %s",
+			reviewsSubmitted(p.Reviews()), checkersWord(p.Reviews()))
+	default:
+		if err := CheckTransition(u, r, StatusApproved, p); err != nil {
+			return err
+		}
 	}
 	for _, f := range r.OutputFiles() {
 		if !IsAllowedFileType(f.RelPath, p) {

@@ -14,7 +14,7 @@ func CanViewWorkspace(u User, ws string) bool { return CheckCanViewWorkspace(u, 
 // CheckCanViewWorkspace returns a not_found error when u may not view ws or its requests.
 func CheckCanViewWorkspace(u User, ws string) error {
 	if u.Username == "" {
-		return Errorf(CodeNotFound, "you do not have permission to view %s or its requests", ws)
+		return Errorf(CodeNotFound, "You do not have permission to view %s or its requests", ws)
 	}
 	if u.OutputChecker || u.ReadonlyAccess {
 		return nil
@@ -25,7 +25,7 @@ func CheckCanViewWorkspace(u User, ws string) error {
 	if _, ok := u.CopilotedWorkspaces[ws]; ok {
 		return nil
 	}
-	return Errorf(CodeNotFound, "you do not have permission to view %s or its requests", ws)
+	return Errorf(CodeNotFound, "You do not have permission to view %s or its requests", ws)
 }
 
 // HasRole reports whether u holds a role on ws (copilot, read-only and checker do not count).
@@ -67,10 +67,13 @@ func checkWorkspaceActive(u User, ws string) error {
 		return nil
 	}
 	if g.Archived {
-		return Errorf(CodePermissionDenied, "%s has been archived", ws)
+		if !g.Project.Ongoing {
+			return Errorf(CodePermissionDenied, "The project is not ongoing and the workspace %s is archived", ws)
+		}
+		return Errorf(CodePermissionDenied, "The workspace %s has been archived", ws)
 	}
 	if !g.Project.Ongoing {
-		return Errorf(CodePermissionDenied, "%s is part of an inactive project", ws)
+		return Errorf(CodePermissionDenied, "The workspace %s is part of a project that is not ongoing", ws)
 	}
 	return nil
 }
@@ -82,7 +85,7 @@ func CanActionRequests(u User, ws string) bool { return CheckCanActionRequests(u
 // project is ongoing (§1.2).
 func CheckCanActionRequests(u User, ws string) error {
 	if !HasRole(u, ws) {
-		return Errorf(CodePermissionDenied, "you do not have permission to author requests for %s", ws)
+		return Errorf(CodePermissionDenied, "You do not have a role on %s, so you cannot create or change its requests", ws)
 	}
 	return checkWorkspaceActive(u, ws) // the role's grant decides
 }
@@ -106,7 +109,7 @@ func CanReviewRequests(u User) bool { return CheckCanReviewRequests(u) == nil }
 // CheckCanReviewRequests: only output checkers may see the review lists.
 func CheckCanReviewRequests(u User) error {
 	if !u.OutputChecker {
-		return Errorf(CodePermissionDenied, "Only output-checkers allowed")
+		return Errorf(CodePermissionDenied, "Only output checkers can review requests")
 	}
 	return nil
 }
@@ -131,8 +134,13 @@ func CheckCanCurrentlyReview(u User, r *ReleaseRequest) error {
 	if err := CheckCanReview(u, r); err != nil {
 		return err
 	}
-	if r.Status.Owner() != OwnerReviewer {
-		return Errorf(CodeInvalidState, "cannot review request in state %s", r.Status)
+	switch {
+	case r.Status == StatusPending:
+		return Errorf(CodeInvalidState, "This request has not been submitted yet: there is nothing to review")
+	case r.Status.IsEditable():
+		return Errorf(CodeInvalidState, "This request has been returned to its author: its files can be reviewed again once it is resubmitted")
+	case r.Status.Owner() != OwnerReviewer:
+		return Errorf(CodeInvalidState, "%s: its review is over", r.Status.situation())
 	}
 	return nil
 }
@@ -147,13 +155,16 @@ func CheckCanEdit(u User, r *ReleaseRequest) error {
 		return err
 	}
 	if u.Username != r.Author {
-		return Errorf(CodePermissionDenied, "only author %s can edit this request", r.Author)
+		return Errorf(CodePermissionDenied, "Only the request's author, %s, can change this request", r.Author)
 	}
 	if err := CheckCanActionRequests(u, r.Workspace); err != nil {
 		return err
 	}
-	if r.Status.Owner() != OwnerAuthor {
-		return Errorf(CodeInvalidState, "cannot edit request that is in state %s", r.Status)
+	switch {
+	case r.Status.IsUnderReview():
+		return Errorf(CodeInvalidState, "%s: it can be changed again only if the output checkers return it", r.Status.situation())
+	case r.Status.Owner() != OwnerAuthor:
+		return Errorf(CodeInvalidState, "%s: it can no longer be changed", r.Status.situation())
 	}
 	return nil
 }

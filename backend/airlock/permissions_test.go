@@ -18,7 +18,7 @@ func TestCanViewWorkspace_Behaviour17(t *testing.T) {
 	assert.False(t, CanViewWorkspace(User{}, ws), "anonymous")
 	err := CheckCanViewWorkspace(User{Username: "z"}, ws)
 	assert.Equal(t, CodeNotFound, ErrorCode(err))
-	assert.Equal(t, "you do not have permission to view ws or its requests", ErrorMessage(err))
+	assert.Equal(t, "You do not have permission to view ws or its requests", ErrorMessage(err))
 }
 
 // Behaviour 18, 20: a checker without the workspace has no role and cannot create requests.
@@ -28,7 +28,7 @@ func TestHasRole_Behaviour18_20(t *testing.T) {
 	assert.True(t, HasRole(researcher("a"), ws))
 	err := CheckCanCreateRequest(checker("c"), ws)
 	assert.Equal(t, CodePermissionDenied, ErrorCode(err))
-	assert.Equal(t, "you do not have permission to author requests for ws", ErrorMessage(err))
+	assert.Equal(t, "You do not have a role on ws, so you cannot create or change its requests", ErrorMessage(err))
 	assert.NoError(t, CheckCanCreateRequest(researcher("a"), ws))
 	assert.True(t, CanCreateRequest(checkerWithRole("a"), ws))
 	assert.Equal(t, CodeNotFound, ErrorCode(CheckCanCreateRequest(researcher("a"), "other")))
@@ -38,9 +38,11 @@ func TestHasRole_Behaviour18_20(t *testing.T) {
 func TestCheckCanActionRequests_Behaviour19(t *testing.T) {
 	u := researcher("a")
 	u.Workspaces[ws] = WorkspaceGrant{Project: Project{Ongoing: false}, Archived: true}
-	assert.EqualError(t, CheckCanActionRequests(u, ws), "permission_denied: ws has been archived")
+	assert.EqualError(t, CheckCanActionRequests(u, ws), "permission_denied: The project is not ongoing and the workspace ws is archived")
+	u.Workspaces[ws] = archivedGrant
+	assert.EqualError(t, CheckCanActionRequests(u, ws), "permission_denied: The workspace ws has been archived")
 	u.Workspaces[ws] = inactiveGrant
-	assert.EqualError(t, CheckCanActionRequests(u, ws), "permission_denied: ws is part of an inactive project")
+	assert.EqualError(t, CheckCanActionRequests(u, ws), "permission_denied: The workspace ws is part of a project that is not ongoing")
 	u.Workspaces[ws] = activeGrant
 	assert.NoError(t, CheckCanActionRequests(u, ws))
 	assert.False(t, CanCreateRequest(User{Username: "x", Workspaces: map[string]WorkspaceGrant{ws: archivedGrant}}, ws))
@@ -48,7 +50,7 @@ func TestCheckCanActionRequests_Behaviour19(t *testing.T) {
 
 // Behaviour 22: review lists are for output checkers.
 func TestCheckCanReviewRequests_Behaviour22(t *testing.T) {
-	assert.EqualError(t, CheckCanReviewRequests(researcher("a")), "permission_denied: Only output-checkers allowed")
+	assert.EqualError(t, CheckCanReviewRequests(researcher("a")), "permission_denied: Only output checkers can review requests")
 	assert.NoError(t, CheckCanReviewRequests(checker("c")))
 }
 
@@ -75,7 +77,7 @@ func TestWorkspaceAccess(t *testing.T) {
 // §1.2 and behaviour 61: reviewing.
 func TestCheckCanCurrentlyReview_Behaviour61(t *testing.T) {
 	r := matrixReq(StatusWithdrawn)
-	assert.EqualError(t, CheckCanCurrentlyReview(checker("c"), r), "invalid_state: cannot review request in state WITHDRAWN")
+	assert.EqualError(t, CheckCanCurrentlyReview(checker("c"), r), "invalid_state: This request has been withdrawn: its review is over")
 	assert.EqualError(t, CheckCanCurrentlyReview(researcher("carol"), matrixReq(StatusSubmitted)),
 		"permission_denied: You do not have permission to review this request")
 	assert.Error(t, CheckCanReview(checkerWithRole("alice"), r), "checkers never review their own requests")
@@ -85,12 +87,12 @@ func TestCheckCanCurrentlyReview_Behaviour61(t *testing.T) {
 // §1.2: can edit, in order: author, role, archived, inactive, status.
 func TestCheckCanEdit_Order(t *testing.T) {
 	r := matrixReq(StatusSubmitted)
-	assert.EqualError(t, CheckCanEdit(researcher("carol"), r), "permission_denied: only author alice can edit this request")
+	assert.EqualError(t, CheckCanEdit(researcher("carol"), r), "permission_denied: Only the request's author, alice, can change this request")
 	lost := copilot("alice")
-	assert.EqualError(t, CheckCanEdit(lost, r), "permission_denied: you do not have permission to author requests for ws")
+	assert.EqualError(t, CheckCanEdit(lost, r), "permission_denied: You do not have a role on ws, so you cannot create or change its requests")
 	archived := User{Username: "alice", Workspaces: map[string]WorkspaceGrant{ws: archivedGrant}}
-	assert.EqualError(t, CheckCanEdit(archived, r), "permission_denied: ws has been archived")
-	assert.EqualError(t, CheckCanEdit(researcher("alice"), r), "invalid_state: cannot edit request that is in state SUBMITTED")
+	assert.EqualError(t, CheckCanEdit(archived, r), "permission_denied: The workspace ws has been archived")
+	assert.EqualError(t, CheckCanEdit(researcher("alice"), r), "invalid_state: This request is being reviewed: it can be changed again only if the output checkers return it")
 }
 
 // Behaviour 26, 27, 29: who may add files, and when.

@@ -37,7 +37,7 @@ func TestCheckCanSubmit_Behaviour47_48(t *testing.T) {
 	assert.NoError(t, CheckCanSubmit(alice, r, p))
 	assert.Equal(t, CodePermissionDenied, ErrorCode(CheckCanSubmit(researcher("carol"), r, p)), "collaborators cannot submit")
 	r.Status = StatusSubmitted
-	assert.EqualError(t, CheckCanSubmit(alice, r, p), "invalid_state: cannot change status from SUBMITTED to SUBMITTED")
+	assert.EqualError(t, CheckCanSubmit(alice, r, p), "invalid_state: This request is being reviewed, so it cannot be submitted")
 }
 
 // docs/decisions.md §5: submit re-checks the workspace; withdraw does not.
@@ -46,8 +46,8 @@ func TestCheckCanSubmit_ArchivedWorkspace_Decision5(t *testing.T) {
 	r := newReq(StatusPending)
 	archived := User{Username: "alice", Workspaces: map[string]WorkspaceGrant{ws: archivedGrant}}
 	inactive := User{Username: "alice", Workspaces: map[string]WorkspaceGrant{ws: inactiveGrant}}
-	assert.EqualError(t, CheckCanSubmit(archived, r, p), "permission_denied: ws has been archived")
-	assert.EqualError(t, CheckCanSubmit(inactive, r, p), "permission_denied: ws is part of an inactive project")
+	assert.EqualError(t, CheckCanSubmit(archived, r, p), "permission_denied: The workspace ws has been archived")
+	assert.EqualError(t, CheckCanSubmit(inactive, r, p), "permission_denied: The workspace ws is part of a project that is not ongoing")
 	assert.NoError(t, CheckCanWithdrawRequest(archived, r), "a request can always be closed")
 	assert.NoError(t, CheckCanWithdrawRequest(inactive, r))
 	// the author who is now only a copilot still may submit (role is not re-checked, §6)
@@ -65,7 +65,7 @@ func TestCheckCanVote_Behaviour52(t *testing.T) {
 	assert.Equal(t, CodePermissionDenied, ErrorCode(CheckCanVote(checkerWithRole("alice"), r, "out/a.csv")), "own request")
 	assert.Equal(t, CodePermissionDenied, ErrorCode(CheckCanVote(researcher("carol"), r, "out/a.csv")), "non-checker")
 	assert.Equal(t, CodeNotFound, ErrorCode(CheckCanVote(checker("chk1"), r, "out/zzz.csv")), "not on the request")
-	assert.EqualError(t, CheckCanVote(checker("chk1"), r, "out/notes.txt"), "invalid: file is not an output file on this request")
+	assert.EqualError(t, CheckCanVote(checker("chk1"), r, "out/notes.txt"), "invalid: Only output files are reviewed: this is a supporting file")
 }
 
 // Behaviour 55: resetting votes.
@@ -76,7 +76,7 @@ func TestCheckCanResetVote_Behaviour55(t *testing.T) {
 	r.vote("out/a.csv", "chk1", VoteApproved, 1)
 	assert.NoError(t, CheckCanResetVote(chk, r, "out/a.csv"))
 	r.submitReviews("chk1")
-	assert.EqualError(t, CheckCanResetVote(chk, r, "out/a.csv"), "invalid_state: cannot reset file from submitted review")
+	assert.EqualError(t, CheckCanResetVote(chk, r, "out/a.csv"), "invalid_state: You have submitted your review: your votes can no longer be reset")
 	assert.NoError(t, CheckCanVote(chk, r, "out/a.csv"), "switching the vote after submitting is allowed")
 }
 
@@ -211,17 +211,17 @@ func TestCheckCanRelease(t *testing.T) {
 	p := DefaultPolicy()
 	r := reviewedReq()
 	err := CheckCanRelease(checker("chk1"), r, p)
-	assert.EqualError(t, err, "invalid_state: Cannot set status to APPROVED; request has unapproved files.")
+	assert.EqualError(t, err, "invalid_state: Disabled until every output file has been approved by two output checkers")
 	r.vote("out/b.csv", "chk2", VoteApproved, 1)
 	assert.NoError(t, CheckCanRelease(checker("chk1"), r, p))
 	assert.True(t, CanBeReleased(r, p))
 	assert.EqualError(t, CheckCanRelease(checkerWithRole("alice"), r, p),
-		"permission_denied: Can not set your own request to APPROVED", "97")
+		"permission_denied: You cannot review or decide your own request", "97")
 	// 86: not from SUBMITTED; 97: not from RETURNED
 	assert.Equal(t, CodeInvalidState, ErrorCode(CheckCanRelease(checker("chk1"), submittedReq(), p)))
 	ret := reviewedReq()
 	ret.Status = StatusReturned
-	assert.EqualError(t, CheckCanRelease(checker("chk1"), ret, p), "invalid_state: cannot change status from RETURNED to APPROVED")
+	assert.EqualError(t, CheckCanRelease(checker("chk1"), ret, p), "invalid_state: This request has been returned to its author, so it cannot be released")
 	// 87: a disallowed type among the outputs
 	bad := reviewedReq()
 	bad.vote("out/b.csv", "chk2", VoteApproved, 1)

@@ -87,25 +87,88 @@ func CanTransition(u User, r *ReleaseRequest, to Status, p Policy) bool {
 // needs every output file approved. The operations' richer preconditions live in CheckCanX.
 func CheckTransition(u User, r *ReleaseRequest, to Status, p Policy) error {
 	if !slices.Contains(AllowedTransitions(r.Status, p), to) {
-		return Errorf(CodeInvalidState, "cannot change status from %s to %s", r.Status, to)
+		return Errorf(CodeInvalidState, "%s, so it cannot be %s", r.Status.situation(), to.done())
 	}
 	switch {
 	case r.Status.Owner() == OwnerAuthor:
 		if u.Username != r.Author {
-			return Errorf(CodePermissionDenied, "only %s can set status to %s", r.Author, to)
+			return Errorf(CodePermissionDenied, "Only the request's author, %s, can do this", r.Author)
 		}
 	case r.Status.Owner() == OwnerReviewer || r.Status == StatusApproved || r.Status == StatusRejected:
 		if !u.OutputChecker {
-			return Errorf(CodePermissionDenied, "only an output checker can set status to %s", to)
+			return Errorf(CodePermissionDenied, "Only output checkers can do this")
 		}
 		if u.Username == r.Author {
-			return Errorf(CodePermissionDenied, "Can not set your own request to %s", to)
+			return Errorf(CodePermissionDenied, "You cannot review or decide your own request")
 		}
 	}
 	if to == StatusApproved && !AllFilesApproved(r, p) {
-		return Errorf(CodeInvalidState, "Cannot set status to APPROVED; request has unapproved files.")
+		return Errorf(CodeInvalidState, "Disabled until every output file has been approved by %s", checkersWord(p.Reviews()))
 	}
 	return nil
+}
+
+// situation describes, for a person, where a request in status s is (the start of a
+// reason).
+func (s Status) situation() string {
+	switch s {
+	case StatusPending:
+		return "This request has not been submitted yet"
+	case StatusSubmitted, StatusPartiallyReviewed:
+		return "This request is being reviewed"
+	case StatusReviewed:
+		return "All reviews of this request have been submitted"
+	case StatusReturned:
+		return "This request has been returned to its author"
+	case StatusApproved:
+		return "This request has been released and its files are being uploaded"
+	case StatusRejected:
+		return "This request has been rejected"
+	case StatusReleased:
+		return "This request has been released"
+	case StatusWithdrawn:
+		return "This request has been withdrawn"
+	}
+	return "This request is in an unknown state"
+}
+
+// done says, for a person, what moving a request to status s does (after "cannot be").
+func (s Status) done() string {
+	switch s {
+	case StatusPending:
+		return "reopened"
+	case StatusSubmitted:
+		return "submitted"
+	case StatusPartiallyReviewed, StatusReviewed:
+		return "reviewed"
+	case StatusReturned:
+		return "returned to its author"
+	case StatusApproved:
+		return "released"
+	case StatusRejected:
+		return "rejected"
+	case StatusReleased:
+		return "marked as uploaded"
+	case StatusWithdrawn:
+		return "withdrawn"
+	}
+	return "changed"
+}
+
+// checkersWord is "two output checkers" for n = 2 ("one output checker" for 1).
+func checkersWord(n int) string {
+	if n == 1 {
+		return "one output checker"
+	}
+	return lowerNumberWord(n) + " output checkers"
+}
+
+// reviewsSubmitted is "two reviews have been submitted" for n = 2.
+func reviewsSubmitted(n int) string {
+	if n == 1 {
+		return "one review has been submitted"
+	}
+	return lowerNumberWord(n) + " reviews have been submitted"
 }
 
 // ReviewOutcome is the status r moves to once reviewer's review is recorded, counting

@@ -113,7 +113,7 @@ func TestCheckTransition_Behaviour66(t *testing.T) {
 				require.Error(t, err, "%s: %s -> %s", who, from, to)
 				assert.Contains(t, []Code{CodeInvalidState, CodePermissionDenied}, ErrorCode(err))
 				if !slices.Contains(Transitions[from], to) {
-					assert.Equal(t, "cannot change status from "+string(from)+" to "+string(to), ErrorMessage(err))
+					assert.Equal(t, from.situation()+", so it cannot be "+to.done(), ErrorMessage(err))
 				}
 			}
 		}
@@ -126,13 +126,13 @@ func TestCheckTransition_OwnRequest_Behaviour67(t *testing.T) {
 	p := DefaultPolicy()
 	alice := checkerWithRole("alice")
 	err := CheckTransition(alice, matrixReq(StatusSubmitted), StatusPartiallyReviewed, p)
-	assert.EqualError(t, err, "permission_denied: Can not set your own request to PARTIALLY_REVIEWED")
+	assert.EqualError(t, err, "permission_denied: You cannot review or decide your own request")
 	err = CheckTransition(alice, matrixReq(StatusApproved), StatusReleased, p)
-	assert.EqualError(t, err, "permission_denied: Can not set your own request to RELEASED")
+	assert.EqualError(t, err, "permission_denied: You cannot review or decide your own request")
 	err = CheckTransition(researcher("carol"), matrixReq(StatusReviewed), StatusRejected, p)
-	assert.EqualError(t, err, "permission_denied: only an output checker can set status to REJECTED")
+	assert.EqualError(t, err, "permission_denied: Only output checkers can do this")
 	err = CheckTransition(researcher("carol"), matrixReq(StatusPending), StatusSubmitted, p)
-	assert.EqualError(t, err, "permission_denied: only alice can set status to SUBMITTED")
+	assert.EqualError(t, err, "permission_denied: Only the request's author, alice, can do this")
 }
 
 // Behaviour 68: APPROVED needs every output file approved.
@@ -142,7 +142,7 @@ func TestCheckTransition_ApproveNeedsApprovedFiles_Behaviour68(t *testing.T) {
 	r.vote("out/a.csv", "chk4", VoteChangesRequested, 1)
 	err := CheckTransition(checker("chk1"), r, StatusApproved, DefaultPolicy())
 	assert.Equal(t, CodeInvalidState, ErrorCode(err))
-	assert.Equal(t, "Cannot set status to APPROVED; request has unapproved files.", ErrorMessage(err))
+	assert.Equal(t, "Disabled until every output file has been approved by two output checkers", ErrorMessage(err))
 }
 
 // docs/decisions.md §9: with one required review SUBMITTED goes straight to REVIEWED.

@@ -163,7 +163,7 @@ func TestWritableVisibilities_Decision2(t *testing.T) {
 	assert.Empty(t, WritableVisibilities(researcher("alice"), review))
 	assert.Empty(t, WritableVisibilities(copilot("cop"), review))
 	assert.EqualError(t, CheckCanComment(researcher("alice"), pending, "g1", VisibilityPrivate),
-		"invalid: You cannot write PRIVATE comments on this request now")
+		"invalid: You cannot write private comments on this request now")
 	assert.Error(t, CheckCanComment(checkerWithRole("chk2"), pending, "g1", VisibilityPrivate))
 	assert.NoError(t, CheckCanComment(checker("chk1"), review, "g1", VisibilityPrivate))
 	assert.Equal(t, CodeInvalid, ErrorCode(CheckCanComment(checker("chk1"), review, "g1", "SECRET")))

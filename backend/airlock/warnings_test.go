@@ -39,7 +39,7 @@ func TestCheckCanApprove_Table(t *testing.T) {
 		{"another file of the request needs no note", bob, block, "out/b.csv", "", "", ""},
 		// Voting rules come first: a note never lets anyone vote who may not.
 		{"the author with a note", researcher("alice"), block, "out/a.csv", "note", CodePermissionDenied, ""},
-		{"a supporting file", bob, block, "out/notes.txt", "note", CodeInvalid, "not an output file"},
+		{"a supporting file", bob, block, "out/notes.txt", "note", CodeInvalid, "Only output files are reviewed"},
 		{"a missing file", bob, block, "out/zzz.csv", "note", CodeNotFound, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,7 +76,7 @@ func TestApproveAction(t *testing.T) {
 	assert.Empty(t, st.Reason)
 
 	st = ApproveAction(checker("bob"), r, "out/b.csv")
-	assert.Equal(t, ActionState{Allowed: true}, st, "no warnings: a plain allowed action")
+	assert.Equal(t, ActionState{Shown: true, Allowed: true}, st, "no warnings: a plain allowed action")
 
 	// Not allowed to vote: the voting reason, and no acknowledgement text.
 	st = ApproveAction(researcher("alice"), r, "out/a.csv")

@@ -37,8 +37,8 @@ type User struct {
 	Workspaces          map[string]Grant `json:"workspaces"`
 	CopilotedWorkspaces map[string]Grant `json:"copilotedWorkspaces"`
 	// Actions says what the user may do beyond single workspaces (an extension):
-	// "viewAllWorkspaces", the "All workspaces" list.
-	Actions map[string]airlock.ActionState `json:"actions"`
+	// "viewAllWorkspaces", the "All workspaces" list; "reviewRequests", the review lists.
+	Actions airlock.Actions `json:"actions"`
 }
 
 // WorkspaceSummary is one workspace the user may view.
@@ -55,6 +55,9 @@ type WorkspaceSummary struct {
 	CurrentRequestID *string             `json:"currentRequestId"`
 	// ManifestHash is set on the single-workspace answer only.
 	ManifestHash string `json:"manifestHash,omitempty"`
+	// Actions (an extension, on the single-workspace answer only): addFiles and
+	// updateFiles, adding and updating the files the user selects.
+	Actions airlock.Actions `json:"actions,omitempty"`
 }
 
 // WorkspaceList is the answer of GET /workspaces.
@@ -117,6 +120,9 @@ type Entry struct {
 	// Actions is, on the files of a tree level, what the viewer may do with the file (the
 	// keys of FileDetail's actions); omitted for directories.
 	Actions TreeFileActions `json:"actions,omitzero"`
+	// AddFileType (an extension) is the type a file is added as by default: OUTPUT, or
+	// SUPPORTING when it can only be a supporting file; omitted when it cannot be added.
+	AddFileType airlock.FileType `json:"addFileType,omitempty"`
 	// Warnings counts a tree file's disclosure-check warnings (an extension): absent for
 	// directories, files without checks and while WarningsPending (being counted; a
 	// workspace.changed event for the path says when the count is ready).
@@ -175,10 +181,10 @@ type FileOnRequest struct {
 // "add" and "update" (and "addOutput", "addSupporting": adding with that file type).
 type FileDetail struct {
 	Entry
-	SHA256      string                         `json:"sha256"`
-	ContentType string                         `json:"contentType"`
-	Request     *FileOnRequest                 `json:"request"`
-	Actions     map[string]airlock.ActionState `json:"actions"`
+	SHA256      string          `json:"sha256"`
+	ContentType string          `json:"contentType"`
+	Request     *FileOnRequest  `json:"request"`
+	Actions     airlock.Actions `json:"actions"`
 	// ProducedBy is what produced the output, from job-runner's manifest; null for a file
 	// the manifest does not list (and in workspaces without one).
 	ProducedBy *ProducedBy `json:"producedBy"`
@@ -216,7 +222,10 @@ type Request struct {
 	Groups             []Group  `json:"groups"`
 	Upload             Upload   `json:"upload"`
 	// Actions is the request-level actions block (docs/api.md "Actions").
-	Actions map[string]airlock.ActionState `json:"actions"`
+	Actions airlock.Actions `json:"actions"`
+	// NextStep (an extension) says, in a sentence or two, what the caller is expected to do
+	// now.
+	NextStep string `json:"nextStep"`
 	// CommentVisibilities are the visibilities the caller may write comments with now.
 	CommentVisibilities []airlock.Visibility `json:"commentVisibilities"`
 }
@@ -259,7 +268,7 @@ type File struct {
 	// acknowledge says why a note is needed), resetVote, withdraw, update, changeType
 	// (output ↔ supporting), move (to another group, keeping the type), download, changes
 	// (see what changed since the review).
-	Actions map[string]airlock.ActionState `json:"actions"`
+	Actions airlock.Actions `json:"actions"`
 }
 
 // Comment is one comment the caller may see.
@@ -308,6 +317,9 @@ type RequestSummary struct {
 	Warnings       Warnings `json:"warnings"`
 	BlockFiles     int      `json:"blockFiles"`
 	UncountedFiles int      `json:"uncountedFiles"`
+	// ReviewList (an extension) is the list of the reviews page the request belongs to:
+	// OUTSTANDING, RETURNED, APPROVED, or "" for none.
+	ReviewList string `json:"reviewList"`
 }
 
 // MyReview is the caller's progress reviewing a request.
@@ -383,9 +395,7 @@ func FromUser(u airlock.User) User {
 		Username: u.Username, Fullname: u.Fullname, OutputChecker: u.OutputChecker,
 		ReadonlyAccess: u.ReadonlyAccess, Workspaces: fromGrants(u.Workspaces),
 		CopilotedWorkspaces: fromGrants(u.CopilotedWorkspaces),
-		Actions: map[string]airlock.ActionState{
-			"viewAllWorkspaces": airlock.StateOf(airlock.CheckCanViewAllWorkspaces(u)),
-		},
+		Actions:             airlock.UserActions(u),
 	}
 }
 
@@ -396,6 +406,7 @@ func FromWorkspaceSummary(s service.WorkspaceSummary) WorkspaceSummary {
 		Access: s.Access, CanCreateRequest: s.CanCreateRequest, CreateRequest: s.CreateRequest,
 		CurrentRequestID: s.CurrentRequestID,
 		ManifestHash:     s.ManifestHash,
+		Actions:          s.Actions,
 	}
 }
 
@@ -426,7 +437,11 @@ func FromTree(dir string, items []service.TreeItem) Tree {
 			continue
 		}
 		e := fileEntry(it.File, it.Name, it.Status, it.AllowedType)
-		e.Actions = TreeFileActions(it.Actions)
+		e.Actions = TreeFileActions{
+			Add: it.Actions[airlock.ActionAdd], AddOutput: it.Actions[airlock.ActionAddOutput],
+			AddSupporting: it.Actions[airlock.ActionAddSupporting], Update: it.Actions[airlock.ActionUpdate],
+		}
+		e.AddFileType = it.AddFileType
 		e.Warnings, e.WarningsPending = fromWarningsPtr(it.Warnings), it.WarningsPending
 		out.Entries = append(out.Entries, e)
 	}
@@ -442,8 +457,9 @@ func FromFileDetail(d service.WorkspaceFileDetail) FileDetail {
 		Actions:     maps.Clone(d.Actions),
 	}
 	if out.Actions == nil {
-		out.Actions = map[string]airlock.ActionState{}
+		out.Actions = airlock.Actions{}
 	}
+	out.AddFileType = d.AddFileType
 	if d.Request != nil {
 		out.Request = &FileOnRequest{ID: d.Request.ID, Group: d.Request.Group, FileType: d.Request.FileType}
 	}
@@ -478,13 +494,14 @@ func FromRequestView(v service.RequestView) Request {
 		Project: r.Project, Orgs: orgsOf(r.Organisations),
 		SubmittedReviewers: airlock.VisibleSubmittedReviewers(u, r), Groups: make([]Group, 0, len(r.Groups)),
 		Actions:             airlock.RequestActions(u, r, p),
+		NextStep:            airlock.NextStep(u, r, p),
 		CommentVisibilities: slices.Clone(airlock.WritableVisibilities(u, r)),
 	}
 	if out.CommentVisibilities == nil {
 		out.CommentVisibilities = []airlock.Visibility{}
 	}
 	// "download" is a rule of the request, not of the file: checked once for every file.
-	download := airlock.StateOf(airlock.CheckCanDownload(u, r))
+	download := airlock.DownloadAction(u, r)
 	for _, g := range r.Groups {
 		og := Group{Name: g.Name, Context: g.Context, Controls: g.Controls, Files: make([]File, 0, len(g.Files)), Comments: []Comment{}}
 		for _, f := range g.Files {
@@ -528,35 +545,13 @@ func fromFile(v service.RequestView, f *airlock.RequestFile, download airlock.Ac
 			of.MyVote = &vote
 		}
 	}
-	other := airlock.FileTypeSupporting
-	if f.FileType == airlock.FileTypeSupporting {
-		other = airlock.FileTypeOutput
-	}
-	of.Actions = map[string]airlock.ActionState{
-		"vote":       airlock.StateOf(airlock.CheckCanVote(u, r, f.RelPath)),
-		"approve":    airlock.ApproveAction(u, r, f.RelPath),
-		"resetVote":  airlock.StateOf(airlock.CheckCanResetVote(u, r, f.RelPath)),
-		"withdraw":   airlock.StateOf(airlock.CheckCanWithdrawFile(u, r, f.RelPath)),
-		"update":     airlock.StateOf(updateCheck(v, f, st)),
-		"changeType": airlock.StateOf(airlock.CheckCanChangeFileProperties(u, r, f.RelPath, st, "", other)),
-		"move":       airlock.StateOf(airlock.CheckCanMoveFile(u, r, f.RelPath, st)),
-		"download":   download,
-		"changes":    airlock.StateOf(airlock.CheckCanViewChanges(u, r, f.RelPath)),
-	}
-	if of.Actions["changes"].Allowed {
+	size, known := v.WorkspaceSize[f.RelPath]
+	of.Actions = airlock.RequestFileActions(u, r, f, airlock.FileOnDisk{Status: st, Size: size, SizeKnown: known}, download, p)
+	if of.Actions[airlock.ActionChanges].Allowed {
 		reviewed := f.ReviewedFileID
 		of.ReviewedSHA256 = &reviewed
 	}
 	return of
-}
-
-// updateCheck is the "update" rule of f, with the size limit when the current workspace
-// content's size is known (it is whenever the file is still a visible workspace file).
-func updateCheck(v service.RequestView, f *airlock.RequestFile, st airlock.WorkspaceFileStatus) error {
-	if size, ok := v.WorkspaceSize[f.RelPath]; ok {
-		return airlock.CheckCanUpdateFileOfSize(v.Viewer, v.Request, f.RelPath, size, st, v.Policy)
-	}
-	return airlock.CheckCanUpdateFile(v.Viewer, v.Request, f.RelPath, st, v.Policy)
 }
 
 // FromComment is one comment as u sees it (the caller has checked it is visible).
@@ -579,6 +574,7 @@ func FromRequestSummaries(ss []service.RequestSummary) RequestList {
 			CreatedAt: utc(s.CreatedAt), LastSubmittedAt: utcPtr(s.LastSubmittedAt), OutputFiles: s.OutputFiles,
 			Project: s.Project, Orgs: orgsOf(s.Orgs),
 			Warnings: fromWarnings(s.Warnings), BlockFiles: s.BlockFiles, UncountedFiles: s.UncountedFiles,
+			ReviewList: s.Status.ReviewList(),
 		}
 		if s.MyReview != nil {
 			rs.MyReview = &MyReview{Voted: s.MyReview.Voted, Submitted: s.MyReview.Submitted}

@@ -116,8 +116,11 @@ func TestFromRequestView_JSONShape(t *testing.T) {
 	assert.True(t, strings.HasSuffix(m["createdAt"].(string), "Z"), "UTC: %v", m["createdAt"])
 	actions := m["actions"].(map[string]any)
 	for _, k := range airlock.ActionKeys {
-		assert.Contains(t, actions, k)
+		assert.Contains(t, actions, string(k))
 	}
+	assert.Equal(t, map[string]any{"shown": true, "allowed": true}, actions["withdraw"], "the author withdraws a returned request")
+	assert.Equal(t, false, actions["review"].(map[string]any)["shown"], "the author never reviews")
+	assert.NotEmpty(t, m["nextStep"])
 	g := m["groups"].([]any)[0].(map[string]any)
 	for _, k := range []string{"name", "context", "controls", "files", "comments"} {
 		assert.Contains(t, g, k)
@@ -154,7 +157,8 @@ func TestFromUserAndEvents(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"username":"copilot","fullname":"Cole Copilot","outputChecker":false,"readonlyAccess":false,"workspaces":{},
 		"copilotedWorkspaces":{"workspace":{"project":{"name":"Project 1","ongoing":true,"orgs":["Org 1"]},"archived":false}},
-		"actions":{"viewAllWorkspaces":{"allowed":false,"reason":"Only output checkers and users with read-only access can list all workspaces"}}}`, string(data))
+		"actions":{"viewAllWorkspaces":{"shown":false,"allowed":false,"reason":"Only output checkers and users with read-only access can list all workspaces"},
+			"reviewRequests":{"shown":false,"allowed":false,"reason":"Only output checkers can review requests"}}}`, string(data))
 	// the rule of the "All workspaces" list, rendered from the domain
 	assert.True(t, FromUser(testenv.Checker1()).Actions["viewAllWorkspaces"].Allowed)
 	assert.False(t, FromUser(testenv.Researcher()).Actions["viewAllWorkspaces"].Allowed)

@@ -53,13 +53,13 @@ func TestFileOverSizeLimit(t *testing.T) {
 		resp := c.do("GET", "/api/v1/workspaces/"+testenv.Workspace+"/files/output/big.csv", nil, nil)
 		resp.want(t, 200, "")
 		resp.decode(t, &d)
-		assert.Equal(t, airlock.ActionState{Allowed: false, Reason: bigReason}, d.Actions["add"])
+		assert.Equal(t, airlock.ActionState{Shown: true, Reason: bigReason}, d.Actions["add"])
 
 		d = detail{}
 		resp = c.do("GET", "/api/v1/workspaces/"+testenv.Workspace+"/files/output/kept.csv", nil, nil)
 		resp.want(t, 200, "")
 		resp.decode(t, &d)
-		assert.Equal(t, airlock.ActionState{Allowed: false, Reason: keptReason}, d.Actions["update"])
+		assert.Equal(t, airlock.ActionState{Shown: true, Reason: keptReason}, d.Actions["update"])
 	})
 
 	t.Run("the request's file actions give the update reason too", func(t *testing.T) {
@@ -76,6 +76,6 @@ func TestFileOverSizeLimit(t *testing.T) {
 		resp.decode(t, &req)
 		require.Len(t, req.Groups, 1)
 		require.Len(t, req.Groups[0].Files, 1)
-		assert.Equal(t, airlock.ActionState{Allowed: false, Reason: keptReason}, req.Groups[0].Files[0].Actions["update"])
+		assert.Equal(t, airlock.ActionState{Shown: true, Reason: keptReason}, req.Groups[0].Files[0].Actions["update"])
 	})
 }

@@ -76,7 +76,7 @@ func TestWarningsAndAcknowledgements_Shapes(t *testing.T) {
 	approve := fileOf(view, blocked).Actions["approve"]
 	assert.True(t, approve.Allowed)
 	assert.Contains(t, approve.Acknowledge, "BLOCK warning")
-	assert.Equal(t, airlock.ActionState{Allowed: true}, fileOf(view, clean).Actions["approve"])
+	assert.Equal(t, airlock.ActionState{Shown: true, Allowed: true}, fileOf(view, clean).Actions["approve"])
 	r = c1.do("POST", "/api/v1/requests/"+id+"/votes", map[string]any{"paths": []string{blocked}, "vote": "APPROVED"}, nil)
 	r.want(t, http.StatusBadRequest, airlock.CodeInvalid)
 	assert.Equal(t, approve.Acknowledge, r.errorMessage())

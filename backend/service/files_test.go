@@ -338,7 +338,7 @@ func TestAirlock_UpdateFiles(t *testing.T) {
 		r := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusPending, testenv.File("a.csv"))
 		_, err := env.Svc.UpdateFiles(ctx, testenv.Researcher(), r.ID, []string{"a.csv"})
 		testenv.AssertCode(t, err, airlock.CodeInvalidState)
-		assert.Contains(t, airlock.ErrorMessage(err), "not updated")
+		assert.Contains(t, airlock.ErrorMessage(err), "has not changed")
 	})
 
 	t.Run("no longer in the manifest (§12.35)", func(t *testing.T) {
@@ -423,7 +423,7 @@ func TestAirlock_ChangeFileProperties(t *testing.T) {
 		s := testenv.CreateRequestAtStatus(t, env, testenv.CheckerResearcher(), airlock.StatusSubmitted, testenv.File("path/file1.txt"))
 		_, err = env.Svc.ChangeFileProperties(ctx, testenv.CheckerResearcher(), s.ID, []string{"path/file1.txt"}, "x", "")
 		testenv.AssertCode(t, err, airlock.CodeInvalidState)
-		assert.Equal(t, "Cannot change file group or type for request file path/file1.txt", airlock.ErrorMessage(err))
+		assert.Equal(t, "This request is being reviewed: it can be changed again only if the output checkers return it", airlock.ErrorMessage(err))
 	})
 
 	t.Run("a file gone from the manifest can still move; a released file cannot become an output (§12.44)", func(t *testing.T) {

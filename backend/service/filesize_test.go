@@ -117,12 +117,12 @@ func TestAirlock_FileSizeLimit(t *testing.T) {
 		d, err := env.Svc.GetWorkspaceFile(ctx, testenv.Researcher(), testenv.Workspace, "a.csv")
 		require.NoError(t, err)
 		assert.Equal(t, airlock.WorkspaceUpdated, d.Status)
-		assert.Equal(t, airlock.ActionState{Reason: "File a.csv is 128 bytes, larger than the limit of 64 bytes for files on a request"},
+		assert.Equal(t, airlock.ActionState{Shown: true, Reason: "File a.csv is 128 bytes, larger than the limit of 64 bytes for files on a request"},
 			d.Actions["update"])
 
 		d, err = env.Svc.GetWorkspaceFile(ctx, testenv.Researcher(), testenv.Workspace, "output/big.csv")
 		require.NoError(t, err)
-		want := airlock.ActionState{Reason: "File output/big.csv is 192 bytes, larger than the limit of 64 bytes for files on a request"}
+		want := airlock.ActionState{Shown: true, Reason: "File output/big.csv is 192 bytes, larger than the limit of 64 bytes for files on a request"}
 		assert.Equal(t, want, d.Actions["add"])
 		assert.Equal(t, want, d.Actions["addOutput"])
 		assert.Equal(t, want, d.Actions["addSupporting"])

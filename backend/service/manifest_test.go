@@ -70,8 +70,8 @@ func TestAirlock_AddFiles_ManifestOutputsOnly(t *testing.T) {
 				if c.path != "output/stray.csv" { // not a visible file: it has no detail
 					d, err := env.Svc.GetWorkspaceFile(ctx, testenv.Researcher(), testenv.Workspace, c.path)
 					require.NoError(t, err)
-					for _, k := range []string{"add", "addOutput", "addSupporting"} {
-						assert.Equal(t, airlock.ActionState{Reason: c.reason}, d.Actions[k], k)
+					for _, k := range []airlock.ActionKey{airlock.ActionAdd, airlock.ActionAddOutput, airlock.ActionAddSupporting} {
+						assert.Equal(t, airlock.ActionState{Shown: true, Reason: c.reason}, d.Actions[k], k)
 					}
 				}
 			})
@@ -136,14 +136,14 @@ func TestAirlock_ListTree_ManifestReasons(t *testing.T) {
 	}
 	out, meta := byPath("output"), byPath("metadata")
 	assert.NotContains(t, out, "output/stray.csv", "not in the manifest: not in the tree")
-	assert.Equal(t, airlock.ActionState{Allowed: true}, out["output/table.csv"].Actions.Add)
-	assert.Equal(t, airlock.ActionState{Allowed: true}, out["output/table.csv"].Actions.AddSupporting)
+	assert.Equal(t, airlock.ActionState{Shown: true, Allowed: true}, out["output/table.csv"].Actions[airlock.ActionAdd])
+	assert.Equal(t, airlock.ActionState{Shown: true, Allowed: true}, out["output/table.csv"].Actions[airlock.ActionAddSupporting])
 	for _, it := range []service.TreeItem{out["output/big.csv.txt"], meta["metadata/generate.log"], meta["metadata/manifest.json"]} {
 		d, err := env.Svc.GetWorkspaceFile(ctx, u, testenv.Workspace, it.Path)
 		require.NoError(t, err)
-		assert.False(t, it.Actions.Add.Allowed, it.Path)
-		assert.Contains(t, it.Actions.Add.Reason, "No entry for "+it.Path+" in the workspace's manifest.json", it.Path)
-		assert.Equal(t, d.Actions, it.Actions.Map(), "tree and detail agree: %s", it.Path)
+		assert.False(t, it.Actions[airlock.ActionAdd].Allowed, it.Path)
+		assert.Contains(t, it.Actions[airlock.ActionAdd].Reason, "No entry for "+it.Path+" in the workspace's manifest.json", it.Path)
+		assert.Equal(t, d.Actions, it.Actions, "tree and detail agree: %s", it.Path)
 	}
 	// Once the researcher has a request, "update" joins in, file by file.
 	id := newPending(t, env)
@@ -151,9 +151,9 @@ func TestAirlock_ListTree_ManifestReasons(t *testing.T) {
 	require.NoError(t, err)
 	env.WriteFile(t, testenv.Workspace, "output/table.csv", "a,b\n1,3\n")
 	out = byPath("output")
-	assert.Equal(t, airlock.ActionState{Allowed: true}, out["output/table.csv"].Actions.Update)
-	assert.False(t, out["output/big.csv.txt"].Actions.Update.Allowed)
+	assert.Equal(t, airlock.ActionState{Shown: true, Allowed: true}, out["output/table.csv"].Actions[airlock.ActionUpdate])
+	assert.False(t, out["output/big.csv.txt"].Actions[airlock.ActionUpdate].Allowed)
 	d, err := env.Svc.GetWorkspaceFile(ctx, u, testenv.Workspace, "output/table.csv")
 	require.NoError(t, err)
-	assert.Equal(t, d.Actions, out["output/table.csv"].Actions.Map())
+	assert.Equal(t, d.Actions, out["output/table.csv"].Actions)
 }

@@ -230,9 +230,9 @@ func (s *Airlock) RunRegularRequest(ctx context.Context, rr RegularRequest, look
 		gp := groupPlan{name: strings.ReplaceAll(dir, "/", "-")}
 		for _, p := range dirFiles[i] {
 			total++
-			ft, action := airlock.FileTypeOutput, "addOutput"
+			ft, action := airlock.FileTypeOutput, airlock.ActionAddOutput
 			if supporting[p] {
-				ft, action = airlock.FileTypeSupporting, "addSupporting"
+				ft, action = airlock.FileTypeSupporting, airlock.ActionAddSupporting
 			}
 			d, err := s.GetWorkspaceFile(ctx, u, rr.Workspace, p)
 			if err != nil {

@@ -169,7 +169,7 @@ func TestRunRegularRequest_Failures(t *testing.T) {
 		"unknown workspace": {func(rr *service.RegularRequest) { rr.Workspace = "nope" }, airlock.CodeNotFound, "Workspace 'nope' was not found."},
 		"unknown user":      {func(rr *service.RegularRequest) { other := "ghost"; rr.Username = &other }, airlock.CodeNotFound, `Unknown user "ghost"`},
 		"not a folder":      {func(rr *service.RegularRequest) { rr.Dirs = []string{"output/missing"} }, airlock.CodeNotFound, "output/missing is not a folder of workspace workspace"},
-		"no role":           {func(rr *service.RegularRequest) { rr.Workspace = testenv.OtherWorkspace }, airlock.CodeNotFound, "you do not have permission to view other-workspace or its requests"},
+		"no role":           {func(rr *service.RegularRequest) { rr.Workspace = testenv.OtherWorkspace }, airlock.CodeNotFound, "You do not have permission to view other-workspace or its requests"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

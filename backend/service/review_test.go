@@ -250,7 +250,7 @@ func TestAirlock_SubmitReview(t *testing.T) {
 		w := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusWithdrawn)
 		_, err := env.Svc.SubmitReview(ctx, testenv.Checker1(), w.ID)
 		testenv.AssertCode(t, err, airlock.CodeInvalidState)
-		assert.Equal(t, "cannot review request in state WITHDRAWN", airlock.ErrorMessage(err))
+		assert.Equal(t, "This request has been withdrawn: its review is over", airlock.ErrorMessage(err))
 		r := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusSubmitted)
 		_, err = env.Svc.SubmitReview(ctx, testenv.Collaborator(), r.ID)
 		testenv.AssertCode(t, err, airlock.CodePermissionDenied)

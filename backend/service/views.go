@@ -94,6 +94,8 @@ type WorkspaceSummary struct {
 	CurrentRequestID *string             `json:"currentRequestId"`
 	// ManifestHash is set by GetWorkspace only.
 	ManifestHash string `json:"manifestHash,omitempty"`
+	// Actions (airlock.WorkspaceActions) is set by GetWorkspace only.
+	Actions airlock.Actions `json:"actions,omitempty"`
 }
 
 // TreeItem is one entry of a workspace directory listing with the viewer's status.
@@ -102,26 +104,14 @@ type TreeItem struct {
 	// Status is the workspace file status for the viewer ("" for directories).
 	Status      airlock.WorkspaceFileStatus
 	AllowedType bool
-	// Actions is, for files, what the viewer may do with the file.
-	Actions FileActions
+	// Actions is, for files, what the viewer may do with the file
+	// (airlock.WorkspaceFileActions); AddFileType the type it is added as by default.
+	Actions     airlock.Actions
+	AddFileType airlock.FileType
 	// Warnings counts the file's disclosure-check warnings: nil for directories, files
 	// without checks and files still being counted (WarningsPending).
 	Warnings        *airlock.WarningCounts
 	WarningsPending bool
-}
-
-// FileActions is what a viewer may do with one workspace file: add it to their current
-// request (or the one they would start) as OUTPUT, as SUPPORTING, either (Add: as OUTPUT,
-// or else as SUPPORTING with the reason it cannot be an output), or update it there.
-type FileActions struct {
-	Add, AddOutput, AddSupporting, Update airlock.ActionState
-}
-
-// Map is a as the "actions" block of a file detail.
-func (a FileActions) Map() map[string]airlock.ActionState {
-	return map[string]airlock.ActionState{
-		"add": a.Add, "addOutput": a.AddOutput, "addSupporting": a.AddSupporting, "update": a.Update,
-	}
 }
 
 // WorkspaceFileDetail is one workspace file as the viewer sees it, with what they can do.
@@ -134,8 +124,10 @@ type WorkspaceFileDetail struct {
 	// ProducedBy is the manifest's record of what produced the file, or nil without one.
 	ProducedBy *Provenance
 	// Actions holds "add" and "update" (plus "addOutput" and "addSupporting": whether the
-	// file may be added with that type).
-	Actions map[string]airlock.ActionState
+	// file may be added with that type), from airlock.WorkspaceFileActions; AddFileType is
+	// the type it is added as by default.
+	Actions     airlock.Actions
+	AddFileType airlock.FileType
 }
 
 // FileOnRequest says where a workspace file is on the viewer's current request.

@@ -110,8 +110,18 @@ func (s *Airlock) GetWorkspace(ctx context.Context, u airlock.User, ws string) (
 	var sum WorkspaceSummary
 	err := s.view(ctx, func(tx Tx) error {
 		var err error
-		sum, err = s.summary(ctx, tx, u, ws)
-		return err
+		if sum, err = s.summary(ctx, tx, u, ws); err != nil {
+			return err
+		}
+		var current *airlock.ReleaseRequest
+		if sum.CurrentRequestID != nil {
+			// Through the view cache: possibly shared, and only read here.
+			if current, err = s.readRequest(ctx, tx, u, *sum.CurrentRequestID, withoutComments); err != nil {
+				return err
+			}
+		}
+		sum.Actions = airlock.WorkspaceActions(u, ws, current)
+		return nil
 	})
 	if err != nil {
 		return WorkspaceSummary{}, err
@@ -183,12 +193,12 @@ func (s *Airlock) ListTree(ctx context.Context, u airlock.User, ws, dir string, 
 		// FileStatusFor looks each path up on the request: an indexed copy makes that O(1).
 		current = current.Indexed()
 	}
-	t := s.addTargetFor(u, ws, current)
-	// When u may not add to the target at all, every file says so alike: computed once.
-	var shared *FileActions
-	if t.denied(u) != nil {
-		a := s.fileActions(u, t, airlock.WorkspaceFile{}, "")
-		shared = &a
+	t := airlock.AddTargetFor(u, ws, current)
+	// When u may not add to the target at all, every file says so alike: computed once
+	// (but for which of add and update is shown, which depends on the status).
+	var shared map[airlock.WorkspaceFileStatus]airlock.Actions
+	if t.Denied(u) != nil {
+		shared = map[airlock.WorkspaceFileStatus]airlock.Actions{}
 	}
 	out := make([]TreeItem, 0, len(entries))
 	for _, e := range entries {
@@ -196,70 +206,19 @@ func (s *Airlock) ListTree(ctx context.Context, u airlock.User, ws, dir string, 
 		if !e.Dir {
 			item.Status = airlock.FileStatusFor(u, e.Path, e.File.ContentHash, true, released, current)
 			item.AllowedType = airlock.IsAllowedFileType(e.Path, s.policy)
-			if shared != nil {
-				item.Actions = *shared
+			if shared == nil {
+				item.Actions, item.AddFileType = airlock.WorkspaceFileActions(u, t, e.File, item.Status, s.policy)
+			} else if a, ok := shared[item.Status]; ok {
+				item.Actions = a
 			} else {
-				item.Actions = s.fileActions(u, t, e.File, item.Status)
+				item.Actions, _ = airlock.WorkspaceFileActions(u, t, airlock.WorkspaceFile{}, item.Status, s.policy)
+				shared[item.Status] = item.Actions
 			}
 		}
 		out = append(out, item)
 	}
 	s.treeWarnings(ctx, ws, out)
 	return out, nil
-}
-
-// addTarget is the request u adds workspace files to: u's current request on the
-// workspace, or the one get-or-create would make (createErr says why u cannot make one).
-type addTarget struct {
-	r         *airlock.ReleaseRequest
-	current   bool
-	createErr error
-}
-
-func (s *Airlock) addTargetFor(u airlock.User, ws string, current *airlock.ReleaseRequest) addTarget {
-	if current != nil {
-		return addTarget{r: current, current: true}
-	}
-	return addTarget{
-		r:         &airlock.ReleaseRequest{Workspace: ws, Author: u.Username, Status: airlock.StatusPending},
-		createErr: airlock.CheckCanCreateRequest(u, ws),
-	}
-}
-
-// denied is why u may add no file at all to t (nil when u may add some).
-func (t addTarget) denied(u airlock.User) error {
-	if t.createErr != nil {
-		return t.createErr
-	}
-	return airlock.CheckCanEdit(u, t.r)
-}
-
-// fileActions is what u may do with workspace file f (status st) towards t (docs/api.md, file
-// detail and tree entries).
-func (s *Airlock) fileActions(u airlock.User, t addTarget, f airlock.WorkspaceFile, st airlock.WorkspaceFileStatus) FileActions {
-	addAs := func(ft airlock.FileType) error {
-		if t.createErr != nil {
-			return t.createErr
-		}
-		return airlock.CheckCanAddWorkspaceFile(u, t.r, f, st, ft, s.policy)
-	}
-	outErr, supErr := addAs(airlock.FileTypeOutput), addAs(airlock.FileTypeSupporting)
-	a := FileActions{AddOutput: airlock.StateOf(outErr), AddSupporting: airlock.StateOf(supErr)}
-	switch {
-	case outErr == nil:
-		a.Add = a.AddOutput
-	case supErr == nil:
-		// Allowed, but only as a supporting file: say why.
-		a.Add = airlock.ActionState{Allowed: true, Reason: a.AddOutput.Reason}
-	default:
-		a.Add = a.AddOutput
-	}
-	if !t.current {
-		a.Update = airlock.ActionState{Reason: "You have no current request for this workspace"}
-	} else {
-		a.Update = airlock.StateOf(airlock.CheckCanUpdateWorkspaceFile(u, t.r, f, st, s.policy))
-	}
-	return a
 }
 
 // GetWorkspaceFile returns workspace file p of ws as u sees it: its status, where it is on
@@ -282,8 +241,8 @@ func (s *Airlock) GetWorkspaceFile(ctx context.Context, u airlock.User, ws, p st
 		Status:      st,
 		AllowedType: airlock.IsAllowedFileType(p, s.policy),
 		ProducedBy:  s.provenance(wf),
-		Actions:     s.fileActions(u, s.addTargetFor(u, ws, current), wf, st).Map(),
 	}
+	d.Actions, d.AddFileType = airlock.WorkspaceFileActions(u, airlock.AddTargetFor(u, ws, current), wf, st, s.policy)
 	if current != nil {
 		if f := current.File(p); f != nil {
 			d.Request = &FileOnRequest{ID: current.ID, Group: f.Group, FileType: f.FileType}

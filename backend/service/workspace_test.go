@@ -44,7 +44,7 @@ func TestAirlock_ListWorkspaces(t *testing.T) {
 		assert.Equal(t, service.WorkspaceSummary{
 			Name: testenv.Workspace, Project: testenv.Project, Archived: false, Active: true,
 			Access: airlock.AccessRole, CanCreateRequest: true,
-			CreateRequest: airlock.ActionState{Allowed: true},
+			CreateRequest: airlock.ActionState{Shown: true, Allowed: true},
 		}, sums[0])
 	})
 	t.Run("checkers and read-only users see every workspace folder (§12.16)", func(t *testing.T) {
@@ -78,12 +78,12 @@ func TestAirlock_ListWorkspaces(t *testing.T) {
 		assert.True(t, s.Archived)
 		assert.False(t, s.Active)
 		assert.False(t, s.CanCreateRequest)
-		assert.Equal(t, airlock.ActionState{Allowed: false, Reason: testenv.Workspace + " has been archived"}, s.CreateRequest)
+		assert.Equal(t, airlock.ActionState{Shown: true, Reason: "The workspace " + testenv.Workspace + " has been archived"}, s.CreateRequest)
 		s = list(t, testenv.Inactive(testenv.Researcher(), testenv.Workspace))[0]
 		assert.False(t, s.Archived)
 		assert.False(t, s.Active)
 		assert.False(t, s.CreateRequest.Allowed)
-		assert.Contains(t, s.CreateRequest.Reason, "inactive project")
+		assert.Contains(t, s.CreateRequest.Reason, "project that is not ongoing")
 	})
 	t.Run("the current request", func(t *testing.T) {
 		r := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusSubmitted)
@@ -203,7 +203,7 @@ func TestAirlock_GetWorkspaceFile(t *testing.T) {
 		assert.Equal(t, testenv.SHA256("a\n"), d.File.ContentHash)
 		assert.True(t, d.AllowedType)
 		assert.Nil(t, d.Request)
-		assert.Equal(t, airlock.ActionState{Allowed: true}, d.Actions["add"])
+		assert.Equal(t, airlock.ActionState{Shown: true, Allowed: true}, d.Actions["add"])
 		assert.True(t, d.Actions["addSupporting"].Allowed)
 		assert.False(t, d.Actions["update"].Allowed)
 		assert.NotEmpty(t, d.Actions["update"].Reason)
@@ -242,7 +242,7 @@ func TestAirlock_GetWorkspaceFile(t *testing.T) {
 		d, err = env.Svc.GetWorkspaceFile(ctx, testenv.Researcher(), ws, "out/b.csv")
 		require.NoError(t, err)
 		assert.False(t, d.Actions["add"].Allowed)
-		assert.Contains(t, d.Actions["add"].Reason, "SUBMITTED")
+		assert.Contains(t, d.Actions["add"].Reason, "being reviewed")
 	})
 	t.Run("a released file can be added only as supporting", func(t *testing.T) {
 		env := testenv.NewEnv(t)

@@ -44,7 +44,7 @@ export interface User {
   workspaces: Record<string, WorkspaceGrant>;
   copilotedWorkspaces: Record<string, WorkspaceGrant>;
   /** extension: viewAllWorkspaces, the "All workspaces" list (the domain's rule) */
-  actions?: Partial<Record<'viewAllWorkspaces', ActionState>>;
+  actions?: Partial<Record<'viewAllWorkspaces' | 'reviewRequests', ActionState>>;
 }
 
 /** extension: GET /all-workspaces, the workspaces matching a search grouped by project ("" when unknown) */
@@ -78,6 +78,8 @@ export interface WorkspaceSummary {
   createRequest: ActionState;
   currentRequestId: string | null;
   manifestHash?: string;
+  /** extension, single-workspace answer only: adding and updating the files the user selects */
+  actions?: Partial<Record<'addFiles' | 'updateFiles', ActionState>>;
 }
 
 export interface Entry {
@@ -91,6 +93,8 @@ export interface Entry {
   outOfDate: boolean;
   /** files of a tree level: add, addOutput, addSupporting, update, as on FileDetail (the domain's reasons) */
   actions?: Record<string, ActionState>;
+  /** extension: the type the file is added as by default (SUPPORTING when it can only be supporting); absent when it cannot be added */
+  addFileType?: 'OUTPUT' | 'SUPPORTING';
   /** extension: warning counts of a CSV file once counted (absent for other files) */
   warnings?: WarningCounts;
   /** extension: the counts are being computed; a workspace.changed event says when ready */
@@ -117,10 +121,14 @@ export interface TreeLevel {
 }
 
 export interface ActionState {
+  /** whether the action is shown to this viewer at all (never allowed when not) */
+  shown?: boolean;
   allowed: boolean;
   reason?: string;
   /** on an allowed action: why it needs an acknowledgement note (approve with BLOCK warnings) */
   acknowledge?: string;
+  /** on an allowed action on selected files: what to say while none it applies to is selected */
+  unselected?: string;
 }
 
 export interface FileDetail extends Entry {
@@ -325,7 +333,8 @@ export type ActionKey =
   | 'reject'
   | 'release'
   | 'comment'
-  | 'editGroups';
+  | 'editGroups'
+  | 'vote';
 
 export interface Request {
   id: string;
@@ -343,6 +352,8 @@ export interface Request {
   groups: FileGroup[];
   upload: { released: number; uploaded: number };
   actions: Partial<Record<ActionKey, ActionState>>;
+  /** extension: what the caller is expected to do now, in a sentence or two */
+  nextStep?: string;
   /** extension: the visibilities the caller may write comments with now (first = default) */
   commentVisibilities: Visibility[];
 }
@@ -364,6 +375,8 @@ export interface RequestSummary {
   warnings?: WarningCounts;
   blockFiles?: number;
   uncountedFiles?: number;
+  /** extension: the list of the reviews page the request belongs to ('' for none) */
+  reviewList?: 'OUTSTANDING' | 'RETURNED' | 'APPROVED' | '';
 }
 
 export interface AuditEvent {

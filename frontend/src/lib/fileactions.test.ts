@@ -19,7 +19,7 @@ const file = (path: string, fileType: RequestFile['fileType'], actions: RequestF
 });
 
 const editable = (path: string, t: RequestFile['fileType'] = 'OUTPUT') =>
-  file(path, t, { withdraw: yes, changeType: yes, move: yes, update: no('Cannot update file in request if it is not updated on disk') });
+  file(path, t, { withdraw: yes, changeType: yes, move: yes, update: no('This file has not changed in the workspace since it was added to the request') });
 const released = (path: string) => file(path, 'SUPPORTING', { withdraw: yes, changeType: no('Released files cannot be added as output files'), move: yes });
 const locked = (path: string) =>
   file(path, 'OUTPUT', { withdraw: no('The request is under review'), changeType: no('The request is under review'), move: no('The request is under review') });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Request, RequestFile, User } from '../api/types';
-import { expectedOfYou, firstUnvoted, roleOf, stepFile, votedCount } from './review';
+import type { Request, RequestFile } from '../api/types';
+import { firstUnvoted, reviewsIt, stepFile, votedCount, votesNow } from './review';
 
 const file = (path: string, myVote: RequestFile['myVote'] = null, fileType: RequestFile['fileType'] = 'OUTPUT'): RequestFile => ({
   path,
@@ -34,7 +34,6 @@ const req = (over: Partial<Request> = {}): Request => ({
   commentVisibilities: [],
   ...over,
 });
-const user = (username: string, outputChecker = false): User => ({ username, fullname: username, outputChecker, readonlyAccess: false, workspaces: {}, copilotedWorkspaces: {} });
 
 describe('review helpers', () => {
   it('steps through output files in order, wrapping', () => {
@@ -49,16 +48,12 @@ describe('review helpers', () => {
     expect(votedCount(req())).toEqual({ voted: 2, total: 3 });
     expect(firstUnvoted(req())?.file.path).toBe('a.csv');
   });
-  it('knows roles', () => {
-    expect(roleOf(user('alice', true), req())).toMatchObject({ isAuthor: true, isReviewer: false, canReviewNow: false });
-    expect(roleOf(user('bob', true), req())).toMatchObject({ isReviewer: true, canReviewNow: true });
-    expect(roleOf(user('bob', true), req({ status: 'RETURNED' })).canReviewNow).toBe(false);
-  });
-  it('tells each viewer what is expected now', () => {
-    expect(expectedOfYou(user('bob', true), req())).toContain('2 of 3');
-    expect(expectedOfYou(user('alice'), req())).toContain('with the output checkers');
-    expect(expectedOfYou(user('alice'), req({ status: 'PENDING', actions: { submit: { allowed: false, reason: 'Cannot submit request with no output files' } } }))).toBe('Your turn: Cannot submit request with no output files');
-    expect(expectedOfYou(user('bob', true), req({ status: 'REVIEWED', actions: { release: { allowed: true } } }))).toContain('release');
-    expect(expectedOfYou(user('bob', true), req({ submittedReviewers: ['bob'] }))).toContain('submitted your review');
+  it('reads whether the viewer reviews the request from its vote action', () => {
+    expect(reviewsIt(req())).toBe(false);
+    expect(votesNow(req())).toBe(false);
+    const returned = req({ actions: { vote: { shown: true, allowed: false, reason: 'This request has been returned to its author' } } });
+    expect(reviewsIt(returned)).toBe(true);
+    expect(votesNow(returned)).toBe(false);
+    expect(votesNow(req({ actions: { vote: { shown: true, allowed: true } } }))).toBe(true);
   });
 });
