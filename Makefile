@@ -24,6 +24,7 @@ test: deps frontend test-frontend test-go test-desktop
 
 deps:
 	@bash build/deps.sh
+	@bash build/postgres.sh
 
 frontend:
 	@bash build/frontend.sh
@@ -34,9 +35,12 @@ test-frontend:
 # staticcheck, pinned, run through the module proxy (built once, then cached)
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-## test-go: formatting, vet, staticcheck, the backend under the race detector, then the rest
+## test-go: formatting, vet, staticcheck, the backend under the race detector (the service
+## and HTTP suites a second time on PostgreSQL), then the rest
 test-go: lint
+	@bash build/postgres.sh
 	$(GO) test -race -count=1 -timeout 30m ./backend/...
+	AIRLOCK_TEST_STORE=postgres $(GO) test -race -count=1 -timeout 30m ./backend/service/ ./backend/httpapi/
 	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/backend/')
 
 ## bench: the benchmarks of the issues, each reported against a baseline from the same run
@@ -66,10 +70,13 @@ crash:
 	CRASH_TRIALS=$(CRASH_TRIALS) CRASH_FILE_MB=$(CRASH_FILE_MB) $(GO) test -count=1 -v -timeout 120m \
 	  -run '^TestCrashTrials$$' ./backend/internal/crashtest/
 
-## fuzz: every fuzz target for FUZZTIME each (their seed corpora run in make test)
+## fuzz: every fuzz target for FUZZTIME each (their seed corpora run in make test), with
+## FUZZPARALLEL fuzzing processes at once (go test -parallel; empty: one per core), e.g.
+## `make fuzz FUZZTIME=10m FUZZPARALLEL=1` on a shared machine
 FUZZTIME ?= 30s
+FUZZPARALLEL ?=
 fuzz:
-	@GO="$(GO)" FUZZTIME="$(FUZZTIME)" bash build/fuzz.sh
+	@GO="$(GO)" FUZZTIME="$(FUZZTIME)" FUZZPARALLEL="$(FUZZPARALLEL)" bash build/fuzz.sh
 
 ## screenshots: refresh docs/screenshots from the end-to-end tests and the desktop smoke
 ## test (`make test` writes none)

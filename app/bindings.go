@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/internal/fsutil"
 )
 
 // Desktop holds the methods bound into the window (window.go.app.Desktop.* in JavaScript).
@@ -73,29 +73,13 @@ func (d *Desktop) OpenContainingFolder(workspace, path string) error {
 	return nil
 }
 
-// saveFile copies src to dest through a temporary file in the same folder: written,
-// fsynced, then renamed, so dest is never half written.
-func saveFile(dest string, src io.Reader) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".*.part")
-	if err != nil {
+// saveFile copies src to dest atomically (fsutil.WriteFileAt), so dest is never half
+// written.
+func saveFile(dest string, src io.Reader) error {
+	return fsutil.WriteFileAt(dest, "."+filepath.Base(dest)+".part-", 0o600, func(w io.Writer) error {
+		_, err := io.Copy(w, src)
 		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = io.Copy(tmp, src); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dest)
+	})
 }
 
 // rejection is the error a bound method returns: the API's error body as its text.

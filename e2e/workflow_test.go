@@ -188,11 +188,14 @@ func (u *user) vote(reqID, group, path, which string) {
 	if which == "changes" {
 		want = "Changes requested"
 	}
+	// The route changes within the page: until the pane shows this file, the buttons on
+	// screen may still be the previous file's (pressing a chosen vote again resets it).
+	button := fmt.Sprintf(`[data-testid=file-pane][data-path=%s] [data-testid=vote-%s]`, js(path), which)
 	u.do(fmt.Sprintf("vote %s on %s", which, path),
-		waitVisible(`[data-testid=vote-`+which+`]`),
-		click(`[data-testid=vote-`+which+`]`),
-		acknowledgeIfAsked(`[data-testid=vote-`+which+`]`, "Seen the BLOCK warning: checked by "+u.name+" in the end-to-end test."),
-		waitText(`[data-testid=vote-`+which+`]`, want),
+		waitVisible(button),
+		click(button),
+		acknowledgeIfAsked(button, "Seen the BLOCK warning: checked by "+u.name+" in the end-to-end test."),
+		waitText(button, want),
 	)
 }
 
@@ -383,6 +386,17 @@ func TestWorkflowThroughTheUI(t *testing.T) {
 		waitText(`[data-testid=comment-visibility]`, "Private"))
 	c1.screenshot("09-group-with-private-comment", `[data-testid=comment]`)
 	c1.act(reqID, "action-review", "ONE REVIEW SUBMITTED")
+	// the decision buttons say what they wait for, in words (the reasons read "cannot change
+	// status from SUBMITTED to REJECTED" before the domain wrote them for people)
+	var reasons string
+	c1.do("reject and release say what they wait for",
+		waitText(`[data-testid=request-actions] [data-testid=action-reasons]`, "Reject request: Disabled until two reviews have been submitted"),
+		chromedp.Evaluate(`document.querySelector('[data-testid=request-actions] [data-testid=action-reasons]').innerText`, &reasons))
+	for _, machine := range []string{"SUBMITTED", "REJECTED", "APPROVED", "cannot change status"} {
+		if strings.Contains(reasons, machine) {
+			t.Errorf("a disabled action's reason is in machine words (%q): %s", machine, reasons)
+		}
+	}
 
 	c2.login(checkers[1])
 	c2.open("#/requests/" + reqID + "/" + groupA)

@@ -265,6 +265,12 @@ func WorkspaceFileActions(u User, t AddTarget, f WorkspaceFile, st WorkspaceFile
 	}, def
 }
 
+// CreateRequestAction is whether u may start a request on ws (a workspace summary's
+// createRequest), with the reason when not.
+func CreateRequestAction(u User, ws string) ActionState {
+	return StateOf(CheckCanCreateRequest(u, ws))
+}
+
 // WorkspaceActions is the actions block of workspace ws for u, whose current request there
 // is current (nil when none): adding and updating the files u selects.
 func WorkspaceActions(u User, ws string, current *ReleaseRequest) Actions {

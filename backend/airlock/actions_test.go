@@ -184,6 +184,7 @@ func TestEveryWorkspaceActionIsDecidedInWordsForPeople(t *testing.T) {
 	}
 	for _, a := range actionActors() {
 		checkBlock(t, a.name+", user", UserActions(a.user), UserActionKeys)
+		checkBlock(t, a.name+", workspace summary", Actions{"createRequest": CreateRequestAction(a.user, ws)}, []ActionKey{"createRequest"})
 		currents := map[string]*ReleaseRequest{"no current request": nil}
 		for _, st := range allStatuses {
 			if st.IsActive() {

@@ -92,15 +92,17 @@ func (r *ReleaseRequest) ShortID() string {
 // StartNewTurn records who reviewed in the turn that ends, clears the submitted reviews and
 // advances the turn (§4.3). It runs after submit/resubmit and after return.
 func (r *ReleaseRequest) StartNewTurn() {
-	r.TurnReviewers = r.SubmittedReviewers()
-	r.SubmittedReviews = map[string]time.Time{}
-	r.ReviewTurn++
+	next := RequestState{ReviewTurn: r.ReviewTurn, SubmittedReviews: r.SubmittedReviews}.newTurn()
+	r.TurnReviewers, r.SubmittedReviews, r.ReviewTurn = next.TurnReviewers, next.SubmittedReviews, next.ReviewTurn
 }
 
 // SubmittedReviewers returns the reviewers who submitted a review this turn, sorted.
-func (r *ReleaseRequest) SubmittedReviewers() []string {
-	out := make([]string, 0, len(r.SubmittedReviews))
-	for u := range r.SubmittedReviews {
+func (r *ReleaseRequest) SubmittedReviewers() []string { return reviewersOf(r.SubmittedReviews) }
+
+// reviewersOf is the reviewers of submitted, sorted (never nil).
+func reviewersOf(submitted map[string]time.Time) []string {
+	out := make([]string, 0, len(submitted))
+	for u := range submitted {
 		out = append(out, u)
 	}
 	slices.Sort(out)

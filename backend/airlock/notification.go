@@ -73,22 +73,6 @@ func NotificationEventType(from, to Status) string {
 	return ""
 }
 
-// StatusNotification is the notification of r having moved from status from to its current
-// status by actor, with optional update lines.
-func StatusNotification(r *ReleaseRequest, from Status, actor User, updates ...NotificationUpdate) Notification {
-	n := Notification{
-		EventType:     NotificationEventType(from, r.Status),
-		Workspace:     r.Workspace,
-		Request:       r.ID,
-		RequestAuthor: r.Author,
-		User:          actor.Username,
-	}
-	if len(updates) > 0 {
-		n.Updates = updates
-	}
-	return n
-}
-
 // FilesToUploadUpdate is the update line of a request_approved notification:
 // "1 file will be uploaded", "N files will be uploaded".
 func FilesToUploadUpdate(n int) NotificationUpdate {

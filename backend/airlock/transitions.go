@@ -1,6 +1,10 @@
 package airlock
 
-import "slices"
+import (
+	"maps"
+	"slices"
+	"time"
+)
 
 type statusInfo struct {
 	owner  Owner
@@ -87,6 +91,9 @@ func CanTransition(u User, r *ReleaseRequest, to Status, p Policy) bool {
 // needs every output file approved. The operations' richer preconditions live in CheckCanX.
 func CheckTransition(u User, r *ReleaseRequest, to Status, p Policy) error {
 	if !slices.Contains(AllowedTransitions(r.Status, p), to) {
+		if to == StatusReviewed && (r.Status == StatusSubmitted || r.Status == StatusPartiallyReviewed) {
+			return Errorf(CodeInvalidState, "Disabled until %s", reviewsSubmitted(p.Reviews()))
+		}
 		return Errorf(CodeInvalidState, "%s, so it cannot be %s", r.Status.situation(), to.done())
 	}
 	switch {
@@ -188,4 +195,136 @@ func ReviewOutcome(r *ReleaseRequest, reviewer string, p Policy) (next Status, c
 		return r.Status, false
 	}
 	return next, true
+}
+
+// RequestState is the part of a request a status change sets.
+type RequestState struct {
+	Status           Status
+	ReviewTurn       int
+	TurnReviewers    []string
+	SubmittedReviews map[string]time.Time
+	LastSubmittedAt  *time.Time
+}
+
+// Transition is one status change of a request as a value: the state the request takes,
+// the audit event stored with it and the job-server notification sent once it has
+// committed. Computing one changes nothing; the service applies it to the request it
+// loaded (Apply) and stores the request with Audit in one transaction.
+type Transition struct {
+	From Status
+	Next RequestState
+	// Audit is stamped with the transition's time and carries the turn in which the change
+	// happened.
+	Audit AuditEvent
+	// Notification is nil when the status stays (a review that changes no status).
+	Notification *Notification
+}
+
+// Apply sets r's status, turn and stamps to t.Next.
+func (t Transition) Apply(r *ReleaseRequest) {
+	r.Status = t.Next.Status
+	r.ReviewTurn = t.Next.ReviewTurn
+	r.TurnReviewers = t.Next.TurnReviewers
+	r.SubmittedReviews = t.Next.SubmittedReviews
+	r.LastSubmittedAt = t.Next.LastSubmittedAt
+}
+
+// Transit is actor's move of r to status to at time at, once CheckTransition allows it
+// (the operation's own CheckCanX comes first, in the caller). What the move sets follows
+// from the target (§4.2, §4.3):
+//   - SUBMITTED stamps the submit time and starts a new turn;
+//   - RETURNED starts a new turn;
+//   - PARTIALLY_REVIEWED and REVIEWED record actor's submitted review;
+//   - APPROVED tells job-server how many files will be uploaded.
+//
+// A review that changes no status is ReviewTransition's; the end of a release is
+// ReleasedTransition's; the operator's forced close is ForceCloseTransition's.
+func Transit(actor User, r *ReleaseRequest, to Status, at time.Time, p Policy) (Transition, error) {
+	if err := CheckTransition(actor, r, to, p); err != nil {
+		return Transition{}, err
+	}
+	return transition(actor, r, to, StatusAuditType(to), nil, at), nil
+}
+
+// ReviewTransition records reviewer's submitted review of r at time at: the status
+// ReviewOutcome gives (through Transit), or, when the status stays, the review alone with
+// a REQUEST_REVIEW event marked status_unchanged and no notification. The caller has run
+// CheckCanSubmitReview.
+func ReviewTransition(reviewer User, r *ReleaseRequest, at time.Time, p Policy) (Transition, error) {
+	if next, changed := ReviewOutcome(r, reviewer.Username, p); changed {
+		return Transit(reviewer, r, next, at, p)
+	}
+	t := transition(reviewer, r, r.Status, AuditRequestReview, map[string]string{"status_unchanged": "true"}, at)
+	t.Notification = nil
+	return t, nil
+}
+
+// ReleasedTransition moves r from APPROVED to RELEASED once every released file is
+// uploaded: the system performs the move (the generic check runs as the system user) on
+// behalf of releaser, the user who released the files, who is the event's actor.
+func ReleasedTransition(releaser User, r *ReleaseRequest, at time.Time, p Policy) (Transition, error) {
+	if !AllUploaded(r) {
+		return Transition{}, Errorf(CodeInvalidState, "Release request %s still has files to upload", r.ID)
+	}
+	if err := CheckTransition(SystemUser(), r, StatusReleased, p); err != nil {
+		return Transition{}, err
+	}
+	return transition(releaser, r, StatusReleased, StatusAuditType(StatusReleased), nil, at), nil
+}
+
+// ForceCloseTransition is operator's forced close of r as REJECTED or WITHDRAWN
+// (docs/decisions.md §1) once CheckCanForceClose allows it: REQUEST_FORCE_CLOSE records the
+// old and new status and the reason, as an automated action; the turn does not change.
+func ForceCloseTransition(operator User, r *ReleaseRequest, to Status, reason string, at time.Time) (Transition, error) {
+	if err := CheckCanForceClose(r, to); err != nil {
+		return Transition{}, err
+	}
+	extra := map[string]string{
+		"from": string(r.Status), "status": string(to), "reason": reason, "automated_action": "true",
+	}
+	return transition(operator, r, to, AuditRequestForceClose, extra, at), nil
+}
+
+// transition builds the move of r to status to by actor at time at, audited as kind, without
+// any check.
+func transition(actor User, r *ReleaseRequest, to Status, kind AuditType, extra map[string]string, at time.Time) Transition {
+	ev := NewAuditEvent(kind, actor, r, "", extra) // the turn in which the change happened
+	ev.CreatedAt = at
+	next := RequestState{
+		Status: to, ReviewTurn: r.ReviewTurn, TurnReviewers: r.TurnReviewers,
+		SubmittedReviews: r.SubmittedReviews, LastSubmittedAt: r.LastSubmittedAt,
+	}
+	var updates []NotificationUpdate
+	switch to {
+	case StatusSubmitted:
+		stamp := at
+		next.LastSubmittedAt = &stamp
+		next = next.newTurn()
+	case StatusReturned:
+		next = next.newTurn()
+	case StatusPartiallyReviewed, StatusReviewed:
+		next.SubmittedReviews = maps.Clone(r.SubmittedReviews)
+		if next.SubmittedReviews == nil {
+			next.SubmittedReviews = map[string]time.Time{}
+		}
+		next.SubmittedReviews[actor.Username] = at
+	case StatusApproved:
+		updates = []NotificationUpdate{FilesToUploadUpdate(len(r.OutputFiles()))}
+	}
+	return Transition{
+		From: r.Status, Next: next, Audit: ev,
+		Notification: &Notification{
+			EventType: NotificationEventType(r.Status, to), Workspace: r.Workspace, Request: r.ID,
+			RequestAuthor: r.Author, User: actor.Username, Updates: updates,
+		},
+	}
+}
+
+// newTurn is s with the turn advanced (§4.3): the reviewers who submitted in the turn that
+// ends are recorded and the submitted reviews cleared.
+func (s RequestState) newTurn() RequestState {
+	s.TurnReviewers = reviewersOf(s.SubmittedReviews)
+	s.SubmittedReviews = map[string]time.Time{}
+	s.ReviewTurn++
+	return s
 }

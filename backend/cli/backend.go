@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/trelab/airlock/backend/release"
 	"github.com/trelab/airlock/backend/render"
 	"github.com/trelab/airlock/backend/service"
+	"github.com/trelab/airlock/backend/store/postgres"
 	"github.com/trelab/airlock/backend/store/sqlite"
 	"github.com/trelab/airlock/backend/workspace"
 	"github.com/trelab/airlock/frontend"
@@ -32,13 +34,55 @@ import (
 // DatabaseFile is the name of the SQLite file in the data directory.
 const DatabaseFile = "airlock.db"
 
+// Database is what the commands need of a store, implemented by store/sqlite and
+// store/postgres: the service's port, auth's sessions and tokens, and the operator's
+// checks.
+type Database interface {
+	service.Store
+	auth.Store
+	// VerifyAudit recomputes the audit hash chain: rows checked, first broken id (0: intact).
+	VerifyAudit(ctx context.Context) (checked int, firstBadID int64, err error)
+	// PingRead reads the database without waiting for writers (/healthz).
+	PingRead(ctx context.Context) error
+	Close() error
+}
+
+// checkDatabase validates --database: empty or "sqlite:", or a postgres:// URL.
+func checkDatabase(db string) error {
+	switch {
+	case db == "" || db == "sqlite:" || postgres.IsURL(db):
+		return nil
+	case strings.HasPrefix(db, "sqlite:"):
+		return fmt.Errorf("--database %q: the SQLite database is always the file %s in the data directory; give just sqlite: (or nothing)", db, DatabaseFile)
+	default:
+		return fmt.Errorf("--database %q is neither sqlite: nor a postgres:// URL", postgres.Redact(db))
+	}
+}
+
+// openDatabase opens the store --database names.
+func openDatabase(s Settings) (Database, error) {
+	if postgres.IsURL(s.Database) {
+		st, err := postgres.Open(s.Database)
+		if err != nil {
+			return nil, fmt.Errorf("database %s: %w", postgres.Redact(s.Database), err)
+		}
+		return st, nil
+	}
+	path := filepath.Join(s.DataDir, DatabaseFile)
+	st, err := sqlite.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	return st, nil
+}
+
 // Core is what every command needs: the database, the workspaces, the request file store,
 // the release target and notifier, and the service over them. Nothing runs in the
 // background.
 type Core struct {
 	Settings   Settings
 	Logger     *slog.Logger
-	Store      *sqlite.Store
+	Store      Database
 	Workspaces *workspace.Workspaces
 	Files      *filestore.Store
 	// Target is where released files go: the outbox folder, or job-server.
@@ -72,9 +116,9 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 			_ = c.Close()
 		}
 	}()
-	st, err := sqlite.Open(filepath.Join(s.DataDir, DatabaseFile))
+	st, err := openDatabase(s)
 	if err != nil {
-		return nil, fmt.Errorf("database %s: %w", filepath.Join(s.DataDir, DatabaseFile), err)
+		return nil, err
 	}
 	c.Store = st
 	c.Workspaces = workspace.New(s.WorkspacesDir, workspace.Options{Logger: log})

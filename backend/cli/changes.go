@@ -17,8 +17,15 @@ const ChangePollInterval = time.Second
 // own changes are published by the service when they commit; the few of them that fall in
 // the same interval as an outside change are published twice, which is harmless (events are
 // invalidations).
+//
+// On PostgreSQL there is no data version to poll (and there the other processes are
+// mostly other replicas): nothing is followed here.
 func (b *Backend) followExternalChanges(ctx context.Context, interval time.Duration) {
-	sqlite.NewFollower(b.Store).Run(ctx, interval, func(refs []sqlite.RequestRef) {
+	st, ok := b.Store.(*sqlite.Store)
+	if !ok {
+		return
+	}
+	sqlite.NewFollower(st).Run(ctx, interval, func(refs []sqlite.RequestRef) {
 		events := make([]airlock.Event, len(refs))
 		for i, r := range refs {
 			events[i] = airlock.Event{Type: airlock.EventRequestChanged, RequestID: r.ID, Workspace: r.Workspace, Status: r.Status}

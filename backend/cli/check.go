@@ -10,7 +10,7 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/filestore"
-	"github.com/trelab/airlock/backend/store/sqlite"
+	"github.com/trelab/airlock/backend/service"
 )
 
 // CheckReport is the outcome of one consistency check of the data (docs/reliability.md).
@@ -57,7 +57,7 @@ func (c *Core) Check(ctx context.Context, opt CheckOptions) CheckReport {
 	cutoff := start.Add(-opt.Grace)
 
 	var requests []*airlock.ReleaseRequest
-	if err := c.Store.View(ctx, func(tx sqlite.TxPort) error {
+	if err := c.Store.View(ctx, func(tx service.Tx) error {
 		var err error
 		requests, err = tx.ListRequests(ctx, airlock.RequestFilter{})
 		return err

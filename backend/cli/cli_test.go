@@ -25,6 +25,7 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/auth"
+	"github.com/trelab/airlock/backend/internal/pgtest"
 	"github.com/trelab/airlock/backend/service"
 	"github.com/trelab/airlock/internal/testbin"
 )
@@ -49,7 +50,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("AIRLOCK_CLI_TEST_CHILD") == "1" {
 		os.Exit(Main(os.Args[1:], "test-version", nil))
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
 func testEnv(vars map[string]string) (*Env, *testbin.Buffer, *testbin.Buffer) {
@@ -303,6 +304,9 @@ func TestBadSettings(t *testing.T) {
 		"bad endpoint":            {[]string{"--data-dir", d, "--api-endpoint", "jobs", "--api-token", "t"}, "not an http(s) URL"},
 		"bad origin":              {[]string{"--data-dir", d, "--allowed-origin", "example.org"}, "--allowed-origin"},
 		"extra argument":          {[]string{"--data-dir", d, "now"}, "takes no arguments"},
+		"other database":          {[]string{"--data-dir", d, "--database", "mysql://u:pw@db/airlock"}, "neither sqlite: nor a postgres:// URL"},
+		"sqlite path":             {[]string{"--data-dir", d, "--database", "sqlite:/tmp/other.db"}, "always the file airlock.db"},
+		"unreachable postgres":    {[]string{"--data-dir", d, "--database", "postgres://airlock:pw@127.0.0.1:1/airlock?connect_timeout=5"}, "database postgres://airlock:xxxxx@127.0.0.1:1/airlock"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			env, _, _ := testEnv(nil)

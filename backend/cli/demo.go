@@ -12,6 +12,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -20,6 +21,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/trelab/airlock/internal/fsutil"
 )
 
 // demoUser is one user of the demo users file.
@@ -316,32 +319,16 @@ func demoACRO(dir string) []demoFile {
 	}
 }
 
-// writeFileAtomic writes data to a temporary file, fsyncs it and renames it into place.
+// writeFileAtomic writes data to name atomically (fsutil.WriteFileAt), creating its folder.
 func writeFileAtomic(name string, data []byte, perm fs.FileMode) error {
-	dir := filepath.Dir(name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
+	err := fsutil.WriteFileAt(name, ".tmp-", perm, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, perm)
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
+	})
 	if err != nil {
-		_ = os.Remove(tmp)
 		return errors.Join(fmt.Errorf("writing %s", name), err)
 	}
 	return nil

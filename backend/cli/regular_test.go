@@ -42,14 +42,14 @@ func newRegularSite(t *testing.T, config string) regularSite {
 		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
 		require.NoError(t, os.WriteFile(full, []byte(content), 0o644))
 		sum := sha256.Sum256([]byte(content))
-		user, action := "alice", "weekly_counts"
+		user, action, at := "alice", "weekly_counts", ts
 		if strings.HasPrefix(p, "output/monthly/") {
-			user, action, ts = "bob", "monthly_totals", ts-86400 // older: alice's output is the latest
+			user, action, at = "bob", "monthly_totals", ts-86400 // older: alice's output is the latest
 		}
 		outputs[p] = map[string]any{
 			"level": "moderately_sensitive", "job_id": "job-" + action, "job_request": "jr-1", "action": action,
 			"user": user, "repo": "https://github.com/opensafely/weekly-study", "commit": "4f1c2e3d4b5a69788796a5b4c3d2e1f001122334",
-			"size": len(content), "timestamp": ts + 0.25, "content_hash": hex.EncodeToString(sum[:]),
+			"size": len(content), "timestamp": at + 0.25, "content_hash": hex.EncodeToString(sum[:]),
 			"excluded": false, "message": nil, "row_count": nil, "col_count": nil,
 		}
 	}

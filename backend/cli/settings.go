@@ -24,8 +24,11 @@ import (
 // Settings are the settings of `airlock serve` (and of the desktop app's embedded backend).
 // Each is a flag and an environment variable; flags win (docs/api.md "Settings of serve").
 type Settings struct {
-	Listen        string
-	DataDir       string
+	Listen  string
+	DataDir string
+	// Database is "" (or "sqlite:"): the SQLite file in the data directory; or a
+	// postgres:// URL: that PostgreSQL database (docs/api.md "Settings of serve").
+	Database      string
 	WorkspacesDir string
 	UsersFile     string
 	ReleaseDir    string
@@ -108,6 +111,7 @@ func settingsFlags(fs *flag.FlagSet, getenv func(string) string) *settingsParser
 	}
 	fs.StringVar(&p.s.Listen, "listen", env("AIRLOCK_LISTEN", DefaultListen), "address to serve on (AIRLOCK_LISTEN)")
 	fs.StringVar(&p.s.DataDir, "data-dir", env("AIRLOCK_DATA_DIR", "./airlock-data"), "database, request file store, sessions (AIRLOCK_DATA_DIR)")
+	fs.StringVar(&p.s.Database, "database", env("AIRLOCK_DATABASE", ""), "sqlite: (the file in the data directory, the default) or a postgres:// URL (AIRLOCK_DATABASE)")
 	fs.StringVar(&p.s.WorkspacesDir, "workspaces", env("AIRLOCK_WORKSPACE_DIR", ""), "root folder of workspaces (AIRLOCK_WORKSPACE_DIR; default <data-dir>/workspaces)")
 	fs.StringVar(&p.s.UsersFile, "users", env("AIRLOCK_USERS_FILE", ""), "users file (AIRLOCK_USERS_FILE; default <data-dir>/users.json)")
 	fs.StringVar(&p.s.ReleaseDir, "release-dir", env("AIRLOCK_RELEASE_DIR", ""), "where released files go without job-server (AIRLOCK_RELEASE_DIR; default <data-dir>/released)")
@@ -168,6 +172,9 @@ func (p *settingsParser) resolve(fs *flag.FlagSet) (Settings, error) {
 
 	if s.DataDir == "" {
 		return s, errors.New("--data-dir must not be empty")
+	}
+	if err := checkDatabase(s.Database); err != nil {
+		return s, err
 	}
 	if s.WorkspacesDir == "" {
 		s.WorkspacesDir = filepath.Join(s.DataDir, "workspaces")

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/internal/fsutil"
 )
 
 // Store keeps request file copies under one root folder.
@@ -35,11 +36,9 @@ func New(root string) *Store {
 	return &Store{root: filepath.Join(root, "requests")}
 }
 
-// validSegment reports whether s can be one path segment: not empty, no separators or
-// NUL, not hidden (temporary files start with a dot) and so never "." or "..".
-func validSegment(s string) bool {
-	return s != "" && !strings.HasPrefix(s, ".") && !strings.ContainsAny(s, "/\\\x00")
-}
+// validSegment reports whether s can be one path segment (fsutil.CheckName) that is not
+// hidden (temporary files start with a dot).
+func validSegment(s string) bool { return fsutil.CheckName(s) == nil && !strings.HasPrefix(s, ".") }
 
 func (s *Store) requestDir(workspace, requestID string) (string, error) {
 	if !validSegment(workspace) || !validSegment(requestID) {
@@ -68,24 +67,22 @@ func (s *Store) Put(ctx context.Context, workspace, requestID string, src io.Rea
 	if err != nil {
 		return "", 0, err
 	}
-	if err := mkdirSynced(dir); err != nil {
+	if err := fsutil.MkdirAll(dir, 0o750); err != nil {
 		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot create request folder")
 	}
-	tmp, err := os.CreateTemp(dir, tempPrefix+"*")
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot open request folder")
+	}
+	defer root.Close()
+	tmp, err := fsutil.CreateTemp(root, ".", tempPrefix, 0o440)
 	if err != nil {
 		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot create temporary file")
 	}
-	tmpName := tmp.Name()
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tmp.Close()
-			_ = os.Remove(tmpName)
-		}
-	}()
+	defer tmp.Discard() // a no-op once committed
 
 	h := sha256.New()
-	size, err = io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx: ctx, r: src})
+	size, err = io.Copy(io.MultiWriter(tmp, h), fsutil.Reader(ctx, src))
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", 0, airlock.WrapError(airlock.CodeUnavailable, err, "The copy was cancelled.")
@@ -97,25 +94,11 @@ func (s *Store) Put(ctx context.Context, workspace, requestID string, src io.Rea
 		return "", 0, airlock.Errorf(airlock.CodeInvalid,
 			"The file has changed on disk since the workspace manifest was written (its content no longer matches the recorded hash), so it cannot be added.")
 	}
-	if err := tmp.Chmod(0o440); err != nil {
-		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot store file")
-	}
-	if err := tmp.Sync(); err != nil {
-		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot store file")
-	}
-	if err := tmp.Close(); err != nil {
-		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot store file")
-	}
-	final := filepath.Join(dir, sum)
-	if fi, err := os.Lstat(final); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
-		// Identical content is already stored: drop the copy (the deferred cleanup).
+	if fi, err := root.Lstat(sum); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
+		// Identical content is already stored: drop the copy (the deferred Discard).
 		return sum, size, nil
 	}
-	if err := os.Rename(tmpName, final); err != nil {
-		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot store file")
-	}
-	committed = true
-	if err := syncDir(dir); err != nil {
+	if err := tmp.Commit(sum); err != nil {
 		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot store file")
 	}
 	return sum, size, nil
@@ -134,7 +117,7 @@ func (s *Store) Open(workspace, requestID, fileID string) (io.ReadSeekCloser, er
 	return f, nil
 }
 
-// Remove deletes a stored copy (service.BlobRemover); one that is not there is not an
+// Remove deletes a stored copy; one that is not there is not an
 // error. Like Open, it never follows a name outside the request's folder.
 func (s *Store) Remove(workspace, requestID, fileID string) error {
 	p, err := s.Path(workspace, requestID, fileID)
@@ -152,16 +135,28 @@ func (s *Store) Remove(workspace, requestID, fileID string) error {
 
 // Path is the on-disk path of a stored copy; CodeNotFound when there is none.
 func (s *Store) Path(workspace, requestID, fileID string) (string, error) {
+	p, _, err := s.stat(workspace, requestID, fileID)
+	return p, err
+}
+
+// Stat describes a stored copy (a regular file: the store never follows a link); CodeNotFound
+// when there is none.
+func (s *Store) Stat(workspace, requestID, fileID string) (fs.FileInfo, error) {
+	_, fi, err := s.stat(workspace, requestID, fileID)
+	return fi, err
+}
+
+func (s *Store) stat(workspace, requestID, fileID string) (string, fs.FileInfo, error) {
 	dir, err := s.requestDir(workspace, requestID)
 	if err != nil || !validHash(fileID) {
-		return "", airlock.Errorf(airlock.CodeNotFound, "The stored copy of this file was not found.")
+		return "", nil, airlock.Errorf(airlock.CodeNotFound, "The stored copy of this file was not found.")
 	}
 	p := filepath.Join(dir, fileID)
 	fi, err := os.Lstat(p)
 	if err != nil || !fi.Mode().IsRegular() {
-		return "", notFound(err)
+		return "", nil, notFound(err)
 	}
-	return p, nil
+	return p, fi, nil
 }
 
 func notFound(err error) error {
@@ -169,44 +164,4 @@ func notFound(err error) error {
 		return airlock.Errorf(airlock.CodeNotFound, "The stored copy of this file was not found.")
 	}
 	return airlock.WrapError(airlock.CodeNotFound, err, "The stored copy of this file was not found.")
-}
-
-// ctxReader stops a copy when the context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
-// mkdirSynced creates dir and its missing parents, fsyncing each parent that gained an
-// entry so that the new folders survive a crash.
-func mkdirSynced(dir string) error {
-	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
-		return nil
-	}
-	parent := filepath.Dir(dir)
-	if parent != dir {
-		if err := mkdirSynced(parent); err != nil {
-			return err
-		}
-	}
-	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	return syncDir(parent)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

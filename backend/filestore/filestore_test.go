@@ -63,6 +63,12 @@ func TestPutOpenPath(t *testing.T) {
 	fi, err := os.Stat(p)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o440), fi.Mode().Perm())
+	st, err := s.Stat("ws", "req1", sum)
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), st.Size())
+	assert.Equal(t, fi.ModTime(), st.ModTime())
+	_, err = s.Stat("ws", "req1", sha("other"))
+	assertCode(t, err, airlock.CodeNotFound)
 
 	rc, err := s.Open("ws", "req1", sum)
 	require.NoError(t, err)
@@ -164,8 +170,6 @@ func TestSegmentsValidated(t *testing.T) {
 	_, err = s.Open("ws", "r", fake)
 	assertCode(t, err, airlock.CodeNotFound)
 }
-
-var _ service.BlobRemover = (*Store)(nil)
 
 // Remove deletes one request's copy only; removing it again, or a name that is not a blob,
 // is not an error and touches nothing.

@@ -14,9 +14,10 @@ import (
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/internal/fsutil"
 )
 
-// tempPrefix starts the name of every temporary file Put writes (os.CreateTemp's pattern).
+// tempPrefix starts the name of every temporary file Put writes (fsutil.CreateTemp's prefix).
 const tempPrefix = ".tmp-"
 
 // Kind says what a file in a request folder is.
@@ -140,7 +141,7 @@ func (s *Store) Sweep(workspace, requestID string, keep map[string]bool, before 
 		removed = append(removed, e.Name)
 	}
 	if len(removed) > 0 {
-		if err := syncDir(dir); err != nil {
+		if err := fsutil.SyncDirAt(dir); err != nil {
 			errs = append(errs, fmt.Errorf("filestore: sync %s/%s: %w", workspace, requestID, err))
 		}
 	}

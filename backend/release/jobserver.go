@@ -123,10 +123,16 @@ func CreateReleaseBody(r *airlock.ReleaseRequest, files []airlock.ReleaseFile) (
 			Name: name, URL: name, Size: f.Size, SHA256: f.SHA256, Date: isoDate(f.Date), Metadata: meta,
 		})
 	}
+	return jsonBody(body)
+}
+
+// jsonBody is v as the JSON body of a call to job-server: "<", ">" and "&" as they are (not
+// escaped for HTML), no newline at the end.
+func jsonBody(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(body); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil

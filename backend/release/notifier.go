@@ -126,13 +126,7 @@ func (n *Notifier) NotificationBody(note airlock.Notification) ([]byte, error) {
 	if len(body.Updates) == 0 {
 		body.Updates = nil
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(body); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return jsonBody(body)
 }
 
 // Notify implements service.Notifier. It never blocks on the network.

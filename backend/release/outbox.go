@@ -3,7 +3,6 @@ package release
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/internal/fsutil"
 )
 
 // ManifestName is the name of the file listing a delivered release, written beside the
@@ -119,8 +119,8 @@ func checkRequestNames(r *airlock.ReleaseRequest) error {
 }
 
 func checkOutboxPath(p string) error {
-	if _, err := cleanRelPath(p); err != nil {
-		return err
+	if err := fsutil.CheckRelPath(p); err != nil {
+		return airlock.Errorf(airlock.CodeInvalid, "Unsafe release path %q: %s.", p, err)
 	}
 	if p == ManifestName {
 		return airlock.Errorf(airlock.CodeInvalid,
@@ -154,7 +154,7 @@ func (o *Outbox) Upload(ctx context.Context, r *airlock.ReleaseRequest, f *airlo
 	err = o.writeAtomic(ctx, final, func(w io.Writer) error {
 		h := sha256.New()
 		buf := make([]byte, 1<<20)
-		n, err := io.CopyBuffer(io.MultiWriter(w, h), ctxReader{ctx, src}, buf)
+		n, err := io.CopyBuffer(io.MultiWriter(w, h), fsutil.Reader(ctx, src), buf)
 		if err != nil {
 			return err
 		}
@@ -215,44 +215,26 @@ func (o *Outbox) finishIfComplete(ctx context.Context, r *airlock.ReleaseRequest
 	return nil
 }
 
-// writeAtomic writes name (a path relative to the root) through fill: a temporary file in
-// the same directory, fsynced, renamed over name, then the directory fsynced. On any error
-// the temporary file is removed and name is untouched.
-func (o *Outbox) writeAtomic(ctx context.Context, name string, fill func(io.Writer) error) (err error) {
-	dir, base := path.Split(name)
-	dir = path.Clean(dir)
+// writeAtomic writes name (a path relative to the root) through fill, atomically
+// (fsutil.WriteFile: a temporary file in the same directory, fsynced, renamed over name,
+// then the directory fsynced). On any error the temporary file is removed and name is
+// untouched; fill's own error, or the context's once fill is done, is returned as it is.
+func (o *Outbox) writeAtomic(ctx context.Context, name string, fill func(io.Writer) error) error {
+	dir := path.Dir(name)
 	if err := o.ensureDir(dir); err != nil {
 		return err
 	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := path.Join(dir, "."+base+tmpMarker+hex.EncodeToString(rnd[:]))
-	fh, err := o.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fmt.Errorf("release: create %s: %w", tmp, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = fh.Close()
-			_ = o.root.Remove(tmp)
+	var fillErr error
+	err := fsutil.WriteFile(o.root, name, "."+path.Base(name)+tmpMarker, 0o644, func(w io.Writer) error {
+		if fillErr = fill(w); fillErr == nil {
+			fillErr = ctx.Err()
 		}
-	}()
-	if err = fill(fh); err != nil {
-		return err
+		return fillErr
+	})
+	if err != nil && err != fillErr {
+		return fmt.Errorf("release: write %s: %w", name, err)
 	}
-	if err = ctx.Err(); err != nil {
-		return err
-	}
-	if err = fh.Sync(); err != nil {
-		return fmt.Errorf("release: sync %s: %w", tmp, err)
-	}
-	if err = fh.Close(); err != nil {
-		return fmt.Errorf("release: close %s: %w", tmp, err)
-	}
-	if err = o.root.Rename(tmp, name); err != nil {
-		return fmt.Errorf("release: rename into %s: %w", name, err)
-	}
-	return o.syncDir(dir)
+	return err
 }
 
 // ensureDir creates dir (and its parents) below the root and makes their entries durable.
@@ -282,12 +264,7 @@ func (o *Outbox) ensureDir(dir string) error {
 }
 
 func (o *Outbox) syncDir(dir string) error {
-	d, err := o.root.Open(dir)
-	if err != nil {
-		return fmt.Errorf("release: open folder %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := fsutil.SyncDir(o.root, dir); err != nil {
 		return fmt.Errorf("release: sync folder %s: %w", dir, err)
 	}
 	return nil
@@ -311,19 +288,6 @@ func (o *Outbox) removeStaleTemps(dir string) {
 			}
 		}
 	}
-}
-
-// ctxReader stops a copy when its context ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // SweepTemps removes, anywhere in the release folder, the temporary files of interrupted

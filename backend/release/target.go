@@ -9,10 +9,9 @@ package release
 import (
 	"context"
 	"io"
-	"path"
-	"strings"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/internal/fsutil"
 )
 
 // OpenFunc opens the request's stored copy of a file (never the workspace file). Each call
@@ -46,37 +45,10 @@ func ReleasedFiles(r *airlock.ReleaseRequest) []*airlock.RequestFile {
 	return out
 }
 
-// cleanRelPath checks that p is a workspace-relative POSIX path that stays below its root:
-// not empty, not absolute, no "." or ".." segments, no empty segments, no backslashes and
-// no control characters. It returns p unchanged when it is safe.
-func cleanRelPath(p string) (string, error) {
-	bad := func(why string) (string, error) {
-		return "", airlock.Errorf(airlock.CodeInvalid, "Unsafe release path %q: %s.", p, why)
-	}
-	switch {
-	case p == "":
-		return bad("empty")
-	case strings.HasPrefix(p, "/"):
-		return bad("absolute")
-	case strings.ContainsRune(p, '\\'):
-		return bad("contains a backslash")
-	case strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return bad("contains a control character")
-	case path.Clean(p) != p:
-		return bad("not in clean form")
-	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == ".." || seg == "." || seg == "" {
-			return bad("contains a relative segment")
-		}
-	}
-	return p, nil
-}
-
-// cleanName checks that s is usable as one path segment (a workspace name or request id).
+// cleanName checks that s is usable as one path segment (a workspace name or request id):
+// fsutil.CheckName.
 func cleanName(kind, s string) error {
-	if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/\\") ||
-		strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if fsutil.CheckName(s) != nil {
 		return airlock.Errorf(airlock.CodeInvalid, "Unsafe %s name %q for a release folder.", kind, s)
 	}
 	return nil

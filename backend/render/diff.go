@@ -603,17 +603,27 @@ func hashRows(r io.ReadSeeker, cols []int, h *hasher) ([]rowKey, error) {
 	}
 }
 
-// readRows fills want (0-based data row → cells) from a CSV file.
-func readRows(r io.ReadSeeker, want map[int][]string, cellBytes int) error {
+// rewindFor rewinds r to read the entries of want (keyed by 0-based row or line) and
+// returns the last of them; -1, without rewinding, when want is empty.
+func rewindFor[V any](r io.Seeker, want map[int]V) (last int, err error) {
 	if len(want) == 0 {
-		return nil
+		return -1, nil
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return err
+		return -1, err
 	}
-	last := -1
+	last = -1
 	for i := range want {
 		last = max(last, i)
+	}
+	return last, nil
+}
+
+// readRows fills want (0-based data row → cells) from a CSV file.
+func readRows(r io.ReadSeeker, want map[int][]string, cellBytes int) error {
+	last, err := rewindFor(r, want)
+	if err != nil || last < 0 {
+		return err
 	}
 	s := newScanner(r, seqBufSize)
 	if _, _, err := s.next(); err != nil {
@@ -801,15 +811,9 @@ func hashLines(r io.ReadSeeker, h *hasher) (keys []rowKey, bin bool, err error) 
 
 // readLines fills want (0-based line → text) from a text file, each line clipped.
 func readLines(r io.ReadSeeker, want map[int]string, cellBytes int) error {
-	if len(want) == 0 {
-		return nil
-	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
+	last, err := rewindFor(r, want)
+	if err != nil || last < 0 {
 		return err
-	}
-	last := -1
-	for i := range want {
-		last = max(last, i)
 	}
 	br := bufio.NewReaderSize(r, seqBufSize)
 	var cur []byte

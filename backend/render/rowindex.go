@@ -33,22 +33,14 @@ func (ix *tableIndex) bytes() int64 {
 // only looks at quotes and line ends; with them it parses every row and shows it to them.
 func buildIndex(ctx context.Context, key string, src io.ReadSeeker, cols []collector) (*tableIndex, error) {
 	ix := &tableIndex{key: key, columns: []string{}, derived: map[string][]int32{}}
-	size, err := src.Seek(0, io.SeekEnd)
+	s, size, names, err := openCSV(src)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := src.Seek(0, io.SeekStart); err != nil {
-		return nil, err
+	if s == nil {
+		return ix, nil // an empty file
 	}
-	s := newScanner(src, seqBufSize)
-	f, _, err := s.next()
-	if errors.Is(err, io.EOF) {
-		return ix, nil
-	}
-	if err != nil {
-		return nil, csvError(err)
-	}
-	ix.columns = header(f)
+	ix.columns = names
 	rawOnly := true // skip records unless a collector needs them parsed
 	for _, c := range cols {
 		if _, ok := c.(rawVisitor); !ok {
@@ -61,6 +53,7 @@ func buildIndex(ctx context.Context, key string, src io.ReadSeeker, cols []colle
 		}
 		var start int64
 		var raw []byte
+		var f [][]byte
 		if rawOnly {
 			raw, start, err = s.skip()
 		} else {
@@ -172,6 +165,27 @@ func scanRows(ctx context.Context, src io.ReadSeeker, step func(s *scanner, row 
 			return csvError(err)
 		}
 	}
+}
+
+// openCSV measures src, rewinds it and reads its header line, leaving the scanner at the
+// first data row; no scanner (and no error) for an empty file. A header that is not CSV is
+// a csvError.
+func openCSV(src io.ReadSeeker) (s *scanner, size int64, cols []string, err error) {
+	if size, err = src.Seek(0, io.SeekEnd); err != nil {
+		return nil, 0, nil, err
+	}
+	if _, err = src.Seek(0, io.SeekStart); err != nil {
+		return nil, 0, nil, err
+	}
+	s = newScanner(src, seqBufSize)
+	f, _, err := s.next()
+	if errors.Is(err, io.EOF) {
+		return nil, size, nil, nil
+	}
+	if err != nil {
+		return nil, 0, nil, csvError(err)
+	}
+	return s, size, header(f), nil
 }
 
 func header(f [][]byte) []string {

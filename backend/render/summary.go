@@ -373,22 +373,11 @@ func Summarize(ctx context.Context, src io.ReadSeeker, rules DisclosureRules) (S
 		}
 		cr = rules.compiled
 	}
-	size, err := src.Seek(0, io.SeekEnd)
-	if err != nil {
-		return out, err
+	s, size, cols, err := openCSV(src)
+	if err != nil || s == nil {
+		return out, err // nothing to summarise in an empty file
 	}
-	if _, err := src.Seek(0, io.SeekStart); err != nil {
-		return out, err
-	}
-	s := newScanner(src, seqBufSize)
-	f, _, err := s.next()
-	if errors.Is(err, io.EOF) {
-		return out, nil
-	}
-	if err != nil {
-		return out, csvError(err)
-	}
-	ck := newChecker(header(f), cr)
+	ck := newChecker(cols, cr)
 	rows := 0
 	for ; ; rows++ {
 		if rows&0xffff == 0 && ctx.Err() != nil {

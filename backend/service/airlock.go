@@ -176,34 +176,18 @@ func (s *Airlock) audit(t airlock.AuditType, u airlock.User, r *airlock.ReleaseR
 	return ev
 }
 
-// setStatus moves r to status to with its audit event (and stamps the submit time),
-// optionally starting a new turn, and queues the job-server notification. The caller has
-// already run the operation's CheckCanX; the generic transition check runs again here as
-// defence in depth.
-func (s *Airlock) setStatus(ctx context.Context, tx Tx, eff *effects, actor airlock.User, r *airlock.ReleaseRequest, to airlock.Status, newTurn bool, extra map[string]string, updates ...airlock.NotificationUpdate) error {
-	if err := airlock.CheckTransition(actor, r, to, s.policy); err != nil {
-		return err
-	}
-	return s.writeStatus(ctx, tx, eff, actor, r, to, airlock.StatusAuditType(to), newTurn, extra, updates...)
-}
-
-// writeStatus writes a status change without any check (the forced close uses it directly).
-func (s *Airlock) writeStatus(ctx context.Context, tx Tx, eff *effects, actor airlock.User, r *airlock.ReleaseRequest, to airlock.Status, at airlock.AuditType, newTurn bool, extra map[string]string, updates ...airlock.NotificationUpdate) error {
-	from := r.Status
-	ev := s.audit(at, actor, r, "", extra) // the turn in which the change happened
-	r.Status = to
-	if to == airlock.StatusSubmitted {
-		t := ev.CreatedAt
-		r.LastSubmittedAt = &t
-	}
-	if newTurn {
-		r.StartNewTurn()
-	}
-	if err := tx.UpdateRequest(ctx, r, ev); err != nil {
+// transit stores transition t of r, computed by the domain (airlock.Transit and its
+// kin): the request in its new state with t's audit event, a request.changed event and t's
+// job-server notification after commit.
+func (s *Airlock) transit(ctx context.Context, tx Tx, eff *effects, r *airlock.ReleaseRequest, t airlock.Transition) error {
+	t.Apply(r)
+	if err := tx.UpdateRequest(ctx, r, t.Audit); err != nil {
 		return err
 	}
 	eff.changed(r)
-	eff.notifications = append(eff.notifications, airlock.StatusNotification(r, from, actor, updates...))
+	if t.Notification != nil {
+		eff.notifications = append(eff.notifications, *t.Notification)
+	}
 	return nil
 }
 

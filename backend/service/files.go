@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
+	"io/fs"
 	"strings"
 
 	"github.com/trelab/airlock/backend/airlock"
@@ -229,7 +229,7 @@ func (s *Airlock) copyAndWrite(ctx context.Context, u airlock.User, id string,
 func (s *Airlock) copyIn(ctx context.Context, r *airlock.ReleaseRequest, c *fileCopy) (*blob, error) {
 	existed := false
 	if c.wf.ContentHash != "" {
-		if _, err := s.files.Path(r.Workspace, r.ID, c.wf.ContentHash); err == nil {
+		if _, err := s.files.Stat(r.Workspace, r.ID, c.wf.ContentHash); err == nil {
 			existed = true
 		}
 	}
@@ -297,16 +297,8 @@ var errFileOverLimit = errors.New("file over the size limit")
 // removeBlobs deletes stored copies written by a call that failed.
 func (s *Airlock) removeBlobs(bs []blob) {
 	for _, b := range bs {
-		var err error
-		if rm, ok := s.files.(BlobRemover); ok {
-			err = rm.Remove(b.workspace, b.requestID, b.fileID)
-		} else {
-			var p string
-			if p, err = s.files.Path(b.workspace, b.requestID, b.fileID); err == nil {
-				err = os.Remove(p)
-			}
-		}
-		if err != nil && !errors.Is(err, os.ErrNotExist) && airlock.ErrorCode(err) != airlock.CodeNotFound {
+		err := s.files.Remove(b.workspace, b.requestID, b.fileID)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && airlock.ErrorCode(err) != airlock.CodeNotFound {
 			s.log.Warn("cannot remove stored copy of a failed add", "workspace", b.workspace,
 				"request", b.requestID, "file", b.fileID, "err", err)
 		}

@@ -3,12 +3,14 @@ package service
 import (
 	"context"
 	"io"
+	"io/fs"
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
 )
 
-// Store is the persistence port, implemented by store/sqlite. Every state change happens
+// Store is the persistence port, implemented by store/sqlite and store/postgres (both run
+// the contract suite backend/store/storetest). Every state change happens
 // inside InTx; a Tx sees a consistent snapshot and commits or rolls back as a whole.
 type Store interface {
 	// InTx runs fn in one immediate write transaction.
@@ -124,8 +126,13 @@ type Files interface {
 	Put(ctx context.Context, workspace, requestID string, src io.Reader, wantHash string) (string, int64, error)
 	// Open opens a stored copy.
 	Open(workspace, requestID, fileID string) (io.ReadSeekCloser, error)
-	// Path is the on-disk path of a stored copy (for the uploader and benchmarks).
-	Path(workspace, requestID, fileID string) (string, error)
+	// Stat describes a stored copy (its size and modification time); CodeNotFound when
+	// there is none.
+	Stat(workspace, requestID, fileID string) (fs.FileInfo, error)
+	// Remove deletes a stored copy; one that is not there is not an error. AddFiles and
+	// UpdateFiles remove the copies they wrote when their transaction fails
+	// (docs/decisions.md §7).
+	Remove(workspace, requestID, fileID string) error
 }
 
 // Publisher receives events after commit (live.Hub). Publish never blocks.
@@ -155,13 +162,6 @@ type FileSweeper interface {
 	// Sweep removes from one request folder the temporary files and the blobs not in keep
 	// that were last modified before `before`, and returns their names.
 	Sweep(workspace, requestID string, keep map[string]bool, before time.Time) ([]string, error)
-}
-
-// BlobRemover is implemented by Files stores that can delete a stored copy. AddFiles and
-// UpdateFiles use it to remove the copies they wrote when their transaction fails
-// (docs/decisions.md §7); without it the service removes the file at Path.
-type BlobRemover interface {
-	Remove(workspace, requestID, fileID string) error
 }
 
 // Checks counts the disclosure-check warnings of file contents by severity (render's

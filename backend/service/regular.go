@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"strings"
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/internal/fsutil"
 )
 
 // RegularRequest is one entry of the regular release requests configuration (§10.1): a
@@ -112,7 +112,7 @@ func parseRegularEntry(entry map[string]json.RawMessage) (RegularRequest, []stri
 			errs = append(errs, `"dirs" must name at least one folder`)
 		}
 		for _, d := range rr.Dirs {
-			if !cleanRel(d) {
+			if fsutil.CheckRelPath(d) != nil {
 				errs = append(errs, fmt.Sprintf("folder %q is not a workspace path like output/tables", d))
 			}
 		}
@@ -121,7 +121,7 @@ func parseRegularEntry(entry map[string]json.RawMessage) (RegularRequest, []stri
 	field("controls", false, &rr.Controls, "a string")
 	if field("supporting_files", false, &rr.SupportingFiles, "a list of strings") {
 		for _, f := range rr.SupportingFiles {
-			if !cleanRel(f) {
+			if fsutil.CheckRelPath(f) != nil {
 				errs = append(errs, fmt.Sprintf("supporting file %q is not a workspace path", f))
 			}
 		}
@@ -133,16 +133,8 @@ func parseRegularEntry(entry map[string]json.RawMessage) (RegularRequest, []stri
 	return rr, errs
 }
 
-// validWorkspaceName: a single folder name.
-func validWorkspaceName(ws string) bool {
-	return ws != "" && ws != "." && ws != ".." && !strings.ContainsAny(ws, "/\\\x00")
-}
-
-// cleanRel: a clean relative POSIX path (no "", ".", "..", leading or doubled slashes).
-func cleanRel(p string) bool {
-	return p != "" && p != "." && !strings.HasPrefix(p, "/") && !strings.ContainsAny(p, "\\\x00") &&
-		path.Clean(p) == p && p != ".." && !strings.HasPrefix(p, "../")
-}
+// validWorkspaceName: a single folder name (fsutil.CheckName).
+func validWorkspaceName(ws string) bool { return fsutil.CheckName(ws) == nil }
 
 // UserLookup returns the current record of a user (from the users file or job-server).
 type UserLookup func(ctx context.Context, username string) (airlock.User, error)

@@ -37,9 +37,11 @@ func TestParseRegularRequests(t *testing.T) {
 		`[{"username": 7, "workspace_name": "w", "dirs": ["o"]}]`:                        {`"username" must be string or null`},
 		`[{"username": "u", "workspace_name": "../w", "dirs": ["o"]}]`:                   {`"../w" is not a workspace name`},
 		`[{"username": "u", "workspace_name": "w", "dirs": ["../etc", "/abs", "a//b"]}]`: {`folder "../etc"`, `folder "/abs"`, `folder "a//b"`},
-		`[{"username": "u", "workspace_name": "w", "dirs": ["o"], "submit": "yes"}]`:     {`"submit" must be true or false`},
-		`[{"username": "u", "workspace_name": "w", "dirs": ["o"], "context": null}]`:     {`"context" must be a string`},
-		`[{"username": "u", "workspace_name": "w", "dirs": ["o"], "colour": "red"}]`:     {`unknown key "colour"`},
+		`[{"username": "u", "workspace_name": "w", "dirs": ["o"], "supporting_files": ["a\u0001b", "x\\y"]}]`: {
+			`supporting file "a\x01b"`, `supporting file "x\\y"`},
+		`[{"username": "u", "workspace_name": "w", "dirs": ["o"], "submit": "yes"}]`: {`"submit" must be true or false`},
+		`[{"username": "u", "workspace_name": "w", "dirs": ["o"], "context": null}]`: {`"context" must be a string`},
+		`[{"username": "u", "workspace_name": "w", "dirs": ["o"], "colour": "red"}]`: {`unknown key "colour"`},
 		`[{"username": "u", "workspace_name": "w", "dirs": ["o"], "submit": true, "context": "c"}]`: {
 			`"submit" needs a non-empty "context" and "controls"`},
 		// every problem of every entry, in one message

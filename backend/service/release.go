@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/trelab/airlock/backend/airlock"
@@ -65,8 +64,11 @@ func (s *Airlock) Release(ctx context.Context, u airlock.User, id string) (Reque
 			return tx.UpdateRequest(ctx, r, s.audit(airlock.AuditRequestApprove, u, r, "",
 				map[string]string{"retry": "true"}))
 		}
-		return s.setStatus(ctx, tx, eff, u, r, airlock.StatusApproved, false, nil,
-			airlock.FilesToUploadUpdate(len(r.OutputFiles())))
+		t, err := airlock.Transit(u, r, airlock.StatusApproved, s.now(), s.policy)
+		if err != nil {
+			return err
+		}
+		return s.transit(ctx, tx, eff, r, t)
 	})
 }
 
@@ -74,13 +76,9 @@ func (s *Airlock) Release(ctx context.Context, u airlock.User, id string) (Reque
 func (s *Airlock) releaseFiles(r *airlock.ReleaseRequest) ([]airlock.ReleaseFile, error) {
 	var out []airlock.ReleaseFile
 	for _, f := range r.OutputFiles() {
-		p, err := s.files.Path(r.Workspace, r.ID, f.FileID)
+		fi, err := s.files.Stat(r.Workspace, r.ID, f.FileID)
 		if err != nil {
 			return nil, err
-		}
-		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, airlock.WrapError(airlock.CodeInternal, err, "cannot read the stored copy of %s", f.RelPath)
 		}
 		out = append(out, airlock.ReleaseFile{
 			Path: f.RelPath, Size: fi.Size(), SHA256: f.FileID, Date: fi.ModTime().UTC(),
@@ -171,7 +169,6 @@ func (s *Airlock) recordFailure(ctx context.Context, tx Tx, eff *effects, r *air
 // becomes RELEASED (REQUEST_RELEASE, again as that user), in the same transaction. Marking
 // an uploaded file again only re-checks completion.
 func (s *Airlock) MarkUploaded(ctx context.Context, id, relpath string) error {
-	sys := airlock.SystemUser()
 	return s.uploadWrite(ctx, id, relpath, func(tx Tx, eff *effects, r *airlock.ReleaseRequest, f *airlock.RequestFile) error {
 		releaser := airlock.User{Username: f.ReleasedBy}
 		if !f.Uploaded {
@@ -187,11 +184,11 @@ func (s *Airlock) MarkUploaded(ctx context.Context, id, relpath string) error {
 			return nil
 		}
 		// The system performs the transition on behalf of the user who released the file.
-		if err := airlock.CheckTransition(sys, r, airlock.StatusReleased, s.policy); err != nil {
+		t, err := airlock.ReleasedTransition(releaser, r, s.now(), s.policy)
+		if err != nil {
 			return err
 		}
-		return s.writeStatus(ctx, tx, eff, releaser, r, airlock.StatusReleased,
-			airlock.AuditRequestRelease, false, nil)
+		return s.transit(ctx, tx, eff, r, t)
 	})
 }
 
@@ -221,13 +218,11 @@ func (s *Airlock) ForceClose(ctx context.Context, operator airlock.User, id stri
 		if err != nil {
 			return err
 		}
-		if err := airlock.CheckCanForceClose(r, to); err != nil {
+		t, err := airlock.ForceCloseTransition(operator, r, to, reason, s.now())
+		if err != nil {
 			return err
 		}
-		extra := map[string]string{
-			"from": string(r.Status), "status": string(to), "reason": reason, "automated_action": "true",
-		}
-		return s.writeStatus(ctx, tx, eff, operator, r, to, airlock.AuditRequestForceClose, false, extra)
+		return s.transit(ctx, tx, eff, r, t)
 	})
 }
 

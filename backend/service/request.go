@@ -214,7 +214,11 @@ func (s *Airlock) Submit(ctx context.Context, u airlock.User, id string) (Reques
 				return err
 			}
 		}
-		return s.setStatus(ctx, tx, eff, u, r, airlock.StatusSubmitted, true, nil)
+		t, err := airlock.Transit(u, r, airlock.StatusSubmitted, s.now(), s.policy)
+		if err != nil {
+			return err
+		}
+		return s.transit(ctx, tx, eff, r, t)
 	})
 }
 
@@ -224,7 +228,11 @@ func (s *Airlock) WithdrawRequest(ctx context.Context, u airlock.User, id string
 		if err := airlock.CheckCanWithdrawRequest(u, r); err != nil {
 			return err
 		}
-		return s.setStatus(ctx, tx, eff, u, r, airlock.StatusWithdrawn, false, nil)
+		t, err := airlock.Transit(u, r, airlock.StatusWithdrawn, s.now(), s.policy)
+		if err != nil {
+			return err
+		}
+		return s.transit(ctx, tx, eff, r, t)
 	})
 }
 

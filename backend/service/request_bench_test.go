@@ -15,15 +15,29 @@ import (
 // review) sees it: the service's
 // GetRequest (fresh load, workspace status of every file) and, on top, the contract's
 // conversion to the API's JSON shape (visibility, decisions, actions). The baseline, timed
-// in the same run, is the store's raw load of the same aggregate.
-func BenchmarkGetRequest500Files(b *testing.B) { benchGetRequest(b, 500) }
+// in the same run, is the store's raw load of the same aggregate. Each runs on both stores
+// (sub-benchmarks sqlite and postgres), so their figures come from the same run.
+func BenchmarkGetRequest500Files(b *testing.B) {
+	onEachStore(b, func(b *testing.B, store string) { benchGetRequest(b, store, 500) })
+}
 
 // BenchmarkGetRequest10Files is the same with 10 files in 5 groups (2 each): the size of a
 // typical request, where the fixed costs of a view show.
-func BenchmarkGetRequest10Files(b *testing.B) { benchGetRequest(b, 10) }
+func BenchmarkGetRequest10Files(b *testing.B) {
+	onEachStore(b, func(b *testing.B, store string) { benchGetRequest(b, store, 10) })
+}
 
-func benchGetRequest(b *testing.B, n int) {
-	env := testenv.NewEnv(b)
+// benchStores are the stores every store-bound benchmark runs on, in one run.
+var benchStores = []string{"sqlite", "postgres"}
+
+func onEachStore(b *testing.B, bench func(b *testing.B, store string)) {
+	for _, store := range benchStores {
+		b.Run(store, func(b *testing.B) { bench(b, store) })
+	}
+}
+
+func benchGetRequest(b *testing.B, store string, n int) {
+	env := testenv.NewEnv(b, testenv.WithStore(store))
 	ctx, author, checker := testenv.Ctx(), testenv.Researcher(), testenv.Checker2()
 	paths := benchPaths("output", "file", 0, n)
 	files := make(map[string]string, n)
@@ -78,6 +92,7 @@ func benchGetRequest(b *testing.B, n int) {
 	b.ReportMetric(storeT.Seconds()*1e3/nIter, "store_ms")
 	b.ReportMetric(svcT.Seconds()*1e3/nIter, "service_ms")
 	b.ReportMetric(contractT.Seconds()*1e3/nIter, "contract_ms")
+	b.ReportMetric(nIter/svcT.Seconds(), "views/s")
 	b.ReportMetric(svcT.Seconds()/storeT.Seconds(), "x_store")
 	b.ReportMetric((svcT+contractT).Seconds()/storeT.Seconds(), "x_store_with_contract")
 }

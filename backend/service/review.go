@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"strconv"
-	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
 )
@@ -119,17 +118,11 @@ func (s *Airlock) SubmitReview(ctx context.Context, u airlock.User, id string) (
 		if err := airlock.CheckCanSubmitReview(u, r, s.policy); err != nil {
 			return err
 		}
-		next, changed := airlock.ReviewOutcome(r, u.Username, s.policy)
-		if r.SubmittedReviews == nil {
-			r.SubmittedReviews = map[string]time.Time{}
+		t, err := airlock.ReviewTransition(u, r, s.now(), s.policy)
+		if err != nil {
+			return err
 		}
-		r.SubmittedReviews[u.Username] = s.now()
-		if changed {
-			return s.setStatus(ctx, tx, eff, u, r, next, false, nil)
-		}
-		// No status change: the review is still recorded, with its audit event.
-		return tx.UpdateRequest(ctx, r, s.audit(airlock.AuditRequestReview, u, r, "",
-			map[string]string{"status_unchanged": "true"}))
+		return s.transit(ctx, tx, eff, r, t)
 	})
 }
 
@@ -147,7 +140,11 @@ func (s *Airlock) Return(ctx context.Context, u airlock.User, id string) (Reques
 				return err
 			}
 		}
-		return s.setStatus(ctx, tx, eff, u, r, airlock.StatusReturned, true, nil)
+		t, err := airlock.Transit(u, r, airlock.StatusReturned, s.now(), s.policy)
+		if err != nil {
+			return err
+		}
+		return s.transit(ctx, tx, eff, r, t)
 	})
 }
 
@@ -188,6 +185,10 @@ func (s *Airlock) Reject(ctx context.Context, u airlock.User, id string) (Reques
 		if err := airlock.CheckCanReject(u, r, s.policy); err != nil {
 			return err
 		}
-		return s.setStatus(ctx, tx, eff, u, r, airlock.StatusRejected, false, nil)
+		t, err := airlock.Transit(u, r, airlock.StatusRejected, s.now(), s.policy)
+		if err != nil {
+			return err
+		}
+		return s.transit(ctx, tx, eff, r, t)
 	})
 }

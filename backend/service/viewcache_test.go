@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -13,7 +14,6 @@ import (
 	"github.com/trelab/airlock/backend/contract"
 	"github.com/trelab/airlock/backend/internal/testenv"
 	"github.com/trelab/airlock/backend/service"
-	"github.com/trelab/airlock/backend/store/sqlite"
 	"github.com/trelab/airlock/backend/workspace"
 )
 
@@ -112,7 +112,7 @@ func TestRequestViewCacheKeepsBlinding(t *testing.T) {
 	testenv.AssertCode(t, err, airlock.CodeNotFound)
 }
 
-// TestRequestViewSeesChangesOfAnotherServer: a second service on the same database file (a
+// TestRequestViewSeesChangesOfAnotherServer: a second service on the same database (a
 // second server, or an operator's command) changes a request; the first service's next view
 // shows the change, because the counters its cache is keyed by live in the database.
 func TestRequestViewSeesChangesOfAnotherServer(t *testing.T) {
@@ -123,11 +123,9 @@ func TestRequestViewSeesChangesOfAnotherServer(t *testing.T) {
 	comments, _ := shownTo(t, env.Svc, c1, r.ID) // cached now
 	require.Empty(t, comments)
 
-	other, err := sqlite.Open(filepath.Join(env.Dir, "airlock.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = other.Close() })
+	other := env.OpenStore(t)
 	svc2 := service.New(service.Config{Store: other, Workspaces: env.Workspaces, Files: env.Files, Clock: env.Clock.Now})
-	_, err = svc2.AddComment(ctx, c1, r.ID, testenv.DefaultGroup, "written elsewhere", airlock.VisibilityPublic)
+	_, err := svc2.AddComment(ctx, c1, r.ID, testenv.DefaultGroup, "written elsewhere", airlock.VisibilityPublic)
 	require.NoError(t, err)
 	_, err = svc2.Vote(ctx, c1, r.ID, []string{"output/a.csv"}, string(airlock.VoteChangesRequested))
 	require.NoError(t, err)
@@ -159,14 +157,20 @@ func TestRequestViewSeesChangesOfAnotherServer(t *testing.T) {
 
 // TestRequestViewFollowsTheWorkspace: the workspace status in a view follows the files on
 // disk, with and without a watcher (with one, the cached status is kept for one generation
-// of the workspace: the change's event ends it).
+// of the workspace: the change's event ends it). Without one the status is right on the
+// very next view: "settled" runs with the workspace clock an hour ahead, so its stat cache
+// keeps the files of the first view and must see the change by a stat.
 func TestRequestViewFollowsTheWorkspace(t *testing.T) {
-	for _, watched := range []bool{false, true} {
-		t.Run(map[bool]string{false: "unwatched", true: "watched"}[watched], func(t *testing.T) {
-			env := testenv.NewEnv(t)
+	for _, mode := range []string{"unwatched", "settled", "watched"} {
+		t.Run(mode, func(t *testing.T) {
+			var opts []testenv.Option
+			if mode == "settled" {
+				opts = append(opts, testenv.WithWorkspaceClock(func() time.Time { return time.Now().Add(time.Hour) }))
+			}
+			env := testenv.NewEnv(t, opts...)
 			ctx := testenv.Ctx()
-			r := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusSubmitted, testenv.File("output/a.csv"))
-			if watched {
+			r := testenv.CreateRequestAtStatus(t, env, testenv.Researcher(), airlock.StatusSubmitted, testenv.File("output/a.csv"), testenv.File("output/b.csv"))
+			if mode == "watched" {
 				w := workspace.NewWatcher(env.Workspaces, nil)
 				errc := make(chan error, 1)
 				go func() { errc <- w.Run(t.Context()) }()
@@ -177,11 +181,30 @@ func TestRequestViewFollowsTheWorkspace(t *testing.T) {
 				})
 			}
 			c1 := testenv.Checker1()
-			v, err := env.Svc.GetRequest(ctx, c1, r.ID)
-			require.NoError(t, err)
-			require.Equal(t, airlock.WorkspaceUnderReview, v.WorkspaceStatus["output/a.csv"])
+			for range 2 { // the second view is the cached one
+				v, err := env.Svc.GetRequest(ctx, c1, r.ID)
+				require.NoError(t, err)
+				require.Equal(t, airlock.WorkspaceUnderReview, v.WorkspaceStatus["output/a.csv"])
+			}
 
 			env.WriteFile(t, testenv.Workspace, "output/a.csv", "new content\n")
+			if mode != "watched" {
+				v, err := env.Svc.GetRequest(ctx, c1, r.ID)
+				require.NoError(t, err)
+				assert.Equal(t, airlock.WorkspaceUpdated, v.WorkspaceStatus["output/a.csv"], "the next view shows the file changed")
+				assert.Equal(t, airlock.WorkspaceUnderReview, v.WorkspaceStatus["output/b.csv"])
+
+				// The output made a link out of the workspace: no longer a valid file.
+				outside := filepath.Join(t.TempDir(), "b.csv")
+				require.NoError(t, os.WriteFile(outside, []byte("b"), 0o644))
+				b := filepath.Join(env.Root, testenv.Workspace, "output", "b.csv")
+				require.NoError(t, os.Remove(b))
+				require.NoError(t, os.Symlink(outside, b))
+				v, err = env.Svc.GetRequest(ctx, c1, r.ID)
+				require.NoError(t, err)
+				assert.Equal(t, airlock.WorkspaceInvalid, v.WorkspaceStatus["output/b.csv"], "a link out of the workspace is not the file")
+				return
+			}
 			require.Eventually(t, func() bool {
 				v, err := env.Svc.GetRequest(ctx, c1, r.ID)
 				return err == nil && v.WorkspaceStatus["output/a.csv"] == airlock.WorkspaceUpdated

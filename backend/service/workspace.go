@@ -140,7 +140,7 @@ func (s *Airlock) summary(ctx context.Context, tx Tx, u airlock.User, ws string)
 		Archived:      grant.Archived,
 		Active:        airlock.WorkspaceIsActive(u, ws),
 		Access:        access,
-		CreateRequest: airlock.StateOf(airlock.CheckCanCreateRequest(u, ws)),
+		CreateRequest: airlock.CreateRequestAction(u, ws),
 	}
 	sum.CanCreateRequest = sum.CreateRequest.Allowed
 	if sum.Project.Orgs == nil {

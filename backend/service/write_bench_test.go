@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/internal/pgtest"
 	"github.com/trelab/airlock/backend/internal/testenv"
 	"github.com/trelab/airlock/backend/store/sqlite"
 	"github.com/trelab/airlock/internal/testbin"
@@ -23,8 +26,34 @@ import (
 // and pragmas as the store (sqlite.WriterDSN). Goal (issue 14): ≥ 1,000 writes/s. CPU time
 // per write (client and service in this process) is reported beside the rates: on a busy
 // machine the rates measure the waiting too.
-func BenchmarkWriteThroughput(b *testing.B) {
-	env := testenv.NewEnv(b)
+//
+// It runs on both stores in the same run (sub-benchmarks sqlite and postgres); on
+// PostgreSQL the baseline is the same plain insert-and-commit loop on a fresh database of
+// the same server (backend/internal/pgtest), through the same driver (pgx).
+func BenchmarkWriteThroughput(b *testing.B) { onEachStore(b, benchWriteThroughput) }
+
+// plainDB opens the baseline's database for store, with its one table.
+func plainDB(b *testing.B, store string) *sql.DB {
+	var db *sql.DB
+	var err error
+	switch store {
+	case "postgres":
+		db, err = sql.Open("pgx", pgtest.New(b))
+		benchMust(b, err)
+		_, err = db.Exec(`CREATE TABLE plain (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, who TEXT NOT NULL, what TEXT NOT NULL, at TEXT NOT NULL)`)
+	default:
+		db, err = sql.Open("sqlite3", sqlite.WriterDSN(filepath.Join(b.TempDir(), "plain.db")))
+		benchMust(b, err)
+		_, err = db.Exec(`CREATE TABLE plain (id INTEGER PRIMARY KEY, who TEXT NOT NULL, what TEXT NOT NULL, at TEXT NOT NULL)`)
+	}
+	benchMust(b, err)
+	b.Cleanup(func() { _ = db.Close() })
+	db.SetMaxOpenConns(1)
+	return db
+}
+
+func benchWriteThroughput(b *testing.B, store string) {
+	env := testenv.NewEnv(b, testenv.WithStore(store))
 	ctx := testenv.Ctx()
 	var files []testenv.FileDef
 	var paths []string
@@ -36,12 +65,11 @@ func BenchmarkWriteThroughput(b *testing.B) {
 	r := testenv.CreateRequestAtStatus(b, env, testenv.Researcher(), airlock.StatusSubmitted, files...)
 	checkers := []airlock.User{testenv.Checker1(), testenv.Checker2()}
 
-	db, err := sql.Open("sqlite3", sqlite.WriterDSN(filepath.Join(b.TempDir(), "plain.db")))
-	benchMust(b, err)
-	b.Cleanup(func() { _ = db.Close() })
-	db.SetMaxOpenConns(1)
-	_, err = db.Exec(`CREATE TABLE plain (id INTEGER PRIMARY KEY, who TEXT NOT NULL, what TEXT NOT NULL, at TEXT NOT NULL)`)
-	benchMust(b, err)
+	db := plainDB(b, store)
+	insert := `INSERT INTO plain (who, what, at) VALUES (?, ?, ?)`
+	if store == "postgres" {
+		insert = `INSERT INTO plain (who, what, at) VALUES ($1, $2, $3)`
+	}
 
 	const writers, perWriter = 8, 100
 	const total = writers * perWriter
@@ -97,7 +125,7 @@ func BenchmarkWriteThroughput(b *testing.B) {
 		for i := range total {
 			tx, err := db.Begin()
 			benchMust(b, err)
-			_, err = tx.Exec(`INSERT INTO plain (who, what, at) VALUES (?, ?, ?)`, "checker1",
+			_, err = tx.Exec(insert, "checker1",
 				fmt.Sprintf("row %d", i), time.Now().UTC().Format(time.RFC3339Nano))
 			benchMust(b, err)
 			benchMust(b, tx.Commit())

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,6 +14,28 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 )
+
+// readWhile runs read from three goroutines, again and again, until the test ends (or
+// read fails, which fails the test).
+func readWhile(t *testing.T, read func() error) {
+	t.Helper()
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for !stop.Load() {
+				if err := read(); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	t.Cleanup(func() {
+		stop.Store(true)
+		wg.Wait()
+	})
+}
 
 // writeFile writes content at root/rel, creating folders.
 func writeFile(t testing.TB, root, rel, content string) {

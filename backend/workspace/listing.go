@@ -81,14 +81,14 @@ func buildListing(files map[string]*entry, dir string, ood bool) listing {
 }
 
 // complete returns a copy of l's entries with the metadata of the files described by the
-// disk read (hashes through the cache).
-func (w *Workspaces) complete(ws string, r *os.Root, l listing) listing {
+// disk read (hashes through the cache; followed: a watcher follows ws).
+func (w *Workspaces) complete(ws string, r *os.Root, l listing, followed bool) listing {
 	out := listing{entries: slices.Clone(l.entries), found: l.found}
 	// Files found by a walk whose hash is cached for the version the walk saw, at once;
 	// the others one by one (opened and hashed through the cache).
-	miss := w.hashes.lookupWalked(ws, l.disk, out.entries)
+	miss := w.hashes.lookupWalked(ws, l.disk, out.entries, followed)
 	for _, d := range miss {
-		out.entries[d.i].File = w.fileInfo(ws, r, d.e)
+		out.entries[d.i].File = w.fileInfo(ws, r, d.e, followed)
 	}
 	return out
 }
@@ -103,4 +103,16 @@ func withMetadataFolder(l listing) listing {
 		out.disk = append(out.disk, diskRef{d.i + 1, d.e})
 	}
 	return out
+}
+
+// putBounded stores v at k in *m, making the map when there is none and starting it afresh
+// when it already holds limit entries.
+func putBounded[K comparable, V any](m *map[K]V, k K, v V, limit int) {
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	if len(*m) >= limit {
+		clear(*m)
+	}
+	(*m)[k] = v
 }

@@ -73,13 +73,7 @@ func (pm *parsedManifest) listing(k listKey) listing {
 	l = buildListing(pm.files, k.dir, k.ood)
 	pm.mu.Lock()
 	defer pm.mu.Unlock()
-	if pm.lists == nil {
-		pm.lists = map[listKey]listing{}
-	}
-	if len(pm.lists) >= maxManifestListings {
-		clear(pm.lists)
-	}
-	pm.lists[k] = l
+	putBounded(&pm.lists, k, l, maxManifestListings)
 	return l
 }
 

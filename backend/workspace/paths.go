@@ -4,30 +4,16 @@ import (
 	"strings"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/internal/fsutil"
 )
 
-// validName reports whether ws is a usable workspace folder name: one path segment, not
-// hidden, no separators or NUL.
-func validName(ws string) bool {
-	if ws == "" || strings.HasPrefix(ws, ".") {
-		return false
-	}
-	return !strings.ContainsAny(ws, "/\\\x00")
-}
+// validName reports whether ws is a usable workspace folder name: one path segment
+// (fsutil.CheckName), not hidden.
+func validName(ws string) bool { return fsutil.CheckName(ws) == nil && !strings.HasPrefix(ws, ".") }
 
-// validRel reports whether p is a clean workspace-relative POSIX path: not empty, not
-// absolute, no backslash or NUL, no empty, "." or ".." segments.
-func validRel(p string) bool {
-	if p == "" || strings.ContainsAny(p, "\\\x00") {
-		return false
-	}
-	for seg := range strings.SplitSeq(p, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return false
-		}
-	}
-	return true
-}
+// validRel reports whether p is a clean workspace-relative POSIX path (fsutil.CheckRelPath:
+// relative, clean, no "." or ".." segment, no backslash or control character).
+func validRel(p string) bool { return fsutil.CheckRelPath(p) == nil }
 
 // hidden reports whether any segment of the relative path p starts with a dot.
 func hidden(p string) bool {

@@ -52,7 +52,7 @@ func refFileInfo(w *Workspaces, ws string, r *os.Root, e *entry) airlock.Workspa
 		return e.file
 	}
 	f := e.file
-	h, fi, err := w.hashFile(ws, r, f.Path)
+	h, fi, err := w.hashFile(ws, r, f.Path, false)
 	if err != nil {
 		return f
 	}
@@ -66,7 +66,7 @@ func refList(w *Workspaces, ws, dir string, includeOutOfDate bool) ([]airlock.Tr
 		return nil, err
 	}
 	defer r.Close()
-	pm, has, err := w.loadManifest(ws, r)
+	pm, has, err := w.loadManifest(ws, r, false)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func refManifestHash(w *Workspaces, ws string) (string, error) {
 		return "", err
 	}
 	defer r.Close()
-	pm, has, err := w.loadManifest(ws, r)
+	pm, has, err := w.loadManifest(ws, r, false)
 	if err != nil {
 		return "", err
 	}
@@ -161,7 +161,7 @@ func refStat(w *Workspaces, ws, p string) (airlock.WorkspaceFile, error) {
 		}
 		return e.file, nil
 	}
-	h, fi, err := w.hashFile(ws, r, p)
+	h, fi, err := w.hashFile(ws, r, p, false)
 	if err != nil {
 		return airlock.WorkspaceFile{}, errBadPath(p)
 	}

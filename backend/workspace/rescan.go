@@ -20,7 +20,7 @@ type fileState struct {
 }
 
 func stateOf(fi fs.FileInfo) fileState {
-	ino, _ := sysKey(fi)
+	_, ino, _ := sysKey(fi)
 	if fi.IsDir() {
 		return fileState{dir: true, ino: ino}
 	}

@@ -190,13 +190,7 @@ func (v *wsView) keepListing(k listKey, l listing) {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.lists == nil {
-		v.lists = map[listKey]listing{}
-	}
-	if len(v.lists) >= maxViewListings {
-		clear(v.lists)
-	}
-	v.lists[k] = l
+	putBounded(&v.lists, k, l, maxViewListings)
 }
 
 // stat looks up the cached results of paths; miss lists the indexes not found.

@@ -6,12 +6,12 @@ import (
 	"time"
 )
 
-// sysKey returns the inode and ctime of fi.
-func sysKey(fi fs.FileInfo) (ino uint64, ctime int64) {
+// sysKey returns the device, inode and ctime of fi.
+func sysKey(fi fs.FileInfo) (dev, ino uint64, ctime int64) {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return st.Ino, time.Unix(st.Ctim.Sec, st.Ctim.Nsec).UnixNano()
+		return uint64(st.Dev), st.Ino, time.Unix(st.Ctim.Sec, st.Ctim.Nsec).UnixNano() //nolint:unconvert // Dev is uint32 on some arches
 	}
-	return 0, 0
+	return 0, 0, 0
 }
 
 // Magic numbers of file systems whose changes made elsewhere produce no inotify events.

@@ -33,6 +33,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
 )
@@ -41,22 +42,30 @@ import (
 type Options struct {
 	// Logger receives warnings about unreadable manifests; nil discards them.
 	Logger *slog.Logger
+	// Now is the time the cache of stats (statCache) judges how recently a file changed;
+	// nil is time.Now. Tests set it ahead to have fresh files cached.
+	Now func() time.Time
 }
 
 // Workspaces reads the workspace folders under one root. It is safe for concurrent use.
 type Workspaces struct {
 	root   string
 	log    *slog.Logger
+	now    func() time.Time
 	hashes *hashCache
 	snaps  *snapCache
+	stats  *statCache
 
 	mu        sync.Mutex
 	manifests map[string]cachedManifest
 }
 
+// cachedManifest is a parsed manifest and the stat it was read at; trusted by its stat alone
+// as hashCache trusts a hash (settled, or while a watcher follows the workspace).
 type cachedManifest struct {
-	key fileKey
-	pm  *parsedManifest
+	key     fileKey
+	pm      *parsedManifest
+	settled bool
 }
 
 // New returns the workspaces found under root. The root need not exist yet.
@@ -65,7 +74,14 @@ func New(root string, opts Options) *Workspaces {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	return &Workspaces{root: root, log: lg, hashes: newHashCache(), snaps: newSnapCache(), manifests: map[string]cachedManifest{}}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Workspaces{
+		root: root, log: lg, now: now, hashes: newHashCache(now), snaps: newSnapCache(), stats: newStatCache(),
+		manifests: map[string]cachedManifest{},
+	}
 }
 
 // Root is the folder holding the workspaces.
@@ -153,7 +169,7 @@ func (w *Workspaces) access(ws string) (*access, error) {
 	if err != nil {
 		return nil, err
 	}
-	pm, has, merr := w.loadManifest(ws, r)
+	pm, has, merr := w.loadManifest(ws, r, v != nil)
 	a := &access{r: r, pm: pm, has: has, merr: merr, v: v, own: true}
 	if merr == nil && v != nil {
 		vr, vpm, vhas, kept := v.keepHandles(r, pm, has)
@@ -175,33 +191,35 @@ func (a *access) done() {
 // entries and plain files are skipped; manifests are not read (a cheap scan, for the list
 // of all workspaces; Names also skips folders whose manifest cannot be read).
 func (w *Workspaces) FolderNames() ([]string, error) {
-	des, err := os.ReadDir(w.root)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return []string{}, nil
-		}
-		return nil, airlock.WrapError(airlock.CodeUnavailable, err, "The workspaces folder cannot be read.")
-	}
-	names := []string{}
-	for _, de := range des {
-		if !validName(de.Name()) {
-			continue
-		}
-		dir := de.IsDir()
+	return w.names(func(de fs.DirEntry) bool {
 		if de.Type()&fs.ModeSymlink != 0 {
 			st, err := os.Stat(filepath.Join(w.root, de.Name()))
-			dir = err == nil && st.IsDir()
+			return err == nil && st.IsDir()
 		}
-		if dir {
-			names = append(names, de.Name())
-		}
-	}
-	return names, nil
+		return de.IsDir()
+	})
 }
 
 // Names lists the workspace folders, sorted: hidden entries, plain files and folders whose
 // manifest cannot be read are skipped.
 func (w *Workspaces) Names() ([]string, error) {
+	return w.names(func(de fs.DirEntry) bool {
+		r, err := w.openWorkspace(de.Name())
+		if err != nil {
+			return false
+		}
+		defer r.Close()
+		if _, _, err = w.loadManifest(de.Name(), r, false); err != nil {
+			w.log.Warn("workspace skipped: manifest unreadable", "workspace", de.Name(), "err", err)
+			return false
+		}
+		return true
+	})
+}
+
+// names lists the entries of the workspaces root with a valid workspace name that keep
+// accepts, sorted (none when the root does not exist).
+func (w *Workspaces) names(keep func(fs.DirEntry) bool) ([]string, error) {
 	des, err := os.ReadDir(w.root)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -211,20 +229,9 @@ func (w *Workspaces) Names() ([]string, error) {
 	}
 	names := []string{}
 	for _, de := range des {
-		if !validName(de.Name()) {
-			continue
+		if validName(de.Name()) && keep(de) {
+			names = append(names, de.Name())
 		}
-		r, err := w.openWorkspace(de.Name())
-		if err != nil {
-			continue
-		}
-		_, _, err = w.loadManifest(de.Name(), r)
-		r.Close()
-		if err != nil {
-			w.log.Warn("workspace skipped: manifest unreadable", "workspace", de.Name(), "err", err)
-			continue
-		}
-		names = append(names, de.Name())
 	}
 	return names, nil
 }
@@ -260,8 +267,8 @@ func (w *Workspaces) ManifestHash(ws string) (string, error) {
 }
 
 // loadManifest returns the parsed manifest of ws, or nil when it has none. It is re-read
-// only when the manifest file changed.
-func (w *Workspaces) loadManifest(ws string, r *os.Root) (*parsedManifest, bool, error) {
+// only when the manifest file changed (followed: a watcher follows ws; see cachedManifest).
+func (w *Workspaces) loadManifest(ws string, r *os.Root, followed bool) (*parsedManifest, bool, error) {
 	f, err := r.Open(ManifestPath)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -278,9 +285,10 @@ func (w *Workspaces) loadManifest(ws string, r *os.Root) (*parsedManifest, bool,
 	w.mu.Lock()
 	c, ok := w.manifests[ws]
 	w.mu.Unlock()
-	if ok && c.key == k {
+	if ok && c.key == k && (c.settled || followed) {
 		return c.pm, true, nil
 	}
+	t := w.now() // before the read, as in hashCache.hashOpen
 	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil, true, airlock.WrapError(airlock.CodeUnavailable, err, "The manifest of workspace '%s' cannot be read.", ws)
@@ -292,7 +300,7 @@ func (w *Workspaces) loadManifest(ws string, r *os.Root) (*parsedManifest, bool,
 	}
 	if after, err := f.Stat(); err == nil && keyOf(after) == k {
 		w.mu.Lock()
-		w.manifests[ws] = cachedManifest{key: k, pm: pm}
+		w.manifests[ws] = cachedManifest{key: k, pm: pm, settled: settledAt(k, t)}
 		w.mu.Unlock()
 	}
 	return pm, true, nil
@@ -416,7 +424,7 @@ func (w *Workspaces) List(ws, dir string, includeOutOfDate bool) ([]airlock.Tree
 		default:
 			l = buildListing(w.snapshot(r, pm, has, v).files, dir, includeOutOfDate)
 		}
-		l = w.complete(ws, r, l)
+		l = w.complete(ws, r, l, v != nil)
 		v.keepListing(k, l)
 	}
 	if !l.found {
@@ -431,18 +439,18 @@ func (w *Workspaces) List(ws, dir string, includeOutOfDate bool) ([]airlock.Tree
 // fileInfo completes a file's metadata from disk when it is described by the disk.
 // A file described by the disk that cannot be read has no hash. A file found by a walk
 // whose hash is cached for the version the walk saw is not opened again.
-func (w *Workspaces) fileInfo(ws string, r *os.Root, e *entry) airlock.WorkspaceFile {
+func (w *Workspaces) fileInfo(ws string, r *os.Root, e *entry, followed bool) airlock.WorkspaceFile {
 	if !e.fromDisk {
 		return e.file
 	}
 	f := e.file
 	if e.key != (fileKey{}) {
-		if h, ok := w.hashes.lookup(ws+"/"+f.Path, e.key); ok {
+		if h, ok := w.hashes.lookup(ws+"/"+f.Path, e.key, followed); ok {
 			f.ContentHash = h
 			return f
 		}
 	}
-	h, fi, err := w.hashFile(ws, r, f.Path)
+	h, fi, err := w.hashFile(ws, r, f.Path, followed)
 	if err != nil {
 		return f // unreadable or vanished: shown without a hash
 	}
@@ -450,8 +458,8 @@ func (w *Workspaces) fileInfo(ws string, r *os.Root, e *entry) airlock.Workspace
 	return f
 }
 
-// hashFile hashes a workspace file through the cache.
-func (w *Workspaces) hashFile(ws string, r *os.Root, p string) (string, fs.FileInfo, error) {
+// hashFile hashes a workspace file through the cache (followed: a watcher follows ws).
+func (w *Workspaces) hashFile(ws string, r *os.Root, p string, followed bool) (string, fs.FileInfo, error) {
 	fh, err := r.Open(p)
 	if err != nil {
 		return "", nil, err
@@ -464,7 +472,7 @@ func (w *Workspaces) hashFile(ws string, r *os.Root, p string) (string, fs.FileI
 	if !fi.Mode().IsRegular() {
 		return "", nil, fmt.Errorf("%s: not a regular file", p)
 	}
-	h, err := w.hashes.hashOpen(ws+"/"+p, fh, fi)
+	h, err := w.hashes.hashOpen(ws+"/"+p, fh, fi, followed)
 	return h, fi, err
 }
 
@@ -497,39 +505,52 @@ func (w *Workspaces) StatFiles(ws string, paths []string) (files []airlock.Works
 
 func (w *Workspaces) statFiles(ws string, paths []string) []statResult {
 	out := make([]statResult, len(paths))
-	a, err := w.access(ws)
-	if err != nil {
-		for i := range out {
-			out[i].err = err
-		}
-		return out
-	}
-	defer a.done()
-	todo := make([]int, 0, len(paths))
+	valid := make([]int, 0, len(paths))
 	for i, p := range paths {
 		if !validRel(p) || hidden(p) {
 			out[i].err = errBadPath(p)
 			continue
 		}
-		todo = append(todo, i)
+		valid = append(valid, i)
 	}
+	todo := valid
+	// Without a watcher, answers whose stats are unchanged come from the stat cache, and the
+	// stats of the others are recorded before they are looked up.
+	var rec *statRecord
+	if _, followed := w.snaps.generation(ws); !followed && len(todo) > 0 {
+		if todo = w.stats.lookup(w.root, ws, paths, out, todo); len(todo) == 0 {
+			return out // the workspace folder is as it was, so it exists
+		}
+		rec = w.stats.record(w.root, ws, w.now(), paths, todo)
+	}
+	a, err := w.access(ws)
+	if err != nil {
+		for i := range out {
+			out[i] = statResult{err: err}
+		}
+		return out
+	}
+	defer a.done()
 	if len(todo) == 0 {
 		return out
 	}
 	if a.merr != nil {
-		for _, i := range todo {
-			out[i].err = a.merr
+		for _, i := range valid {
+			out[i] = statResult{err: a.merr}
 		}
 		return out
 	}
 	r, pm, has, v := a.r, a.pm, a.has, a.v
 	todo = v.stat(paths, out, todo)
 	var outputs []int
+	// keep: the answers that only what rec stat'ed decides (not a read that failed).
+	keep := make(map[int]bool, len(todo))
 	for _, i := range todo {
 		p := paths[i]
 		e, err := lookupIn(r, pm, has, p)
 		if err != nil {
 			out[i].err = err
+			keep[i] = has && !strings.HasPrefix(p, "metadata/") // not in the manifest
 			continue
 		}
 		if !e.fromDisk {
@@ -539,7 +560,7 @@ func (w *Workspaces) statFiles(ws string, paths []string) []statResult {
 			outputs = append(outputs, i)
 			continue
 		}
-		h, fi, err := w.hashFile(ws, r, p)
+		h, fi, err := w.hashFile(ws, r, p, v != nil)
 		if err != nil {
 			out[i].err = errBadPath(p)
 			continue
@@ -547,9 +568,16 @@ func (w *Workspaces) statFiles(ws string, paths []string) []statResult {
 		f := e.file
 		f.Size, f.ModifiedAt, f.ContentHash = fi.Size(), fi.ModTime().UTC(), h
 		out[i].file = f
+		keep[i] = true
 	}
 	checkInside(r, paths, out, outputs)
+	for _, i := range outputs {
+		keep[i] = out[i].err == nil
+	}
 	v.keepStats(paths, out, todo)
+	if v == nil {
+		w.stats.keep(rec, paths, out, keep)
+	}
 	return out
 }
 
@@ -631,7 +659,8 @@ func (w *Workspaces) lookup(ws string, r *os.Root, p string) (*entry, error) {
 	if !validRel(p) || hidden(p) {
 		return nil, errBadPath(p)
 	}
-	pm, has, err := w.loadManifest(ws, r)
+	_, followed := w.snaps.generation(ws)
+	pm, has, err := w.loadManifest(ws, r, followed)
 	if err != nil {
 		return nil, err
 	}
@@ -728,7 +757,7 @@ func (w *Workspaces) prehash(ws, p string) error {
 		return err
 	}
 	defer r.Close()
-	_, _, err = w.hashFile(ws, r, p)
+	_, _, err = w.hashFile(ws, r, p, true) // the watcher's
 	return err
 }
 
@@ -747,7 +776,7 @@ func (w *Workspaces) reloadManifest(ws string) (before, after *parsedManifest) {
 		return before, nil
 	}
 	defer r.Close()
-	after, _, _ = w.loadManifest(ws, r)
+	after, _, _ = w.loadManifest(ws, r, true) // read afresh: the cached one is gone
 	return before, after
 }
 

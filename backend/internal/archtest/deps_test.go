@@ -44,32 +44,39 @@ var allowed = map[string][]edge{
 	// ACRO's results files, parsed and checked: pure, like the domain, and importing nothing of ours
 	"backend/acro": {},
 	"backend/service": {in("backend/airlock"),
-		edge{"backend/acro", "a file's ACRO record is found and verified where the file view is built; acro only parses bytes"}},
+		edge{"backend/acro", "a file's ACRO record is found and verified where the file view is built; acro only parses bytes"},
+		edge{"internal/fsutil", "a regular request's paths follow the one relative-path rule (CheckRelPath, pure)"}},
 	"backend/contract": {in("backend/airlock"), in("backend/acro"),
 		edge{"backend/service", "contract turns service views into wire shapes; it reads them and calls no service method"},
 		edge{"backend/render", "a file's content type (how the viewer shows it) is render's knowledge, named in the file shapes"}},
-	"backend/store/sqlite": {in("backend/airlock")},
-	"backend/workspace":    {in("backend/airlock")},
-	"backend/filestore":    {in("backend/airlock")},
-	"backend/render":       {in("backend/airlock")},
-	"backend/auth":         {in("backend/airlock")},
-	"backend/live":         {in("backend/airlock")},
-	"backend/release":      {in("backend/airlock")},
+	"backend/store/sqlite":   {in("backend/airlock")},
+	"backend/store/postgres": {in("backend/airlock")},
+	// the store contract suite: it drives stores through the ports of service and auth
+	"backend/store/storetest": {in("backend/airlock"), in("backend/service"), in("backend/auth")},
+	"backend/workspace":       {in("backend/airlock"), in("internal/fsutil")},
+	"backend/filestore":       {in("backend/airlock"), in("internal/fsutil")},
+	"backend/render":          {in("backend/airlock")},
+	"backend/auth":            {in("backend/airlock")},
+	"backend/live":            {in("backend/airlock")},
+	"backend/release":         {in("backend/airlock"), in("internal/fsutil")},
 	"backend/httpapi": {in("backend/airlock"), in("backend/service"), in("backend/contract"), in("backend/live"), in("backend/auth"),
 		edge{"backend/render", "content endpoints page CSV files and truncate logs through render"}},
-	"app": {in("backend/airlock"), in("backend/service"), in("backend/live"), in("backend/auth")},
+	"app": {in("backend/airlock"), in("backend/service"), in("backend/live"), in("backend/auth"),
+		edge{"internal/fsutil", "a saved file is written atomically by the toolkit"}},
 	// defines sigaction for the process (C): it imports nothing of ours
 	"app/sigonstack": {},
 	"frontend":       {},
 	// The command line is the composition root: it wires everything.
-	"backend/cli": {in("backend/airlock"), in("backend/service"), in("backend/store/sqlite"), in("backend/workspace"),
+	"backend/cli": {in("backend/airlock"), in("backend/service"), in("backend/store/sqlite"), in("backend/store/postgres"), in("backend/workspace"),
 		in("backend/filestore"), in("backend/render"), in("backend/auth"), in("backend/live"), in("backend/release"),
-		in("backend/httpapi"), in("frontend")},
+		in("backend/httpapi"), in("frontend"), in("internal/fsutil")},
 	// Test-only packages: helpers that wire real parts together on purpose, and peers.
 	"backend/internal/archtest": {},
 	// reads the repository's files as text: it imports nothing of ours
 	"backend/internal/doctest": {},
 	"backend/internal/testenv": {in("backend/airlock"), in("backend/service"), in("backend/store/sqlite"),
+		in("backend/store/postgres"), in("backend/auth"),
+		edge{"backend/internal/pgtest", "the environment's PostgreSQL database (AIRLOCK_TEST_STORE=postgres)"},
 		in("backend/workspace"), in("backend/filestore"),
 		edge{"backend/render", "the service's warning counts come from the real disclosure checks"}},
 	// a stand-in for job-server is a peer speaking the wire protocol: it knows nothing of ours
@@ -80,15 +87,20 @@ var allowed = map[string][]edge{
 	// runs the built binary as a subprocess and speaks HTTP to it: it imports nothing of ours
 	"backend/internal/crashtest": {},
 	"internal/testbin":           {},
-	"e2e":                        {},
-	"build/desktoptest":          {},
-	"build/icon":                 {},
+	// starts or finds a PostgreSQL server for tests: it imports nothing of ours
+	"backend/internal/pgtest": {},
+	// the file-system toolkit (atomic write, context reader, relative paths): it imports nothing of ours
+	"internal/fsutil":   {},
+	"e2e":               {},
+	"build/desktoptest": {},
+	"build/icon":        {},
 }
 
 // forbiddenExternal lists outside packages a package must never import.
 var forbiddenExternal = map[string][]string{
 	"backend/airlock": {"database/sql", "net/http", "os", "os/exec", "io/fs", "github.com/wailsapp", "github.com/mattn/go-sqlite3", "github.com/gorilla/websocket", "github.com/fsnotify/fsnotify"},
-	"backend/service": {"database/sql", "net/http", "github.com/wailsapp", "github.com/mattn/go-sqlite3", "github.com/gorilla/websocket"},
+	// the service reaches files only through its ports (Files, Workspaces)
+	"backend/service": {"os", "database/sql", "net/http", "github.com/wailsapp", "github.com/mattn/go-sqlite3", "github.com/gorilla/websocket"},
 	"backend/httpapi": {"database/sql", "github.com/mattn/go-sqlite3", "github.com/wailsapp"},
 	"backend/live":    {"database/sql", "github.com/wailsapp"},
 	"backend/render":  {"database/sql", "net/http", "github.com/wailsapp"},

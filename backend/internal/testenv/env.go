@@ -1,5 +1,6 @@
 // Package testenv is the test environment of the service and the layers above it: a real
-// SQLite file, real workspace folders with a generated job-runner manifest, the real
+// database (a SQLite file; a PostgreSQL database when AIRLOCK_TEST_STORE=postgres, see
+// StoreEnv), real workspace folders with a generated job-runner manifest, the real
 // request file store, a recording publisher and notifier, a recording release target and
 // a controllable clock. Factories build requests by walking the real state machine through
 // the service, never by inserting rows.
@@ -20,9 +21,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/auth"
 	"github.com/trelab/airlock/backend/filestore"
+	"github.com/trelab/airlock/backend/internal/pgtest"
 	"github.com/trelab/airlock/backend/render"
 	"github.com/trelab/airlock/backend/service"
+	"github.com/trelab/airlock/backend/store/postgres"
 	"github.com/trelab/airlock/backend/store/sqlite"
 	"github.com/trelab/airlock/backend/workspace"
 )
@@ -36,12 +40,30 @@ const OtherWorkspace = "other-workspace"
 // Start is the initial time of the clock.
 var Start = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
+// StoreEnv names the variable choosing the store of every environment: "" or "sqlite" (a
+// SQLite file in the environment's folder) or "postgres" (a fresh database of the
+// PostgreSQL server backend/internal/pgtest provides; a package running on it calls
+// pgtest.Main from its TestMain). make test runs the service and HTTP suites on both.
+const StoreEnv = "AIRLOCK_TEST_STORE"
+
+// Store is what the environments' stores offer: the service's port, auth's sessions and
+// the audit chain's check.
+type Store interface {
+	service.Store
+	auth.Store
+	VerifyAudit(ctx context.Context) (checked int, firstBadID int64, err error)
+	Close() error
+}
+
 // Env is one test environment. Every part is real except the clock and the edges that
 // stand for job-server (Releaser, Notifier).
 type Env struct {
-	Dir        string // the data folder (database, request files)
-	Root       string // the workspaces root
-	Store      *sqlite.Store
+	Dir   string // the data folder (database, request files)
+	Root  string // the workspaces root
+	Store Store
+	// OpenStore opens another store on the environment's database, as a second server or an
+	// operator's command would (closed when the test ends).
+	OpenStore  func(t testing.TB) Store
 	Workspaces *workspace.Workspaces
 	Files      *filestore.Store
 	Pub        *Recorder
@@ -64,6 +86,8 @@ type options struct {
 	noReleaser bool
 	workspaces []string
 	codeURL    service.CodeURLTemplate
+	store      string
+	wsNow      func() time.Time
 }
 
 // WithPolicy sets the service policy.
@@ -72,6 +96,17 @@ func WithPolicy(p airlock.Policy) Option { return func(o *options) { o.policy = 
 // WithCodeURL sets the code-browser template of the service.
 func WithCodeURL(t service.CodeURLTemplate) Option { return func(o *options) { o.codeURL = t } }
 
+// WithStore chooses the store, "sqlite" or "postgres", whatever AIRLOCK_TEST_STORE says
+// (benchmarks measure both in one run).
+func WithStore(kind string) Option { return func(o *options) { o.store = kind } }
+
+// WithWorkspaceClock gives the workspace reader its time (workspace.Options.Now): a clock
+// ahead of the real one lets its caches keep files the test has just written, which they
+// otherwise look up and hash again until they are two seconds old (workspace.statCache).
+// Benchmarks get an hour ahead unless they say otherwise: they measure the steady state,
+// outputs written long before they are viewed.
+func WithWorkspaceClock(now func() time.Time) Option { return func(o *options) { o.wsNow = now } }
+
 // WithoutReleaser configures no Releaser (the outbox target).
 func WithoutReleaser() Option { return func(o *options) { o.noReleaser = true } }
 
@@ -79,22 +114,26 @@ func WithoutReleaser() Option { return func(o *options) { o.noReleaser = true } 
 // OtherWorkspace (each with an empty manifest) and closes it when the test ends.
 func NewEnv(t testing.TB, opts ...Option) *Env {
 	t.Helper()
-	o := options{policy: airlock.DefaultPolicy(), workspaces: []string{Workspace, OtherWorkspace}}
+	o := options{policy: airlock.DefaultPolicy(), workspaces: []string{Workspace, OtherWorkspace},
+		store: os.Getenv(StoreEnv)}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if _, bench := t.(*testing.B); bench && o.wsNow == nil {
+		o.wsNow = func() time.Time { return time.Now().Add(time.Hour) }
 	}
 	dir := t.TempDir()
 	root := filepath.Join(dir, "workspaces")
 	require.NoError(t, os.MkdirAll(root, 0o755))
-	st, err := sqlite.Open(filepath.Join(dir, "airlock.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
+	openStore := storeOpener(t, dir, o.store)
+	st := openStore(t)
 
 	e := &Env{
 		Dir:        dir,
 		Root:       root,
 		Store:      st,
-		Workspaces: workspace.New(root, workspace.Options{}),
+		OpenStore:  openStore,
+		Workspaces: workspace.New(root, workspace.Options{Now: o.wsNow}),
 		Files:      filestore.New(dir),
 		Pub:        &Recorder{},
 		Notes:      &Notifications{},
@@ -123,6 +162,36 @@ func NewEnv(t testing.TB, opts ...Option) *Env {
 		e.AddWorkspace(t, ws)
 	}
 	return e
+}
+
+// storeOpener returns the function opening a store on the environment's database: the
+// SQLite file in dir, or (kind "postgres") a fresh PostgreSQL database.
+func storeOpener(t testing.TB, dir, kind string) func(testing.TB) Store {
+	t.Helper()
+	var open func() (Store, error)
+	switch kind {
+	case "", "sqlite":
+		path := filepath.Join(dir, "airlock.db")
+		open = func() (Store, error) { return sqlite.Open(path) }
+	case "postgres":
+		url := pgtest.NewFrom(t, "testenv-migrated", func(url string) error {
+			s, err := postgres.Open(url)
+			if err != nil {
+				return err
+			}
+			return s.Close()
+		})
+		open = func() (Store, error) { return postgres.Open(url) }
+	default:
+		t.Fatalf("%s=%q: want sqlite or postgres", StoreEnv, kind)
+	}
+	return func(t testing.TB) Store {
+		t.Helper()
+		st, err := open()
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}
 }
 
 // Ctx is the context tests pass to the service.

@@ -75,13 +75,6 @@ func view(t testing.TB, s *sqlite.Store, fn func(tx service.Tx) error) {
 	}
 }
 
-func wantCode(t testing.TB, err error, code airlock.Code) {
-	t.Helper()
-	if got := airlock.ErrorCode(err); got != code {
-		t.Fatalf("error code = %q, want %q (err: %v)", got, code, err)
-	}
-}
-
 func mustEqual(t testing.TB, what string, got, want any) {
 	t.Helper()
 	if !reflect.DeepEqual(got, want) {

@@ -1,16 +1,12 @@
 package sqlite_test
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
-	"github.com/trelab/airlock/backend/airlock"
-	"github.com/trelab/airlock/backend/service"
 	"github.com/trelab/airlock/backend/store/sqlite"
+	"github.com/trelab/airlock/backend/store/storetest"
 )
 
 func TestOpenMigratesFromEmptyAndReopens(t *testing.T) {
@@ -72,157 +68,22 @@ func TestOpenRejectsEmptyPath(t *testing.T) {
 	}
 }
 
-func TestForeignKeysAreEnforced(t *testing.T) {
-	s, _ := openStore(t)
-	err := s.InTx(ctx, func(tx service.Tx) error {
-		return tx.InsertFile(ctx, "no-such-request", newFile("a.csv", "default", airlock.FileTypeOutput),
-			event(airlock.AuditRequestFileAdd, "alice", nil, "a.csv", nil))
-	})
-	wantCode(t, err, airlock.CodeNotFound)
-}
-
-func TestViewIsReadOnly(t *testing.T) {
-	s, _ := openStore(t)
-	err := s.View(ctx, func(tx service.Tx) error {
-		r := newRequest("r1", "ws", "alice")
-		return tx.InsertRequest(ctx, r, event(airlock.AuditRequestCreate, "alice", r, "", nil))
-	})
-	if err == nil {
-		t.Fatal("InsertRequest inside View succeeded")
-	}
-	err = s.View(ctx, func(tx service.Tx) error {
-		return tx.AppendAudit(ctx, event(airlock.AuditWorkspaceFileView, "alice", nil, "x", nil))
-	})
-	if err == nil {
-		t.Fatal("AppendAudit inside View succeeded")
-	}
-	view(t, s, func(tx service.Tx) error {
-		_, err := tx.GetRequest(ctx, "r1")
-		wantCode(t, err, airlock.CodeNotFound)
-		return nil
-	})
-}
-
-func TestInTxRollsBackOnError(t *testing.T) {
-	s, _ := openStore(t)
-	boom := errors.New("boom")
-	err := s.InTx(ctx, func(tx service.Tx) error {
-		r := newRequest("r1", "ws", "alice")
-		if err := tx.InsertRequest(ctx, r, event(airlock.AuditRequestCreate, "alice", r, "", nil)); err != nil {
-			return err
-		}
-		// The transaction sees its own write.
-		if _, err := tx.GetRequest(ctx, "r1"); err != nil {
-			return err
-		}
-		return boom
-	})
-	if !errors.Is(err, boom) {
-		t.Fatalf("InTx error = %v, want boom", err)
-	}
-	view(t, s, func(tx service.Tx) error {
-		_, err := tx.GetRequest(ctx, "r1")
-		wantCode(t, err, airlock.CodeNotFound)
-		return nil
-	})
-	if evs := listAudit(t, s, airlock.AuditFilter{}); len(evs) != 0 {
-		t.Fatalf("rolled-back transaction left %d audit rows", len(evs))
-	}
-}
-
-func TestInTxRollsBackOnPanic(t *testing.T) {
-	s, _ := openStore(t)
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Fatal("panic was swallowed")
-			}
-		}()
-		_ = s.InTx(ctx, func(tx service.Tx) error {
-			r := newRequest("r1", "ws", "alice")
-			if err := tx.InsertRequest(ctx, r, event(airlock.AuditRequestCreate, "alice", r, "", nil)); err != nil {
-				return err
-			}
-			panic("boom")
-		})
-	}()
-	// The writer connection is usable again and nothing was committed.
-	insertRequest(t, s, newRequest("r2", "ws", "bob"))
-	view(t, s, func(tx service.Tx) error {
-		_, err := tx.GetRequest(ctx, "r1")
-		wantCode(t, err, airlock.CodeNotFound)
-		return nil
-	})
-}
-
-// Several goroutines, and a second store on the same file (another process, such as an
-// operator command), write at once: none fails with SQLITE_BUSY.
-func TestConcurrentWriters(t *testing.T) {
-	s, path := openStore(t)
-	other, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-
-	const workers, each = 6, 15
-	var wg sync.WaitGroup
-	errs := make(chan error, workers*each*2)
-	for w := 0; w < workers; w++ {
-		st := s
-		if w%2 == 1 {
-			st = other
-		}
-		wg.Add(2)
-		go func(w int) {
-			defer wg.Done()
-			for i := 0; i < each; i++ {
-				id := fmt.Sprintf("r-%d-%d", w, i)
-				err := st.InTx(ctx, func(tx service.Tx) error {
-					r := newRequest(id, fmt.Sprintf("ws-%d-%d", w, i), "alice")
-					if err := tx.InsertRequest(ctx, r, event(airlock.AuditRequestCreate, "alice", r, "", nil)); err != nil {
-						return err
-					}
-					g := &airlock.FileGroup{Name: "default"}
-					return tx.UpsertGroup(ctx, id, g, event(airlock.AuditRequestEdit, "alice", r, "", nil))
-				})
+// The store contract (backend/store/storetest), on a fresh SQLite file per test.
+func TestStoreContract(t *testing.T) {
+	storetest.Run(t, func(t testing.TB) storetest.DB {
+		s, path := openStore(t)
+		return storetest.DB{
+			Store: s,
+			Raw:   rawDB(t, path),
+			Again: func(t testing.TB) storetest.Store {
+				other, err := sqlite.Open(path)
 				if err != nil {
-					errs <- err
+					t.Fatalf("Open again: %v", err)
 				}
-			}
-		}(w)
-		go func() { // readers alongside
-			defer wg.Done()
-			for i := 0; i < each; i++ {
-				err := st.View(ctx, func(tx service.Tx) error {
-					_, err := tx.ListRequests(ctx, service.RequestFilter{Author: "alice"})
-					return err
-				})
-				if err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("concurrent access failed: %v", err)
-	}
-	var rs []*airlock.ReleaseRequest
-	view(t, s, func(tx service.Tx) error {
-		var err error
-		rs, err = tx.ListRequests(ctx, service.RequestFilter{})
-		return err
+				t.Cleanup(func() { _ = other.Close() })
+				return other
+			},
+			DropAuditGuards: []string{`DROP TRIGGER audit_log_no_update`, `DROP TRIGGER audit_log_no_delete`},
+		}
 	})
-	if len(rs) != workers*each {
-		t.Fatalf("got %d requests, want %d", len(rs), workers*each)
-	}
-	if evs := listAudit(t, s, airlock.AuditFilter{}); len(evs) != 2*workers*each {
-		t.Fatalf("got %d audit rows, want %d", len(evs), 2*workers*each)
-	}
-	checked, bad, err := s.VerifyAudit(ctx)
-	if err != nil || bad != 0 || checked != 2*workers*each {
-		t.Fatalf("VerifyAudit = %d, %d, %v; want %d, 0, nil", checked, bad, err, 2*workers*each)
-	}
 }

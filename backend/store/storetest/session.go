@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"sync"
@@ -10,8 +10,8 @@ import (
 	"github.com/trelab/airlock/backend/service"
 )
 
-func TestUsers(t *testing.T) {
-	s, _ := openStore(t)
+func testUsers(t *testing.T, open Opener) {
+	s := open(t).Store
 	u := airlock.User{
 		Username: "alice", Fullname: "Alice A", OutputChecker: true, ReadonlyAccess: false,
 		Workspaces: map[string]airlock.WorkspaceGrant{
@@ -54,8 +54,9 @@ func TestUsers(t *testing.T) {
 	wantCode(t, s.UpsertUser(ctx, airlock.User{}, at(0)), airlock.CodeInvalid)
 }
 
-func TestSessions(t *testing.T) {
-	s, path := openStore(t)
+func testSessions(t *testing.T, open Opener) {
+	d := open(t)
+	s := d.Store
 	if err := s.CreateSession(ctx, airlock.User{Username: "alice"}, "hash1", "csrf1", at(0), at(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -102,13 +103,13 @@ func TestSessions(t *testing.T) {
 
 	// Only what was given is stored: the store never sees raw session ids.
 	var n int
-	if err := rawDB(t, path).QueryRow(`SELECT COUNT(*) FROM sessions`).Scan(&n); err != nil || n != 0 {
+	if err := d.Raw.QueryRow(`SELECT COUNT(*) FROM sessions`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("sessions left: %d, %v", n, err)
 	}
 }
 
-func TestLoginTokens(t *testing.T) {
-	s, _ := openStore(t)
+func testLoginTokens(t *testing.T, open Opener) {
+	s := open(t).Store
 	if err := s.InsertLoginToken(ctx, "alice", "tok1", at(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
@@ -151,8 +152,8 @@ func TestLoginTokens(t *testing.T) {
 }
 
 // Racing consumers of one token: exactly one wins.
-func TestConsumeLoginTokenOnce(t *testing.T) {
-	s, _ := openStore(t)
+func testConsumeLoginTokenOnce(t *testing.T, open Opener) {
+	s := open(t).Store
 	if err := s.InsertLoginToken(ctx, "alice", "tok", at(time.Hour)); err != nil {
 		t.Fatal(err)
 	}

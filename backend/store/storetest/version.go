@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"strconv"
@@ -24,8 +24,9 @@ func requestVersion(t *testing.T, tx service.Tx, id string) airlock.RequestVersi
 // groups, files, votes, comments, upload bookkeeping) moves its version and no other
 // request's; a release moves the releases counter; and a write by another connection — a
 // second process — moves them as well (the triggers are in the database).
-func TestRequestVersionMovesWithEveryChange(t *testing.T) {
-	s, path := openStore(t)
+func testRequestVersionMovesWithEveryChange(t *testing.T, open Opener) {
+	d := open(t)
+	s := d.Store
 	r := newRequest("r1", "ws", "alice")
 	g := &airlock.FileGroup{Name: "g", CreatedAt: at(0), UpdatedAt: at(0)}
 	g.Files = []*airlock.RequestFile{newFile("a.csv", "g", airlock.FileTypeOutput), newFile("b.csv", "g", airlock.FileTypeOutput)}
@@ -120,7 +121,7 @@ func TestRequestVersionMovesWithEveryChange(t *testing.T) {
 	}
 
 	// Another connection to the same file, as another process would write.
-	if _, err := rawDB(t, path).Exec(`UPDATE file_groups SET controls = 'by hand' WHERE request_id = 'r1'`); err != nil {
+	if _, err := d.Raw.Exec(`UPDATE file_groups SET controls = 'by hand' WHERE request_id = 'r1'`); err != nil {
 		t.Fatal(err)
 	}
 	view(t, s, func(tx service.Tx) error {
@@ -133,8 +134,8 @@ func TestRequestVersionMovesWithEveryChange(t *testing.T) {
 
 // TestGetRequestWithoutComments: the partial load is the whole aggregate but for the
 // comments.
-func TestGetRequestWithoutComments(t *testing.T) {
-	s, _ := openStore(t)
+func testGetRequestWithoutComments(t *testing.T, open Opener) {
+	s := open(t).Store
 	r := newRequest("r1", "ws", "alice")
 	g := &airlock.FileGroup{Name: "g", Context: "c", Controls: "k", CreatedAt: at(0), UpdatedAt: at(0)}
 	f := newFile("a.csv", "g", airlock.FileTypeOutput)
@@ -176,8 +177,8 @@ func TestGetRequestWithoutComments(t *testing.T) {
 }
 
 // TestCommentsAfter: the comments added after a known id, by group, oldest first.
-func TestCommentsAfter(t *testing.T) {
-	s, _ := openStore(t)
+func testCommentsAfter(t *testing.T, open Opener) {
+	s := open(t).Store
 	r := newRequest("r1", "ws", "alice")
 	r.Groups = []*airlock.FileGroup{{Name: "g", CreatedAt: at(0), UpdatedAt: at(0)}, {Name: "h", CreatedAt: at(0), UpdatedAt: at(0)}}
 	insertRequest(t, s, r)

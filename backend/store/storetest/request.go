@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"testing"
@@ -48,8 +48,8 @@ func fullRequest(id string) *airlock.ReleaseRequest {
 	return r
 }
 
-func TestRequestAggregateRoundTrip(t *testing.T) {
-	s, _ := openStore(t)
+func testRequestAggregateRoundTrip(t *testing.T, open Opener) {
+	s := open(t).Store
 	want := fullRequest("r1")
 	insertRequest(t, s, want)
 	for _, c := range want.Groups[0].Comments {
@@ -68,8 +68,8 @@ func TestRequestAggregateRoundTrip(t *testing.T) {
 	mustEqual(t, "group order", names, []string{"tables", "figures", "empty"})
 }
 
-func TestGetRequestNotFound(t *testing.T) {
-	s, _ := openStore(t)
+func testGetRequestNotFound(t *testing.T, open Opener) {
+	s := open(t).Store
 	view(t, s, func(tx service.Tx) error {
 		_, err := tx.GetRequest(ctx, "nope")
 		wantCode(t, err, airlock.CodeNotFound)
@@ -77,8 +77,8 @@ func TestGetRequestNotFound(t *testing.T) {
 	})
 }
 
-func TestUpdateRequest(t *testing.T) {
-	s, _ := openStore(t)
+func testUpdateRequest(t *testing.T, open Opener) {
+	s := open(t).Store
 	r := newRequest("r1", "ws", "alice")
 	insertRequest(t, s, r)
 
@@ -108,8 +108,8 @@ func TestUpdateRequest(t *testing.T) {
 	wantCode(t, err, airlock.CodeNotFound)
 }
 
-func TestInsertRequestConflicts(t *testing.T) {
-	s, _ := openStore(t)
+func testInsertRequestConflicts(t *testing.T, open Opener) {
+	s := open(t).Store
 	insertRequest(t, s, newRequest("r1", "ws", "alice"))
 
 	err := s.InTx(ctx, func(tx service.Tx) error {
@@ -119,8 +119,8 @@ func TestInsertRequestConflicts(t *testing.T) {
 	wantCode(t, err, airlock.CodeConflict)
 }
 
-func TestOneActiveRequestPerAuthorAndWorkspace(t *testing.T) {
-	s, _ := openStore(t)
+func testOneActiveRequestPerAuthorAndWorkspace(t *testing.T, open Opener) {
+	s := open(t).Store
 	r1 := newRequest("r1", "ws", "alice")
 	insertRequest(t, s, r1)
 
@@ -186,8 +186,8 @@ func TestOneActiveRequestPerAuthorAndWorkspace(t *testing.T) {
 	})
 }
 
-func TestStatusCheckConstraint(t *testing.T) {
-	s, _ := openStore(t)
+func testStatusCheckConstraint(t *testing.T, open Opener) {
+	s := open(t).Store
 	r := newRequest("r1", "ws", "alice")
 	r.Status = "BOGUS"
 	err := s.InTx(ctx, func(tx service.Tx) error {
@@ -212,8 +212,8 @@ func ids(rs []*airlock.ReleaseRequest) []string {
 	return out
 }
 
-func TestListRequests(t *testing.T) {
-	s, _ := openStore(t)
+func testListRequests(t *testing.T, open Opener) {
+	s := open(t).Store
 	mk := func(id, ws, author string, st airlock.Status, created time.Duration) {
 		r := newRequest(id, ws, author)
 		r.Status, r.CreatedAt = st, at(created)
@@ -245,8 +245,8 @@ func TestListRequests(t *testing.T) {
 }
 
 // Listing many requests loads each one whole and attaches children to the right parent.
-func TestListRequestsLoadsAggregates(t *testing.T) {
-	s, _ := openStore(t)
+func testListRequestsLoadsAggregates(t *testing.T, open Opener) {
+	s := open(t).Store
 	want := map[string]*airlock.ReleaseRequest{}
 	for _, id := range []string{"x1", "x2", "x3"} {
 		r := fullRequest(id)
@@ -268,8 +268,8 @@ func TestListRequestsLoadsAggregates(t *testing.T) {
 	}
 }
 
-func TestPendingUploadsAndReleasedFileIDs(t *testing.T) {
-	s, _ := openStore(t)
+func testPendingUploadsAndReleasedFileIDs(t *testing.T, open Opener) {
+	s := open(t).Store
 	r1 := newRequest("r1", "ws", "alice")
 	r1.Status = airlock.StatusApproved
 	f1 := newFile("a.csv", "default", airlock.FileTypeOutput)
@@ -330,8 +330,8 @@ func TestPendingUploadsAndReleasedFileIDs(t *testing.T) {
 	})
 }
 
-func TestFindCurrentRequestIgnoresClosed(t *testing.T) {
-	s, _ := openStore(t)
+func testFindCurrentRequestIgnoresClosed(t *testing.T, open Opener) {
+	s := open(t).Store
 	for i, st := range []airlock.Status{airlock.StatusApproved, airlock.StatusReleased,
 		airlock.StatusRejected, airlock.StatusWithdrawn} {
 		r := newRequest("closed"+itoa(i), "ws", "alice")

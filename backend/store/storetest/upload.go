@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"testing"
@@ -19,8 +19,8 @@ func paths(r *airlock.ReleaseRequest) []string {
 
 // GetRequestForUpload loads the request row and groups with only the asked file and one
 // other released file not yet uploaded, whatever the request's size.
-func TestGetRequestForUpload(t *testing.T) {
-	s, _ := openStore(t)
+func testGetRequestForUpload(t *testing.T, open Opener) {
+	s := open(t).Store
 	r := newRequest("r1", "ws", "alice")
 	r.Status, r.ReviewTurn, r.ReleaseID = airlock.StatusApproved, 2, "rel-1"
 	r.TurnReviewers = []string{"carol", "dave"}

@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"testing"
@@ -8,8 +8,8 @@ import (
 	"github.com/trelab/airlock/backend/service"
 )
 
-func TestGroupsAndFiles(t *testing.T) {
-	s, _ := openStore(t)
+func testGroupsAndFiles(t *testing.T, open Opener) {
+	s := open(t).Store
 	r := newRequest("r1", "ws", "alice")
 	insertRequest(t, s, r)
 
@@ -91,8 +91,8 @@ func TestGroupsAndFiles(t *testing.T) {
 	wantCode(t, err, airlock.CodeNotFound)
 }
 
-func TestUpdateFileKeepsUploadAttempts(t *testing.T) {
-	s, _ := openStore(t)
+func testUpdateFileKeepsUploadAttempts(t *testing.T, open Opener) {
+	s := open(t).Store
 	r := newRequest("r1", "ws", "alice")
 	f := newFile("a.csv", "default", airlock.FileTypeOutput)
 	f.ReleasedAt, f.ReleasedBy = ptr(at(time.Hour)), "carol"
@@ -125,8 +125,9 @@ func TestUpdateFileKeepsUploadAttempts(t *testing.T) {
 	wantCode(t, err, airlock.CodeNotFound)
 }
 
-func TestDeleteFileRemovesVotes(t *testing.T) {
-	s, path := openStore(t)
+func testDeleteFileRemovesVotes(t *testing.T, open Opener) {
+	d := open(t)
+	s := d.Store
 	r := fullRequest("r1")
 	insertRequest(t, s, r)
 	auditBefore := len(listAudit(t, s, airlock.AuditFilter{}))
@@ -140,7 +141,7 @@ func TestDeleteFileRemovesVotes(t *testing.T) {
 		t.Fatal("another file was deleted too")
 	}
 	var votes int
-	if err := rawDB(t, path).QueryRow(`SELECT COUNT(*) FROM file_reviews`).Scan(&votes); err != nil {
+	if err := d.Raw.QueryRow(`SELECT COUNT(*) FROM file_reviews`).Scan(&votes); err != nil {
 		t.Fatal(err)
 	}
 	if votes != 0 {
@@ -158,8 +159,8 @@ func TestDeleteFileRemovesVotes(t *testing.T) {
 	wantCode(t, err, airlock.CodeNotFound)
 }
 
-func TestFileTypeCheckConstraint(t *testing.T) {
-	s, _ := openStore(t)
+func testFileTypeCheckConstraint(t *testing.T, open Opener) {
+	s := open(t).Store
 	r := newRequest("r1", "ws", "alice")
 	insertRequest(t, s, r)
 	err := s.InTx(ctx, func(tx service.Tx) error {
@@ -171,8 +172,8 @@ func TestFileTypeCheckConstraint(t *testing.T) {
 	}
 }
 
-func TestReviews(t *testing.T) {
-	s, _ := openStore(t)
+func testReviews(t *testing.T, open Opener) {
+	s := open(t).Store
 	r := newRequest("r1", "ws", "alice")
 	r.Groups = []*airlock.FileGroup{{Name: "default", CreatedAt: at(0), UpdatedAt: at(0),
 		Files: []*airlock.RequestFile{newFile("a.csv", "default", airlock.FileTypeOutput)}}}
@@ -231,8 +232,8 @@ func TestReviews(t *testing.T) {
 	wantCode(t, err, airlock.CodeNotFound)
 }
 
-func TestComments(t *testing.T) {
-	s, _ := openStore(t)
+func testComments(t *testing.T, open Opener) {
+	s := open(t).Store
 	r := newRequest("r1", "ws", "alice")
 	r.Groups = []*airlock.FileGroup{{Name: "default", CreatedAt: at(0), UpdatedAt: at(0)}}
 	insertRequest(t, s, r)
@@ -309,8 +310,8 @@ func TestComments(t *testing.T) {
 
 // Warning counts and acknowledgement notes are stored and read back; a file never counted
 // reads back as nil (not as zero warnings).
-func TestWarningsAndAcknowledgements(t *testing.T) {
-	s, _ := openStore(t)
+func testWarningsAndAcknowledgements(t *testing.T, open Opener) {
+	s := open(t).Store
 	r := newRequest("r1", "ws", "alice")
 	insertRequest(t, s, r)
 	counted := newFile("out/a.csv", "tables", airlock.FileTypeOutput)
