@@ -15,7 +15,8 @@ build: frontend
 ## run: start the server on demo data (created on first start) and print how to log in
 run: build
 	@test -d $(DATA) || ./bin/airlock demo --data-dir $(DATA) --listen $(LISTEN) >/dev/null
-	@cat $(DATA)/demo-login.txt 2>/dev/null || echo "Log in with a user of $(DATA)/users.json (single-use tokens: ./bin/airlock token USER --data-dir $(DATA))"
+	@echo "Starting the server on the data in $(DATA) (Ctrl-C stops it)."
+	@cat $(DATA)/demo-login.txt 2>/dev/null || echo "Open http://$(LISTEN) and log in with a user of $(DATA)/users.json (single-use tokens: ./bin/airlock token USER --data-dir $(DATA))"
 	./bin/airlock serve --data-dir $(DATA) --listen $(LISTEN)
 
 ## test: everything CI runs, installing what the tests need first

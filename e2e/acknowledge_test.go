@@ -146,8 +146,18 @@ func TestAcknowledgementFlowThroughTheUI(t *testing.T) {
 			t.Errorf("the release confirmation lacks %q:\n%s", want, text)
 		}
 	}
-	if strings.Contains(text, ackClean) {
-		t.Errorf("the release confirmation lists the clean file:\n%s", text)
+	// what leaves the environment, and where to (the e2e server has no job-server)
+	for _, want := range []string{"to the release folder of this Airlock server?", "Released files leave the environment"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the release confirmation does not say %q:\n%s", want, text)
+		}
+	}
+	// every file that leaves is listed; only the BLOCK file under the BLOCK warnings
+	if !strings.Contains(text, group+"/"+ackClean) {
+		t.Errorf("the release confirmation does not list the clean file, which leaves too:\n%s", text)
+	}
+	if _, block, _ := strings.Cut(text, "Files with BLOCK warnings"); strings.Contains(block, ackClean) {
+		t.Errorf("the release confirmation lists the clean file among the BLOCK warnings:\n%s", text)
 	}
 	c1.screenshot("24-release-confirmation-acknowledged", `dialog[open]`)
 	c1.do("confirm release", clickEnabled(`dialog[open] [data-testid=confirm-ok]`), waitGone(`dialog[open]`),

@@ -78,7 +78,11 @@ func TestMain(m *testing.M) {
 				envErr = fmt.Errorf("Debian chromium is not installed at %s (build/deps.sh installs it): %w", chromiumPath, err)
 			}
 		}
-		return m.Run()
+		code := m.Run()
+		if t := axeTable(); t != "" {
+			fmt.Fprint(os.Stderr, t)
+		}
+		return code
 	}()
 	os.Exit(code)
 }
@@ -245,7 +249,7 @@ func (s *server) addTestWorkspaces() error {
 	}
 	details := raw[r]["details"].(map[string]any)
 	wss := details["workspaces"].(map[string]any)
-	for _, name := range []string{secWS, bigWS, gridWS, ackWS, uxDraftWS, uxReviewWS} {
+	for _, name := range []string{secWS, bigWS, gridWS, ackWS, uxDraftWS, uxReviewWS, listingWS} {
 		wss[name] = map[string]any{
 			"project_details": map[string]any{"name": "E2E project", "ongoing": true, "orgs": []string{"Test org"}},
 			"archived":        false,
@@ -282,6 +286,9 @@ func (s *server) addTestWorkspaces() error {
 		return err
 	}
 	if err := writeUXFiles(s.wsRoot); err != nil {
+		return err
+	}
+	if err := writeListingFiles(filepath.Join(s.wsRoot, listingWS)); err != nil {
 		return err
 	}
 	if err := writeProvenanceFiles(s.wsRoot, r); err != nil {
@@ -596,7 +603,8 @@ func screenshotDir() string {
 	return ""
 }
 
-// screenshot captures the viewport (always: a page that cannot be captured fails the test)
+// screenshot captures the viewport (always: a page that cannot be captured fails the test;
+// the accessibility checks and axe-core run on every one)
 // and saves it as docs/screenshots/<name>.png when screenshots are wanted. With show, the
 // element it selects is scrolled into view first (else the page is at its top).
 func (u *user) screenshot(name string, show ...string) {
@@ -618,6 +626,7 @@ func (u *user) screenshot(name string, show ...string) {
 	for _, p := range u.accessibilityProblems() {
 		u.t.Errorf("%s: %s", name, p)
 	}
+	u.checkAxe(name)
 	dir := screenshotDir()
 	if dir == "" {
 		return

@@ -30,7 +30,7 @@ func demoWorkspace(t *testing.T, researcher string) (string, string, []string) {
 			} `json:"project_details"`
 		}
 		_ = json.Unmarshal(raw, &g)
-		if ws != secWS && ws != bigWS && ws != gridWS && ws != ackWS && ws != provWS && ws != provOtherWS && !g.Archived && g.Project.Ongoing {
+		if ws != secWS && ws != bigWS && ws != gridWS && ws != ackWS && ws != listingWS && ws != uxDraftWS && ws != uxReviewWS && ws != provWS && ws != provOtherWS && !g.Archived && g.Project.Ongoing {
 			names = append(names, ws)
 		}
 	}

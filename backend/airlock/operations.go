@@ -107,7 +107,7 @@ const MaxGroupNameLength = 100
 // different existing group (§12.46: "Default" when "default" exists is refused).
 func CheckGroupName(r *ReleaseRequest, name string) error {
 	if strings.TrimSpace(name) == "" {
-		return Errorf(CodeInvalid, "Group name must not be blank")
+		return Errorf(CodeInvalid, "A group name needs at least one character other than spaces")
 	}
 	if len(name) > MaxGroupNameLength {
 		return Errorf(CodeInvalid, "Group name must be at most %d characters", MaxGroupNameLength)

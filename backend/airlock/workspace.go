@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// WorkspaceFileStatus is the status of a workspace file for one viewing user (§2.6).
+// WorkspaceFileStatus is the status of a workspace file for one viewing user (docs/reference/domain.md §2.6).
 type WorkspaceFileStatus string
 
 const (

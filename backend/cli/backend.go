@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/auth"
+	"github.com/trelab/airlock/backend/contract"
 	"github.com/trelab/airlock/backend/filestore"
 	"github.com/trelab/airlock/backend/httpapi"
 	"github.com/trelab/airlock/backend/live"
@@ -316,9 +318,23 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 	b.Handler = httpapi.New(httpapi.Deps{
 		Service: core.Service, Auth: b.Auth, Hub: b.Hub, Logger: log, Metrics: b.Metrics,
 		Assets: frontend.Assets(), Health: b.Health, HealthDetails: b.HealthDetails, HealthCheck: b.HealthCheck, SecureCookies: s.SecureCookies,
-		Tables: b.Tables,
+		Tables: b.Tables, Info: serverInfo(s),
 	})
 	return b, nil
+}
+
+// serverInfo is what GET /api/v1/config tells the UI: demo data when the data directory
+// was made by `airlock demo` (its login notes are there), and where released files go.
+func serverInfo(s Settings) contract.ServerInfo {
+	_, err := os.Stat(filepath.Join(s.DataDir, DemoLoginFile))
+	to := "the release folder of this Airlock server"
+	if s.JobServer() {
+		to = "job-server"
+		if u, err := url.Parse(s.APIEndpoint); err == nil && u.Host != "" {
+			to = "job-server at " + u.Host
+		}
+	}
+	return contract.ServerInfo{Demo: err == nil, ReleaseTo: to}
 }
 
 // Start sweeps what interrupted work left behind (docs/reliability.md), then runs the

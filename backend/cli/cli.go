@@ -5,6 +5,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -34,7 +35,13 @@ type Env struct {
 	// OnListen, when set, is called with the address serve listens on once it accepts
 	// connections (tests listen on port 0).
 	OnListen func(addr string)
+	// Program is how the binary was started (./bin/airlock), for commands printed to run
+	// next; "" is "airlock".
+	Program string
 }
+
+// program is the command to print for running this binary again.
+func (e *Env) program() string { return cmp.Or(e.Program, "airlock") }
 
 // errUsage marks errors whose message is a usage text (exit status 2).
 var errUsage = errors.New("usage")
@@ -68,7 +75,7 @@ func Main(args []string, version string, extra map[string]Command) int {
 	defer stop()
 	env := &Env{
 		Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
-		StderrIsTerminal: isTerminal(os.Stderr), Version: version, Commands: extra,
+		StderrIsTerminal: isTerminal(os.Stderr), Version: version, Commands: extra, Program: os.Args[0],
 	}
 	err := Run(ctx, env, args)
 	switch {

@@ -88,10 +88,10 @@ func demo(_ context.Context, env *Env, args []string) error {
 		return err
 	}
 
+	// The login notes are kept beside the data, so a later start (make run, which starts the
+	// server itself) can say again how to log in; demo's own output first says how to start it.
 	var b strings.Builder
-	fmt.Fprintf(&b, "Demo data created in %s (workspaces in %s, users in %s).\n\n", s.DataDir, s.WorkspacesDir, s.UsersFile)
-	fmt.Fprintf(&b, "Start the server:\n  airlock serve --data-dir %s\n", s.DataDir)
-	fmt.Fprintf(&b, "then open http://%s and log in as one of:\n\n", s.Listen)
+	fmt.Fprintf(&b, "Open http://%s and log in as one of:\n\n", s.Listen)
 	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  USER\tTOKEN\tROLE\tWORKSPACES")
 	for _, u := range demoUsers {
@@ -107,9 +107,10 @@ func demo(_ context.Context, env *Env, args []string) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", u.name, u.token, u.role, ws)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(&b, "\nSingle-use tokens: airlock token USER --data-dir %s\n", s.DataDir)
+	fmt.Fprintf(&b, "\nSingle-use tokens: %s token USER --data-dir %s\n", env.program(), s.DataDir)
+	fmt.Fprintf(env.Stdout, "Demo data created in %s (workspaces in %s, users in %s).\n\n", s.DataDir, s.WorkspacesDir, s.UsersFile)
+	fmt.Fprintf(env.Stdout, "Start the server:\n  %s serve --data-dir %s --listen %s\n\n", env.program(), s.DataDir, s.Listen)
 	fmt.Fprint(env.Stdout, b.String())
-	// Kept beside the data, so a later start (make run) can say again how to log in.
 	if err := writeFileAtomic(filepath.Join(s.DataDir, DemoLoginFile), []byte(b.String()), 0o640); err != nil {
 		return fmt.Errorf("demo login notes: %w", err)
 	}

@@ -624,3 +624,11 @@ func FromNewComment(c *airlock.Comment) Comment {
 		Visibility: c.Visibility, Turn: c.ReviewTurn, CreatedAt: utc(c.CreatedAt),
 	}
 }
+
+// ServerInfo is what the login page and the release confirmation show of the server
+// (GET /api/v1/config, no session needed): whether it runs on demo data, and where
+// released files go, in words.
+type ServerInfo struct {
+	Demo      bool   `json:"demo"`
+	ReleaseTo string `json:"releaseTo"`
+}

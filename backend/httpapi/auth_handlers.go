@@ -50,6 +50,12 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, contract.SessionOutput{User: contract.FromUser(sess.User), CSRFToken: sess.CSRFToken})
 }
 
+// handleConfig tells the login page whether the server runs on demo data (it then says how
+// to log in) and the release confirmation where released files go; it needs no session.
+func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.info)
+}
+
 // setCookie sends the session cookie: HttpOnly, SameSite=Strict, Path=/, Secure over TLS.
 func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, id string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{

@@ -14,6 +14,7 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/auth"
+	"github.com/trelab/airlock/backend/contract"
 	"github.com/trelab/airlock/backend/live"
 )
 
@@ -207,4 +208,20 @@ func TestLogoutRevokesTheSessionAndClosesItsSockets(t *testing.T) {
 	_ = theirs
 	r = c.do("POST", "/api/v1/auth/logout", nil, nil)
 	assert.Equal(t, http.StatusUnauthorized, r.status)
+}
+
+// The login page asks, before anyone is logged in, whether the server runs on demo data and
+// where releases go; the answer is the server's settings, nothing of any user.
+func TestConfigNeedsNoSession(t *testing.T) {
+	for _, info := range []contract.ServerInfo{
+		{Demo: true, ReleaseTo: "the release folder of this Airlock server"},
+		{Demo: false, ReleaseTo: "job-server at jobs.example.org"},
+	} {
+		h := newHarness(t, harnessOptions{info: info})
+		r := h.client(t).do("GET", "/api/v1/config", nil, nil)
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+		var got map[string]any
+		require.NoError(t, json.Unmarshal(r.body, &got))
+		assert.Equal(t, map[string]any{"demo": info.Demo, "releaseTo": info.ReleaseTo}, got)
+	}
 }

@@ -255,6 +255,7 @@ func matrixRoutes() []matrixRoute {
 		{pattern: "POST /api/v1/auth/login", statuses: noStatus, fresh: true, path: fixed("/api/v1/auth/login"), rule: always(ok200)},
 		{pattern: "POST /api/v1/auth/logout", statuses: noStatus, fresh: true, path: fixed("/api/v1/auth/logout"), rule: loggedIn(always(ok204))},
 		{pattern: "GET /api/v1/auth/me", statuses: noStatus, path: fixed("/api/v1/auth/me"), rule: loggedIn(always(ok200))},
+		{pattern: "GET /api/v1/config", statuses: noStatus, path: fixed("/api/v1/config"), rule: always(ok200)},
 		{pattern: "GET /api/v1/events", statuses: noStatus, path: fixed("/api/v1/events"), rule: loggedIn(always(invalidCall))},
 		{pattern: "GET /healthz", statuses: noStatus, path: fixed("/healthz"), rule: always(ok200)},
 		{pattern: "GET /metrics", statuses: noStatus, path: fixed("/metrics"), rule: always(ok200)},

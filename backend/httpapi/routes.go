@@ -14,6 +14,7 @@ func (s *Server) registerRoutes() {
 	s.handlePublic("POST /api/v1/auth/login", s.handleLogin)
 	s.handle("POST /api/v1/auth/logout", s.handleLogout)
 	s.handle("GET /api/v1/auth/me", s.handleMe)
+	s.handlePublic("GET /api/v1/config", s.handleConfig)
 
 	// Workspaces (workspace_handlers.go).
 	s.handle("GET /api/v1/workspaces", s.handleWorkspaceList)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/auth"
+	"github.com/trelab/airlock/backend/contract"
 	"github.com/trelab/airlock/backend/live"
 	"github.com/trelab/airlock/backend/render"
 	"github.com/trelab/airlock/backend/service"
@@ -54,6 +55,8 @@ type Deps struct {
 	// Tables pages, sorts, searches and summarises CSV files for the table and summary
 	// routes; nil makes one with the defaults (whoever passes one closes it).
 	Tables *render.Tables
+	// Info is what GET /api/v1/config tells anyone: demo data or not, where releases go.
+	Info contract.ServerInfo
 }
 
 // Server holds the API's dependencies and its routes.
@@ -72,6 +75,7 @@ type Server struct {
 	clock   func() time.Time
 	tables  *render.Tables
 	views   viewBodies
+	info    contract.ServerInfo
 
 	mux *http.ServeMux
 	// routes lists every registered pattern, in registration order (docs/api.md is
@@ -93,7 +97,7 @@ func NewServer(d Deps) *Server {
 	s := &Server{
 		svc: d.Service, auth: d.Auth, hub: d.Hub, log: d.Logger, metrics: d.Metrics,
 		assets: d.Assets, health: d.Health, details: d.HealthDetails, check: d.HealthCheck, maxBody: d.MaxBodyBytes, secure: d.SecureCookies,
-		clock: d.Clock, mux: http.NewServeMux(), public: map[string]bool{},
+		clock: d.Clock, mux: http.NewServeMux(), public: map[string]bool{}, info: d.Info,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -45,6 +45,8 @@ type harnessOptions struct {
 	// jobServer, when set, logs users in through job-server too (as serve wires it: a
 	// revoked user's sockets are closed by the hub).
 	jobServer *auth.JobServer
+	// info is what GET /api/v1/config answers
+	info contract.ServerInfo
 }
 
 // harnessUsers are the users of the users file, with token "<username>-token".
@@ -94,7 +96,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	})
 	d := Deps{
 		Service: h.svc, Auth: h.auth, Hub: h.hub, Clock: h.clock.Now,
-		Health: func(context.Context) error { return h.health },
+		Health: func(context.Context) error { return h.health }, Info: o.info,
 	}
 	if o.assets != nil {
 		d.Assets = o.assets

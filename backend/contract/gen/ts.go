@@ -42,6 +42,7 @@ var roots = []reflect.Type{
 	reflect.TypeFor[render.Log](),
 	reflect.TypeFor[contract.ErrorBody](),
 	reflect.TypeFor[contract.DesktopView](),
+	reflect.TypeFor[contract.ServerInfo](),
 	reflect.TypeFor[contract.LoginInput](),
 	reflect.TypeFor[contract.CreateRequestInput](),
 	reflect.TypeFor[contract.AddFilesInput](),

@@ -2,6 +2,7 @@
 import { encodePath, type SaveResult, type Transport } from './transport';
 import type {
   Acro,
+  ServerInfo,
   AuditEvent,
   Comment,
   AllWorkspaces,
@@ -45,6 +46,11 @@ export class Api {
     const s = await this.transport.login(username, token);
     this.transport.setCsrfToken(s.csrfToken);
     return s;
+  }
+
+  /** What the server tells anyone: demo data or not, where released files go. */
+  config(): Promise<ServerInfo> {
+    return this.transport.request<ServerInfo>({ method: 'GET', path: '/api/v1/config' });
   }
 
   async me(): Promise<Session> {

@@ -19,7 +19,7 @@ export type FileType = 'OUTPUT' | 'SUPPORTING' | 'WITHDRAWN';
 /** EntryKind is what an entry of a directory level is. */
 export type EntryKind = 'dir' | 'file';
 
-/** WorkspaceFileStatus is the status of a workspace file for one viewing user (§2.6). */
+/** WorkspaceFileStatus is the status of a workspace file for one viewing user (docs/reference/domain.md §2.6). */
 export type WorkspaceFileStatus = 'UNRELEASED' | 'UNDER_REVIEW' | 'UPDATED' | 'RELEASED' | 'WITHDRAWN' | 'INVALID';
 
 /** ActionKey names an action of an actions block. There is one vocabulary: a key means the same operation in every block it appears in. */
@@ -178,6 +178,12 @@ export interface DesktopView {
   user: string;
   workspace: string;
   request: string;
+}
+
+/** ServerInfo is what the login page and the release confirmation show of the server (GET /api/v1/config, no session needed): whether it runs on demo data, and where released files go, in words. */
+export interface ServerInfo {
+  demo: boolean;
+  releaseTo: string;
 }
 
 /** LoginInput is the body of POST /api/v1/auth/login. */

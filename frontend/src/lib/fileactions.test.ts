@@ -85,6 +85,8 @@ describe('request file actions', () => {
     });
     expect(planChange([a], 'tables', ' new ', 'SUPPORTING')).toMatchObject({ paths: ['a.csv'], change: { group: 'new', fileType: 'SUPPORTING' } });
     expect(planChange([s], 'tables', 'tables', 'SUPPORTING')).toBe('Nothing to change: choose another group or file type');
-    expect(planChange([a], 'tables', '  ', '')).toBe('Choose a file group or enter a new group name');
+    expect(planChange([a], 'tables', '', '')).toBe('Choose a file group or enter a new group name');
+    // a name of only spaces is the server's to refuse (with its reason), never the current group
+    expect(planChange([a], 'tables', '  ', '')).toMatchObject({ change: { group: '  ' } });
   });
 });

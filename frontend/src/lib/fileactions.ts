@@ -66,7 +66,8 @@ export interface ChangePlan {
  * Returns a message for the user instead when nothing would change.
  */
 export function planChange(files: RequestFile[], fromGroup: string, toGroup: string, fileType: FileType | ''): ChangePlan | string {
-  const target = toGroup.trim();
+  // a name of only spaces goes to the server, which says why it is refused
+  const target = toGroup.trim() || toGroup;
   if (!target) return 'Choose a file group or enter a new group name';
   const move = target !== fromGroup;
   const retype = (f: RequestFile) => fileType !== '' && f.fileType !== fileType;

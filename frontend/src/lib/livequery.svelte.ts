@@ -12,6 +12,8 @@ export class LiveQuery<T> {
   data = $state<T | undefined>(undefined);
   /** the newest load's error ('' when it succeeded) */
   error = $state('');
+  /** the newest load's error itself (null when it succeeded), for pages that show a refusal whole */
+  failure = $state<unknown>(null);
   /** an answer or an error has arrived */
   loaded = $state(false);
   /** counts the answers shown (components that re-read on every change watch it) */
@@ -32,9 +34,13 @@ export class LiveQuery<T> {
       if (mine !== this.#seq) return;
       this.data = v;
       this.error = '';
+      this.failure = null;
       this.version++;
     } catch (err) {
-      if (mine === this.#seq) this.error = errorText(err);
+      if (mine === this.#seq) {
+        this.error = errorText(err);
+        this.failure = err;
+      }
     } finally {
       if (mine === this.#seq) this.loaded = true;
     }
@@ -45,6 +51,7 @@ export class LiveQuery<T> {
     this.#seq++;
     this.data = v;
     this.error = '';
+    this.failure = null;
     this.loaded = true;
     this.version++;
   }

@@ -1,12 +1,23 @@
 // Application state shared by pages: the session, flash messages, live subscriptions.
 import { api, ApiError } from '../api';
-import type { LiveEvent, User } from '../api/types';
+import type { LiveEvent, ServerInfo, User } from '../api/types';
 
 export const session = $state<{ user: User | null; checked: boolean; live: 'connecting' | 'open' | 'closed' }>({
   user: null,
   checked: false,
   live: 'closed',
 });
+
+/** The server's GET /api/v1/config, once loaded (null before, or when it could not be read). */
+export const server = $state<{ info: ServerInfo | null }>({ info: null });
+let infoLoad: Promise<void> | null = null;
+export function loadServerInfo(): Promise<void> {
+  infoLoad ??= api()
+    .config()
+    .then((i) => void (server.info = i))
+    .catch(() => void (infoLoad = null));
+  return infoLoad;
+}
 
 export interface Flash {
   id: number;
