@@ -245,7 +245,7 @@ func (s *server) addTestWorkspaces() error {
 	}
 	details := raw[r]["details"].(map[string]any)
 	wss := details["workspaces"].(map[string]any)
-	for _, name := range []string{secWS, bigWS, gridWS, ackWS} {
+	for _, name := range []string{secWS, bigWS, gridWS, ackWS, uxDraftWS, uxReviewWS} {
 		wss[name] = map[string]any{
 			"project_details": map[string]any{"name": "E2E project", "ongoing": true, "orgs": []string{"Test org"}},
 			"archived":        false,
@@ -279,6 +279,9 @@ func (s *server) addTestWorkspaces() error {
 		return err
 	}
 	if err := writeAckFiles(s.wsRoot, filepath.Join(s.wsRoot, ackWS)); err != nil {
+		return err
+	}
+	if err := writeUXFiles(s.wsRoot); err != nil {
 		return err
 	}
 	if err := writeProvenanceFiles(s.wsRoot, r); err != nil {

@@ -1,5 +1,10 @@
 package airlock
 
+import (
+	"errors"
+	"slices"
+)
+
 // ActionState says whether an action is shown at all, whether it is allowed and, if not,
 // why (docs/api.md "Actions"). The domain decides all three; clients render them.
 type ActionState struct {
@@ -17,6 +22,9 @@ type ActionState struct {
 	// workspace's addFiles and updateFiles), is what to say while no file it applies to is
 	// selected.
 	Unselected string `json:"unselected,omitempty"`
+	// Groups, on a refused action, are the file groups the reason is about (those still
+	// needing a comment), so that a client can link to each.
+	Groups []string `json:"groups,omitempty"`
 }
 
 // ActionKey names an action of an actions block. There is one vocabulary: a key means the
@@ -76,12 +84,18 @@ var (
 	UserActionKeys          = []ActionKey{ActionViewAllWorkspaces, ActionReviewRequests}
 )
 
-// StateOf turns a check's error into the state of a shown action.
+// StateOf turns a check's error into the state of a shown action; a refusal naming file
+// groups (Error.Groups) passes them on.
 func StateOf(err error) ActionState {
 	if err == nil {
 		return ActionState{Shown: true, Allowed: true}
 	}
-	return ActionState{Shown: true, Reason: ErrorMessage(err)}
+	st := ActionState{Shown: true, Reason: ErrorMessage(err)}
+	var e *Error
+	if errors.As(err, &e) && len(e.Groups) > 0 {
+		st.Groups = slices.Clone(e.Groups)
+	}
+	return st
 }
 
 // shownIf is st when shown, else st hidden (and then never allowed).

@@ -109,6 +109,28 @@ func reviewersOf(submitted map[string]time.Time) []string {
 	return out
 }
 
+// ReviewCount is how many reviews were submitted in the request's latest review turn, and
+// which turn that is (0 when none has started).
+type ReviewCount struct {
+	Submitted int
+	Turn      int
+}
+
+// ReviewsSubmitted counts the reviews of r's latest review turn: the current turn's during
+// review and after a decision; in an author turn (even, §4.3: RETURNED, or WITHDRAWN from
+// it) the turn that ended, whose reviewers StartNewTurn recorded. The count is what the
+// status already tells everyone (PARTIALLY_REVIEWED is one review), so it hides nothing
+// blinding hides; who submitted is VisibleSubmittedReviewers.
+func ReviewsSubmitted(r *ReleaseRequest) ReviewCount {
+	if r.ReviewTurn%2 == 0 {
+		if r.ReviewTurn == 0 {
+			return ReviewCount{}
+		}
+		return ReviewCount{Submitted: len(r.TurnReviewers), Turn: r.ReviewTurn - 1}
+	}
+	return ReviewCount{Submitted: len(r.SubmittedReviews), Turn: r.ReviewTurn}
+}
+
 // HasSubmitted reports whether user submitted a review this turn.
 func (r *ReleaseRequest) HasSubmitted(user string) bool {
 	_, ok := r.SubmittedReviews[user]

@@ -3,6 +3,7 @@ package airlock
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Code classifies an error for every transport. The values are the API's error codes.
@@ -31,6 +32,9 @@ type Error struct {
 	Code    Code
 	Message string
 	Err     error
+	// Groups are the file groups the message is about (e.g. those still needing a
+	// comment); ActionState carries them to clients.
+	Groups []string
 }
 
 func (e *Error) Error() string {
@@ -45,6 +49,12 @@ func (e *Error) Unwrap() error { return e.Err }
 // Errorf returns a coded error with a formatted user-readable message.
 func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// WithGroups returns e naming the file groups its message is about.
+func (e *Error) WithGroups(groups []string) *Error {
+	e.Groups = slices.Clone(groups)
+	return e
 }
 
 // WrapError returns a coded error carrying a cause that is never shown to users.

@@ -337,17 +337,18 @@ func CheckCanSubmit(u User, r *ReleaseRequest, p Policy) error {
 	if err := CheckTransition(u, r, StatusSubmitted, p); err != nil {
 		return err
 	}
-	var incomplete []string
+	var incomplete, names []string
 	for _, g := range r.Groups {
 		if g.IsIncomplete() {
 			incomplete = append(incomplete, "'"+g.Name+"'")
+			names = append(names, g.Name)
 		}
 	}
 	if len(incomplete) > 0 {
-		return Errorf(CodeInvalidState, "Incomplete context and/or controls for filegroup(s): %s", strings.Join(incomplete, ", "))
+		return Errorf(CodeInvalidState, "Incomplete context and/or controls for filegroup(s): %s", strings.Join(incomplete, ", ")).WithGroups(names)
 	}
 	if missing := GroupsMissingPublicComment(r, p); len(missing) > 0 {
-		return Errorf(CodeInvalidState, "Filegroup(s) are missing comments: %s", strings.Join(missing, ", "))
+		return Errorf(CodeInvalidState, "Filegroup(s) are missing comments: %s", strings.Join(missing, ", ")).WithGroups(missing)
 	}
 	return nil
 }
@@ -448,8 +449,8 @@ func CheckCanSubmitReview(u User, r *ReleaseRequest, p Policy) error {
 			return Errorf(CodeInvalidState, "You must review all files to submit your review")
 		}
 	}
-	if len(GroupsMissingReviewerComment(r, u.Username)) > 0 {
-		return Errorf(CodeInvalidState, "You must add a comment on any groups for which you have requested file changes before you can submit your review")
+	if missing := GroupsMissingReviewerComment(r, u.Username); len(missing) > 0 {
+		return Errorf(CodeInvalidState, "You must add a comment on any groups for which you have requested file changes before you can submit your review").WithGroups(missing)
 	}
 	if r.HasSubmitted(u.Username) {
 		return Errorf(CodeInvalidState, "You have already submitted your review of this request")
@@ -474,7 +475,7 @@ func CheckCanReturn(u User, r *ReleaseRequest, p Policy) error {
 		return err
 	}
 	if missing := GroupsMissingPublicComment(r, p); len(missing) > 0 {
-		return Errorf(CodeInvalidState, "Filegroup(s) are missing public comments: %s", strings.Join(missing, ", "))
+		return Errorf(CodeInvalidState, "Filegroup(s) are missing public comments: %s", strings.Join(missing, ", ")).WithGroups(missing)
 	}
 	return CheckTransition(u, r, StatusReturned, p)
 }

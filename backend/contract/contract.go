@@ -219,8 +219,11 @@ type Request struct {
 	// SubmittedReviewers are the reviewers who submitted this turn, as far as the caller
 	// may know: during independent review only the caller's own submission.
 	SubmittedReviewers []string `json:"submittedReviewers"`
-	Groups             []Group  `json:"groups"`
-	Upload             Upload   `json:"upload"`
+	// Reviews counts the reviews of the latest review turn (airlock.ReviewsSubmitted): the
+	// figure the page shows, the same for every viewer, as the status is.
+	Reviews ReviewCount `json:"reviews"`
+	Groups  []Group     `json:"groups"`
+	Upload  Upload      `json:"upload"`
 	// Actions is the request-level actions block (docs/api.md "Actions").
 	Actions airlock.Actions `json:"actions"`
 	// NextStep (an extension) says, in a sentence or two, what the caller is expected to do
@@ -228,6 +231,12 @@ type Request struct {
 	NextStep string `json:"nextStep"`
 	// CommentVisibilities are the visibilities the caller may write comments with now.
 	CommentVisibilities []airlock.Visibility `json:"commentVisibilities"`
+}
+
+// ReviewCount is how many reviews were submitted in a review turn (an extension).
+type ReviewCount struct {
+	Submitted int `json:"submitted"`
+	Turn      int `json:"turn"`
 }
 
 // Group is a file group with its files and the comments the caller may see.
@@ -493,6 +502,7 @@ func FromRequestView(v service.RequestView) Request {
 		Phase: r.Status.Phase(), CreatedAt: utc(r.CreatedAt), LastSubmittedAt: utcPtr(r.LastSubmittedAt),
 		Project: r.Project, Orgs: orgsOf(r.Organisations),
 		SubmittedReviewers: airlock.VisibleSubmittedReviewers(u, r), Groups: make([]Group, 0, len(r.Groups)),
+		Reviews:             ReviewCount(airlock.ReviewsSubmitted(r)),
 		Actions:             airlock.RequestActions(u, r, p),
 		NextStep:            airlock.NextStep(u, r, p),
 		CommentVisibilities: slices.Clone(airlock.WritableVisibilities(u, r)),

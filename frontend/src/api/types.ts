@@ -121,6 +121,8 @@ export interface ActionState {
   acknowledge?: string;
   /** on an allowed action on selected files: what to say while none it applies to is selected */
   unselected?: string;
+  /** extension: on a refused action, the file groups its reason is about (to link to each) */
+  groups?: string[];
 }
 
 export interface FileDetail extends Entry {
@@ -341,6 +343,8 @@ export interface Request {
   createdAt: string;
   lastSubmittedAt: string | null;
   submittedReviewers: string[];
+  /** extension: how many reviews the latest review turn has (the same for every viewer, as the status is) */
+  reviews: { submitted: number; turn: number };
   groups: FileGroup[];
   upload: { released: number; uploaded: number };
   actions: Partial<Record<ActionKey, ActionState>>;

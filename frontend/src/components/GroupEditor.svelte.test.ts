@@ -13,6 +13,7 @@ const request: Request = {
   createdAt: '',
   lastSubmittedAt: null,
   submittedReviewers: [],
+  reviews: { submitted: 0, turn: 0 },
   groups: [
     { name: 'g1', context: 'context of g1', controls: 'controls of g1', comments: [], files: [] },
     { name: 'g2', context: 'context of g2', controls: 'controls of g2', comments: [], files: [] },
@@ -42,6 +43,32 @@ describe('GroupEditor', () => {
     expect(target.querySelector<HTMLTextAreaElement>('[data-testid=controls]')!.value).toBe('controls of g2');
     expect(target.querySelector('[data-testid=save-group]')?.textContent).toContain('Saved');
     unmount(c);
+    target.remove();
+  });
+
+  it("brings back a group's unsaved text after the editor was gone (another page, a reload), for that group only", () => {
+    localStorage.clear();
+    const target = document.createElement('div');
+    document.body.appendChild(target);
+    const first = mount(GroupEditor, { target, props: { request, group: 'g1', onchange: () => {} } });
+    flushSync();
+    const ctx = () => target.querySelector<HTMLTextAreaElement>('[data-testid=context]')!;
+    ctx().value = 'a draft of g1';
+    ctx().dispatchEvent(new Event('input', { bubbles: true }));
+    flushSync();
+    unmount(first);
+
+    const props = $state({ request, group: 'g1', onchange: () => {} });
+    const again = mount(GroupEditor, { target, props });
+    flushSync();
+    expect(ctx().value).toBe('a draft of g1');
+    expect(target.querySelector('[data-testid=group-draft]')).not.toBeNull();
+    expect(target.querySelector('[data-testid=save-group]')?.textContent).toContain('Save');
+    props.group = 'g2';
+    flushSync();
+    expect(ctx().value).toBe('context of g2');
+    expect(target.querySelector('[data-testid=group-draft]')).toBeNull();
+    unmount(again);
     target.remove();
   });
 });

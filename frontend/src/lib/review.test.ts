@@ -25,6 +25,7 @@ const req = (over: Partial<Request> = {}): Request => ({
   createdAt: '',
   lastSubmittedAt: null,
   submittedReviewers: [],
+  reviews: { submitted: 0, turn: 0 },
   groups: [
     { name: 'g1', context: '', controls: '', comments: [], files: [file('b.csv', 'APPROVED'), file('a.csv'), file('s.txt', null, 'SUPPORTING')] },
     { name: 'g2', context: '', controls: '', comments: [], files: [file('c.png', 'CHANGES_REQUESTED')] },

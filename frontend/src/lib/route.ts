@@ -6,6 +6,7 @@ export type Route =
   | { name: 'copiloted' }
   | { name: 'allWorkspaces' }
   | { name: 'reviews' }
+  | { name: 'help'; topic: string }
   | { name: 'workspace'; workspace: string; path: string }
   | { name: 'workspaceRequests'; workspace: string }
   | { name: 'request'; id: string; group: string; path: string }
@@ -37,6 +38,8 @@ export function parseRoute(hash: string): Route {
       return { name: 'allWorkspaces' };
     case 'reviews':
       return { name: 'reviews' };
+    case 'help':
+      return { name: 'help', topic: segs[1] ?? '' };
     case 'workspaces':
       if (segs.length < 2) return { name: 'home' };
       return { name: 'workspace', workspace: segs[1], path: segs.slice(2).join('/') };
@@ -58,6 +61,7 @@ export const href = {
   copiloted: () => '#/copiloted',
   allWorkspaces: () => '#/all-workspaces',
   reviews: () => '#/reviews',
+  help: (topic = '') => (topic ? `#/help/${encodeURIComponent(topic)}` : '#/help'),
   login: (next = '') => (next ? `#/login?next=${encodeURIComponent(next)}` : '#/login'),
   workspace: (ws: string, path = '') => `#/workspaces/${encodeURIComponent(ws)}${path ? '/' + enc(path) : ''}`,
   workspaceRequests: (ws: string) => `#/workspace-requests/${encodeURIComponent(ws)}`,
@@ -65,6 +69,22 @@ export const href = {
     `#/requests/${encodeURIComponent(id)}${group ? '/' + encodeURIComponent(group) : ''}${group && path ? '/' + enc(path) : ''}`,
 };
 
-export function navigate(h: string): void {
-  if (location.hash !== h) location.hash = h;
+let keepNext = false;
+
+/**
+ * Goes to h. keepMessages: the move is the consequence of what the user just did (a file
+ * withdrawn from the group shown, files added), so the messages about it stay; any other
+ * move (a link, the keyboard, the back button) clears them (App, moveOn).
+ */
+export function navigate(h: string, keepMessages = false): void {
+  if (location.hash === h) return;
+  keepNext = keepMessages;
+  location.hash = h;
+}
+
+/** Whether the route change under way should keep the messages (read once, by App). */
+export function takeKeepMessages(): boolean {
+  const k = keepNext;
+  keepNext = false;
+  return k;
 }

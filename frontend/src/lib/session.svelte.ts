@@ -17,10 +17,21 @@ export interface Flash {
 export const flashes = $state<{ list: Flash[] }>({ list: [] });
 let flashSeq = 0;
 
+/**
+ * Shows a message. A success means what failed before is behind the user: the error
+ * messages above it go (issue 13: no stale red error above a green success). Moving to
+ * another page clears the messages too (see moveOn).
+ */
 export function flash(kind: Flash['kind'], text: string, ttlMs = kind === 'error' ? 0 : 6000): void {
   const id = ++flashSeq;
+  if (kind === 'success') flashes.list = flashes.list.filter((f) => f.kind !== 'error');
   flashes.list.push({ id, kind, text });
   if (ttlMs > 0) setTimeout(() => dismiss(id), ttlMs);
+}
+
+/** The user moved to another page: the messages about the last one go. */
+export function moveOn(): void {
+  flashes.list = [];
 }
 
 export function dismiss(id: number): void {
