@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 export CGO_ENABLED := 1
 
-.PHONY: run test test-go test-frontend bench lint build frontend deps crash fuzz
+.PHONY: run test test-go test-frontend bench lint build frontend deps crash fuzz types
 
 build: frontend
 	$(GO) build -buildvcs=auto -ldflags "$(LDFLAGS)" -o bin/airlock .
@@ -41,6 +41,10 @@ test-go: lint
 	$(GO) test -race -count=1 -timeout 30m ./backend/...
 	AIRLOCK_TEST_STORE=postgres $(GO) test -race -count=1 -timeout 30m ./backend/service/ ./backend/httpapi/
 	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/backend/')
+
+## types: frontend/src/api/types.gen.ts from the Go structs of backend/contract (after changing a wire type)
+types:
+	$(GO) run ./backend/contract/gen
 
 ## bench: the benchmarks of the issues, each reported against a baseline from the same run
 bench:

@@ -89,7 +89,6 @@ func desktop(ctx context.Context, env *cli.Env, args []string) error {
 	var (
 		backend app.Backend
 		handler http.Handler
-		logout  func(ctx context.Context, sessionID string)
 		host    string
 	)
 	switch {
@@ -100,19 +99,19 @@ func desktop(ctx context.Context, env *cli.Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		backend, handler, logout, host = remote, remote.Proxy(), remote.Logout, remote.Host()
+		backend, handler, host = remote, remote.Proxy(), remote.Host()
 		log.Info("airlock desktop attached", "server", *server)
 	default:
 		b, err := cli.Open(s, log)
 		if err != nil {
 			// Show the reason in the window: there may be no terminal to print it to.
 			log.Error("airlock desktop cannot start its backend", "err", err)
-			return errors.Join(err, runWindow(ctx, log, nil, app.ErrorPage(err), "", "", *statePath, nil))
+			return errors.Join(err, runWindow(ctx, log, nil, app.ErrorPage(err), "", "", *statePath))
 		}
 		defer b.Close()
 		b.Start()
 		local := &app.Local{Service: b.Service, Auth: b.Auth, Hub: b.Hub, WorkspaceDir: s.WorkspacesDir}
-		backend, handler, logout = local, b.Handler, local.Logout
+		backend, handler = local, b.Handler
 		if listen {
 			stop, err := serveBrowsers(s.Listen, b.Handler, log)
 			if err != nil {
@@ -122,15 +121,21 @@ func desktop(ctx context.Context, env *cli.Env, args []string) error {
 		}
 		log.Info("airlock desktop", "data_dir", s.DataDir, "workspaces", s.WorkspacesDir)
 	}
-	return runWindow(ctx, log, backend, handler, host, *open, *statePath, logout)
+	return runWindow(ctx, log, backend, handler, host, *open, *statePath)
 }
 
-// runWindow opens the window on handler and returns when it is closed.
-func runWindow(ctx context.Context, log *slog.Logger, backend app.Backend, handler http.Handler, host, open, statePath string, logout func(context.Context, string)) error {
+// runWindow opens the window on handler and returns when it is closed. With statePath
+// (tests: --state-file) the window's state file is written there.
+func runWindow(ctx context.Context, log *slog.Logger, backend app.Backend, handler http.Handler, host, open, statePath string) error {
 	if backend == nil {
 		backend = app.Unavailable{}
 	}
-	w := app.NewWindow(app.Config{Backend: backend, Logger: log, Server: host, Open: open, StatePath: statePath})
+	cfg := app.Config{Backend: backend, Logger: log, Server: host, Open: open}
+	if statePath != "" {
+		state := app.NewStateFile(statePath, backend.Mode(), log)
+		cfg.Probe, handler = state, state.Count(handler)
+	}
+	w := app.NewWindow(cfg)
 	var rt *app.WailsRuntime
 	err := wails.Run(&options.App{
 		Title:            w.Title(),
@@ -148,7 +153,7 @@ func runWindow(ctx context.Context, log *slog.Logger, backend app.Backend, handl
 		OnShutdown: func(context.Context) {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			w.Close(cctx, logout)
+			w.Close(cctx)
 			if rt != nil {
 				rt.Shutdown()
 			}

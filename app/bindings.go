@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/contract"
 	"github.com/trelab/airlock/internal/fsutil"
 )
 
@@ -22,6 +23,31 @@ type Desktop struct {
 
 // NewDesktop returns the bound methods of a window.
 func NewDesktop(w *Window) *Desktop { return &Desktop{w: w} }
+
+// Login logs the window in with a username and token: the web UI's login in the window
+// (the window keeps the session; the web view keeps no cookie). It resolves with the
+// answer of POST /auth/login (docs/api.md), and rejects as that route would.
+func (d *Desktop) Login(username, token string) (contract.SessionOutput, error) {
+	out, err := d.w.Login(context.Background(), username, token)
+	if err != nil {
+		return contract.SessionOutput{}, rejection(err)
+	}
+	return out, nil
+}
+
+// Logout ends the window's session: the web UI's logout in the window.
+func (d *Desktop) Logout() error {
+	d.w.Logout(context.Background())
+	return nil
+}
+
+// Showing is told what the window's page shows whenever that changes (the web UI's
+// frontend/src/api/shell.ts): the window's title follows it, and a page showing nobody
+// logged in ends the window's session.
+func (d *Desktop) Showing(view contract.DesktopView) error {
+	d.w.Showing(context.Background(), view)
+	return nil
+}
 
 // SaveRequestFile asks where to save a request's file and saves it there: the checker's
 // download (audited as REQUEST_FILE_DOWNLOAD; only output checkers who are not the author
@@ -40,7 +66,7 @@ func (d *Desktop) SaveRequestFile(requestID, path string) (string, error) {
 		return "", rejection(err)
 	}
 	ctx := context.Background()
-	src, err := d.w.backend.OpenDownload(ctx, s.user, s.id, requestID, path)
+	src, err := d.w.backend.OpenDownload(ctx, s.id, requestID, path)
 	if err != nil {
 		return "", rejection(err)
 	}
@@ -63,7 +89,7 @@ func (d *Desktop) OpenContainingFolder(workspace, path string) error {
 	if err != nil {
 		return rejection(err)
 	}
-	dir, err := d.w.backend.WorkspaceFolder(context.Background(), s.user, workspace, path)
+	dir, err := d.w.backend.WorkspaceFolder(context.Background(), s.id, workspace, path)
 	if err != nil {
 		return rejection(err)
 	}

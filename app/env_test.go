@@ -20,6 +20,7 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/auth"
 	"github.com/trelab/airlock/backend/cli"
+	"github.com/trelab/airlock/backend/contract"
 )
 
 // env is the whole backend of `airlock serve` on fresh demo data (real SQLite file, real
@@ -145,17 +146,38 @@ func (r *recorder) notifications() []string {
 // webview is a client like the window's web view under WebKitGTK: it keeps no cookies
 // (the window's Handler is its jar).
 type webview struct {
-	t    *testing.T
-	url  string
-	csrf string
-	// session is the session cookie the last login set (the web view itself drops it).
+	t   *testing.T
+	url string
+
+	mu sync.Mutex
+	// session is the session cookie the window's jar last added to a request.
 	session string
 }
 
-func newWebview(t *testing.T, h http.Handler) *webview {
+// newWebview serves next to the web view through w's jar (next alone when w is nil).
+func newWebview(t *testing.T, w *app.Window, next http.Handler) *webview {
+	v := &webview{t: t}
+	var h http.Handler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie(auth.CookieName); err == nil {
+			v.mu.Lock()
+			v.session = c.Value
+			v.mu.Unlock()
+		}
+		next.ServeHTTP(rw, r)
+	})
+	if w != nil {
+		h = w.Handler(h)
+	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &webview{t: t, url: srv.URL}
+	v.url = srv.URL
+	return v
+}
+
+func (v *webview) sessionID() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.session
 }
 
 func (v *webview) do(method, path string, body any) (int, map[string]any) {
@@ -169,17 +191,9 @@ func (v *webview) do(method, path string, body any) (int, map[string]any) {
 	req, err := http.NewRequest(method, v.url+path, rd)
 	require.NoError(v.t, err)
 	req.Header.Set("Content-Type", "application/json")
-	if v.csrf != "" && method != http.MethodGet {
-		req.Header.Set("X-CSRF-Token", v.csrf)
-	}
 	res, err := http.DefaultTransport.RoundTrip(req) // no cookie jar, no redirects
 	require.NoError(v.t, err)
 	defer res.Body.Close()
-	for _, c := range res.Cookies() {
-		if c.Name == auth.CookieName && c.Value != "" {
-			v.session = c.Value
-		}
-	}
 	data, _ := io.ReadAll(res.Body)
 	var out map[string]any
 	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
@@ -188,12 +202,14 @@ func (v *webview) do(method, path string, body any) (int, map[string]any) {
 	return res.StatusCode, out
 }
 
-func (v *webview) login(user, token string) {
-	v.t.Helper()
-	status, body := v.do(http.MethodPost, "/api/v1/auth/login", map[string]string{"username": user, "token": token})
-	require.Equal(v.t, http.StatusOK, status, "login %v", body)
-	v.csrf, _ = body["csrfToken"].(string)
-	require.NotEmpty(v.t, v.csrf)
+// login logs the window in as the web UI in it does: through the bound method.
+func login(t *testing.T, w *app.Window, user string) contract.SessionOutput {
+	t.Helper()
+	out, err := app.NewDesktop(w).Login(user, user+"-demo")
+	require.NoError(t, err, "login %s", user)
+	require.Equal(t, user, out.User.Username)
+	require.NotEmpty(t, out.CSRFToken)
+	return out
 }
 
 // writeFile writes a file into a workspace folder, as a job would.

@@ -84,7 +84,7 @@ func TestRemote_HelloAfterReconnect(t *testing.T) {
 	w := app.NewWindow(app.Config{Backend: remote, Server: remote.Host()})
 	rec := &recorder{}
 	w.Started(rec)
-	newWebview(t, w.Handler(remote.Proxy())).login("olivia", "olivia-demo")
+	login(t, w, "olivia")
 
 	require.Eventually(t, func() bool { return e.b.Hub.CountUser("olivia") == 1 }, wait, tick)
 	writeFile(t, e.settings.WorkspacesDir, "shared-scratch", "before.csv", "x\n1\n")
@@ -99,5 +99,5 @@ func TestRemote_HelloAfterReconnect(t *testing.T) {
 	require.Eventually(t, func() bool { return rec.eventsFor("shared-scratch") > seen }, wait, tick, "events flow again")
 	assert.Equal(t, 1, rec.hellos())
 
-	w.Close(t.Context(), remote.Logout)
+	w.Close(t.Context())
 }

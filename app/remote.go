@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,8 +19,8 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/auth"
+	"github.com/trelab/airlock/backend/contract"
 	"github.com/trelab/airlock/backend/live"
-	"github.com/trelab/airlock/backend/service"
 )
 
 // Remote is a running `airlock serve` that the window is attached to (airlock desktop
@@ -75,15 +76,26 @@ func (r *Remote) Proxy() http.Handler {
 	}
 }
 
-// get sends an API request with the window's session and decodes a JSON answer into out
-// (or returns the body when out is nil).
-func (r *Remote) do(ctx context.Context, method, p, sessionID string, header http.Header) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, r.base.String()+p, nil)
+// do sends an API request with the window's session (and a JSON body when body is not
+// nil); an answer of 300 or more becomes the server's coded error.
+func (r *Remote) do(ctx context.Context, method, p, sessionID string, header http.Header, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.base.String()+p, rd)
 	if err != nil {
 		return nil, err
 	}
 	for k, v := range header {
 		req.Header[k] = v
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if sessionID != "" {
 		req.AddCookie(&http.Cookie{Name: auth.CookieName, Value: sessionID})
@@ -99,11 +111,8 @@ func (r *Remote) do(ctx context.Context, method, p, sessionID string, header htt
 	return res, nil
 }
 
-func (r *Remote) getJSON(ctx context.Context, p, sessionID string, out any) error {
-	res, err := r.do(ctx, http.MethodGet, p, sessionID, http.Header{"Accept": {"application/json"}})
-	if err != nil {
-		return err
-	}
+// decode reads a JSON answer into out and closes it.
+func decode(res *http.Response, out any) error {
 	defer res.Body.Close()
 	if err := json.NewDecoder(io.LimitReader(res.Body, 64<<20)).Decode(out); err != nil {
 		return airlock.WrapError(airlock.CodeUnavailable, err, "The Airlock server sent an answer that could not be read")
@@ -111,14 +120,17 @@ func (r *Remote) getJSON(ctx context.Context, p, sessionID string, out any) erro
 	return nil
 }
 
-// remoteError turns the server's {"error": {code, message}} into a coded error.
-func remoteError(res *http.Response) error {
-	var body struct {
-		Error struct {
-			Code    airlock.Code `json:"code"`
-			Message string       `json:"message"`
-		} `json:"error"`
+func (r *Remote) getJSON(ctx context.Context, p, sessionID string, out any) error {
+	res, err := r.do(ctx, http.MethodGet, p, sessionID, http.Header{"Accept": {"application/json"}}, nil)
+	if err != nil {
+		return err
 	}
+	return decode(res, out)
+}
+
+// remoteError turns the server's error body into a coded error.
+func remoteError(res *http.Response) error {
+	var body contract.ErrorBody
 	data, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 	if json.Unmarshal(data, &body) == nil && body.Error.Code != "" && body.Error.Message != "" {
 		return airlock.Errorf(body.Error.Code, "%s", body.Error.Message)
@@ -126,34 +138,44 @@ func remoteError(res *http.Response) error {
 	return airlock.Errorf(airlock.CodeUnavailable, "The Airlock server answered %s", res.Status)
 }
 
-// Authenticate asks the server who the session belongs to.
-func (r *Remote) Authenticate(ctx context.Context, sessionID string) (airlock.User, error) {
-	var me struct {
-		User airlock.User `json:"user"`
+// Login logs in on the server (POST /auth/login) and keeps the session cookie it sets.
+func (r *Remote) Login(ctx context.Context, username, token string) (string, contract.SessionOutput, error) {
+	var out contract.SessionOutput
+	res, err := r.do(ctx, http.MethodPost, "/api/v1/auth/login", "", http.Header{"Accept": {"application/json"}},
+		contract.LoginInput{Username: username, Token: token})
+	if err != nil {
+		return "", out, err
 	}
-	if err := r.getJSON(ctx, "/api/v1/auth/me", sessionID, &me); err != nil {
-		return airlock.User{}, err
+	id := ""
+	for _, c := range res.Cookies() {
+		if c.Name == auth.CookieName && c.Value != "" {
+			id = c.Value
+		}
 	}
-	return me.User, nil
+	if err := decode(res, &out); err != nil {
+		return "", out, err
+	}
+	if id == "" {
+		return "", out, airlock.Errorf(airlock.CodeUnavailable, "The Airlock server at %s logged you in without a session", r.base.Host)
+	}
+	return id, out, nil
 }
 
 // ListRequests lists the requests the session's user may view.
-func (r *Remote) ListRequests(ctx context.Context, _ airlock.User, sessionID, workspace string) ([]service.RequestSummary, error) {
+func (r *Remote) ListRequests(ctx context.Context, sessionID, workspace string) ([]contract.RequestSummary, error) {
 	p := "/api/v1/requests"
 	if workspace != "" {
 		p += "?workspace=" + url.QueryEscape(workspace)
 	}
-	var out struct {
-		Requests []service.RequestSummary `json:"requests"`
-	}
+	var out contract.RequestList
 	err := r.getJSON(ctx, p, sessionID, &out)
 	return out.Requests, err
 }
 
 // OpenDownload downloads a request file (the server checks and audits it).
-func (r *Remote) OpenDownload(ctx context.Context, _ airlock.User, sessionID, requestID, relpath string) (io.ReadCloser, error) {
+func (r *Remote) OpenDownload(ctx context.Context, sessionID, requestID, relpath string) (io.ReadCloser, error) {
 	p := "/api/v1/requests/" + url.PathEscape(requestID) + "/content/" + escapePath(relpath) + "?download=1"
-	res, err := r.do(ctx, http.MethodGet, p, sessionID, nil)
+	res, err := r.do(ctx, http.MethodGet, p, sessionID, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -161,19 +183,17 @@ func (r *Remote) OpenDownload(ctx context.Context, _ airlock.User, sessionID, re
 }
 
 // WorkspaceFolder is not available: the workspace folders are on the server.
-func (r *Remote) WorkspaceFolder(context.Context, airlock.User, string, string) (string, error) {
+func (r *Remote) WorkspaceFolder(context.Context, string, string, string) (string, error) {
 	return "", airlock.Errorf(airlock.CodeInvalid, "The workspace folders are on the server (%s), not on this computer", r.base.Host)
 }
 
-// Logout ends the window's session on the server (when the window closes).
+// Logout ends the session on the server.
 func (r *Remote) Logout(ctx context.Context, sessionID string) {
-	var me struct {
-		CSRFToken string `json:"csrfToken"`
-	}
+	var me contract.SessionOutput
 	if err := r.getJSON(ctx, "/api/v1/auth/me", sessionID, &me); err != nil {
 		return
 	}
-	res, err := r.do(ctx, http.MethodPost, "/api/v1/auth/logout", sessionID, http.Header{"X-Csrf-Token": {me.CSRFToken}})
+	res, err := r.do(ctx, http.MethodPost, "/api/v1/auth/logout", sessionID, http.Header{"X-Csrf-Token": {me.CSRFToken}}, nil)
 	if err == nil {
 		res.Body.Close()
 	}
@@ -181,7 +201,7 @@ func (r *Remote) Logout(ctx context.Context, sessionID string) {
 
 // Subscribe opens the server's live-event WebSocket with the session and delivers its
 // events to sink, reconnecting with back-off until unsubscribed or the session ends.
-func (r *Remote) Subscribe(_ airlock.User, sessionID string, sink live.Sink) func() {
+func (r *Remote) Subscribe(_ context.Context, sessionID string, sink live.Sink) (func(), error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -192,7 +212,7 @@ func (r *Remote) Subscribe(_ airlock.User, sessionID string, sink live.Sink) fun
 	return func() {
 		cancel()
 		wg.Wait()
-	}
+	}, nil
 }
 
 func (r *Remote) follow(ctx context.Context, sessionID string, sink live.Sink) {

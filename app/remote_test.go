@@ -28,12 +28,17 @@ func TestRemote_Attach(t *testing.T) {
 	w.Started(rec)
 	assert.Equal(t, "Airlock ("+host+")", rec.lastTitle())
 
-	v := newWebview(t, w.Handler(remote.Proxy()))
-	v.login("olivia", "olivia-demo")
+	v := newWebview(t, w, remote.Proxy())
+	login(t, w, "olivia")
 	assert.Equal(t, "Airlock — olivia ("+host+")", rec.lastTitle())
 	status, body := v.do(http.MethodGet, "/api/v1/auth/me", nil)
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "olivia", body["user"].(map[string]any)["username"])
+
+	// A wrong token is the server's refusal.
+	_, err = app.NewDesktop(w).Login("olivia", "wrong")
+	assertRejection(t, err, airlock.CodeUnauthenticated)
+	assert.Equal(t, "Airlock — olivia ("+host+")", rec.lastTitle())
 
 	// Live events come over the server's WebSocket, opened by the desktop process.
 	require.Eventually(t, func() bool { return e.b.Hub.CountUser("olivia") == 1 }, wait, tick)
@@ -54,8 +59,10 @@ func TestRemote_Attach(t *testing.T) {
 	assertRejection(t, d.OpenContainingFolder("shared-scratch", "counts.csv"), airlock.CodeInvalid)
 
 	// Closing the window ends its session on the server.
-	w.Close(context.Background(), remote.Logout)
-	_, err = e.b.Auth.Authenticate(context.Background(), v.session)
+	session := v.sessionID()
+	require.NotEmpty(t, session)
+	w.Close(context.Background())
+	_, err = e.b.Auth.Authenticate(context.Background(), session)
 	assert.Equal(t, airlock.CodeUnauthenticated, airlock.ErrorCode(err))
 	require.Eventually(t, func() bool { return e.b.Hub.CountUser("olivia") == 0 }, wait, tick)
 }
@@ -68,7 +75,7 @@ func TestRemote_ServerDown(t *testing.T) {
 	require.NoError(t, err)
 	w := app.NewWindow(app.Config{Backend: remote, Server: remote.Host()})
 	w.Started(&recorder{})
-	v := newWebview(t, w.Handler(remote.Proxy()))
+	v := newWebview(t, w, remote.Proxy())
 	status, body := v.do(http.MethodGet, "/api/v1/auth/me", nil)
 	assert.Equal(t, http.StatusServiceUnavailable, status)
 	assert.Equal(t, "unavailable", body["error"].(map[string]any)["code"])

@@ -14,8 +14,8 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/logger"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/contract"
 	"github.com/trelab/airlock/backend/live"
-	"github.com/trelab/airlock/backend/service"
 )
 
 // WailsLogger sends Wails's own log lines to slog.
@@ -74,16 +74,19 @@ type Unavailable struct{}
 var errUnavailable = airlock.Errorf(airlock.CodeUnavailable, "Airlock could not start its backend")
 
 func (Unavailable) Mode() string { return "unavailable" }
-func (Unavailable) Authenticate(context.Context, string) (airlock.User, error) {
-	return airlock.User{}, errUnavailable
+func (Unavailable) Login(context.Context, string, string) (string, contract.SessionOutput, error) {
+	return "", contract.SessionOutput{}, errUnavailable
 }
-func (Unavailable) Subscribe(airlock.User, string, live.Sink) func() { return func() {} }
-func (Unavailable) ListRequests(context.Context, airlock.User, string, string) ([]service.RequestSummary, error) {
+func (Unavailable) Logout(context.Context, string) {}
+func (Unavailable) Subscribe(context.Context, string, live.Sink) (func(), error) {
 	return nil, errUnavailable
 }
-func (Unavailable) OpenDownload(context.Context, airlock.User, string, string, string) (io.ReadCloser, error) {
+func (Unavailable) ListRequests(context.Context, string, string) ([]contract.RequestSummary, error) {
 	return nil, errUnavailable
 }
-func (Unavailable) WorkspaceFolder(context.Context, airlock.User, string, string) (string, error) {
+func (Unavailable) OpenDownload(context.Context, string, string, string) (io.ReadCloser, error) {
+	return nil, errUnavailable
+}
+func (Unavailable) WorkspaceFolder(context.Context, string, string, string) (string, error) {
 	return "", errUnavailable
 }

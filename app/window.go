@@ -1,14 +1,16 @@
 // Package app is the desktop glue of Airlock's Wails window: the methods bound into the
 // window (Desktop), and the Window that keeps the window's session, title, live events and
-// OS notifications. It holds no rule and no state of its own beyond the window's session:
-// every bound method is one service call, and everything else the window shows comes from
-// the same http.Handler that `airlock serve` runs.
+// OS notifications. It holds no rule and no state of its own beyond the window's session,
+// and it is told, never guessing: the web UI logs in and out through the bound methods
+// (Desktop.Login, Desktop.Logout), and reports what it shows (Desktop.Showing); who is
+// notified of what is the domain's rule (airlock.DesktopNoticeFor). Everything else the
+// window shows comes from the same http.Handler that `airlock serve` runs.
 //
 // Sessions in the window. WebKitGTK does not keep cookies for the custom wails:// scheme
 // that Wails serves the window from (measured with WebKitGTK 2.50: a Set-Cookie from the
 // asset server is dropped, and no Cookie header is sent back, whatever the SameSite and
-// Secure attributes). So the Window is the window's cookie jar: Handler notes the session
-// cookie the API sets and adds it to the window's later requests. The asset server is
+// Secure attributes). So the window logs in through the shell, which keeps the session it
+// was handed and adds its cookie to the window's requests (Handler). The asset server is
 // reachable only from this window, so the jar holds exactly what WebKit would have held.
 package app
 
@@ -18,15 +20,14 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/contract"
 	"github.com/trelab/airlock/backend/live"
-	"github.com/trelab/airlock/backend/service"
 )
 
 // EventName is the Wails runtime event that carries live events to the frontend
@@ -52,20 +53,36 @@ type Runtime interface {
 }
 
 // Backend is what the window runs on: the in-process backend (Local) or a server the
-// window is attached to (Remote).
+// window is attached to (Remote). Every call but Login acts with a session the backend
+// gave to Login; answers are the API's shapes (contract).
 type Backend interface {
 	// Mode is "embedded" or "attached".
 	Mode() string
-	// Authenticate resolves the window's session cookie value into its user.
-	Authenticate(ctx context.Context, sessionID string) (airlock.User, error)
-	// Subscribe delivers the user's live events to sink until unsubscribe is called.
-	Subscribe(user airlock.User, sessionID string, sink live.Sink) (unsubscribe func())
-	// ListRequests lists the requests the user may view (of one workspace, or all).
-	ListRequests(ctx context.Context, user airlock.User, sessionID, workspace string) ([]service.RequestSummary, error)
+	// Login starts a session: its secret (the cookie value) and the API's login answer.
+	Login(ctx context.Context, username, token string) (sessionID string, out contract.SessionOutput, err error)
+	// Logout ends a session.
+	Logout(ctx context.Context, sessionID string)
+	// Subscribe delivers the session's live events to sink until unsubscribe is called.
+	Subscribe(ctx context.Context, sessionID string, sink live.Sink) (unsubscribe func(), err error)
+	// ListRequests lists the requests the session's user may view (of one workspace, or all).
+	ListRequests(ctx context.Context, sessionID, workspace string) ([]contract.RequestSummary, error)
 	// OpenDownload opens a request's stored file for download (audited as a download).
-	OpenDownload(ctx context.Context, user airlock.User, sessionID, requestID, path string) (io.ReadCloser, error)
+	OpenDownload(ctx context.Context, sessionID, requestID, path string) (io.ReadCloser, error)
 	// WorkspaceFolder returns the folder on this machine that holds a workspace file.
-	WorkspaceFolder(ctx context.Context, user airlock.User, workspace, path string) (string, error)
+	WorkspaceFolder(ctx context.Context, sessionID, workspace, path string) (string, error)
+}
+
+// Probe is told what the window does. Production windows have none; the desktop smoke
+// test's state file (StateFile, AIRLOCK_DESKTOP_STATE) is one.
+type Probe interface {
+	// Shown is called when the title, the user or the workspace the window shows changed.
+	Shown(title, user, workspace string)
+	// DomReady is called each time the window's page is ready.
+	DomReady(at time.Time)
+	// Delivered is called after a live event went to the window.
+	Delivered(ev airlock.Event)
+	// Notified is called with each notification the window showed ("title: body").
+	Notified(text string)
 }
 
 // Config configures a Window.
@@ -74,30 +91,13 @@ type Config struct {
 	Logger  *slog.Logger
 	// Server is shown in the title when attached ("" when embedded).
 	Server string
-	// StatePath, when set, is where the window's state is written (as JSON) whenever it
-	// changes: the desktop smoke test and the figures script read it.
-	StatePath string
 	// Open is a route of the web UI (like /workspaces/ws1) the window shows when its page
 	// is first ready (airlock desktop --open); after a login when one is needed.
 	Open string
+	// Probe, when set, is told what the window does (tests).
+	Probe Probe
 	// Clock is time.Now when nil.
 	Clock func() time.Time
-}
-
-// State is what the window shows and has done, for the smoke test and the figures script.
-type State struct {
-	Mode          string         `json:"mode"`
-	Title         string         `json:"title"`
-	User          string         `json:"user"`
-	Workspace     string         `json:"workspace"`
-	StartedAt     time.Time      `json:"startedAt"`
-	DomReadyAt    time.Time      `json:"domReadyAt,omitzero"`
-	FirstAPIAt    time.Time      `json:"firstApiAt,omitzero"`
-	Events        int            `json:"events"`
-	LastEvent     *airlock.Event `json:"lastEvent,omitempty"`
-	Notifications []string       `json:"notifications"`
-	// Requests counts the window's API requests by "METHOD path-pattern status".
-	Requests map[string]int `json:"requests"`
 }
 
 // Window is the glue between one Wails window and its backend: the window's session
@@ -107,14 +107,17 @@ type Window struct {
 	backend Backend
 	log     *slog.Logger
 	clock   func() time.Time
+	probe   Probe
 
-	// saving serialises writes of the state file (one temp name).
-	saving sync.Mutex
+	// signing serialises logins and logouts (each talks to the backend).
+	signing sync.Mutex
 
-	mu      sync.Mutex
-	rt      Runtime
-	session *session
-	state   State
+	mu        sync.Mutex
+	rt        Runtime
+	session   *session
+	workspace string
+	title     string
+	domReady  bool
 	// known is the last status seen of each request, to notify on changes only.
 	known map[string]airlock.Status
 }
@@ -122,7 +125,7 @@ type Window struct {
 // session is the window's logged-in session.
 type session struct {
 	id          string
-	user        airlock.User
+	username    string
 	unsubscribe func()
 }
 
@@ -134,9 +137,11 @@ func NewWindow(cfg Config) *Window {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	w := &Window{cfg: cfg, backend: cfg.Backend, log: cfg.Logger, clock: cfg.Clock, known: map[string]airlock.Status{}}
-	w.state = State{Mode: cfg.Backend.Mode(), StartedAt: cfg.Clock(), Notifications: []string{}, Requests: map[string]int{}}
-	w.state.Title = w.titleLocked()
+	if cfg.Probe == nil {
+		cfg.Probe = noProbe{}
+	}
+	w := &Window{cfg: cfg, backend: cfg.Backend, log: cfg.Logger, clock: cfg.Clock, probe: cfg.Probe, known: map[string]airlock.Status{}}
+	w.title = w.titleLocked()
 	return w
 }
 
@@ -144,55 +149,30 @@ func NewWindow(cfg Config) *Window {
 func (w *Window) Title() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.state.Title
-}
-
-// State returns a copy of the window's state.
-func (w *Window) State() State {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.copyStateLocked()
-}
-
-func (w *Window) copyStateLocked() State {
-	s := w.state
-	s.Notifications = append(make([]string, 0, len(s.Notifications)), s.Notifications...)
-	s.Requests = make(map[string]int, len(w.state.Requests))
-	for k, v := range w.state.Requests {
-		s.Requests[k] = v
-	}
-	if s.LastEvent != nil {
-		ev := *s.LastEvent
-		s.LastEvent = &ev
-	}
-	return s
+	return w.title
 }
 
 // Started attaches the window's runtime (Wails OnStartup) and applies the title.
 func (w *Window) Started(rt Runtime) {
 	w.mu.Lock()
 	w.rt = rt
-	title := w.state.Title
 	w.mu.Unlock()
-	rt.SetTitle(title)
-	w.saveState()
+	w.retitle()
 }
 
-// DomReady records the first time the window's page was ready (Wails OnDomReady) and
-// then shows the route to open, if any.
+// DomReady notes that the window's page is ready (Wails OnDomReady); the first time, it
+// shows the route to open, if any.
 func (w *Window) DomReady() {
 	w.mu.Lock()
-	first := w.state.DomReadyAt.IsZero()
-	if first {
-		w.state.DomReadyAt = w.clock()
-	}
+	first := !w.domReady
+	w.domReady = true
 	rt := w.rt
 	w.mu.Unlock()
+	w.probe.DomReady(w.clock())
 	if first && w.cfg.Open != "" && rt != nil {
 		target, _ := json.Marshal("#" + w.cfg.Open)
 		rt.ExecJS("location.hash = " + string(target) + ";")
 	}
-	w.saveState()
 }
 
 // CheckRoute checks a route for Config.Open: a path of the web UI, like /workspaces/ws1.
@@ -205,21 +185,15 @@ func CheckRoute(route string) error {
 
 // Close ends the window's session: it stops its live events and logs it out of the backend
 // (a desktop session does not outlive its window).
-func (w *Window) Close(ctx context.Context, logout func(ctx context.Context, sessionID string)) {
+func (w *Window) Close(ctx context.Context) {
+	w.signing.Lock()
+	defer w.signing.Unlock()
 	w.mu.Lock()
 	s := w.session
 	w.session = nil
 	w.rt = nil
 	w.mu.Unlock()
-	if s == nil {
-		return
-	}
-	if s.unsubscribe != nil {
-		s.unsubscribe()
-	}
-	if logout != nil {
-		logout(ctx, s.id)
-	}
+	w.end(ctx, s)
 }
 
 // current returns the window's session, or an unauthenticated error.
@@ -242,21 +216,19 @@ func (w *Window) sessionID() string {
 	return w.session.id
 }
 
-// signIn makes id the window's session: it resolves the user, subscribes the live sink,
-// notes the statuses of the requests the user sees, and sets the title.
-func (w *Window) signIn(ctx context.Context, id string) {
-	if w.sessionID() == id {
-		return
-	}
-	w.signOut()
-	user, err := w.backend.Authenticate(ctx, id)
+// Login logs the window in (the web UI's login, through Desktop.Login): the backend starts
+// the session, the window keeps it (replacing any session it had), notes the statuses of
+// the requests the user sees, follows the user's live events and retitles.
+func (w *Window) Login(ctx context.Context, username, token string) (contract.SessionOutput, error) {
+	w.signing.Lock()
+	defer w.signing.Unlock()
+	id, out, err := w.backend.Login(ctx, username, token)
 	if err != nil {
-		w.log.Warn("desktop: the window's session could not be resolved", "err", err)
-		return
+		return contract.SessionOutput{}, err
 	}
-	s := &session{id: id, user: user}
+	s := &session{id: id, username: out.User.Username}
 	known := map[string]airlock.Status{}
-	if reqs, err := w.backend.ListRequests(ctx, user, id, ""); err == nil {
+	if reqs, err := w.backend.ListRequests(ctx, id, ""); err == nil {
 		for _, r := range reqs {
 			known[r.ID] = r.Status
 		}
@@ -264,40 +236,74 @@ func (w *Window) signIn(ctx context.Context, id string) {
 		w.log.Warn("desktop: listing requests for notifications", "err", err)
 	}
 	w.mu.Lock()
-	w.session = s
-	w.known = known
-	w.state.User = user.Username
-	w.state.Workspace = ""
+	old := w.session
+	w.session, w.known, w.workspace = s, known, ""
 	w.mu.Unlock()
-	s.unsubscribe = w.backend.Subscribe(user, id, &sink{w: w, s: s})
-	w.log.Info("desktop: logged in", "user", user.Username)
+	w.end(ctx, old) // a new login replaces the session the window had
+	unsubscribe, err := w.backend.Subscribe(ctx, id, &sink{w: w, s: s})
+	if err != nil {
+		w.log.Warn("desktop: live events unavailable", "err", err)
+		unsubscribe = func() {}
+	}
+	w.mu.Lock()
+	s.unsubscribe = unsubscribe
+	w.mu.Unlock()
+	w.log.Info("desktop: logged in", "user", s.username)
 	w.retitle()
+	return out, nil
 }
 
-// signOut forgets the window's session (logout, or the server cleared the cookie).
-func (w *Window) signOut() {
+// Logout ends the window's session (the web UI's logout, through Desktop.Logout).
+func (w *Window) Logout(ctx context.Context) {
+	w.signing.Lock()
+	defer w.signing.Unlock()
 	w.mu.Lock()
 	s := w.session
-	w.session = nil
-	w.state.User = ""
-	w.state.Workspace = ""
+	w.session, w.workspace = nil, ""
 	w.mu.Unlock()
 	if s == nil {
 		return
 	}
-	if s.unsubscribe != nil {
-		s.unsubscribe()
-	}
-	w.log.Info("desktop: logged out", "user", s.user.Username)
+	w.end(ctx, s)
+	w.log.Info("desktop: logged out", "user", s.username)
 	w.retitle()
 }
 
-// setWorkspace notes the workspace the window shows ("" for none).
-func (w *Window) setWorkspace(ws string) {
+// end stops a session's live events and ends it on the backend.
+func (w *Window) end(ctx context.Context, s *session) {
+	if s == nil {
+		return
+	}
 	w.mu.Lock()
-	changed := w.session != nil && w.state.Workspace != ws
+	unsubscribe := s.unsubscribe
+	w.mu.Unlock()
+	if unsubscribe != nil {
+		unsubscribe()
+	}
+	w.backend.Logout(ctx, s.id)
+}
+
+// Showing is what the web UI reports it shows (Desktop.Showing). A page showing nobody
+// logged in (the login page, after the session expired or ended elsewhere) ends the
+// window's session; otherwise the workspace shown goes into the title.
+func (w *Window) Showing(ctx context.Context, v contract.DesktopView) {
+	w.mu.Lock()
+	s := w.session
+	w.mu.Unlock()
+	switch {
+	case v.User == "" && s != nil:
+		w.Logout(ctx)
+		return
+	case v.User != "" && s == nil:
+		w.log.Warn("desktop: the page shows a user the window has no session of", "user", v.User)
+		return
+	case s != nil && v.User != s.username:
+		w.log.Warn("desktop: the page shows another user than the window's session", "page", v.User, "session", s.username)
+	}
+	w.mu.Lock()
+	changed := w.session != nil && w.workspace != v.Workspace
 	if changed {
-		w.state.Workspace = ws
+		w.workspace = v.Workspace
 	}
 	w.mu.Unlock()
 	if changed {
@@ -309,10 +315,10 @@ func (w *Window) setWorkspace(ws string) {
 // server's host when attached.
 func (w *Window) titleLocked() string {
 	parts := []string{AppName}
-	if w.state.User != "" {
-		parts = append(parts, w.state.User)
-		if w.state.Workspace != "" {
-			parts = append(parts, w.state.Workspace)
+	if w.session != nil {
+		parts = append(parts, w.session.username)
+		if w.workspace != "" {
+			parts = append(parts, w.workspace)
 		}
 	}
 	t := strings.Join(parts, " — ")
@@ -324,36 +330,17 @@ func (w *Window) titleLocked() string {
 
 func (w *Window) retitle() {
 	w.mu.Lock()
-	w.state.Title = w.titleLocked()
-	title, rt := w.state.Title, w.rt
+	w.title = w.titleLocked()
+	title, rt, user := w.title, w.rt, ""
+	if w.session != nil {
+		user = w.session.username
+	}
+	ws := w.workspace
 	w.mu.Unlock()
 	if rt != nil {
 		rt.SetTitle(title)
 	}
-	w.saveState()
-}
-
-// saveState writes the state file (temp name, then rename), when configured.
-func (w *Window) saveState() {
-	if w.cfg.StatePath == "" {
-		return
-	}
-	w.saving.Lock()
-	defer w.saving.Unlock()
-	w.mu.Lock()
-	data, err := json.MarshalIndent(w.copyStateLocked(), "", "  ")
-	w.mu.Unlock()
-	if err != nil {
-		return
-	}
-	tmp := w.cfg.StatePath + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		w.log.Warn("desktop: writing state", "err", err)
-		return
-	}
-	if err := os.Rename(tmp, w.cfg.StatePath); err != nil {
-		w.log.Warn("desktop: writing state", "err", err)
-	}
+	w.probe.Shown(title, user, ws)
 }
 
 // sink delivers one session's live events into the window (it implements live.Sink).
@@ -362,8 +349,8 @@ type sink struct {
 	s *session
 }
 
-// Deliver emits ev to the window as an "airlock:event" and, when a request the user cares
-// about changed status, shows an OS notification.
+// Deliver emits ev to the window as an "airlock:event" and, when a request changed status,
+// shows the OS notification the domain's rule gives the user, if any.
 func (k *sink) Deliver(ev airlock.Event) {
 	w := k.w
 	w.mu.Lock()
@@ -372,9 +359,6 @@ func (k *sink) Deliver(ev airlock.Event) {
 		return // an event of a session that has ended
 	}
 	rt := w.rt
-	w.state.Events++
-	e := ev
-	w.state.LastEvent = &e
 	w.mu.Unlock()
 	if rt != nil {
 		rt.Emit(EventName, ev)
@@ -382,27 +366,20 @@ func (k *sink) Deliver(ev airlock.Event) {
 	if ev.Type == airlock.EventRequestChanged {
 		w.notice(k.s, ev)
 	}
-	w.saveState()
+	w.probe.Delivered(ev)
 }
 
-// notice shows "your request was returned" to the author of a request that was just
-// returned, and "a request awaits your review" to checkers who may review a request that
-// was just submitted. Whether the user may review is the service's answer (MyReview).
+// notice shows the notification airlock.DesktopNoticeFor gives the session's user for a
+// request's move to ev.Status, from the user's own view of the request.
 func (w *Window) notice(s *session, ev airlock.Event) {
-	if ev.Status != airlock.StatusReturned && ev.Status != airlock.StatusSubmitted {
-		w.mu.Lock()
-		w.known[ev.RequestID] = ev.Status
-		w.mu.Unlock()
-		return
-	}
 	w.mu.Lock()
-	prev, seen := w.known[ev.RequestID]
+	prev, known := w.known[ev.RequestID]
 	w.known[ev.RequestID] = ev.Status
 	w.mu.Unlock()
-	if seen && prev == ev.Status {
-		return // another change while in the same status (a vote, a comment)
+	if !airlock.NoticeWorthChecking(prev, known, ev.Status) {
+		return
 	}
-	reqs, err := w.backend.ListRequests(context.Background(), s.user, s.id, ev.Workspace)
+	reqs, err := w.backend.ListRequests(context.Background(), s.id, ev.Workspace)
 	if err != nil {
 		w.log.Warn("desktop: looking up a changed request", "err", err)
 		return
@@ -411,32 +388,27 @@ func (w *Window) notice(s *session, ev airlock.Event) {
 		if r.ID != ev.RequestID || r.Status != ev.Status {
 			continue
 		}
-		var title, body string
-		switch {
-		case r.Status == airlock.StatusReturned && r.Author == s.user.Username:
-			title = "Your request was returned"
-			body = "Your release request in " + r.Workspace + " was returned to you."
-		case r.Status == airlock.StatusSubmitted && r.MyReview != nil && !r.MyReview.Submitted:
-			title = "A request awaits your review"
-			body = r.Author + " submitted a release request in " + r.Workspace + "."
-		default:
-			return
+		facts := airlock.NoticeFacts{Status: r.Status, Author: r.Author, Workspace: r.Workspace, Reviewer: r.MyReview != nil}
+		if r.MyReview != nil {
+			facts.ReviewSubmitted = r.MyReview.Submitted
 		}
-		w.notify(r.ID+":"+string(r.Status), title, body)
+		if n, ok := airlock.DesktopNoticeFor(s.username, prev, known, facts); ok {
+			w.notify(r.ID+":"+string(r.Status), n)
+		}
 		return
 	}
 }
 
-func (w *Window) notify(id, title, body string) {
+func (w *Window) notify(id string, n airlock.DesktopNotice) {
 	w.mu.Lock()
-	w.state.Notifications = append(w.state.Notifications, title+": "+body)
 	rt := w.rt
 	w.mu.Unlock()
+	w.probe.Notified(n.Title + ": " + n.Body)
 	if rt == nil {
 		return
 	}
-	if err := rt.Notify(id, title, body); err != nil {
-		w.log.Info("desktop: notification not shown", "title", title, "err", err)
+	if err := rt.Notify(id, n.Title, n.Body); err != nil {
+		w.log.Info("desktop: notification not shown", "title", n.Title, "err", err)
 	}
 }
 
@@ -461,3 +433,11 @@ func cleanName(p string) string {
 	}
 	return name
 }
+
+// noProbe is the probe of a window nobody watches.
+type noProbe struct{}
+
+func (noProbe) Shown(string, string, string) {}
+func (noProbe) DomReady(time.Time)           {}
+func (noProbe) Delivered(airlock.Event)      {}
+func (noProbe) Notified(string)              {}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/trelab/airlock/app"
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/contract"
 	"github.com/trelab/airlock/backend/service"
 )
 
@@ -21,17 +22,23 @@ const wait, tick = 10 * time.Second, 20 * time.Millisecond
 
 func TestWindow_SessionThroughTheJar(t *testing.T) {
 	e := newEnv(t)
-	state := filepath.Join(t.TempDir(), "state.json")
-	w := app.NewWindow(app.Config{Backend: e.local(), StatePath: state})
+	statePath := filepath.Join(t.TempDir(), "state.json")
+	state := app.NewStateFile(statePath, e.local().Mode(), nil)
+	w := app.NewWindow(app.Config{Backend: e.local(), Probe: state})
 	rec := &recorder{}
 	w.Started(rec)
 	assert.Equal(t, "Airlock", rec.lastTitle())
 
-	v := newWebview(t, w.Handler(e.b.Handler))
+	v := newWebview(t, w, state.Count(e.b.Handler))
 	status, _ := v.do(http.MethodGet, "/api/v1/auth/me", nil)
 	require.Equal(t, http.StatusUnauthorized, status)
 
-	v.login("alice", "alice-demo")
+	// A wrong token is refused as the API refuses it, and changes nothing.
+	_, err := app.NewDesktop(w).Login("alice", "wrong")
+	assertRejection(t, err, airlock.CodeUnauthenticated)
+	assert.Equal(t, "Airlock", w.Title())
+
+	login(t, w, "alice")
 	assert.Equal(t, "Airlock — alice", rec.lastTitle())
 	assert.Equal(t, "Airlock — alice", w.Title())
 
@@ -40,7 +47,7 @@ func TestWindow_SessionThroughTheJar(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "alice", body["user"].(map[string]any)["username"])
 	// The same request without the window's handler is anonymous.
-	plain := newWebview(t, e.b.Handler)
+	plain := newWebview(t, nil, e.b.Handler)
 	status, _ = plain.do(http.MethodGet, "/api/v1/auth/me", nil)
 	assert.Equal(t, http.StatusUnauthorized, status)
 
@@ -57,36 +64,87 @@ func TestWindow_SessionThroughTheJar(t *testing.T) {
 	// event went to the window.
 	var st app.State
 	require.Eventually(t, func() bool {
-		data, err := os.ReadFile(state)
+		data, err := os.ReadFile(statePath)
 		return err == nil && json.Unmarshal(data, &st) == nil && st.Events > 0
 	}, wait, tick)
 	assert.Equal(t, "alice", st.User)
 	assert.Equal(t, "embedded", st.Mode)
-	assert.Equal(t, 1, st.Requests["POST /api/v1/auth/login OK"])
+	assert.Equal(t, "Airlock — alice", st.Title)
+	assert.Equal(t, 1, st.Requests["GET /api/v1/auth/me OK"])
+	assert.Equal(t, 1, st.Requests["GET /api/v1/auth/me Unauthorized"])
 
 	// Logging out ends the window's session and its live subscription.
+	session := v.sessionID()
+	require.NotEmpty(t, session)
 	require.Equal(t, 1, e.b.Hub.CountUser("alice"))
-	status, _ = v.do(http.MethodPost, "/api/v1/auth/logout", nil)
-	require.Equal(t, http.StatusNoContent, status)
+	require.NoError(t, app.NewDesktop(w).Logout())
 	assert.Equal(t, "Airlock", rec.lastTitle())
 	assert.Equal(t, 0, e.b.Hub.CountUser("alice"))
 	status, _ = v.do(http.MethodGet, "/api/v1/auth/me", nil)
 	assert.Equal(t, http.StatusUnauthorized, status)
+	_, err = e.b.Auth.Authenticate(context.Background(), session)
+	assert.Equal(t, airlock.CodeUnauthenticated, airlock.ErrorCode(err), "the session outlived the logout")
+}
+
+// A new login replaces the window's session: the old one ends.
+func TestWindow_LoginReplacesTheSession(t *testing.T) {
+	e := newEnv(t)
+	w := app.NewWindow(app.Config{Backend: e.local()})
+	w.Started(&recorder{})
+	v := newWebview(t, w, e.b.Handler)
+	login(t, w, "alice")
+	status, _ := v.do(http.MethodGet, "/api/v1/auth/me", nil)
+	require.Equal(t, http.StatusOK, status)
+	first := v.sessionID()
+
+	login(t, w, "olivia")
+	assert.Equal(t, "Airlock — olivia", w.Title())
+	status, body := v.do(http.MethodGet, "/api/v1/auth/me", nil)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "olivia", body["user"].(map[string]any)["username"])
+	_, err := e.b.Auth.Authenticate(context.Background(), first)
+	assert.Equal(t, airlock.CodeUnauthenticated, airlock.ErrorCode(err), "alice's session outlived the new login")
+	assert.Equal(t, 0, e.b.Hub.CountUser("alice"))
+	assert.Equal(t, 1, e.b.Hub.CountUser("olivia"))
+}
+
+// A page showing nobody logged in (its session expired, or ended elsewhere) ends the
+// window's session: the window stops following the user's events.
+func TestWindow_ShowingNobodyEndsTheSession(t *testing.T) {
+	e := newEnv(t)
+	w := app.NewWindow(app.Config{Backend: e.local()})
+	rec := &recorder{}
+	w.Started(rec)
+	v := newWebview(t, w, e.b.Handler)
+	login(t, w, "alice")
+	status, _ := v.do(http.MethodGet, "/api/v1/auth/me", nil)
+	require.Equal(t, http.StatusOK, status)
+	session := v.sessionID()
+
+	require.NoError(t, app.NewDesktop(w).Showing(contract.DesktopView{}))
+	assert.Equal(t, "Airlock", rec.lastTitle())
+	assert.Equal(t, 0, e.b.Hub.CountUser("alice"))
+	_, err := e.b.Auth.Authenticate(context.Background(), session)
+	assert.Equal(t, airlock.CodeUnauthenticated, airlock.ErrorCode(err))
+
+	// A page claiming a user the window holds no session of changes nothing.
+	require.NoError(t, app.NewDesktop(w).Showing(contract.DesktopView{User: "alice", Workspace: "shared-scratch"}))
+	assert.Equal(t, "Airlock", rec.lastTitle())
 }
 
 func TestWindow_CloseLogsOut(t *testing.T) {
 	e := newEnv(t)
-	local := e.local()
-	w := app.NewWindow(app.Config{Backend: local})
+	w := app.NewWindow(app.Config{Backend: e.local()})
 	w.Started(&recorder{})
-	v := newWebview(t, w.Handler(e.b.Handler))
-	v.login("alice", "alice-demo")
-	require.NotEmpty(t, v.session)
-	_, err := e.b.Auth.Authenticate(context.Background(), v.session)
+	v := newWebview(t, w, e.b.Handler)
+	login(t, w, "alice")
+	status, _ := v.do(http.MethodGet, "/api/v1/auth/me", nil)
+	require.Equal(t, http.StatusOK, status)
+	_, err := e.b.Auth.Authenticate(context.Background(), v.sessionID())
 	require.NoError(t, err)
 
-	w.Close(context.Background(), local.Logout)
-	_, err = e.b.Auth.Authenticate(context.Background(), v.session)
+	w.Close(context.Background())
+	_, err = e.b.Auth.Authenticate(context.Background(), v.sessionID())
 	assert.Equal(t, airlock.CodeUnauthenticated, airlock.ErrorCode(err), "the session outlived its window")
 	assert.Equal(t, 0, e.b.Hub.CountUser("alice"))
 }
@@ -115,7 +173,7 @@ func TestWindow_Notifications(t *testing.T) {
 		w := app.NewWindow(app.Config{Backend: e.local()})
 		rec := &recorder{}
 		w.Started(rec)
-		newWebview(t, w.Handler(e.b.Handler)).login(user, user+"-demo")
+		login(t, w, user)
 		return rec
 	}
 	alice, olivia, oscar := open("alice"), open("olivia"), open("oscar")
@@ -148,7 +206,7 @@ func TestDesktop_SaveRequestFile(t *testing.T) {
 		w := app.NewWindow(app.Config{Backend: e.local()})
 		rec := &recorder{}
 		w.Started(rec)
-		newWebview(t, w.Handler(e.b.Handler)).login(user, user+"-demo")
+		login(t, w, user)
 		return app.NewDesktop(w), rec
 	}
 	dest := filepath.Join(t.TempDir(), "counts.csv")
@@ -204,7 +262,7 @@ func TestDesktop_OpenContainingFolder(t *testing.T) {
 	d := app.NewDesktop(w)
 	assertRejection(t, d.OpenContainingFolder("shared-scratch", "methods/notes.md"), airlock.CodeUnauthenticated)
 
-	newWebview(t, w.Handler(e.b.Handler)).login("alice", "alice-demo")
+	login(t, w, "alice")
 	require.NoError(t, d.OpenContainingFolder("shared-scratch", "methods/notes.md"))
 	assert.Equal(t, []string{filepath.Join(e.settings.WorkspacesDir, "shared-scratch", "methods")}, rec.opened)
 
@@ -231,13 +289,14 @@ func assertRejection(t *testing.T, err error, code airlock.Code) {
 
 func TestWindow_OpenRoute(t *testing.T) {
 	e := newEnv(t)
-	w := app.NewWindow(app.Config{Backend: e.local(), Open: "/workspaces/shared-scratch"})
+	state := app.NewStateFile(filepath.Join(t.TempDir(), "state.json"), "embedded", nil)
+	w := app.NewWindow(app.Config{Backend: e.local(), Open: "/workspaces/shared-scratch", Probe: state})
 	rec := &recorder{}
 	w.Started(rec)
 	w.DomReady()
 	w.DomReady() // a reload does not navigate again
 	assert.Equal(t, []string{`location.hash = "#/workspaces/shared-scratch";`}, rec.js)
-	assert.False(t, w.State().DomReadyAt.IsZero())
+	assert.False(t, state.State().DomReadyAt.IsZero())
 
 	require.NoError(t, app.CheckRoute("/workspaces/ws1"))
 	for _, bad := range []string{"", "workspaces/ws1", "//evil.example/x", "https://evil.example", "/a\nb"} {
@@ -245,30 +304,23 @@ func TestWindow_OpenRoute(t *testing.T) {
 	}
 }
 
+// The title follows what the page reports it shows (Desktop.Showing).
 func TestWindow_TitleFollowsTheWorkspace(t *testing.T) {
 	e := newEnv(t)
 	w := app.NewWindow(app.Config{Backend: e.local()})
 	rec := &recorder{}
 	w.Started(rec)
-	v := newWebview(t, w.Handler(e.b.Handler))
-	v.login("alice", "alice-demo")
+	d := app.NewDesktop(w)
+	login(t, w, "alice")
 
-	status, _ := v.do(http.MethodGet, "/api/v1/workspaces/shared-scratch", nil)
-	require.Equal(t, http.StatusOK, status)
+	require.NoError(t, d.Showing(contract.DesktopView{User: "alice", Workspace: "shared-scratch"}))
 	assert.Equal(t, "Airlock — alice — shared-scratch", rec.lastTitle())
-	status, _ = v.do(http.MethodGet, "/api/v1/workspaces", nil)
-	require.Equal(t, http.StatusOK, status)
+	require.NoError(t, d.Showing(contract.DesktopView{User: "alice"}))
 	assert.Equal(t, "Airlock — alice", rec.lastTitle())
-
-	// A request page names its workspace in the answer.
-	rv, _, err := e.b.Service.GetOrCreateRequest(context.Background(), e.user(t, "alice"), "heart-failure-study")
-	require.NoError(t, err)
-	status, _ = v.do(http.MethodGet, "/api/v1/requests/"+rv.Request.ID, nil)
-	require.Equal(t, http.StatusOK, status)
+	// A request page reports the request's workspace.
+	require.NoError(t, d.Showing(contract.DesktopView{User: "alice", Workspace: "heart-failure-study", Request: "r1"}))
 	assert.Equal(t, "Airlock — alice — heart-failure-study", rec.lastTitle())
-
-	// A workspace alice may not see does not change the title.
-	status, _ = v.do(http.MethodGet, "/api/v1/workspaces/no-such-workspace", nil)
-	require.Equal(t, http.StatusNotFound, status)
+	// The title names the user the window logged in, whatever the page says.
+	require.NoError(t, d.Showing(contract.DesktopView{User: "mallory", Workspace: "heart-failure-study"}))
 	assert.Equal(t, "Airlock — alice — heart-failure-study", rec.lastTitle())
 }

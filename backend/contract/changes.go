@@ -2,12 +2,42 @@ package contract
 
 import "github.com/trelab/airlock/backend/render"
 
+// DiffKind is how a file was compared: as a table, as text lines, or only by its bytes.
+type DiffKind string
+
+// Diff kinds (render's values, TestKindsAreRenders).
+const (
+	DiffCSV    DiffKind = "csv"
+	DiffText   DiffKind = "text"
+	DiffBinary DiffKind = "binary"
+)
+
+// RowChangeKind is what happened to a row of a table.
+type RowChangeKind string
+
+// Row change kinds (render's values).
+const (
+	RowAdded   RowChangeKind = "added"
+	RowRemoved RowChangeKind = "removed"
+	RowChanged RowChangeKind = "changed"
+)
+
+// LineKind is what a line of a text hunk is.
+type LineKind string
+
+// Line kinds (render's values).
+const (
+	LineContext LineKind = "context"
+	LineAdded   LineKind = "added"
+	LineRemoved LineKind = "removed"
+)
+
 // FileChanges is the answer of GET /requests/{id}/changes/{path...}: what changed in a
 // request file from the version its reviewers last voted on ("reviewed") to its content now
 // ("current"). kind is "csv", "text" or "binary"; table and text are set for the first two.
 type FileChanges struct {
 	Path     string        `json:"path"`
-	Kind     string        `json:"kind"`
+	Kind     DiffKind      `json:"kind"`
 	Reviewed FileVersion   `json:"reviewed"`
 	Current  FileVersion   `json:"current"`
 	Table    *TableChanges `json:"table,omitempty"`
@@ -40,12 +70,12 @@ type TableChanges struct {
 
 // RowChange is one added, removed or changed row; cells are indexes in currentColumns.
 type RowChange struct {
-	Kind        string   `json:"kind"`
-	ReviewedRow int      `json:"reviewedRow,omitempty"`
-	CurrentRow  int      `json:"currentRow,omitempty"`
-	Reviewed    []string `json:"reviewed,omitempty"`
-	Current     []string `json:"current,omitempty"`
-	Cells       []int    `json:"cells"`
+	Kind        RowChangeKind `json:"kind"`
+	ReviewedRow int           `json:"reviewedRow,omitempty"`
+	CurrentRow  int           `json:"currentRow,omitempty"`
+	Reviewed    []string      `json:"reviewed,omitempty"`
+	Current     []string      `json:"current,omitempty"`
+	Cells       []int         `json:"cells"`
 }
 
 // TextChanges is what changed in a text file, line by line (lines numbered from 1).
@@ -69,16 +99,16 @@ type TextHunk struct {
 // TextLine is one line of a hunk: kind "context", "added" or "removed"; a line number is
 // omitted where the line is not in that version.
 type TextLine struct {
-	Kind         string `json:"kind"`
-	ReviewedLine int    `json:"reviewedLine,omitempty"`
-	CurrentLine  int    `json:"currentLine,omitempty"`
-	Text         string `json:"text"`
+	Kind         LineKind `json:"kind"`
+	ReviewedLine int      `json:"reviewedLine,omitempty"`
+	CurrentLine  int      `json:"currentLine,omitempty"`
+	Text         string   `json:"text"`
 }
 
 // FromDiff is the API's FileChanges of the diff of the file at path.
 func FromDiff(path string, d render.Diff) FileChanges {
 	out := FileChanges{
-		Path: path, Kind: d.Kind,
+		Path: path, Kind: DiffKind(d.Kind),
 		Reviewed: FileVersion{SHA256: d.Old.SHA256, Size: d.Old.Size},
 		Current:  FileVersion{SHA256: d.New.SHA256, Size: d.New.Size},
 	}
@@ -92,7 +122,7 @@ func FromDiff(path string, d render.Diff) FileChanges {
 			Changes: make([]RowChange, 0, len(t.Changes)),
 		}
 		for _, c := range t.Changes {
-			tc.Changes = append(tc.Changes, RowChange{Kind: c.Kind, ReviewedRow: c.OldRow, CurrentRow: c.NewRow,
+			tc.Changes = append(tc.Changes, RowChange{Kind: RowChangeKind(c.Kind), ReviewedRow: c.OldRow, CurrentRow: c.NewRow,
 				Reviewed: c.Old, Current: c.New, Cells: c.Cells})
 		}
 		out.Table = tc
@@ -106,7 +136,7 @@ func FromDiff(path string, d render.Diff) FileChanges {
 		for _, h := range t.Hunks {
 			th := TextHunk{ReviewedStart: h.OldStart, CurrentStart: h.NewStart, Lines: make([]TextLine, 0, len(h.Lines))}
 			for _, l := range h.Lines {
-				th.Lines = append(th.Lines, TextLine{Kind: l.Kind, ReviewedLine: l.OldLine, CurrentLine: l.NewLine, Text: l.Text})
+				th.Lines = append(th.Lines, TextLine{Kind: LineKind(l.Kind), ReviewedLine: l.OldLine, CurrentLine: l.NewLine, Text: l.Text})
 			}
 			tc.Hunks = append(tc.Hunks, th)
 		}

@@ -99,18 +99,21 @@ func FromAllWorkspaces(a service.AllWorkspaces) AllWorkspaces {
 	return out
 }
 
+// EntryKind is what an entry of a directory level is.
+type EntryKind string
+
 // Entry kinds.
 const (
-	KindDir  = "dir"
-	KindFile = "file"
+	KindDir  EntryKind = "dir"
+	KindFile EntryKind = "file"
 )
 
 // Entry is one item of a workspace directory level.
 type Entry struct {
-	Name string `json:"name"`
-	Path string `json:"path"`
-	Kind string `json:"kind"`
-	Size int64  `json:"size"`
+	Name string    `json:"name"`
+	Path string    `json:"path"`
+	Kind EntryKind `json:"kind"`
+	Size int64     `json:"size"`
 	// ModifiedAt is null for directories.
 	ModifiedAt *time.Time `json:"modifiedAt"`
 	// Status is the workspace file status for the viewer; omitted for directories.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/internal/testenv"
+	"github.com/trelab/airlock/backend/render"
 )
 
 // view converts request id as u sees it through the real service.
@@ -168,4 +169,17 @@ func TestFromUserAndEvents(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"events":[{"id":7,"type":"REQUEST_SUBMIT","user":"u","workspace":"","request":"","path":"","extra":{},
 		"createdAt":"2026-05-01T12:00:00Z","description":"`+airlock.AuditDescription(airlock.AuditRequestSubmit)+`"}]}`, string(data))
+}
+
+// The kinds of a diff are render's, typed for the API's shapes.
+func TestKindsAreRenders(t *testing.T) {
+	for _, c := range [][2]string{
+		{string(DiffCSV), render.DiffCSV}, {string(DiffText), render.DiffText}, {string(DiffBinary), render.DiffBinary},
+		{string(RowAdded), render.ChangeAdded}, {string(RowRemoved), render.ChangeRemoved}, {string(RowChanged), render.ChangeChanged},
+		{string(LineContext), render.ChangeContext}, {string(LineAdded), render.ChangeAdded}, {string(LineRemoved), render.ChangeRemoved},
+	} {
+		if c[0] != c[1] {
+			t.Errorf("contract has %q where render has %q", c[0], c[1])
+		}
+	}
 }

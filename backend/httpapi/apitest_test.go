@@ -102,7 +102,7 @@ var _ = service.ScopeReview
 
 // errorMessage is the message of an error answer.
 func (r response) errorMessage() string {
-	var eb ErrorBody
+	var eb contract.ErrorBody
 	_ = json.Unmarshal(r.body, &eb)
 	return eb.Error.Message
 }

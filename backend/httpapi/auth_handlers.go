@@ -8,24 +8,11 @@ import (
 	"github.com/trelab/airlock/backend/contract"
 )
 
-// LoginInput is the body of POST /api/v1/auth/login.
-type LoginInput struct {
-	Username string `json:"username"`
-	Token    string `json:"token"`
-}
-
-// SessionOutput is the answer of login and me: the API's User (contract.User: orgs always a
-// list, maps always objects), never the domain record as it happens to be.
-type SessionOutput struct {
-	User      contract.User `json:"user"`
-	CSRFToken string        `json:"csrfToken"`
-}
-
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, maxLoginBodyBytes)
 	}
-	var in LoginInput
+	var in contract.LoginInput
 	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
@@ -44,7 +31,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if ri := infoFrom(r); ri != nil {
 		ri.user = sess.User.Username
 	}
-	writeJSON(w, http.StatusOK, SessionOutput{User: contract.FromUser(sess.User), CSRFToken: sess.CSRFToken})
+	writeJSON(w, http.StatusOK, contract.SessionOutput{User: contract.FromUser(sess.User), CSRFToken: sess.CSRFToken})
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
@@ -60,7 +47,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	sess, _ := sessionFrom(r)
-	writeJSON(w, http.StatusOK, SessionOutput{User: contract.FromUser(sess.User), CSRFToken: sess.CSRFToken})
+	writeJSON(w, http.StatusOK, contract.SessionOutput{User: contract.FromUser(sess.User), CSRFToken: sess.CSRFToken})
 }
 
 // setCookie sends the session cookie: HttpOnly, SameSite=Strict, Path=/, Secure over TLS.

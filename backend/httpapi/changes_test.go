@@ -49,7 +49,7 @@ func TestRequestChanges(t *testing.T) {
 	resp.want(t, 200, "")
 	var ch contract.FileChanges
 	resp.decode(t, &ch)
-	assert.Equal(t, "csv", ch.Kind)
+	assert.Equal(t, contract.DiffCSV, ch.Kind)
 	assert.Equal(t, contract.FileVersion{SHA256: testenv.SHA256(v1), Size: int64(len(v1))}, ch.Reviewed)
 	assert.Equal(t, int64(big.Len()), ch.Current.Size)
 	require.NotNil(t, ch.Table)
@@ -68,7 +68,7 @@ func TestRequestChanges(t *testing.T) {
 	resp = researcher.do("GET", "/api/v1/requests/"+r.ID+"/changes/output/notes.md", nil, nil)
 	resp.want(t, 200, "")
 	resp.decode(t, &ch)
-	assert.Equal(t, "text", ch.Kind)
+	assert.Equal(t, contract.DiffText, ch.Kind)
 	require.NotNil(t, ch.Text)
 	assert.Equal(t, 1, ch.Text.LinesAdded)
 	assert.Contains(t, ch.Text.Hunks[0].Lines, contract.TextLine{Kind: "added", CurrentLine: 2, Text: "second"})

@@ -9,18 +9,19 @@ import (
 	"testing"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/contract"
 )
 
 // decodeTargets make a fresh value of every JSON request body the API decodes.
 var decodeTargets = map[string]func() any{
-	"LoginInput":         func() any { return &LoginInput{} },
-	"CreateRequestInput": func() any { return &CreateRequestInput{} },
-	"AddFilesInput":      func() any { return &AddFilesInput{} },
-	"PathsInput":         func() any { return &PathsInput{} },
-	"PropertiesInput":    func() any { return &PropertiesInput{} },
-	"GroupInput":         func() any { return &GroupInput{} },
-	"CommentInput":       func() any { return &CommentInput{} },
-	"VoteInput":          func() any { return &VoteInput{} },
+	"LoginInput":         func() any { return &contract.LoginInput{} },
+	"CreateRequestInput": func() any { return &contract.CreateRequestInput{} },
+	"AddFilesInput":      func() any { return &contract.AddFilesInput{} },
+	"PathsInput":         func() any { return &contract.PathsInput{} },
+	"PropertiesInput":    func() any { return &contract.PropertiesInput{} },
+	"GroupInput":         func() any { return &contract.GroupInput{} },
+	"CommentInput":       func() any { return &contract.CommentInput{} },
+	"VoteInput":          func() any { return &contract.VoteInput{} },
 }
 
 // fuzzBodyLimit is the body limit of the fuzzed requests (small, so the limit is reached).

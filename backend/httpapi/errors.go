@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/backend/contract"
 )
 
 // statusOf is the one code → HTTP status table of docs/api.md.
@@ -39,17 +40,6 @@ func StatusFor(code airlock.Code) int {
 	return http.StatusInternalServerError
 }
 
-// ErrorBody is the JSON body of every error answer.
-type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail is the code and user-readable message of an error answer.
-type ErrorDetail struct {
-	Code    airlock.Code `json:"code"`
-	Message string       `json:"message"`
-}
-
 // writeError answers with the status and body of err's code. Only internal errors are
 // logged (with the request's attributes); their message never leaks details. Errors of a
 // dependency (unavailable) are logged as warnings.
@@ -60,7 +50,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if ri := infoFrom(r); ri != nil {
 			ri.errCode = airlock.CodeUnavailable
 		}
-		writeJSON(w, StatusFor(airlock.CodeUnavailable), ErrorBody{Error: ErrorDetail{
+		writeJSON(w, StatusFor(airlock.CodeUnavailable), contract.ErrorBody{Error: contract.ErrorDetail{
 			Code: airlock.CodeUnavailable, Message: "The request was cancelled before it finished; please try again."}})
 		return
 	}
@@ -84,7 +74,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ri := infoFrom(r); ri != nil {
 		ri.errCode = code
 	}
-	writeJSON(w, StatusFor(code), ErrorBody{Error: ErrorDetail{Code: code, Message: msg}})
+	writeJSON(w, StatusFor(code), contract.ErrorBody{Error: contract.ErrorDetail{Code: code, Message: msg}})
 }
 
 // jsonBuffers are the buffers writeJSON encodes into, reused across answers.
@@ -116,7 +106,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		// A value we built cannot be encoded: a programming error, answered as internal.
 		slog.Error("httpapi: encoding a response", "err", err)
 		buf.Reset()
-		_ = json.NewEncoder(buf).Encode(ErrorBody{Error: ErrorDetail{Code: airlock.CodeInternal, Message: airlock.InternalMessage}})
+		_ = json.NewEncoder(buf).Encode(contract.ErrorBody{Error: contract.ErrorDetail{Code: airlock.CodeInternal, Message: airlock.InternalMessage}})
 		status = http.StatusInternalServerError
 	}
 	h := w.Header()
@@ -153,14 +143,14 @@ func decodeJSON(r *http.Request, v any) error {
 		return airlock.Errorf(airlock.CodeInvalid, "The request body must hold a single JSON value")
 	}
 	if c, ok := v.(checkedInput); ok {
-		return c.check()
+		return c.Check()
 	}
 	return nil
 }
 
 // checkedInput is a request body with rules of its own beyond its JSON shape (a required
 // field, a non-empty list); decodeJSON runs its check once the body is decoded.
-type checkedInput interface{ check() error }
+type checkedInput interface{ Check() error }
 
 func jsonError(err error) error {
 	var (

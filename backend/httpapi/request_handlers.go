@@ -13,86 +13,6 @@ import (
 // Request routes (docs/api.md "Release requests"). Each handler: the user → decode → one
 // service call → the contract value (the Request as the caller may see it), or writeError.
 
-// CreateRequestInput is the body of POST /requests.
-type CreateRequestInput struct {
-	Workspace string `json:"workspace"`
-}
-
-// AddFilesInput is the body of POST /requests/{id}/files.
-type AddFilesInput struct {
-	Group string             `json:"group"`
-	Files []service.FileSpec `json:"files"`
-}
-
-// PathsInput is the body of the file update and withdraw routes.
-type PathsInput struct {
-	Paths []string `json:"paths"`
-}
-
-// PropertiesInput is the body of POST /requests/{id}/files/properties; an empty group or
-// file type leaves it unchanged.
-type PropertiesInput struct {
-	Paths    []string         `json:"paths"`
-	Group    string           `json:"group"`
-	FileType airlock.FileType `json:"fileType"`
-}
-
-// GroupInput is the body of PATCH /requests/{id}/groups/{group}. Both fields are required:
-// the group's context and controls are replaced together.
-type GroupInput struct {
-	Context  *string `json:"context"`
-	Controls *string `json:"controls"`
-}
-
-// CommentInput is the body of POST /requests/{id}/groups/{group}/comments. An empty
-// visibility is the first the caller may write (PRIVATE for reviewing checkers).
-type CommentInput struct {
-	Text       string             `json:"text"`
-	Visibility airlock.Visibility `json:"visibility"`
-}
-
-// VoteInput is the body of POST /requests/{id}/votes. Acknowledgement is the note that
-// approving a file with BLOCK warnings needs (the file's "approve" action says when).
-type VoteInput struct {
-	Paths           []string `json:"paths"`
-	Vote            string   `json:"vote"`
-	Acknowledgement string   `json:"acknowledgement"`
-}
-
-func needPaths(paths []string) error {
-	if len(paths) == 0 {
-		return airlock.Errorf(airlock.CodeInvalid, "Choose at least one file (paths is empty)")
-	}
-	return nil
-}
-
-// The inputs' own checks, run by decodeJSON after the body is decoded (see checkedInput).
-
-func (in *CreateRequestInput) check() error {
-	if in.Workspace == "" {
-		return airlock.Errorf(airlock.CodeInvalid, "Say which workspace the request is for (workspace is empty)")
-	}
-	return nil
-}
-
-func (in *AddFilesInput) check() error {
-	if len(in.Files) == 0 {
-		return airlock.Errorf(airlock.CodeInvalid, "Choose at least one file (files is empty)")
-	}
-	return nil
-}
-
-func (in *PathsInput) check() error      { return needPaths(in.Paths) }
-func (in *PropertiesInput) check() error { return needPaths(in.Paths) }
-func (in *VoteInput) check() error       { return needPaths(in.Paths) }
-
-func (in *GroupInput) check() error {
-	if in.Context == nil || in.Controls == nil {
-		return airlock.Errorf(airlock.CodeInvalid, "Send both context and controls")
-	}
-	return nil
-}
-
 // writeRequest answers a request view, or the error.
 func writeRequest(w http.ResponseWriter, r *http.Request, status int, v service.RequestView, err error) {
 	if err != nil {
@@ -103,7 +23,7 @@ func writeRequest(w http.ResponseWriter, r *http.Request, status int, v service.
 }
 
 func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) {
-	var in CreateRequestInput
+	var in contract.CreateRequestInput
 	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
@@ -136,17 +56,17 @@ func (s *Server) handleRequestGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRequestAddFiles(w http.ResponseWriter, r *http.Request) {
-	var in AddFilesInput
+	var in contract.AddFilesInput
 	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	v, err := s.svc.AddFiles(r.Context(), userFrom(r), r.PathValue("id"), in.Group, in.Files)
+	v, err := s.svc.AddFiles(r.Context(), userFrom(r), r.PathValue("id"), in.Group, in.FileSpecs())
 	writeRequest(w, r, http.StatusCreated, v, err)
 }
 
 func (s *Server) handleRequestUpdateFiles(w http.ResponseWriter, r *http.Request) {
-	var in PathsInput
+	var in contract.PathsInput
 	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
@@ -156,7 +76,7 @@ func (s *Server) handleRequestUpdateFiles(w http.ResponseWriter, r *http.Request
 }
 
 func (s *Server) handleRequestWithdrawFiles(w http.ResponseWriter, r *http.Request) {
-	var in PathsInput
+	var in contract.PathsInput
 	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
@@ -166,7 +86,7 @@ func (s *Server) handleRequestWithdrawFiles(w http.ResponseWriter, r *http.Reque
 }
 
 func (s *Server) handleRequestFileProperties(w http.ResponseWriter, r *http.Request) {
-	var in PropertiesInput
+	var in contract.PropertiesInput
 	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
@@ -233,7 +153,7 @@ func (s *Server) handleRequestLog(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGroupEdit(w http.ResponseWriter, r *http.Request) {
-	var in GroupInput
+	var in contract.GroupInput
 	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
@@ -246,7 +166,7 @@ func (s *Server) handleGroupEdit(w http.ResponseWriter, r *http.Request) {
 // canPublish flags need the whole request, so they are false here; the request view (which
 // the client refetches on the request.changed event) has them.
 func (s *Server) handleCommentAdd(w http.ResponseWriter, r *http.Request) {
-	var in CommentInput
+	var in contract.CommentInput
 	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return
@@ -270,7 +190,7 @@ func (s *Server) handleCommentPublish(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleVote(w http.ResponseWriter, r *http.Request) {
-	var in VoteInput
+	var in contract.VoteInput
 	if err := decodeJSON(r, &in); err != nil {
 		writeError(w, r, err)
 		return

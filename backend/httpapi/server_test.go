@@ -19,6 +19,7 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/auth"
+	"github.com/trelab/airlock/backend/contract"
 	"github.com/trelab/airlock/backend/internal/testenv"
 	"github.com/trelab/airlock/backend/live"
 	"github.com/trelab/airlock/backend/service"
@@ -133,7 +134,7 @@ func (h *harness) login(t testing.TB, username string) *client {
 	c := h.client(t)
 	resp := c.do("POST", "/api/v1/auth/login", map[string]string{"username": username, "token": username + "-token"}, nil)
 	require.Equal(t, http.StatusOK, resp.status, "login %s: %s", username, resp.body)
-	var out SessionOutput
+	var out contract.SessionOutput
 	require.NoError(t, json.Unmarshal(resp.body, &out))
 	c.csrf = out.CSRFToken
 	return c
@@ -146,7 +147,7 @@ type response struct {
 }
 
 func (r response) errorCode() airlock.Code {
-	var eb ErrorBody
+	var eb contract.ErrorBody
 	_ = json.Unmarshal(r.body, &eb)
 	return eb.Error.Code
 }

@@ -110,7 +110,7 @@ func TestWorkflow(t *testing.T) {
 	reason := req.Actions[airlock.ActionSubmit].Reason
 	r = researcher.do("POST", "/api/v1/requests/"+id+"/submit", nil, nil)
 	r.want(t, http.StatusConflict, airlock.CodeInvalidState)
-	var eb ErrorBody
+	var eb contract.ErrorBody
 	r.decode(t, &eb)
 	assert.Equal(t, reason, eb.Error.Message, "the refusal gives the actions block's reason")
 	for _, g := range []string{"tables", "figures"} {

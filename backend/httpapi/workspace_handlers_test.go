@@ -125,7 +125,7 @@ func TestWorkspaceViews(t *testing.T) {
 		c.do("GET", "/api/v1/workspaces/"+ws+"/tree", nil, nil).decode(t, &tree)
 		var names []string
 		for _, e := range tree.Entries {
-			names = append(names, e.Name+":"+e.Kind)
+			names = append(names, e.Name+":"+string(e.Kind))
 		}
 		assert.Equal(t, []string{"metadata:dir", "output:dir"}, names)
 		assert.Empty(t, tree.Entries[0].Status, "no status for folders")

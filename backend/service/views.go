@@ -43,59 +43,59 @@ const (
 
 // RequestSummary is one line of a request list.
 type RequestSummary struct {
-	ID              string         `json:"id"`
-	Workspace       string         `json:"workspace"`
-	Author          string         `json:"author"`
-	Status          airlock.Status `json:"status"`
-	Turn            int            `json:"turn"`
-	CreatedAt       time.Time      `json:"createdAt"`
-	LastSubmittedAt *time.Time     `json:"lastSubmittedAt"`
-	OutputFiles     int            `json:"outputFiles"`
+	ID              string
+	Workspace       string
+	Author          string
+	Status          airlock.Status
+	Turn            int
+	CreatedAt       time.Time
+	LastSubmittedAt *time.Time
+	OutputFiles     int
 	// Project and Orgs are the workspace's project and organisations, recorded when the
 	// request was created.
-	Project string   `json:"project"`
-	Orgs    []string `json:"orgs"`
+	Project string
+	Orgs    []string
 	// Warnings adds up the warning counts of the output files; BlockFiles counts those with
 	// a BLOCK warning and UncountedFiles those never counted.
-	Warnings       airlock.WarningCounts `json:"-"`
-	BlockFiles     int                   `json:"-"`
-	UncountedFiles int                   `json:"-"`
+	Warnings       airlock.WarningCounts
+	BlockFiles     int
+	UncountedFiles int
 	// MyReview is set for users who may review the request.
-	MyReview *MyReview `json:"myReview"`
-	// Request is the aggregate without its comments, for callers that need more (never
-	// serialised).
-	Request *airlock.ReleaseRequest `json:"-"`
+	MyReview *MyReview
+	// Request is the aggregate without its comments, for callers that need more (the
+	// contract's RequestSummary leaves it out).
+	Request *airlock.ReleaseRequest
 }
 
 // MyReview is the viewer's progress reviewing a request.
 type MyReview struct {
 	// Voted counts the output files the viewer voted APPROVED or CHANGES_REQUESTED on.
-	Voted     int  `json:"voted"`
-	Submitted bool `json:"submitted"`
+	Voted     int
+	Submitted bool
 }
 
 // FileSpec is one file to add to a request.
 type FileSpec struct {
-	Path     string           `json:"path"`
-	FileType airlock.FileType `json:"fileType"`
+	Path     string
+	FileType airlock.FileType
 }
 
 // WorkspaceSummary is a workspace as one user sees it.
 type WorkspaceSummary struct {
-	Name     string          `json:"name"`
-	Project  airlock.Project `json:"project"`
-	Archived bool            `json:"archived"`
-	Active   bool            `json:"active"`
+	Name     string
+	Project  airlock.Project
+	Archived bool
+	Active   bool
 	// Access is ROLE, COPILOT, CHECKER or READONLY.
-	Access           string `json:"access"`
-	CanCreateRequest bool   `json:"canCreateRequest"`
+	Access           string
+	CanCreateRequest bool
 	// CreateRequest says whether u may start a request here, and why not (the domain's reason).
-	CreateRequest    airlock.ActionState `json:"createRequest"`
-	CurrentRequestID *string             `json:"currentRequestId"`
+	CreateRequest    airlock.ActionState
+	CurrentRequestID *string
 	// ManifestHash is set by GetWorkspace only.
-	ManifestHash string `json:"manifestHash,omitempty"`
+	ManifestHash string
 	// Actions (airlock.WorkspaceActions) is set by GetWorkspace only.
-	Actions airlock.Actions `json:"actions,omitempty"`
+	Actions airlock.Actions
 }
 
 // TreeItem is one entry of a workspace directory listing with the viewer's status.
@@ -132,7 +132,7 @@ type WorkspaceFileDetail struct {
 
 // FileOnRequest says where a workspace file is on the viewer's current request.
 type FileOnRequest struct {
-	ID       string           `json:"id"`
-	Group    string           `json:"group"`
-	FileType airlock.FileType `json:"fileType"`
+	ID       string
+	Group    string
+	FileType airlock.FileType
 }

@@ -42,11 +42,7 @@ export class Api {
 
   // --- authentication
   async login(username: string, token: string): Promise<Session> {
-    const s = await this.transport.request<Session>({
-      method: 'POST',
-      path: '/api/v1/auth/login',
-      body: { username, token },
-    });
+    const s = await this.transport.login(username, token);
     this.transport.setCsrfToken(s.csrfToken);
     return s;
   }
@@ -59,7 +55,7 @@ export class Api {
 
   async logout(): Promise<void> {
     try {
-      await this.transport.request<void>({ method: 'POST', path: '/api/v1/auth/logout' });
+      await this.transport.logout();
     } finally {
       this.transport.setCsrfToken(null);
     }

@@ -1,11 +1,13 @@
 // Desktop transport (Wails window): REST through the same fetch (the window's asset server
 // hands /api requests to the in-process handler), live updates through Wails runtime events
 // ("airlock:event", emitted by app's live sink) instead of a WebSocket, which the webview
-// cannot open to wails://, and files saved through the bound Go methods
-// (window.go.app.Desktop, app/bindings.go) with the native save dialog, since the webview
-// does not download.
+// cannot open to wails://, and through the bound Go methods (window.go.app.Desktop,
+// app/bindings.go): login and logout, which hand the session to the desktop shell (the
+// webview keeps no cookies: the shell adds the session's), and files saved with the native
+// save dialog, since the webview does not download.
 import { ApiError, parseRejection } from './errors';
 import { TransportBase, parseLiveEvent, type FetchLike, type FileToSave, type SaveResult } from './transport';
+import type { DesktopView, Session } from './types';
 
 /** The part of window.runtime (Wails v2) that we use. */
 export interface WailsRuntime {
@@ -16,6 +18,12 @@ export interface WailsRuntime {
 export interface DesktopBindings {
   /** Asks where to save, saves there; resolves with the path, or "" when cancelled. */
   SaveRequestFile(requestId: string, path: string): Promise<string>;
+  /** Logs the window in; resolves with the answer of POST /auth/login. */
+  Login(username: string, token: string): Promise<Session>;
+  /** Ends the window's session. */
+  Logout(): Promise<void>;
+  /** Tells the shell what the window shows (frontend/src/api/shell.ts). */
+  Showing(view: DesktopView): Promise<void>;
 }
 
 export const desktopEventName = 'airlock:event';
@@ -73,6 +81,31 @@ export class DesktopTransport extends TransportBase {
     if (this.off) this.off();
     this.off = null;
     this.state.emit('closed');
+  }
+
+  /** The shell logs the window in and keeps the session (app/window.go Login). */
+  async login(username: string, token: string): Promise<Session> {
+    const b = this.need();
+    try {
+      return await b.Login(username, token);
+    } catch (err) {
+      throw parseRejection(err);
+    }
+  }
+
+  async logout(): Promise<void> {
+    const b = this.need();
+    try {
+      await b.Logout();
+    } catch (err) {
+      throw parseRejection(err);
+    }
+  }
+
+  private need(): DesktopBindings {
+    const b = this.bindings();
+    if (!b) throw new ApiError('unavailable', 'This window cannot log in: its desktop functions are missing. Restart Airlock and try again.');
+    return b;
   }
 
   /** The native save dialog, then the file written there by the Go side (audited as a download). */

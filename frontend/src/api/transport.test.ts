@@ -4,7 +4,8 @@ import { DesktopTransport, desktopBindings, desktopEventName, wailsRuntime, type
 import { ApiError, parseHttpError, parseRejection } from './errors';
 import { createTransport } from './index';
 import { buildQuery, encodePath, parseLiveEvent, type FetchLike } from './transport';
-import type { LiveEvent } from './types';
+import { shellReporter } from './shell';
+import type { DesktopView, LiveEvent, Session } from './types';
 import { WebTransport, reconnectDelay, type SocketLike } from './web';
 
 interface Call {
@@ -269,10 +270,19 @@ describe('desktop transport', () => {
   it('delivers Wails events as live events and uses the same REST with CSRF', async () => {
     const { rt, handlers } = fakeRuntime();
     const { fetch, calls } = fakeFetch({
-      'POST /api/v1/auth/login': () => json({ user: { username: 'c' }, csrfToken: 'd-tok' }),
       'POST /api/v1/requests/R9/votes': () => json({ id: 'R9' }),
     });
-    const t = new DesktopTransport(rt, fetch);
+    const logins: string[] = [];
+    const bindings: DesktopBindings = {
+      SaveRequestFile: async () => '',
+      Login: async (username) => {
+        logins.push(username);
+        return { user: { username } as Session['user'], csrfToken: 'd-tok' };
+      },
+      Logout: async () => {},
+      Showing: async () => {},
+    };
+    const t = new DesktopTransport(rt, fetch, () => bindings);
     const got: LiveEvent[] = [];
     t.subscribe((e) => got.push(e));
     t.connect();
@@ -280,9 +290,12 @@ describe('desktop transport', () => {
     handlers.get(desktopEventName)?.(JSON.stringify({ type: 'workspace.changed', workspace: 'w', paths: ['a'] }));
     expect(got.map((e) => e.type)).toEqual(['request.changed', 'workspace.changed']);
     const a = new Api(t);
+    // The shell logs the window in (the webview keeps no cookies): no HTTP login.
     await a.login('c', 'x');
+    expect(logins).toEqual(['c']);
     await a.vote('R9', ['a.csv'], 'APPROVED');
-    expect((calls[1].init.headers as Record<string, string>)['X-CSRF-Token']).toBe('d-tok');
+    expect(calls.map((c) => c.url)).toEqual(['/api/v1/requests/R9/votes']);
+    expect((calls[0].init.headers as Record<string, string>)['X-CSRF-Token']).toBe('d-tok');
     t.disconnect();
     expect(handlers.size).toBe(0);
     t.connect();
@@ -310,8 +323,59 @@ describe('desktop transport', () => {
     expect(got).toHaveLength(6);
   });
 
+  it('logs out through the shell, and rejects as the API does', async () => {
+    const { rt } = fakeRuntime();
+    let loggedOut = 0;
+    const bindings: DesktopBindings = {
+      SaveRequestFile: async () => '',
+      Login: async () => {
+        throw new Error('{"error":{"code":"unauthenticated","message":"Invalid user or token"}}');
+      },
+      Logout: async () => {
+        loggedOut++;
+      },
+      Showing: async () => {},
+    };
+    const { fetch, calls } = fakeFetch({});
+    const a = new Api(new DesktopTransport(rt, fetch, () => bindings));
+    await expect(a.login('x', 'y')).rejects.toMatchObject({ code: 'unauthenticated', message: 'Invalid user or token' });
+    await a.logout();
+    expect(loggedOut).toBe(1);
+    expect(calls).toHaveLength(0);
+    // Without the bound methods the window cannot log in (and says so).
+    await expect(new Api(new DesktopTransport(rt, fetch, () => null)).login('x', 'y')).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it('tells the shell what the window shows, once per view, and only in the desktop', () => {
+    const views: DesktopView[] = [];
+    const Desktop: DesktopBindings = {
+      SaveRequestFile: async () => '',
+      Login: async () => ({ user: { username: 'a' } as Session['user'], csrfToken: '' }),
+      Logout: async () => {},
+      Showing: async (v) => {
+        views.push(v);
+      },
+    };
+    const report = shellReporter({ go: { app: { Desktop } } });
+    report({ user: 'alice', workspace: 'ws', request: '' });
+    report({ user: 'alice', workspace: 'ws', request: '' });
+    report({ user: 'alice', workspace: '', request: '' });
+    report({ user: '', workspace: '', request: '' });
+    expect(views).toEqual([
+      { user: 'alice', workspace: 'ws', request: '' },
+      { user: 'alice', workspace: '', request: '' },
+      { user: '', workspace: '', request: '' },
+    ]);
+    expect(() => shellReporter({})({ user: 'alice', workspace: 'ws', request: '' })).not.toThrow();
+  });
+
   it('finds the bound Go methods at window.go.app.Desktop', () => {
-    const Desktop: DesktopBindings = { SaveRequestFile: async () => '' };
+    const Desktop: DesktopBindings = {
+      SaveRequestFile: async () => '',
+      Login: async () => ({ user: { username: 'a' } as Session['user'], csrfToken: '' }),
+      Logout: async () => {},
+      Showing: async () => {},
+    };
     expect(desktopBindings({ go: { app: { Desktop } } })).toBe(Desktop);
     expect(desktopBindings({})).toBeNull();
     expect(desktopBindings({ go: { app: { Desktop: {} } } })).toBeNull();

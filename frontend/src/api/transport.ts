@@ -2,7 +2,7 @@
 // web.ts (fetch + WebSocket) and desktop.ts (fetch + Wails events). Components never know
 // which one runs, and never call fetch themselves.
 import { ApiError, networkError, parseHttpError } from './errors';
-import type { LiveEvent, Status } from './types';
+import type { LiveEvent, Session, Status } from './types';
 
 export type QueryValue = string | number | boolean | string[] | undefined | null;
 
@@ -41,6 +41,10 @@ export interface Transport {
   readonly kind: 'web' | 'desktop';
   /** One REST call; resolves with the decoded JSON (undefined for 204), rejects with ApiError. */
   request<T>(req: HttpRequest): Promise<T>;
+  /** Logs in (POST /auth/login on the web; the desktop shell logs the window in). */
+  login(username: string, token: string): Promise<Session>;
+  /** Ends the session (POST /auth/logout on the web; the desktop shell ends the window's). */
+  logout(): Promise<void>;
   /** The CSRF token returned by login / me, sent on every unsafe method. */
   setCsrfToken(token: string | null): void;
   /** Receive live events (and a synthetic {type:'reconnected'} after a reconnect). */
@@ -138,6 +142,14 @@ export abstract class TransportBase implements Transport {
 
   request<T>(req: HttpRequest): Promise<T> {
     return this.rest.request<T>(req);
+  }
+
+  login(username: string, token: string): Promise<Session> {
+    return this.rest.request<Session>({ method: 'POST', path: '/api/v1/auth/login', body: { username, token } });
+  }
+
+  async logout(): Promise<void> {
+    await this.rest.request<void>({ method: 'POST', path: '/api/v1/auth/logout' });
   }
 
   setCsrfToken(token: string | null): void {

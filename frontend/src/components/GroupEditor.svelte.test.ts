@@ -10,6 +10,8 @@ const request: Request = {
   status: 'PENDING',
   turn: 1,
   phase: 'AUTHOR',
+  project: '',
+  orgs: [],
   createdAt: '',
   lastSubmittedAt: null,
   submittedReviewers: [],
@@ -19,8 +21,9 @@ const request: Request = {
     { name: 'g2', context: 'context of g2', controls: 'controls of g2', comments: [], files: [] },
   ],
   upload: { released: 0, uploaded: 0 },
-  actions: { editGroups: { allowed: true } },
+  actions: { editGroups: { shown: true, allowed: true } },
   commentVisibilities: [],
+  nextStep: '',
 };
 
 describe('GroupEditor', () => {

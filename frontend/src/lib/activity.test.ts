@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditEvent } from '../api/types';
+import type { AuditEvent, AuditType } from '../api/types';
 import { eventDetails, eventLabel, filterEvents, filterOptions } from './activity';
 
 let seq = 0;
 const ev = (type: string, user: string, over: Partial<AuditEvent> = {}): AuditEvent => ({
   id: ++seq,
-  type,
+  type: type as AuditType,
   user,
   workspace: 'ws',
   request: 'R1',
   path: '',
   extra: {},
   createdAt: '2026-07-14T09:05:00Z',
+  description: '',
   ...over,
 });
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ActionState, RequestFile } from '../api/types';
 import { bulkState, changeState, commonType, moveOption, planChange, typeOption } from './fileactions';
 
-const no = (reason: string): ActionState => ({ allowed: false, reason });
-const yes: ActionState = { allowed: true };
+const no = (reason: string): ActionState => ({ shown: true, allowed: false, reason });
+const yes: ActionState = { shown: true, allowed: true };
 
 const file = (path: string, fileType: RequestFile['fileType'], actions: RequestFile['actions']): RequestFile => ({
   path,
@@ -15,6 +15,11 @@ const file = (path: string, fileType: RequestFile['fileType'], actions: RequestF
   workspaceStatus: 'UNDER_REVIEW',
   released: false,
   uploaded: false,
+  uploadAttempts: 0,
+  contentType: '',
+  reviewedSha256: null,
+  warnings: null,
+  acknowledgements: [],
   actions,
 });
 
@@ -41,7 +46,7 @@ describe('request file actions', () => {
     // move alone is enough; its reason shows when there is no changeType answer
     expect(changeState(file('m', 'SUPPORTING', { withdraw: no('x'), changeType: no('No'), move: yes }))).toEqual(yes);
     expect(changeState(file('m', 'SUPPORTING', { move: no('Not now') }))).toEqual(no('Not now'));
-    expect(changeState(file('x', 'OUTPUT', {}))).toEqual({ allowed: false, reason: 'Not available' });
+    expect(changeState(file('x', 'OUTPUT', {}))).toEqual({ shown: false, allowed: false, reason: 'Not available' });
   });
 
   it('lets files move only when each may', () => {

@@ -4,7 +4,7 @@
 // every call again.
 import type { ActionState, FileActionKey, FileType, RequestFile } from '../api/types';
 
-const unknown: ActionState = { allowed: false, reason: 'Not available' };
+const unknown: ActionState = { shown: false, allowed: false, reason: 'Not available' };
 
 export function fileAction(f: RequestFile, key: FileActionKey): ActionState {
   return f.actions?.[key] ?? unknown;
@@ -25,12 +25,12 @@ export function changeState(f: RequestFile): ActionState {
 
 /** One state for several files: allowed when every file allows it, else the first reason. */
 export function bulkState(files: RequestFile[], state: (f: RequestFile) => ActionState, none = 'Select files first'): ActionState {
-  if (files.length === 0) return { allowed: false, reason: none };
+  if (files.length === 0) return { shown: true, allowed: false, reason: none };
   for (const f of files) {
     const s = state(f);
-    if (!s.allowed) return { allowed: false, reason: files.length > 1 ? `${f.path}: ${s.reason ?? 'not allowed'}` : (s.reason ?? 'Not allowed') };
+    if (!s.allowed) return { shown: true, allowed: false, reason: files.length > 1 ? `${f.path}: ${s.reason ?? 'not allowed'}` : (s.reason ?? 'Not allowed') };
   }
-  return { allowed: true };
+  return { shown: true, allowed: true };
 }
 
 /** Whether every file can have type t: files already of type t can; others need changeType. */
@@ -38,9 +38,9 @@ export function typeOption(files: RequestFile[], t: Exclude<FileType, 'WITHDRAWN
   for (const f of files) {
     if (f.fileType === t) continue;
     const s = fileAction(f, 'changeType');
-    if (!s.allowed) return { allowed: false, reason: files.length > 1 ? `${f.path}: ${s.reason ?? 'not allowed'}` : (s.reason ?? 'Not allowed') };
+    if (!s.allowed) return { shown: true, allowed: false, reason: files.length > 1 ? `${f.path}: ${s.reason ?? 'not allowed'}` : (s.reason ?? 'Not allowed') };
   }
-  return { allowed: true };
+  return { shown: true, allowed: true };
 }
 
 /** Whether every file may move to another group (the API's `move`). */

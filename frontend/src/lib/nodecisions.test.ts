@@ -29,8 +29,8 @@ export const decisionPatterns: { what: string; re: RegExp }[] = [
 const allowed: { file: string; line: string; why: string }[] = [
   { file: 'lib/format.ts', line: "case '", why: 'status → pill colour and words (display mapping of the status the API sent)' },
   { file: 'components/Nav.svelte', line: "outputChecker ? ' · output checker'", why: 'shows the user\'s role as words beside their name' },
-  { file: 'api/types.ts', line: 'outputChecker', why: 'the User type of the contract' },
-  { file: 'api/types.ts', line: 'readonlyAccess', why: 'the User type of the contract' },
+  { file: 'api/types.gen.ts', line: 'outputChecker: boolean;', why: 'the User type of the contract, generated from Go' },
+  { file: 'api/types.gen.ts', line: 'readonlyAccess: boolean;', why: 'the User type of the contract, generated from Go' },
   { file: 'lib/acro.ts', line: 'switch (a.status)', why: "ACRO's own pass/fail outcome of a disclosure check (words for it), not a request status" },
   { file: 'pages/Home.svelte', line: "w.access === 'ROLE'", why: 'which list a workspace is shown in, by the access the API reports for it (a grouping, no action)' },
   { file: 'pages/Copiloted.svelte', line: "w.access === 'COPILOT'", why: 'which list a workspace is shown in, by the access the API reports for it (a grouping, no action)' },

@@ -12,6 +12,11 @@ const file = (path: string, myVote: RequestFile['myVote'] = null, fileType: Requ
   workspaceStatus: 'UNDER_REVIEW',
   released: false,
   uploaded: false,
+  uploadAttempts: 0,
+  contentType: '',
+  reviewedSha256: null,
+  warnings: null,
+  acknowledgements: [],
   actions: {},
 });
 
@@ -22,6 +27,8 @@ const req = (over: Partial<Request> = {}): Request => ({
   status: 'SUBMITTED',
   turn: 1,
   phase: 'INDEPENDENT',
+  project: '',
+  orgs: [],
   createdAt: '',
   lastSubmittedAt: null,
   submittedReviewers: [],
@@ -33,6 +40,7 @@ const req = (over: Partial<Request> = {}): Request => ({
   upload: { released: 0, uploaded: 0 },
   actions: {},
   commentVisibilities: [],
+  nextStep: '',
   ...over,
 });
 

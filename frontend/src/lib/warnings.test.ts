@@ -3,7 +3,7 @@ import type { Request, RequestFile } from '../api/types';
 import { acknowledgedBy, blockFiles, needingAcknowledgement, warningText } from './warnings';
 
 function file(path: string, over: Partial<RequestFile> = {}): RequestFile {
-  return { path, fileType: 'OUTPUT', sha256: '', size: 1, decision: 'INCOMPLETE', myVote: null, workspaceStatus: 'UNDER_REVIEW', released: false, uploaded: false, actions: {}, ...over };
+  return { path, fileType: 'OUTPUT', sha256: '', size: 1, decision: 'INCOMPLETE', myVote: null, workspaceStatus: 'UNDER_REVIEW', released: false, uploaded: false, uploadAttempts: 0, contentType: '', reviewedSha256: null, warnings: null, acknowledgements: [], actions: {}, ...over };
 }
 
 const req = {
@@ -14,8 +14,8 @@ const req = {
       controls: '',
       comments: [],
       files: [
-        file('a.csv', { warnings: { INFO: 1, WARN: 0, BLOCK: 2 }, actions: { approve: { allowed: true, acknowledge: 'needs a note' } } }),
-        file('b.csv', { warnings: { INFO: 0, WARN: 1, BLOCK: 0 }, actions: { approve: { allowed: true } } }),
+        file('a.csv', { warnings: { INFO: 1, WARN: 0, BLOCK: 2 }, actions: { approve: { shown: true, allowed: true, acknowledge: 'needs a note' } } }),
+        file('b.csv', { warnings: { INFO: 0, WARN: 1, BLOCK: 0 }, actions: { approve: { shown: true, allowed: true } } }),
         file('c.csv', { fileType: 'SUPPORTING', warnings: { INFO: 0, WARN: 0, BLOCK: 1 } }),
         file('d.csv', { warnings: null }),
       ],
