@@ -61,6 +61,9 @@ type listKey struct {
 type statResult struct {
 	file airlock.WorkspaceFile
 	err  error
+	// key is the stat of the file the hash was read from (zero when the answer does not
+	// come from the file's bytes).
+	key fileKey
 }
 
 // Bounds of what a view keeps (the directories and paths asked for are the clients'): past

@@ -119,10 +119,7 @@ func (l *loop) run(ctx context.Context) error {
 				events = nil
 				continue
 			}
-			l.handle(ev, l.clock.Now())
-			if l.w.onEvent != nil {
-				l.w.onEvent(ev.Name)
-			}
+			l.take(ev, l.clock.Now())
 		case err, ok := <-errs:
 			if !ok {
 				errs = nil
@@ -143,6 +140,36 @@ func (l *loop) run(ctx context.Context) error {
 			f(l)
 		}
 		l.syncStatus()
+	}
+}
+
+// take handles one raw event from the event source.
+func (l *loop) take(ev fsnotify.Event, now time.Time) {
+	l.handle(ev, now)
+	if l.w.onEvent != nil {
+		l.w.onEvent(ev.Name)
+	}
+}
+
+// drain takes the raw events already waiting, so that what is published next accounts for
+// every change the event source reported before it: a writer that truncates a file and
+// stalls before writing it gets the truncation settled and hashed, and the write's event
+// may already wait when that result comes in. Publishing then would tell clients of a
+// change while the cache still holds the generation before the write.
+func (l *loop) drain(now time.Time) {
+	if l.fsw == nil {
+		return
+	}
+	for {
+		select {
+		case ev, ok := <-l.fsw.Events:
+			if !ok {
+				return
+			}
+			l.take(ev, now)
+		default:
+			return
+		}
 	}
 }
 
@@ -264,6 +291,7 @@ func (l *loop) maybeFlush(ws string, st *wsState, now time.Time) {
 	if len(st.changed) == 0 && !st.all {
 		return
 	}
+	l.drain(now)
 	if (l.deb.unsettled(ws) > 0 || l.pool.inflight(ws) > 0) && now.Sub(st.first) < l.maxDelay {
 		return
 	}

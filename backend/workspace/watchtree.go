@@ -258,8 +258,11 @@ func (l *loop) settle(s settled, now time.Time) {
 	default:
 		cur := stateOf(fi)
 		old, seen := l.known[s.pathKey]
-		if seen && old == cur {
-			return // nothing moved: a chmod, or a write that changed nothing
+		if seen && old == cur && !s.ops.Has(fsnotify.Write) {
+			// Nothing moved: a chmod. A write is never skipped so: a rewrite within one tick
+			// of the file system's clock keeps size, mtime and inode, so it is hashed again
+			// (and published) whatever its stat says.
+			return
 		}
 		l.known[s.pathKey] = cur
 		if !seen && s.ops == fsnotify.Chmod {

@@ -549,6 +549,7 @@ func (w *Workspaces) statFiles(ws string, paths []string) []statResult {
 	}
 	r, pm, has, v := a.r, a.pm, a.has, a.v
 	todo = v.stat(paths, out, todo)
+	todo = recheck(r, paths, out, valid, todo)
 	var outputs []int
 	// keep: the answers that only what rec stat'ed decides (not a read that failed).
 	keep := make(map[int]bool, len(todo))
@@ -575,6 +576,7 @@ func (w *Workspaces) statFiles(ws string, paths []string) []statResult {
 		f := e.file
 		f.Size, f.ModifiedAt, f.ContentHash = fi.Size(), fi.ModTime().UTC(), h
 		out[i].file = f
+		out[i].key = keyOf(fi)
 		keep[i] = true
 	}
 	checkInside(r, paths, out, outputs)
@@ -586,6 +588,28 @@ func (w *Workspaces) statFiles(ws string, paths []string) []statResult {
 		w.stats.keep(rec, paths, out, keep)
 	}
 	return out
+}
+
+// recheck sends back to the lookup (adds to todo) the answers of valid taken from the view
+// (those not in todo) whose hash was read from a file that another stat finds now. The
+// view holds what was read in its generation, but a file changed while its events are
+// still on their way (a writer that truncated a file and stalled before writing it, its
+// truncation already published) must not keep its old hash once the write is done.
+func recheck(r *os.Root, paths []string, out []statResult, valid, todo []int) []int {
+	pending := make(map[int]bool, len(todo))
+	for _, i := range todo {
+		pending[i] = true
+	}
+	for _, i := range valid {
+		if pending[i] || out[i].key == (fileKey{}) {
+			continue
+		}
+		if fi, err := r.Stat(paths[i]); err != nil || keyOf(fi) != out[i].key {
+			out[i] = statResult{}
+			todo = append(todo, i)
+		}
+	}
+	return todo
 }
 
 // checkInside fails the results of paths[i] (i in idx) that exist on disk but do not
