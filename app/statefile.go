@@ -2,14 +2,15 @@ package app
 
 import (
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
+	"github.com/trelab/airlock/internal/fsutil"
 )
 
 // StateFile is the test seam of the desktop window: a Probe that writes what the window
@@ -173,7 +174,7 @@ func routeOf(p string) string {
 	return p
 }
 
-// save writes the file (temp name, then rename).
+// save writes the file atomically (the toolkit's temporary name, fsync, rename).
 func (f *StateFile) save() {
 	f.saving.Lock()
 	defer f.saving.Unlock()
@@ -183,12 +184,11 @@ func (f *StateFile) save() {
 	if err != nil {
 		return
 	}
-	tmp := f.path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		f.log.Warn("desktop: writing the state file", "err", err)
-		return
-	}
-	if err := os.Rename(tmp, f.path); err != nil {
+	err = fsutil.WriteFileAt(f.path, ".state-", 0o600, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+	if err != nil {
 		f.log.Warn("desktop: writing the state file", "err", err)
 	}
 }

@@ -72,7 +72,7 @@ var allowed = map[string][]edge{
 	// The command line is the composition root: it wires everything.
 	"backend/cli": {in("backend/airlock"), in("backend/service"), in("backend/store/sqlite"), in("backend/store/postgres"), in("backend/workspace"),
 		in("backend/filestore"), in("backend/render"), in("backend/auth"), in("backend/live"), in("backend/release"),
-		in("backend/httpapi"), in("frontend"), in("internal/fsutil")},
+		in("backend/httpapi"), in("frontend"), in("internal/fsutil"), in("backend/contract")},
 	// Test-only packages: helpers that wire real parts together on purpose, and peers.
 	"backend/internal/archtest": {},
 	// reads the repository's files as text: it imports nothing of ours
