@@ -68,6 +68,7 @@ func TestFolderListingSearchSortAndMoreMenu(t *testing.T) {
 	u.open(hashWorkspace(listingWS, dir))
 	u.do("listing", waitVisible(`[data-testid=listing-row]`), waitText(`[data-testid=listing-count]`, "4 items"), u.settled())
 	u.checkAxe("workspace folder listing")
+	u.screenshot("32-folder-listing")
 	if got, want := u.listingNames(), []string{"deep", "admissions_by_region_and_age_band_2026.csv", "medium_counts.csv", "small.csv"}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("listing by name: %v, want %v (folders first)", got, want)
 	}
@@ -110,6 +111,7 @@ func TestFolderListingSearchSortAndMoreMenu(t *testing.T) {
 	u.do("file page", waitVisible(`[data-testid=file-viewer]`), waitText(`[data-testid=file-path]`, file))
 	u.do("open the More menu", click(`[data-testid=more-menu]`), waitVisible(`[data-testid=open-plain-text]`))
 	u.checkAxe("workspace file, More… menu open")
+	u.screenshot("33-file-more-menu", `[data-testid=open-plain-text]`)
 	var links struct {
 		Tab, Plain, Target, Type, Body string
 	}
@@ -189,6 +191,7 @@ func TestRequestTreeNamesAndUnavailablePages(t *testing.T) {
 		t.Errorf("names cut off at the default width: %v", tree.Cut)
 	}
 	r.checkAxe("request group, tree with folders")
+	r.screenshot("35-request-tree-folders")
 	r.do("collapse a folder", click(`[data-testid=tree-folder][data-path="output/tables"] button`), waitGone(`[data-testid=tree-file]`),
 		click(`[data-testid=tree-folder][data-path="output/tables"] button[aria-expanded=false]`), waitVisible(`[data-testid=tree-file]`))
 	r.do("file header has the full path", click(`[data-testid=tree-file][data-path=`+js(paths[0])+`]`),
@@ -209,6 +212,7 @@ func TestRequestTreeNamesAndUnavailablePages(t *testing.T) {
 	// (the server answers 404 for a workspace the user may not know exists: the page cannot
 	// tell "not yours" from "not there", and says both)
 	o.expectOnly("forbidden workspace")
+	o.screenshot("34-forbidden-workspace")
 	o.open(hashWorkspace(listingWS, paths[0]))
 	o.do("forbidden workspace file", waitText(`[data-testid=unavailable] h1`, "You don't have access to workspace "+listingWS))
 	o.expectOnly("forbidden workspace file")

@@ -117,7 +117,7 @@ export class WorkspaceBrowserState {
       .filter((a) => a === '' || this.isLoadedDir(a))
       .pop();
     flash('warning', message);
-    navigate(href.workspace(this.workspace, valid ?? ''));
+    navigate(href.workspace(this.workspace, valid ?? ''), true);
   }
 
   /** Loads what showing `want` needs: each level from the root down, then the folder or the file. */
