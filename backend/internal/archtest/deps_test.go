@@ -49,8 +49,11 @@ var allowed = map[string][]edge{
 	"backend/contract": {in("backend/airlock"), in("backend/acro"),
 		edge{"backend/service", "contract turns service views into wire shapes; it reads them and calls no service method"},
 		edge{"backend/render", "a file's content type (how the viewer shows it) is render's knowledge, named in the file shapes"}},
-	"backend/store/sqlite":   {in("backend/airlock")},
-	"backend/store/postgres": {in("backend/airlock")},
+	// the SQL both stores share (queries, row scanning, the audit chain, migrations) over
+	// database/sql, with a small dialect each store fills in; it knows no driver
+	"backend/store/sqlstore": {in("backend/airlock")},
+	"backend/store/sqlite":   {edge{"backend/store/sqlstore", "the store is the shared SQL on SQLite's dialect, pools and migrations"}},
+	"backend/store/postgres": {edge{"backend/store/sqlstore", "the store is the shared SQL on PostgreSQL's dialect, pools and migrations"}},
 	// the store contract suite: it drives stores through the ports of service and auth
 	"backend/store/storetest": {in("backend/airlock"), in("backend/service"), in("backend/auth")},
 	"backend/workspace":       {in("backend/airlock"), in("internal/fsutil")},
@@ -110,6 +113,8 @@ var forbiddenExternal = map[string][]string{
 	"backend/live":    {"database/sql", "github.com/wailsapp"},
 	"backend/render":  {"database/sql", "net/http", "github.com/wailsapp"},
 	"backend/acro":    {"database/sql", "net/http", "os", "io/fs", "github.com/wailsapp"},
+	// the shared SQL speaks database/sql only: each store brings its driver and dialect
+	"backend/store/sqlstore": {"github.com/mattn/go-sqlite3", "github.com/jackc/pgx", "os", "net/http"},
 }
 
 // forbiddenCalls lists functions a package's non-test code must never call: the domain is

@@ -12,7 +12,8 @@ import (
 )
 
 // The partial unique index that allows one current request per author and workspace lists
-// exactly the statuses the domain calls active, and so does FindCurrentRequest.
+// exactly the statuses the domain calls active (FindCurrentRequest's list is the domain's:
+// store/sqlstore's test).
 func TestActiveStatusesMatchTheDomainAndTheIndex(t *testing.T) {
 	var domain []airlock.Status
 	for _, s := range airlock.Statuses {
@@ -21,14 +22,13 @@ func TestActiveStatusesMatchTheDomainAndTheIndex(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, domain)
-	assert.Equal(t, domain, activeStatuses)
 
 	ms, err := migrations()
 	require.NoError(t, err)
 	re := regexp.MustCompile(`(?s)CREATE UNIQUE INDEX requests_one_active ON requests \(workspace, author\)\s*WHERE status IN \(([^)]*)\)`)
 	var inIndex []airlock.Status
 	for _, m := range ms {
-		if sub := re.FindStringSubmatch(m.sql); sub != nil {
+		if sub := re.FindStringSubmatch(m.SQL); sub != nil {
 			inIndex = nil
 			for _, q := range regexp.MustCompile(`'([A-Z_]+)'`).FindAllStringSubmatch(sub[1], -1) {
 				inIndex = append(inIndex, airlock.Status(q[1]))

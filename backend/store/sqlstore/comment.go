@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -18,27 +18,26 @@ func (t *Tx) InsertComment(ctx context.Context, requestID, group string, c *airl
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = ev.CreatedAt
 	}
-	if err := insertComment(ctx, t.tx, requestID, group, c); err != nil {
+	if err := insertComment(ctx, t.c, requestID, group, c); err != nil {
 		return err
 	}
-	return insertAudit(ctx, t.tx, ev)
+	return insertAudit(ctx, t.c, ev)
 }
 
-func insertComment(ctx context.Context, tx *pgTx, requestID, group string, c *airlock.Comment) error {
-	c.CreatedAt = orNow(c.CreatedAt)
-	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO comments
+func insertComment(ctx context.Context, cn conn, requestID, group string, cm *airlock.Comment) error {
+	cm.CreatedAt = orNow(cm.CreatedAt)
+	id, err := cn.insertID(ctx, `INSERT INTO comments
 		(request_id, group_name, author, text, visibility, review_turn, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		requestID, group, c.Author, c.Text, string(c.Visibility), c.ReviewTurn, fmtTime(c.CreatedAt)).Scan(&id)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		requestID, group, cm.Author, cm.Text, string(cm.Visibility), cm.ReviewTurn, fmtTime(cm.CreatedAt))
 	if err != nil {
-		if isForeignKey(err) {
+		if cn.d.IsForeignKey(err) {
 			return airlock.WrapError(airlock.CodeNotFound, err,
 				"Group %s not found on request %s.", group, requestID)
 		}
-		return wrap(err, "insert comment", "", "")
+		return cn.wrap(err, "insert comment", "", "")
 	}
-	c.ID = strconv.FormatInt(id, 10)
+	cm.ID = strconv.FormatInt(id, 10)
 	return nil
 }
 
@@ -60,14 +59,14 @@ func (t *Tx) DeleteComment(ctx context.Context, requestID, commentID string, ev 
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM comments WHERE id = ? AND request_id = ?`, id, requestID)
+	res, err := t.c.exec(ctx, `DELETE FROM comments WHERE id = ? AND request_id = ?`, id, requestID)
 	if err != nil {
-		return fmt.Errorf("postgres: delete comment: %w", err)
+		return t.c.errorf("delete comment: %w", err)
 	}
-	if err := mustAffect(res, "delete comment", fmt.Sprintf("Comment %s not found.", commentID)); err != nil {
+	if err := t.c.mustAffect(res, "delete comment", fmt.Sprintf("Comment %s not found.", commentID)); err != nil {
 		return err
 	}
-	return insertAudit(ctx, t.tx, ev)
+	return insertAudit(ctx, t.c, ev)
 }
 
 // SetCommentVisibility changes the visibility of a comment of a request, with the audit
@@ -80,24 +79,24 @@ func (t *Tx) SetCommentVisibility(ctx context.Context, requestID, commentID stri
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE comments SET visibility = ? WHERE id = ? AND request_id = ?`,
+	res, err := t.c.exec(ctx, `UPDATE comments SET visibility = ? WHERE id = ? AND request_id = ?`,
 		string(v), id, requestID)
 	if err != nil {
-		return wrap(err, "set comment visibility", "", "")
+		return t.c.wrap(err, "set comment visibility", "", "")
 	}
-	if err := mustAffect(res, "set comment visibility", fmt.Sprintf("Comment %s not found.", commentID)); err != nil {
+	if err := t.c.mustAffect(res, "set comment visibility", fmt.Sprintf("Comment %s not found.", commentID)); err != nil {
 		return err
 	}
-	return insertAudit(ctx, t.tx, ev)
+	return insertAudit(ctx, t.c, ev)
 }
 
 // loadComments attaches the comments of the requests selected by sub to their groups,
 // oldest first.
-func loadComments(ctx context.Context, tx *pgTx, sub string, args []any, groups map[groupKey]*airlock.FileGroup) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, request_id, group_name, author, text, visibility,
+func loadComments(ctx context.Context, cn conn, sub string, args []any, groups map[groupKey]*airlock.FileGroup) error {
+	rows, err := cn.query(ctx, `SELECT id, request_id, group_name, author, text, visibility,
 		review_turn, created_at FROM comments WHERE request_id IN (`+sub+`) ORDER BY id`, args...)
 	if err != nil {
-		return fmt.Errorf("postgres: load comments: %w", err)
+		return cn.errorf("load comments: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -107,7 +106,7 @@ func loadComments(ctx context.Context, tx *pgTx, sub string, args []any, groups 
 			reqID, group, vis, created string
 		)
 		if err := rows.Scan(&id, &reqID, &group, &c.Author, &c.Text, &vis, &c.ReviewTurn, &created); err != nil {
-			return fmt.Errorf("postgres: load comments: %w", err)
+			return cn.errorf("load comments: %w", err)
 		}
 		c.ID = strconv.FormatInt(id, 10)
 		c.Visibility = airlock.Visibility(vis)
@@ -119,7 +118,7 @@ func loadComments(ctx context.Context, tx *pgTx, sub string, args []any, groups 
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("postgres: load comments: %w", err)
+		return cn.errorf("load comments: %w", err)
 	}
 	return nil
 }
@@ -128,10 +127,10 @@ func loadComments(ctx context.Context, tx *pgTx, sub string, args []any, groups 
 // oldest first (comment ids only grow, so these are the comments added since the newest one
 // a reader had).
 func (t *Tx) CommentsAfter(ctx context.Context, requestID string, after int64) (map[string][]*airlock.Comment, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT id, group_name, author, text, visibility, review_turn,
+	rows, err := t.c.query(ctx, `SELECT id, group_name, author, text, visibility, review_turn,
 		created_at FROM comments WHERE request_id = ? AND id > ? ORDER BY id`, requestID, after)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: comments after %d: %w", after, err)
+		return nil, t.c.errorf("comments after %d: %w", after, err)
 	}
 	defer rows.Close()
 	out := map[string][]*airlock.Comment{}
@@ -142,7 +141,7 @@ func (t *Tx) CommentsAfter(ctx context.Context, requestID string, after int64) (
 			group, vis, created string
 		)
 		if err := rows.Scan(&id, &group, &c.Author, &c.Text, &vis, &c.ReviewTurn, &created); err != nil {
-			return nil, fmt.Errorf("postgres: comments after %d: %w", after, err)
+			return nil, t.c.errorf("comments after %d: %w", after, err)
 		}
 		c.ID = strconv.FormatInt(id, 10)
 		c.Visibility = airlock.Visibility(vis)
@@ -152,7 +151,7 @@ func (t *Tx) CommentsAfter(ctx context.Context, requestID string, after int64) (
 		out[group] = append(out[group], &c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: comments after %d: %w", after, err)
+		return nil, t.c.errorf("comments after %d: %w", after, err)
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -24,7 +24,7 @@ const requestColumns = `id, workspace, project, organisations, author, status, c
 
 // GetRequest loads the whole aggregate of one request.
 func (t *Tx) GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest, error) {
-	rs, err := loadRequests(ctx, t.tx, `id = ?`, []any{id})
+	rs, err := loadRequests(ctx, t.c, `id = ?`, []any{id})
 	if err != nil {
 		return nil, err
 	}
@@ -38,11 +38,11 @@ func (t *Tx) GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest
 // not_found for an unknown id. Triggers keep them, so they move whichever process writes.
 func (t *Tx) RequestVersion(ctx context.Context, id string) (airlock.RequestVersion, error) {
 	var v airlock.RequestVersion
-	err := t.tx.QueryRowContext(ctx, `SELECT version, comments_version, comment_edits,
+	err := t.c.queryRow(ctx, `SELECT version, comments_version, comment_edits,
 		(SELECT n FROM change_counters WHERE name = 'releases') FROM requests WHERE id = ?`, id).
 		Scan(&v.Request, &v.Comments, &v.CommentEdits, &v.Releases)
 	if err != nil {
-		return v, wrap(err, "request version", fmt.Sprintf("Request %s not found.", id), "")
+		return v, t.c.wrap(err, "request version", fmt.Sprintf("Request %s not found.", id), "")
 	}
 	return v, nil
 }
@@ -51,7 +51,7 @@ func (t *Tx) RequestVersion(ctx context.Context, id string) (airlock.RequestVers
 // (every group's Comments is empty): what the rules of votes and new comments look at, at
 // the cost of the votes and files only, however long the discussion.
 func (t *Tx) GetRequestWithoutComments(ctx context.Context, id string) (*airlock.ReleaseRequest, error) {
-	rs, err := loadRequestsWith(ctx, t.tx, `id = ?`, []any{id}, false)
+	rs, err := loadRequestsWith(ctx, t.c, `id = ?`, []any{id}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -67,20 +67,21 @@ func (t *Tx) GetRequestWithoutComments(ctx context.Context, id string) (*airlock
 // rules look at (airlock.CheckCanUpload, airlock.AllUploaded), at the cost of two files
 // instead of every file and vote of the request. A relpath not on the request is absent.
 func (t *Tx) GetRequestForUpload(ctx context.Context, id, relpath string) (*airlock.ReleaseRequest, error) {
-	r, err := scanRequest(t.tx.QueryRowContext(ctx,
+	r, err := scanRequest(t.c.queryRow(ctx,
 		`SELECT `+requestColumns+` FROM requests WHERE id = ?`, id))
 	if err != nil {
-		return nil, wrap(err, "get request", fmt.Sprintf("Request %s not found.", id), "")
+		return nil, t.c.wrap(err, "get request", fmt.Sprintf("Request %s not found.", id), "")
 	}
-	groups, err := loadGroups(ctx, t.tx, `SELECT id FROM requests WHERE id = ?`, []any{id}, map[string]*airlock.ReleaseRequest{id: r})
+	groups, err := loadGroups(ctx, t.c, `SELECT id FROM requests WHERE id = ?`, []any{id}, map[string]*airlock.ReleaseRequest{id: r})
 	if err != nil {
 		return nil, err
 	}
 	// Two index lookups (SQLite's multi-index OR): the file by (request_id, relpath), the
-	// other one through the partial index of pending uploads.
-	_, err = loadFilesWhere(ctx, t.tx, `(request_id = ? AND relpath = ?) OR id = (
+	// other one through the partial index of pending uploads (whose condition the query
+	// spells as the index does).
+	_, err = loadFilesWhere(ctx, t.c, `(request_id = ? AND relpath = ?) OR id = (
 		SELECT id FROM request_files WHERE request_id = ? AND released_at IS NOT NULL
-			AND uploaded = 0 AND relpath <> ? ORDER BY id LIMIT 1)`,
+			AND uploaded = `+t.c.d.False+` AND relpath <> ? ORDER BY id LIMIT 1)`,
 		[]any{id, relpath, id, relpath}, groups)
 	if err != nil {
 		return nil, err
@@ -95,7 +96,7 @@ func (t *Tx) FindCurrentRequest(ctx context.Context, workspace, author string) (
 	for _, s := range activeStatuses {
 		args = append(args, string(s))
 	}
-	rs, err := loadRequestsWith(ctx, t.tx,
+	rs, err := loadRequestsWith(ctx, t.c,
 		`workspace = ? AND author = ? AND status IN (`+placeholders(len(activeStatuses))+`)`, args, false)
 	if err != nil {
 		return nil, err
@@ -106,7 +107,7 @@ func (t *Tx) FindCurrentRequest(ctx context.Context, workspace, author string) (
 	case 1:
 		return rs[0], nil
 	default:
-		return nil, fmt.Errorf("sqlite: %d active requests for %s in %s", len(rs), author, workspace)
+		return nil, t.c.errorf("%d active requests for %s in %s", len(rs), author, workspace)
 	}
 }
 
@@ -117,13 +118,13 @@ func (t *Tx) CurrentRequestID(ctx context.Context, workspace, author string) (st
 		args = append(args, string(s))
 	}
 	var id string
-	err := t.tx.QueryRowContext(ctx, `SELECT id FROM requests WHERE workspace = ? AND author = ?
+	err := t.c.queryRow(ctx, `SELECT id FROM requests WHERE workspace = ? AND author = ?
 		AND status IN (`+placeholders(len(activeStatuses))+`) ORDER BY created_at, id LIMIT 1`, args...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("sqlite: current request of %s in %s: %w", author, workspace, err)
+		return "", t.c.errorf("current request of %s in %s: %w", author, workspace, err)
 	}
 	return id, nil
 }
@@ -150,13 +151,13 @@ func (t *Tx) ListRequests(ctx context.Context, f airlock.RequestFilter) ([]*airl
 	if len(where) == 0 {
 		where = append(where, `1 = 1`)
 	}
-	return loadRequestsWith(ctx, t.tx, strings.Join(where, ` AND `), args, !f.WithoutComments)
+	return loadRequestsWith(ctx, t.c, strings.Join(where, ` AND `), args, !f.WithoutComments)
 }
 
 // WorkspaceProjects maps each workspace to the project and organisations of its most
 // recent request that names a project (one scan of the requests table, no aggregates).
 func (t *Tx) WorkspaceProjects(ctx context.Context) (map[string]airlock.Project, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT workspace, project, organisations FROM requests
+	rows, err := t.c.query(ctx, `SELECT workspace, project, organisations FROM requests
 		WHERE project <> '' ORDER BY workspace, created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: listing workspace projects: %w", err)
@@ -182,8 +183,8 @@ func (t *Tx) WorkspaceProjects(ctx context.Context) (map[string]airlock.Project,
 
 // PendingUploads returns requests with released files not yet uploaded, oldest first.
 func (t *Tx) PendingUploads(ctx context.Context) ([]*airlock.ReleaseRequest, error) {
-	return loadRequests(ctx, t.tx, `id IN (SELECT request_id FROM request_files
-		WHERE released_at IS NOT NULL AND uploaded = 0)`, nil)
+	return loadRequests(ctx, t.c, `id IN (SELECT request_id FROM request_files
+		WHERE released_at IS NOT NULL AND uploaded = `+t.c.d.False+`)`, nil)
 }
 
 // InsertRequest stores a new request (with any groups, files, votes and comments it
@@ -197,29 +198,29 @@ func (t *Tx) InsertRequest(ctx context.Context, r *airlock.ReleaseRequest, ev ai
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO requests (`+requestColumns+`)
+	_, err = t.c.exec(ctx, `INSERT INTO requests (`+requestColumns+`)
 		VALUES (`+placeholders(12)+`)`,
 		append([]any{r.ID, r.Workspace, r.Project, vals.orgs, r.Author}, vals.rest...)...)
 	if err != nil {
-		if isUnique(err) {
-			return t.requestConflict(ctx, r, err)
+		if t.c.d.IsUnique(err) {
+			return t.requestConflict(r, err)
 		}
-		return wrap(err, "insert request", "", "")
+		return t.c.wrap(err, "insert request", "", "")
 	}
 	for _, g := range r.Groups {
-		if err := upsertGroup(ctx, t.tx, r.ID, g, r.CreatedAt); err != nil {
+		if err := upsertGroup(ctx, t.c, r.ID, g, r.CreatedAt); err != nil {
 			return err
 		}
 		for _, f := range g.Files {
 			if f.Group == "" {
 				f.Group = g.Name
 			}
-			if err := insertFile(ctx, t.tx, r.ID, f); err != nil {
+			if err := insertFile(ctx, t.c, r.ID, f); err != nil {
 				return err
 			}
 		}
 		for _, c := range g.Comments {
-			if err := insertComment(ctx, t.tx, r.ID, g.Name, c); err != nil {
+			if err := insertComment(ctx, t.c, r.ID, g.Name, c); err != nil {
 				return err
 			}
 		}
@@ -230,17 +231,15 @@ func (t *Tx) InsertRequest(ctx context.Context, r *airlock.ReleaseRequest, ev ai
 	if ev.Workspace == "" {
 		ev.Workspace = r.Workspace
 	}
-	return insertAudit(ctx, t.tx, ev)
+	return insertAudit(ctx, t.c, ev)
 }
 
 // requestConflict explains a unique violation on insert: a duplicate id, or a second
-// active request of the author in the workspace.
-func (t *Tx) requestConflict(ctx context.Context, r *airlock.ReleaseRequest, cause error) error {
-	var n int
-	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM requests WHERE id = ?`, r.ID).Scan(&n); err != nil {
-		return fmt.Errorf("sqlite: insert request: %w", err)
-	}
-	if n > 0 {
+// active request of the author in the workspace (told apart by the constraint violated:
+// on PostgreSQL the failed statement has aborted the transaction, so nothing more can be
+// read in it).
+func (t *Tx) requestConflict(r *airlock.ReleaseRequest, cause error) error {
+	if t.c.d.IsPrimaryKey(cause, "requests") {
 		return airlock.WrapError(airlock.CodeConflict, cause, "Request %s already exists.", r.ID)
 	}
 	return airlock.WrapError(airlock.CodeConflict, cause,
@@ -257,21 +256,21 @@ func (t *Tx) UpdateRequest(ctx context.Context, r *airlock.ReleaseRequest, ev ai
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE requests SET status = ?, last_submitted_at = ?, submitted_reviews = ?, review_turn = ?, turn_reviewers = ?,
+	res, err := t.c.exec(ctx, `UPDATE requests SET status = ?, last_submitted_at = ?, submitted_reviews = ?, review_turn = ?, turn_reviewers = ?,
 		release_id = ? WHERE id = ?`,
 		string(r.Status), fmtTimePtr(r.LastSubmittedAt), vals.submitted, r.ReviewTurn,
 		vals.turnReviewers, r.ReleaseID, r.ID)
 	if err != nil {
-		if isUnique(err) {
+		if t.c.d.IsUnique(err) {
 			return airlock.WrapError(airlock.CodeConflict, err,
 				"%s already has an active request in workspace %s.", r.Author, r.Workspace)
 		}
-		return wrap(err, "update request", "", "")
+		return t.c.wrap(err, "update request", "", "")
 	}
-	if err := mustAffect(res, "update request", fmt.Sprintf("Request %s not found.", r.ID)); err != nil {
+	if err := t.c.mustAffect(res, "update request", fmt.Sprintf("Request %s not found.", r.ID)); err != nil {
 		return err
 	}
-	return insertAudit(ctx, t.tx, ev)
+	return insertAudit(ctx, t.c, ev)
 }
 
 type requestVals struct {
@@ -289,7 +288,7 @@ func requestValues(r *airlock.ReleaseRequest) (requestVals, error) {
 	}
 	b, err := json.Marshal(orgs)
 	if err != nil {
-		return v, fmt.Errorf("sqlite: encode organisations: %w", err)
+		return v, fmt.Errorf("store: encode organisations: %w", err)
 	}
 	v.orgs = string(b)
 	sub := make(map[string]string, len(r.SubmittedReviews))
@@ -297,7 +296,7 @@ func requestValues(r *airlock.ReleaseRequest) (requestVals, error) {
 		sub[user] = fmtTime(at)
 	}
 	if b, err = json.Marshal(sub); err != nil {
-		return v, fmt.Errorf("sqlite: encode submitted reviews: %w", err)
+		return v, fmt.Errorf("store: encode submitted reviews: %w", err)
 	}
 	v.submitted = string(b)
 	tr := r.TurnReviewers
@@ -305,7 +304,7 @@ func requestValues(r *airlock.ReleaseRequest) (requestVals, error) {
 		tr = []string{}
 	}
 	if b, err = json.Marshal(tr); err != nil {
-		return v, fmt.Errorf("sqlite: encode turn reviewers: %w", err)
+		return v, fmt.Errorf("store: encode turn reviewers: %w", err)
 	}
 	v.turnReviewers = string(b)
 	status := r.Status
@@ -337,20 +336,20 @@ func scanRequest(row rowScanner) (*airlock.ReleaseRequest, error) {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(orgs), &r.Organisations); err != nil {
-		return nil, fmt.Errorf("sqlite: decode organisations of %s: %w", r.ID, err)
+		return nil, fmt.Errorf("store: decode organisations of %s: %w", r.ID, err)
 	}
 	if len(r.Organisations) == 0 {
 		r.Organisations = nil
 	}
 	if err := json.Unmarshal([]byte(turnRevs), &r.TurnReviewers); err != nil {
-		return nil, fmt.Errorf("sqlite: decode turn reviewers of %s: %w", r.ID, err)
+		return nil, fmt.Errorf("store: decode turn reviewers of %s: %w", r.ID, err)
 	}
 	if len(r.TurnReviewers) == 0 {
 		r.TurnReviewers = nil
 	}
 	var subs map[string]string
 	if err := json.Unmarshal([]byte(sub), &subs); err != nil {
-		return nil, fmt.Errorf("sqlite: decode submitted reviews of %s: %w", r.ID, err)
+		return nil, fmt.Errorf("store: decode submitted reviews of %s: %w", r.ID, err)
 	}
 	r.SubmittedReviews = make(map[string]time.Time, len(subs))
 	for user, at := range subs {
@@ -363,16 +362,16 @@ func scanRequest(row rowScanner) (*airlock.ReleaseRequest, error) {
 
 // loadRequests loads whole aggregates of the requests matching where (a condition on the
 // requests table), oldest first. Children are loaded with one query per table.
-func loadRequests(ctx context.Context, tx *sql.Tx, where string, args []any) ([]*airlock.ReleaseRequest, error) {
-	return loadRequestsWith(ctx, tx, where, args, true)
+func loadRequests(ctx context.Context, cn conn, where string, args []any) ([]*airlock.ReleaseRequest, error) {
+	return loadRequestsWith(ctx, cn, where, args, true)
 }
 
 // loadRequestsWith is loadRequests, with or without the comments.
-func loadRequestsWith(ctx context.Context, tx *sql.Tx, where string, args []any, comments bool) ([]*airlock.ReleaseRequest, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests WHERE `+where+`
+func loadRequestsWith(ctx context.Context, cn conn, where string, args []any, comments bool) ([]*airlock.ReleaseRequest, error) {
+	rows, err := cn.query(ctx, `SELECT `+requestColumns+` FROM requests WHERE `+where+`
 		ORDER BY created_at, id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list requests: %w", err)
+		return nil, cn.errorf("list requests: %w", err)
 	}
 	defer rows.Close()
 	var out []*airlock.ReleaseRequest
@@ -380,36 +379,36 @@ func loadRequestsWith(ctx context.Context, tx *sql.Tx, where string, args []any,
 	for rows.Next() {
 		r, err := scanRequest(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: list requests: %w", err)
+			return nil, cn.errorf("list requests: %w", err)
 		}
 		out = append(out, r)
 		byID[r.ID] = r
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list requests: %w", err)
+		return nil, cn.errorf("list requests: %w", err)
 	}
 	if err := rows.Close(); err != nil {
-		return nil, fmt.Errorf("sqlite: list requests: %w", err)
+		return nil, cn.errorf("list requests: %w", err)
 	}
 	if len(out) == 0 {
 		return nil, nil
 	}
 	sub := `SELECT id FROM requests WHERE ` + where
-	groups, err := loadGroups(ctx, tx, sub, args, byID)
+	groups, err := loadGroups(ctx, cn, sub, args, byID)
 	if err != nil {
 		return nil, err
 	}
-	files, err := loadFiles(ctx, tx, sub, args, groups)
+	files, err := loadFiles(ctx, cn, sub, args, groups)
 	if err != nil {
 		return nil, err
 	}
-	if err := loadReviews(ctx, tx, sub, args, files); err != nil {
+	if err := loadReviews(ctx, cn, sub, args, files); err != nil {
 		return nil, err
 	}
 	if !comments {
 		return out, nil
 	}
-	if err := loadComments(ctx, tx, sub, args, groups); err != nil {
+	if err := loadComments(ctx, cn, sub, args, groups); err != nil {
 		return nil, err
 	}
 	return out, nil

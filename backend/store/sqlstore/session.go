@@ -1,8 +1,7 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
@@ -15,30 +14,30 @@ import (
 // CreateSession starts a login's session in one write transaction: it stores the user's
 // record (refreshed at createdAt) and the session by the hash of its id, purging expired
 // sessions on the way. One transaction, not two: a login waits for the single writer once.
-func (s *Store) CreateSession(ctx context.Context, u airlock.User, idHash, csrfToken string, createdAt, expiresAt time.Time) error {
+func (s *DB) CreateSession(ctx context.Context, u airlock.User, idHash, csrfToken string, createdAt, expiresAt time.Time) error {
 	return s.inTx(ctx, func(t *Tx) error {
-		if err := upsertUser(ctx, t.tx, u, createdAt); err != nil {
+		if err := upsertUser(ctx, t.c, u, createdAt); err != nil {
 			return err
 		}
-		if _, err := t.tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`,
+		if _, err := t.c.exec(ctx, `DELETE FROM sessions WHERE expires_at <= ?`,
 			fmtTime(createdAt)); err != nil {
-			return fmt.Errorf("postgres: purge sessions: %w", err)
+			return t.c.errorf("purge sessions: %w", err)
 		}
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO sessions
+		_, err := t.c.exec(ctx, `INSERT INTO sessions
 			(id_hash, username, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 			idHash, u.Username, csrfToken, fmtTime(createdAt), fmtTime(expiresAt))
-		return wrap(err, "create session", "", "Session already exists.")
+		return t.c.wrap(err, "create session", "", "Session already exists.")
 	})
 }
 
 // GetSession returns a session's user, CSRF token and expiry, or not_found. Expiry is the
 // caller's to check.
-func (s *Store) GetSession(ctx context.Context, idHash string) (username, csrfToken string, expiresAt time.Time, err error) {
+func (s *DB) GetSession(ctx context.Context, idHash string) (username, csrfToken string, expiresAt time.Time, err error) {
 	var exp string
-	err = s.reader.QueryRowContext(ctx, `SELECT username, csrf_token, expires_at FROM sessions
+	err = s.read().queryRow(ctx, `SELECT username, csrf_token, expires_at FROM sessions
 		WHERE id_hash = ?`, idHash).Scan(&username, &csrfToken, &exp)
 	if err != nil {
-		return "", "", time.Time{}, wrap(err, "get session", "Session not found.", "")
+		return "", "", time.Time{}, s.read().wrap(err, "get session", "Session not found.", "")
 	}
 	if expiresAt, err = parseTime(exp); err != nil {
 		return "", "", time.Time{}, err
@@ -47,71 +46,71 @@ func (s *Store) GetSession(ctx context.Context, idHash string) (username, csrfTo
 }
 
 // TouchSession moves a session's expiry, or returns not_found.
-func (s *Store) TouchSession(ctx context.Context, idHash string, expiresAt time.Time) error {
-	res, err := s.writer.ExecContext(ctx, `UPDATE sessions SET expires_at = ? WHERE id_hash = ?`,
+func (s *DB) TouchSession(ctx context.Context, idHash string, expiresAt time.Time) error {
+	res, err := s.write().exec(ctx, `UPDATE sessions SET expires_at = ? WHERE id_hash = ?`,
 		fmtTime(expiresAt), idHash)
 	if err != nil {
-		return fmt.Errorf("postgres: touch session: %w", err)
+		return s.d.errorf("touch session: %w", err)
 	}
-	return mustAffect(res, "touch session", "Session not found.")
+	return s.write().mustAffect(res, "touch session", "Session not found.")
 }
 
 // DeleteSession removes a session; removing an unknown one is not an error (logout is
 // idempotent).
-func (s *Store) DeleteSession(ctx context.Context, idHash string) error {
-	if _, err := s.writer.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash); err != nil {
-		return fmt.Errorf("postgres: delete session: %w", err)
+func (s *DB) DeleteSession(ctx context.Context, idHash string) error {
+	if _, err := s.write().exec(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash); err != nil {
+		return s.d.errorf("delete session: %w", err)
 	}
 	return nil
 }
 
 // DeleteUserSessions removes every session of a user (job-server took their access away),
 // and their unused login tokens; it reports how many sessions there were.
-func (s *Store) DeleteUserSessions(ctx context.Context, username string) (int, error) {
+func (s *DB) DeleteUserSessions(ctx context.Context, username string) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(t *Tx) error {
-		res, err := t.tx.ExecContext(ctx, `DELETE FROM sessions WHERE username = ?`, username)
+		res, err := t.c.exec(ctx, `DELETE FROM sessions WHERE username = ?`, username)
 		if err != nil {
 			return err
 		}
 		if n, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		_, err = t.tx.ExecContext(ctx, `DELETE FROM login_tokens WHERE username = ?`, username)
+		_, err = t.c.exec(ctx, `DELETE FROM login_tokens WHERE username = ?`, username)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("postgres: delete sessions of %s: %w", username, err)
+		return 0, s.d.errorf("delete sessions of %s: %w", username, err)
 	}
 	return int(n), nil
 }
 
 // InsertLoginToken stores the hash of a single-use login token.
-func (s *Store) InsertLoginToken(ctx context.Context, username, tokenHash string, expiresAt time.Time) error {
-	_, err := s.writer.ExecContext(ctx, `INSERT INTO login_tokens (token_hash, username, expires_at)
+func (s *DB) InsertLoginToken(ctx context.Context, username, tokenHash string, expiresAt time.Time) error {
+	_, err := s.write().exec(ctx, `INSERT INTO login_tokens (token_hash, username, expires_at)
 		VALUES (?, ?, ?)`, tokenHash, username, fmtTime(expiresAt))
-	return wrap(err, "insert login token", "", "Login token already exists.")
+	return s.write().wrap(err, "insert login token", "", "Login token already exists.")
 }
 
 // ConsumeLoginToken uses up a login token: true when the token existed for that user and
 // had not expired at now. The token is gone afterwards either way, so it works once;
 // expired tokens are purged on the way.
-func (s *Store) ConsumeLoginToken(ctx context.Context, username, tokenHash string, now time.Time) (bool, error) {
+func (s *DB) ConsumeLoginToken(ctx context.Context, username, tokenHash string, now time.Time) (bool, error) {
 	var ok bool
 	err := s.inTx(ctx, func(t *Tx) error {
-		res, err := t.tx.ExecContext(ctx, `DELETE FROM login_tokens
+		res, err := t.c.exec(ctx, `DELETE FROM login_tokens
 			WHERE token_hash = ? AND username = ? AND expires_at > ?`, tokenHash, username, fmtTime(now))
 		if err != nil {
-			return fmt.Errorf("postgres: consume login token: %w", err)
+			return t.c.errorf("consume login token: %w", err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return fmt.Errorf("postgres: consume login token: %w", err)
+			return t.c.errorf("consume login token: %w", err)
 		}
 		ok = n == 1
-		if _, err := t.tx.ExecContext(ctx, `DELETE FROM login_tokens WHERE expires_at <= ? OR token_hash = ?`,
+		if _, err := t.c.exec(ctx, `DELETE FROM login_tokens WHERE expires_at <= ? OR token_hash = ?`,
 			fmtTime(now), tokenHash); err != nil {
-			return fmt.Errorf("postgres: purge login tokens: %w", err)
+			return t.c.errorf("purge login tokens: %w", err)
 		}
 		return nil
 	})

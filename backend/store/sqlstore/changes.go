@@ -1,17 +1,16 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/trelab/airlock/backend/airlock"
 )
 
 // LastAuditID is the id of the newest audit event (0 when there is none).
-func (s *Store) LastAuditID(ctx context.Context) (int64, error) {
+func (s *DB) LastAuditID(ctx context.Context) (int64, error) {
 	var id int64
-	if err := s.reader.QueryRowContext(ctx, `SELECT last_id FROM audit_head`).Scan(&id); err != nil {
-		return 0, fmt.Errorf("postgres: last audit id: %w", err)
+	if err := s.read().queryRow(ctx, s.d.NewestAuditID).Scan(&id); err != nil {
+		return 0, s.d.errorf("last audit id: %w", err)
 	}
 	return id, nil
 }
@@ -25,16 +24,19 @@ type RequestRef struct {
 
 // RequestsAuditedAfter lists the requests with an audit event newer than audit id after
 // (every change to a request is audited), with their current status, and the id of the
-// newest audit event it saw (after when there is none). Audit ids are given out under the
-// chain head's lock and committed in order, so nothing below the newest id can appear later.
-func (s *Store) RequestsAuditedAfter(ctx context.Context, after int64) ([]RequestRef, int64, error) {
+// newest audit event it saw (after when there is none), on one snapshot. Audit ids are
+// given out under the write lock (or the chain head's) and committed in order, so nothing
+// below the newest id can appear later.
+func (s *DB) RequestsAuditedAfter(ctx context.Context, after int64) ([]RequestRef, int64, error) {
 	var out []RequestRef
 	last := after
 	err := s.view(ctx, func(t *Tx) error {
-		if err := t.tx.QueryRowContext(ctx, `SELECT GREATEST(last_id, ?) FROM audit_head`, after).Scan(&last); err != nil {
+		var newest int64
+		if err := t.c.queryRow(ctx, s.d.NewestAuditID).Scan(&newest); err != nil {
 			return err
 		}
-		rows, err := t.tx.QueryContext(ctx, `
+		last = max(newest, after)
+		rows, err := t.c.query(ctx, `
 			SELECT r.id, r.workspace, r.status FROM requests r
 			WHERE r.id IN (SELECT DISTINCT request_id FROM audit_log WHERE id > ? AND id <= ? AND request_id <> '')
 			ORDER BY r.id`, after, last)
@@ -52,7 +54,7 @@ func (s *Store) RequestsAuditedAfter(ctx context.Context, after int64) ([]Reques
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, after, fmt.Errorf("postgres: requests audited after %d: %w", after, err)
+		return nil, after, s.d.errorf("requests audited after %d: %w", after, err)
 	}
 	return out, last, nil
 }

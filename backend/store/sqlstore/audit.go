@@ -1,9 +1,8 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -20,29 +19,24 @@ func (t *Tx) AppendAudit(ctx context.Context, ev airlock.AuditEvent) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	return insertAudit(ctx, t.tx, ev)
+	return insertAudit(ctx, t.c, ev)
 }
 
 // insertAudit appends ev to the hash chain. A zero CreatedAt is stamped with the current
-// time. It runs inside the caller's write transaction, which holds the write lock, so the
-// chain cannot fork.
-func insertAudit(ctx context.Context, tx *sql.Tx, ev airlock.AuditEvent) error {
+// time. It runs inside the caller's write transaction, which holds the write lock (and, on
+// PostgreSQL, the chain head's row lock) until it ends, so appends are serialised and the
+// chain cannot fork, whichever process writes. The next id follows the highest id ever
+// given out, so an id is never reused even if rows were removed behind the triggers' back.
+func insertAudit(ctx context.Context, cn conn, ev airlock.AuditEvent) error {
 	ev.CreatedAt = orNow(ev.CreatedAt)
 	extra, err := encodeExtra(ev.Extra)
 	if err != nil {
 		return err
 	}
-	// The next id follows the highest id ever assigned (sqlite_sequence), so an id is never
-	// reused even if rows were removed behind the triggers' back.
 	var seq int64
-	if err := tx.QueryRowContext(ctx,
-		`SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'audit_log'`).Scan(&seq); err != nil {
-		return fmt.Errorf("sqlite: audit sequence: %w", err)
-	}
-	prevHash := ""
-	err = tx.QueryRowContext(ctx, `SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&prevHash)
-	if err != nil && err != sql.ErrNoRows {
-		return fmt.Errorf("sqlite: audit chain head: %w", err)
+	var prevHash string
+	if err := cn.queryRow(ctx, cn.d.AuditHead).Scan(&seq, &prevHash); err != nil {
+		return cn.errorf("audit chain head: %w", err)
 	}
 	row := auditRow{
 		id: seq + 1, typ: string(ev.Type), user: ev.User, workspace: ev.Workspace,
@@ -52,11 +46,15 @@ func insertAudit(ctx context.Context, tx *sql.Tx, ev airlock.AuditEvent) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditColumns+`, prev_hash, hash)
+	_, err = cn.exec(ctx, `INSERT INTO audit_log (`+auditColumns+`, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		row.id, row.typ, row.user, row.workspace, row.request, row.path, row.extra, row.createdAt,
 		ev.Hidden, prevHash, hash)
-	return wrap(err, "append audit", "", "")
+	if err != nil || cn.d.MoveAuditHead == "" {
+		return cn.wrap(err, "append audit", "", "")
+	}
+	_, err = cn.exec(ctx, cn.d.MoveAuditHead, row.id, hash)
+	return cn.wrap(err, "move audit chain head", "", "")
 }
 
 func encodeExtra(m map[string]string) (string, error) {
@@ -65,7 +63,7 @@ func encodeExtra(m map[string]string) (string, error) {
 	}
 	b, err := json.Marshal(m) // map keys are sorted: the encoding is canonical
 	if err != nil {
-		return "", fmt.Errorf("sqlite: encode audit extra: %w", err)
+		return "", fmt.Errorf("store: encode audit extra: %w", err)
 	}
 	return string(b), nil
 }
@@ -82,7 +80,7 @@ type auditRow struct {
 func (r auditRow) hash(prevHash string) (string, error) {
 	var extra map[string]string
 	if err := json.Unmarshal([]byte(r.extra), &extra); err != nil {
-		return "", fmt.Errorf("sqlite: audit row %d: decode extra: %w", r.id, err)
+		return "", fmt.Errorf("store: audit row %d: decode extra: %w", r.id, err)
 	}
 	if extra == nil {
 		extra = map[string]string{}
@@ -98,7 +96,7 @@ func (r auditRow) hash(prevHash string) (string, error) {
 		CreatedAt string            `json:"created_at"`
 	}{r.id, r.typ, r.user, r.workspace, r.request, r.path, extra, r.createdAt})
 	if err != nil {
-		return "", fmt.Errorf("sqlite: audit row %d: encode: %w", r.id, err)
+		return "", fmt.Errorf("store: audit row %d: encode: %w", r.id, err)
 	}
 	h := sha256.New()
 	h.Write([]byte(prevHash))
@@ -113,10 +111,10 @@ func (t *Tx) HideAuditEventsForTurn(ctx context.Context, requestID string, turn 
 	if err := t.writable(); err != nil {
 		return err
 	}
-	_, err := t.tx.ExecContext(ctx, `UPDATE audit_log SET hidden = 1
-		WHERE request_id = ? AND json_extract(extra, '$.review_turn') = ? AND hidden = 0`,
+	_, err := t.c.exec(ctx, `UPDATE audit_log SET hidden = `+t.c.d.True+`
+		WHERE request_id = ? AND `+t.c.d.JSONText("extra", "review_turn")+` = ? AND hidden = `+t.c.d.False,
 		requestID, strconv.Itoa(turn))
-	return wrap(err, "hide audit events", "", "")
+	return t.c.wrap(err, "hide audit events", "", "")
 }
 
 // ListAudit returns events newest first. A workspace filter wins over a request filter;
@@ -134,7 +132,7 @@ func (t *Tx) ListAudit(ctx context.Context, f airlock.AuditFilter) ([]airlock.Au
 		where, args = append(where, `request_id = ?`), append(args, f.Request)
 	}
 	if f.Group != "" {
-		where, args = append(where, `json_extract(extra, '$.group') = ?`), append(args, f.Group)
+		where, args = append(where, t.c.d.JSONText("extra", "group")+` = ?`), append(args, f.Group)
 	}
 	if len(f.ExcludeTypes) > 0 {
 		where = append(where, `type NOT IN (`+placeholders(len(f.ExcludeTypes))+`)`)
@@ -150,9 +148,9 @@ func (t *Tx) ListAudit(ctx context.Context, f airlock.AuditFilter) ([]airlock.Au
 	if f.Limit > 0 {
 		q, args = q+` LIMIT ?`, append(args, f.Limit)
 	}
-	rows, err := t.tx.QueryContext(ctx, q, args...)
+	rows, err := t.c.query(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list audit: %w", err)
+		return nil, t.c.errorf("list audit: %w", err)
 	}
 	defer rows.Close()
 	var out []airlock.AuditEvent
@@ -164,7 +162,7 @@ func (t *Tx) ListAudit(ctx context.Context, f airlock.AuditFilter) ([]airlock.Au
 		out = append(out, ev)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list audit: %w", err)
+		return nil, t.c.errorf("list audit: %w", err)
 	}
 	return out, nil
 }
@@ -177,11 +175,11 @@ func scanAudit(row rowScanner) (airlock.AuditEvent, error) {
 	)
 	if err := row.Scan(&ev.ID, &typ, &ev.User, &ev.Workspace, &ev.Request, &ev.Path, &extra,
 		&created, &ev.Hidden); err != nil {
-		return ev, fmt.Errorf("sqlite: scan audit: %w", err)
+		return ev, fmt.Errorf("store: scan audit: %w", err)
 	}
 	ev.Type = airlock.AuditType(typ)
 	if err := json.Unmarshal([]byte(extra), &ev.Extra); err != nil {
-		return ev, fmt.Errorf("sqlite: audit %d: decode extra: %w", ev.ID, err)
+		return ev, fmt.Errorf("store: audit %d: decode extra: %w", ev.ID, err)
 	}
 	if ev.Extra == nil {
 		ev.Extra = map[string]string{}
@@ -198,19 +196,19 @@ func scanAudit(row rowScanner) (airlock.AuditEvent, error) {
 // content no longer matches its hash (edited), or whose prev_hash is not the hash of the
 // row before it (a row before it was removed or edited). Removing the newest rows is
 // reported as the id of the first missing row.
-func (s *Store) VerifyAudit(ctx context.Context) (checked int, firstBadID int64, err error) {
+func (s *DB) VerifyAudit(ctx context.Context) (checked int, firstBadID int64, err error) {
 	err = s.view(ctx, func(t *Tx) error {
-		checked, firstBadID, err = verifyAudit(ctx, t.tx)
+		checked, firstBadID, err = verifyAudit(ctx, t.c)
 		return err
 	})
 	return checked, firstBadID, err
 }
 
-func verifyAudit(ctx context.Context, tx *sql.Tx) (int, int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, type, username, workspace, request_id, path, extra,
+func verifyAudit(ctx context.Context, cn conn) (int, int64, error) {
+	rows, err := cn.query(ctx, `SELECT id, type, username, workspace, request_id, path, extra,
 		created_at, prev_hash, hash FROM audit_log ORDER BY id`)
 	if err != nil {
-		return 0, 0, fmt.Errorf("sqlite: verify audit: %w", err)
+		return 0, 0, cn.errorf("verify audit: %w", err)
 	}
 	defer rows.Close()
 	checked := 0
@@ -221,7 +219,7 @@ func verifyAudit(ctx context.Context, tx *sql.Tx) (int, int64, error) {
 		var prevHash, stored string
 		if err := rows.Scan(&r.id, &r.typ, &r.user, &r.workspace, &r.request, &r.path, &r.extra,
 			&r.createdAt, &prevHash, &stored); err != nil {
-			return checked, 0, fmt.Errorf("sqlite: verify audit: %w", err)
+			return checked, 0, cn.errorf("verify audit: %w", err)
 		}
 		checked++
 		if prevHash != prev {
@@ -234,15 +232,14 @@ func verifyAudit(ctx context.Context, tx *sql.Tx) (int, int64, error) {
 		prev, lastID = stored, r.id
 	}
 	if err := rows.Err(); err != nil {
-		return checked, 0, fmt.Errorf("sqlite: verify audit: %w", err)
+		return checked, 0, cn.errorf("verify audit: %w", err)
 	}
 	if err := rows.Close(); err != nil {
-		return checked, 0, fmt.Errorf("sqlite: verify audit: %w", err)
+		return checked, 0, cn.errorf("verify audit: %w", err)
 	}
 	var seq int64
-	if err := tx.QueryRowContext(ctx,
-		`SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'audit_log'`).Scan(&seq); err != nil {
-		return checked, 0, fmt.Errorf("sqlite: verify audit: %w", err)
+	if err := cn.queryRow(ctx, cn.d.AuditSequence).Scan(&seq); err != nil {
+		return checked, 0, cn.errorf("verify audit: %w", err)
 	}
 	if seq > lastID {
 		return checked, lastID + 1, nil

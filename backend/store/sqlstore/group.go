@@ -1,8 +1,7 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
@@ -17,13 +16,13 @@ func (t *Tx) UpsertGroup(ctx context.Context, requestID string, g *airlock.FileG
 	}
 	ev.CreatedAt = orNow(ev.CreatedAt)
 	g.UpdatedAt = ev.CreatedAt
-	if err := upsertGroup(ctx, t.tx, requestID, g, ev.CreatedAt); err != nil {
+	if err := upsertGroup(ctx, t.c, requestID, g, ev.CreatedAt); err != nil {
 		return err
 	}
-	return insertAudit(ctx, t.tx, ev)
+	return insertAudit(ctx, t.c, ev)
 }
 
-func upsertGroup(ctx context.Context, tx *pgTx, requestID string, g *airlock.FileGroup, at time.Time) error {
+func upsertGroup(ctx context.Context, cn conn, requestID string, g *airlock.FileGroup, at time.Time) error {
 	if g.Name == "" {
 		return airlock.Errorf(airlock.CodeInvalid, "A group needs a name.")
 	}
@@ -33,41 +32,41 @@ func upsertGroup(ctx context.Context, tx *pgTx, requestID string, g *airlock.Fil
 	if g.UpdatedAt.IsZero() {
 		g.UpdatedAt = g.CreatedAt
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO file_groups
+	_, err := cn.exec(ctx, `INSERT INTO file_groups
 		(request_id, name, context, controls, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (request_id, name) DO UPDATE SET
 			context = excluded.context, controls = excluded.controls, updated_at = excluded.updated_at`,
 		requestID, g.Name, g.Context, g.Controls, fmtTime(g.CreatedAt), fmtTime(g.UpdatedAt))
-	if isForeignKey(err) {
+	if cn.d.IsForeignKey(err) {
 		return airlock.WrapError(airlock.CodeNotFound, err, "Request %s not found.", requestID)
 	}
-	return wrap(err, "upsert group", "", "")
+	return cn.wrap(err, "upsert group", "", "")
 }
 
 // ensureGroup creates an empty group if the request has none of that name (groups are
 // created implicitly when a file is first added to them).
-func ensureGroup(ctx context.Context, tx *pgTx, requestID, name string, at time.Time) error {
+func ensureGroup(ctx context.Context, cn conn, requestID, name string, at time.Time) error {
 	if name == "" {
 		return airlock.Errorf(airlock.CodeInvalid, "A file needs a group.")
 	}
 	ts := fmtTime(at)
-	_, err := tx.ExecContext(ctx, `INSERT INTO file_groups
+	_, err := cn.exec(ctx, `INSERT INTO file_groups
 		(request_id, name, context, controls, created_at, updated_at) VALUES (?, ?, '', '', ?, ?)
 		ON CONFLICT (request_id, name) DO NOTHING`, requestID, name, ts, ts)
-	if isForeignKey(err) {
+	if cn.d.IsForeignKey(err) {
 		return airlock.WrapError(airlock.CodeNotFound, err, "Request %s not found.", requestID)
 	}
-	return wrap(err, "ensure group", "", "")
+	return cn.wrap(err, "ensure group", "", "")
 }
 
 // loadGroups attaches the groups of the requests selected by sub (in creation order) and
 // returns them by key.
-func loadGroups(ctx context.Context, tx *pgTx, sub string, args []any,
+func loadGroups(ctx context.Context, cn conn, sub string, args []any,
 	byID map[string]*airlock.ReleaseRequest) (map[groupKey]*airlock.FileGroup, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT request_id, name, context, controls, created_at, updated_at
+	rows, err := cn.query(ctx, `SELECT request_id, name, context, controls, created_at, updated_at
 		FROM file_groups WHERE request_id IN (`+sub+`) ORDER BY id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: load groups: %w", err)
+		return nil, cn.errorf("load groups: %w", err)
 	}
 	defer rows.Close()
 	out := map[groupKey]*airlock.FileGroup{}
@@ -78,7 +77,7 @@ func loadGroups(ctx context.Context, tx *pgTx, sub string, args []any,
 			created, updated string
 		)
 		if err := rows.Scan(&reqID, &g.Name, &g.Context, &g.Controls, &created, &updated); err != nil {
-			return nil, fmt.Errorf("postgres: load groups: %w", err)
+			return nil, cn.errorf("load groups: %w", err)
 		}
 		if g.CreatedAt, err = parseTime(created); err != nil {
 			return nil, err
@@ -94,7 +93,7 @@ func loadGroups(ctx context.Context, tx *pgTx, sub string, args []any,
 		out[groupKey{reqID, g.Name}] = &g
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: load groups: %w", err)
+		return nil, cn.errorf("load groups: %w", err)
 	}
 	return out, nil
 }

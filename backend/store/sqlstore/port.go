@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -8,9 +8,9 @@ import (
 )
 
 // TxPort is service.Tx spelled out. service declares Tx as an alias of this same interface
-// literal, so the two are one type and *Store satisfies service.Store without this package
-// importing service (dependencies point inward). The package's tests assert that
-// *Store is a service.Store, so any drift fails to compile there.
+// literal, so the two are one type and the stores built on DB satisfy service.Store without
+// importing service (dependencies point inward). The store packages' tests assert that
+// their *Store is a service.Store, so any drift fails to compile there.
 type TxPort = interface {
 	GetRequest(ctx context.Context, id string) (*airlock.ReleaseRequest, error)
 	GetRequestForUpload(ctx context.Context, id, relpath string) (*airlock.ReleaseRequest, error)

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -21,44 +21,40 @@ func (t *Tx) InsertFile(ctx context.Context, requestID string, f *airlock.Reques
 		return err
 	}
 	ev.CreatedAt = orNow(ev.CreatedAt)
-	if err := ensureGroup(ctx, t.tx, requestID, f.Group, ev.CreatedAt); err != nil {
+	if err := ensureGroup(ctx, t.c, requestID, f.Group, ev.CreatedAt); err != nil {
 		return err
 	}
-	if err := insertFile(ctx, t.tx, requestID, f); err != nil {
+	if err := insertFile(ctx, t.c, requestID, f); err != nil {
 		return err
 	}
-	return insertAudit(ctx, t.tx, ev)
+	return insertAudit(ctx, t.c, ev)
 }
 
-func insertFile(ctx context.Context, tx *sql.Tx, requestID string, f *airlock.RequestFile) error {
+func insertFile(ctx context.Context, cn conn, requestID string, f *airlock.RequestFile) error {
 	ft := f.FileType
 	if ft == "" {
 		ft = airlock.FileTypeOutput
 	}
 	warnInfo, warnWarn, warnBlock := warningColumns(f.Warnings)
-	res, err := tx.ExecContext(ctx, `INSERT INTO request_files (`+fileColumns+`)
+	fileRow, err := cn.insertID(ctx, `INSERT INTO request_files (`+fileColumns+`)
 		VALUES (`+placeholders(23)+`)`,
 		requestID, f.Group, f.RelPath, string(ft), f.FileID, f.Size, fmtTime(f.Timestamp), f.JobID,
 		f.Commit, f.Repo, nullInt(f.RowCount), nullInt(f.ColCount), fmtTimePtr(f.ReleasedAt),
 		f.ReleasedBy, f.Uploaded, fmtTimePtr(f.UploadedAt), f.UploadAttempts,
 		fmtTimePtr(f.UploadAttemptedAt), f.UploadError, warnInfo, warnWarn, warnBlock, f.ReviewedFileID)
 	if err != nil {
-		if isForeignKey(err) {
+		if cn.d.IsForeignKey(err) {
 			return airlock.WrapError(airlock.CodeNotFound, err,
 				"Group %s not found on request %s.", f.Group, requestID)
 		}
-		return wrap(err, "insert file", "",
+		return cn.wrap(err, "insert file", "",
 			fmt.Sprintf("%s is already on request %s.", f.RelPath, requestID))
-	}
-	fileRow, err := res.LastInsertId()
-	if err != nil {
-		return fmt.Errorf("sqlite: insert file: %w", err)
 	}
 	for reviewer, rv := range f.Reviews {
 		if rv.Reviewer == "" {
 			rv.Reviewer = reviewer
 		}
-		if err := upsertReview(ctx, tx, fileRow, rv, rv.UpdatedAt); err != nil {
+		if err := upsertReview(ctx, cn, fileRow, rv, rv.UpdatedAt); err != nil {
 			return err
 		}
 	}
@@ -74,7 +70,7 @@ func (t *Tx) UpdateFile(ctx context.Context, requestID string, f *airlock.Reques
 		return err
 	}
 	ev.CreatedAt = orNow(ev.CreatedAt)
-	if err := ensureGroup(ctx, t.tx, requestID, f.Group, ev.CreatedAt); err != nil {
+	if err := ensureGroup(ctx, t.c, requestID, f.Group, ev.CreatedAt); err != nil {
 		return err
 	}
 	ft := f.FileType
@@ -82,7 +78,7 @@ func (t *Tx) UpdateFile(ctx context.Context, requestID string, f *airlock.Reques
 		ft = airlock.FileTypeOutput
 	}
 	warnInfo, warnWarn, warnBlock := warningColumns(f.Warnings)
-	res, err := t.tx.ExecContext(ctx, `UPDATE request_files SET group_name = ?, filetype = ?,
+	res, err := t.c.exec(ctx, `UPDATE request_files SET group_name = ?, filetype = ?,
 		file_id = ?, size = ?, timestamp = ?, job_id = ?, commit_id = ?, repo = ?, row_count = ?,
 		col_count = ?, released_at = ?, released_by = ?, uploaded = ?, uploaded_at = ?,
 		upload_error = ?, warnings_info = ?, warnings_warn = ?, warnings_block = ?,
@@ -93,13 +89,13 @@ func (t *Tx) UpdateFile(ctx context.Context, requestID string, f *airlock.Reques
 		f.Uploaded, fmtTimePtr(f.UploadedAt), f.UploadError, warnInfo, warnWarn, warnBlock,
 		f.ReviewedFileID, requestID, f.RelPath)
 	if err != nil {
-		return wrap(err, "update file", "", "")
+		return t.c.wrap(err, "update file", "", "")
 	}
-	if err := mustAffect(res, "update file",
+	if err := t.c.mustAffect(res, "update file",
 		fmt.Sprintf("%s is not on request %s.", f.RelPath, requestID)); err != nil {
 		return err
 	}
-	return insertAudit(ctx, t.tx, ev)
+	return insertAudit(ctx, t.c, ev)
 }
 
 // DeleteFile removes a file and its votes. The withdraw audit is written by the caller.
@@ -107,15 +103,15 @@ func (t *Tx) DeleteFile(ctx context.Context, requestID, relpath string) error {
 	if err := t.writable(); err != nil {
 		return err
 	}
-	id, err := fileRowID(ctx, t.tx, requestID, relpath)
+	id, err := fileRowID(ctx, t.c, requestID, relpath)
 	if err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM file_reviews WHERE file_row = ?`, id); err != nil {
-		return fmt.Errorf("sqlite: delete file votes: %w", err)
+	if _, err := t.c.exec(ctx, `DELETE FROM file_reviews WHERE file_row = ?`, id); err != nil {
+		return t.c.errorf("delete file votes: %w", err)
 	}
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM request_files WHERE id = ?`, id); err != nil {
-		return fmt.Errorf("sqlite: delete file: %w", err)
+	if _, err := t.c.exec(ctx, `DELETE FROM request_files WHERE id = ?`, id); err != nil {
+		return t.c.errorf("delete file: %w", err)
 	}
 	return nil
 }
@@ -126,62 +122,62 @@ func (t *Tx) RecordUploadAttempt(ctx context.Context, requestID, relpath string,
 	if err := t.writable(); err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE request_files SET upload_attempts = upload_attempts + 1,
+	res, err := t.c.exec(ctx, `UPDATE request_files SET upload_attempts = upload_attempts + 1,
 		upload_attempted_at = ?, upload_error = ? WHERE request_id = ? AND relpath = ?`,
 		fmtTime(at), lastError, requestID, relpath)
 	if err != nil {
-		return wrap(err, "record upload attempt", "", "")
+		return t.c.wrap(err, "record upload attempt", "", "")
 	}
-	return mustAffect(res, "record upload attempt",
+	return t.c.mustAffect(res, "record upload attempt",
 		fmt.Sprintf("%s is not on request %s.", relpath, requestID))
 }
 
 // ReleasedFileIDs returns the content hashes of every released file of a workspace. The
-// map removes repeats, so the query need not (DISTINCT costs SQLite a temporary b-tree).
+// map removes repeats, so the query need not (DISTINCT would sort).
 func (t *Tx) ReleasedFileIDs(ctx context.Context, workspace string) (map[string]bool, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT f.file_id FROM request_files f
+	rows, err := t.c.query(ctx, `SELECT f.file_id FROM request_files f
 		JOIN requests r ON r.id = f.request_id
 		WHERE r.workspace = ? AND f.released_at IS NOT NULL`, workspace)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: released file ids: %w", err)
+		return nil, t.c.errorf("released file ids: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]bool{}
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("sqlite: released file ids: %w", err)
+			return nil, t.c.errorf("released file ids: %w", err)
 		}
 		out[id] = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: released file ids: %w", err)
+		return nil, t.c.errorf("released file ids: %w", err)
 	}
 	return out, nil
 }
 
 // fileRowID returns the row id of a request file, or not_found.
-func fileRowID(ctx context.Context, tx *sql.Tx, requestID, relpath string) (int64, error) {
+func fileRowID(ctx context.Context, cn conn, requestID, relpath string) (int64, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx, `SELECT id FROM request_files WHERE request_id = ? AND relpath = ?`,
+	err := cn.queryRow(ctx, `SELECT id FROM request_files WHERE request_id = ? AND relpath = ?`,
 		requestID, relpath).Scan(&id)
-	return id, wrap(err, "find file", fmt.Sprintf("%s is not on request %s.", relpath, requestID), "")
+	return id, cn.wrap(err, "find file", fmt.Sprintf("%s is not on request %s.", relpath, requestID), "")
 }
 
 // loadFiles attaches the files of the requests selected by sub to their groups, in the
 // order they were added, and returns them by row id.
-func loadFiles(ctx context.Context, tx *sql.Tx, sub string, args []any,
+func loadFiles(ctx context.Context, cn conn, sub string, args []any,
 	groups map[groupKey]*airlock.FileGroup) (map[int64]*airlock.RequestFile, error) {
-	return loadFilesWhere(ctx, tx, `request_id IN (`+sub+`)`, args, groups)
+	return loadFilesWhere(ctx, cn, `request_id IN (`+sub+`)`, args, groups)
 }
 
 // loadFilesWhere is loadFiles for the files matching where (a condition on request_files).
-func loadFilesWhere(ctx context.Context, tx *sql.Tx, where string, args []any,
+func loadFilesWhere(ctx context.Context, cn conn, where string, args []any,
 	groups map[groupKey]*airlock.FileGroup) (map[int64]*airlock.RequestFile, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, `+fileColumns+` FROM request_files
+	rows, err := cn.query(ctx, `SELECT id, `+fileColumns+` FROM request_files
 		WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: load files: %w", err)
+		return nil, cn.errorf("load files: %w", err)
 	}
 	defer rows.Close()
 	out := map[int64]*airlock.RequestFile{}
@@ -198,7 +194,7 @@ func loadFilesWhere(ctx context.Context, tx *sql.Tx, where string, args []any,
 			&f.Commit, &f.Repo, &rowCount, &colCount, &releasedAt, &f.ReleasedBy, &f.Uploaded,
 			&uploadedAt, &f.UploadAttempts, &attemptedAt, &f.UploadError,
 			&warnInfo, &warnWarn, &warnBlock, &f.ReviewedFileID); err != nil {
-			return nil, fmt.Errorf("sqlite: load files: %w", err)
+			return nil, cn.errorf("load files: %w", err)
 		}
 		f.FileType = airlock.FileType(ft)
 		if f.Timestamp, err = parseTime(ts); err != nil {
@@ -226,7 +222,7 @@ func loadFilesWhere(ctx context.Context, tx *sql.Tx, where string, args []any,
 		out[id] = &f
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: load files: %w", err)
+		return nil, cn.errorf("load files: %w", err)
 	}
 	return out, nil
 }

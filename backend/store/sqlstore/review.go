@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -16,17 +15,17 @@ func (t *Tx) UpsertReview(ctx context.Context, requestID, relpath string, rv *ai
 		return err
 	}
 	ev.CreatedAt = orNow(ev.CreatedAt)
-	id, err := fileRowID(ctx, t.tx, requestID, relpath)
+	id, err := fileRowID(ctx, t.c, requestID, relpath)
 	if err != nil {
 		return err
 	}
-	if err := upsertReview(ctx, t.tx, id, rv, ev.CreatedAt); err != nil {
+	if err := upsertReview(ctx, t.c, id, rv, ev.CreatedAt); err != nil {
 		return err
 	}
-	return insertAudit(ctx, t.tx, ev)
+	return insertAudit(ctx, t.c, ev)
 }
 
-func upsertReview(ctx context.Context, tx *sql.Tx, fileRow int64, rv *airlock.FileReview, at time.Time) error {
+func upsertReview(ctx context.Context, cn conn, fileRow int64, rv *airlock.FileReview, at time.Time) error {
 	if rv.Reviewer == "" {
 		return airlock.Errorf(airlock.CodeInvalid, "A vote needs a reviewer.")
 	}
@@ -39,7 +38,7 @@ func upsertReview(ctx context.Context, tx *sql.Tx, fileRow int64, rv *airlock.Fi
 	if rv.UpdatedAt.IsZero() {
 		rv.UpdatedAt = at.UTC()
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO file_reviews
+	_, err := cn.exec(ctx, `INSERT INTO file_reviews
 		(file_row, reviewer, status, review_turn, created_at, updated_at, acknowledgement)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (file_row, reviewer) DO UPDATE SET
@@ -47,7 +46,7 @@ func upsertReview(ctx context.Context, tx *sql.Tx, fileRow int64, rv *airlock.Fi
 			updated_at = excluded.updated_at, acknowledgement = excluded.acknowledgement`,
 		fileRow, rv.Reviewer, string(rv.Status), rv.ReviewTurn, fmtTime(rv.CreatedAt), fmtTime(rv.UpdatedAt),
 		rv.Acknowledgement)
-	return wrap(err, "upsert vote", "", "")
+	return cn.wrap(err, "upsert vote", "", "")
 }
 
 // DeleteReview removes one reviewer's vote on one file, with the audit event.
@@ -55,29 +54,29 @@ func (t *Tx) DeleteReview(ctx context.Context, requestID, relpath, reviewer stri
 	if err := t.writable(); err != nil {
 		return err
 	}
-	id, err := fileRowID(ctx, t.tx, requestID, relpath)
+	id, err := fileRowID(ctx, t.c, requestID, relpath)
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM file_reviews WHERE file_row = ? AND reviewer = ?`, id, reviewer)
+	res, err := t.c.exec(ctx, `DELETE FROM file_reviews WHERE file_row = ? AND reviewer = ?`, id, reviewer)
 	if err != nil {
-		return fmt.Errorf("sqlite: delete vote: %w", err)
+		return t.c.errorf("delete vote: %w", err)
 	}
-	if err := mustAffect(res, "delete vote",
+	if err := t.c.mustAffect(res, "delete vote",
 		fmt.Sprintf("%s has no vote on %s.", reviewer, relpath)); err != nil {
 		return err
 	}
-	return insertAudit(ctx, t.tx, ev)
+	return insertAudit(ctx, t.c, ev)
 }
 
 // loadReviews attaches the votes of the requests selected by sub to their files.
-func loadReviews(ctx context.Context, tx *sql.Tx, sub string, args []any, files map[int64]*airlock.RequestFile) error {
-	rows, err := tx.QueryContext(ctx, `SELECT v.file_row, v.reviewer, v.status, v.review_turn,
+func loadReviews(ctx context.Context, cn conn, sub string, args []any, files map[int64]*airlock.RequestFile) error {
+	rows, err := cn.query(ctx, `SELECT v.file_row, v.reviewer, v.status, v.review_turn,
 		v.created_at, v.updated_at, v.acknowledgement
 		FROM file_reviews v JOIN request_files f ON f.id = v.file_row
 		WHERE f.request_id IN (`+sub+`) ORDER BY v.id`, args...)
 	if err != nil {
-		return fmt.Errorf("sqlite: load votes: %w", err)
+		return cn.errorf("load votes: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -88,7 +87,7 @@ func loadReviews(ctx context.Context, tx *sql.Tx, sub string, args []any, files 
 			created, updated string
 		)
 		if err := rows.Scan(&fileRow, &rv.Reviewer, &status, &rv.ReviewTurn, &created, &updated, &rv.Acknowledgement); err != nil {
-			return fmt.Errorf("sqlite: load votes: %w", err)
+			return cn.errorf("load votes: %w", err)
 		}
 		rv.Status = airlock.Vote(status)
 		if rv.CreatedAt, err = parseTime(created); err != nil {
@@ -102,7 +101,7 @@ func loadReviews(ctx context.Context, tx *sql.Tx, sub string, args []any, files 
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlite: load votes: %w", err)
+		return cn.errorf("load votes: %w", err)
 	}
 	return nil
 }
