@@ -78,6 +78,7 @@ func TestStoreContract(t *testing.T) {
 				t.Cleanup(func() { _ = other.Close() })
 				return other
 			},
+			Reopen: func() (storetest.Store, error) { return postgres.Open(url) },
 			DropAuditGuards: []string{`DROP TRIGGER audit_log_no_update ON audit_log`,
 				`DROP TRIGGER audit_log_no_delete ON audit_log`},
 		}

@@ -45,6 +45,9 @@ type DB struct {
 	// Again opens another store on the same database, as another process would (closed
 	// when the test ends).
 	Again func(t testing.TB) Store
+	// Reopen opens another store on the same database and returns Open's error, for the
+	// databases a store must refuse (the caller closes what it returns).
+	Reopen func() (Store, error)
 	// DropAuditGuards are the statements that remove the audit log's append-only triggers,
 	// so that a test can tamper with the log as someone with the database's keys could.
 	DropAuditGuards []string
@@ -64,6 +67,7 @@ var tests = []struct {
 	name string
 	fn   func(*testing.T, Opener)
 }{
+	{"RefusesANewerSchema", testRefusesANewerSchema},
 	{"MutationsTakeAnAuditEvent", testMutationsTakeAnAuditEvent},
 	{"AuditRoundTripAndAllTypes", testAuditRoundTripAndAllTypes},
 	{"ListAuditFilters", testListAuditFilters},
