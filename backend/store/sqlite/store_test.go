@@ -83,7 +83,7 @@ func TestStoreContract(t *testing.T) {
 				t.Cleanup(func() { _ = other.Close() })
 				return other
 			},
-			Reopen: func() (storetest.Store, error) { return sqlite.Open(path) },
+			Reopen:          func() (storetest.Store, error) { return sqlite.Open(path) },
 			DropAuditGuards: []string{`DROP TRIGGER audit_log_no_update`, `DROP TRIGGER audit_log_no_delete`},
 		}
 	})
