@@ -32,9 +32,9 @@ type Dialect struct {
 	// Rebind rewrites a query's ? placeholders into the database's own ($1, $2, … on
 	// PostgreSQL: NumberPlaceholders); nil keeps them.
 	Rebind func(query string) string
-	// True and False are the boolean literals as the schema's indexes spell them
-	// (SQLite: 1 and 0; a partial index on "uploaded = 0" is used only by a query that says
-	// the same).
+	// True and False are the boolean literals as the schema's partial indexes need them:
+	// SQLite uses its index on "uploaded = 0" only for a query that says the same (1 and
+	// 0); PostgreSQL reads "uploaded = false" as its index's "NOT uploaded".
 	True, False string
 	// JSONText is an expression reading key of the JSON text in column as text.
 	JSONText func(column, key string) string
