@@ -59,12 +59,6 @@ const lockTimeout = 30 * time.Second
 // TxPort is service.Tx spelled out (see sqlstore.TxPort).
 type TxPort = sqlstore.TxPort
 
-// Tx is one transaction; it implements service.Tx (TxPort).
-type Tx = sqlstore.Tx
-
-// RequestRef names a request and its current status.
-type RequestRef = sqlstore.RequestRef
-
 // shared is the SQL both stores run (store/sqlstore), embedded so that its methods are the
 // Store's: InTx, View, the sessions, the audit chain, the change queries.
 type shared = sqlstore.DB

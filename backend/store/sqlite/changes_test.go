@@ -5,7 +5,6 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/service"
-	"github.com/trelab/airlock/backend/store/sqlite"
 )
 
 // TestDataVersionSeesOtherConnectionsOnly: the store's own commits leave DataVersion as it
@@ -36,43 +35,5 @@ func TestDataVersionSeesOtherConnectionsOnly(t *testing.T) {
 	}
 	if v, _ := s.DataVersion(ctx); v != v1 {
 		t.Fatalf("data version moved without a commit: %d, then %d", v1, v)
-	}
-}
-
-// TestRequestsAuditedAfter: the requests with audit events newer than a mark, each once
-// with its current status, and the new mark.
-func TestRequestsAuditedAfter(t *testing.T) {
-	s, _ := openStore(t)
-	last, err := s.LastAuditID(ctx)
-	if err != nil || last != 0 {
-		t.Fatalf("empty log: last id %d, %v", last, err)
-	}
-	r1, r2, r3 := newRequest("r1", "ws1", "alice"), newRequest("r2", "ws2", "bob"), newRequest("r3", "ws1", "carol")
-	insertRequest(t, s, r1)
-	mark, _ := s.LastAuditID(ctx)
-	insertRequest(t, s, r2)
-	insertRequest(t, s, r3)
-	inTx(t, s, func(tx service.Tx) error {
-		r2.Status = airlock.StatusWithdrawn
-		if err := tx.UpdateRequest(ctx, r2, event(airlock.AuditRequestWithdraw, "bob", r2, "", nil)); err != nil {
-			return err
-		}
-		return tx.AppendAudit(ctx, airlock.NewWorkspaceAuditEvent(airlock.AuditWorkspaceFileView, airlock.User{Username: "dan"}, "ws1", "a.csv", nil))
-	})
-	want, _ := s.LastAuditID(ctx)
-	refs, next, err := s.RequestsAuditedAfter(ctx, mark)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustEqual(t, "requests", refs, []sqlite.RequestRef{
-		{ID: "r2", Workspace: "ws2", Status: airlock.StatusWithdrawn},
-		{ID: "r3", Workspace: "ws1", Status: airlock.StatusPending},
-	})
-	if next != want || next <= mark {
-		t.Fatalf("next mark %d, want %d", next, want)
-	}
-	refs, again, err := s.RequestsAuditedAfter(ctx, next)
-	if err != nil || len(refs) != 0 || again != next {
-		t.Fatalf("nothing newer: %v, %d, %v", refs, again, err)
 	}
 }

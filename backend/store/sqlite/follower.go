@@ -3,7 +3,12 @@ package sqlite
 import (
 	"context"
 	"time"
+
+	"github.com/trelab/airlock/backend/store/sqlstore"
 )
+
+// RequestRef names a request and its current status.
+type RequestRef = sqlstore.RequestRef
 
 // Follower notices requests changed by another process (an operator's `airlock request
 // close`, say) while this store is open. A look reads the database's data version, which

@@ -16,6 +16,7 @@ import (
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/auth"
 	"github.com/trelab/airlock/backend/service"
+	"github.com/trelab/airlock/backend/store/sqlstore"
 )
 
 // Store is what every store offers: the service's port, the sessions and tokens of auth,
@@ -27,6 +28,9 @@ type Store interface {
 	VerifyAudit(ctx context.Context) (checked int, firstBadID int64, err error)
 	// LastAuditID is the newest audit event's id (0 when none).
 	LastAuditID(ctx context.Context) (int64, error)
+	// RequestsAuditedAfter lists the requests with audit events newer than id after, and
+	// the newest id it saw.
+	RequestsAuditedAfter(ctx context.Context, after int64) ([]sqlstore.RequestRef, int64, error)
 	// SchemaVersion is the number of the last applied migration.
 	SchemaVersion(ctx context.Context) (int, error)
 	Ping(ctx context.Context) error
@@ -68,6 +72,7 @@ var tests = []struct {
 	fn   func(*testing.T, Opener)
 }{
 	{"RefusesANewerSchema", testRefusesANewerSchema},
+	{"RequestsAuditedAfter", testRequestsAuditedAfter},
 	{"MutationsTakeAnAuditEvent", testMutationsTakeAnAuditEvent},
 	{"AuditRoundTripAndAllTypes", testAuditRoundTripAndAllTypes},
 	{"ListAuditFilters", testListAuditFilters},

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -129,9 +130,20 @@ func testOneActiveRequestPerAuthorAndWorkspace(t *testing.T, open Opener) {
 			return tx.InsertRequest(ctx, r, event(airlock.AuditRequestCreate, r.Author, r, "", nil))
 		})
 	}
-	// Every active status blocks a second request.
-	for _, st := range []airlock.Status{airlock.StatusPending, airlock.StatusSubmitted,
-		airlock.StatusPartiallyReviewed, airlock.StatusReviewed, airlock.StatusReturned} {
+	// Every status the domain calls active blocks a second request (the schema's partial
+	// unique index lists the same statuses).
+	var active, closed []airlock.Status
+	for _, st := range airlock.Statuses {
+		if st.IsActive() {
+			active = append(active, st)
+		} else {
+			closed = append(closed, st)
+		}
+	}
+	if len(active) == 0 || len(closed) == 0 {
+		t.Fatalf("the domain's statuses: %v active, %v not", active, closed)
+	}
+	for _, st := range active {
 		r1.Status = st
 		inTx(t, s, func(tx service.Tx) error {
 			return tx.UpdateRequest(ctx, r1, event(airlock.AuditRequestEdit, "alice", r1, "", nil))
@@ -148,13 +160,21 @@ func testOneActiveRequestPerAuthorAndWorkspace(t *testing.T, open Opener) {
 	if err := insert(newRequest("r4", "ws2", "alice")); err != nil {
 		t.Fatalf("another workspace: %v", err)
 	}
-	// A system-owned status frees the slot (an APPROVED request may still be uploading).
-	for _, st := range []airlock.Status{airlock.StatusApproved, airlock.StatusRejected,
-		airlock.StatusReleased, airlock.StatusWithdrawn} {
-		r1.Status = st
+	// Every other status frees the slot (an APPROVED request may still be uploading).
+	update := func(r *airlock.ReleaseRequest) {
 		inTx(t, s, func(tx service.Tx) error {
-			return tx.UpdateRequest(ctx, r1, event(airlock.AuditRequestEdit, "alice", r1, "", nil))
+			return tx.UpdateRequest(ctx, r, event(airlock.AuditRequestEdit, r.Author, r, "", nil))
 		})
+	}
+	for i, st := range closed {
+		r1.Status = st
+		update(r1)
+		probe := newRequest(fmt.Sprintf("probe-%d", i), "ws", "alice")
+		if err := insert(probe); err != nil {
+			t.Fatalf("a new request beside one %s: %v", st, err)
+		}
+		probe.Status = airlock.StatusWithdrawn
+		update(probe)
 	}
 	r5 := newRequest("r5", "ws", "alice")
 	if err := insert(r5); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/backend/service"
+	"github.com/trelab/airlock/backend/store/sqlstore"
 )
 
 // A fresh database is migrated; opening it again (another process) applies nothing twice
@@ -40,6 +41,45 @@ func testMigratedAndReopened(t *testing.T, open Opener) {
 	}
 	if n != v || distinct != v {
 		t.Fatalf("schema_migrations has %d rows (%d distinct), want %d", n, distinct, v)
+	}
+}
+
+// RequestsAuditedAfter: the requests with audit events newer than a mark, each once with
+// its current status, and the new mark (the newest id, whichever store appended it).
+func testRequestsAuditedAfter(t *testing.T, open Opener) {
+	d := open(t)
+	s, other := d.Store, d.Again(t)
+	r1, r2, r3 := newRequest("r1", "ws1", "alice"), newRequest("r2", "ws2", "bob"), newRequest("r3", "ws1", "carol")
+	insertRequest(t, s, r1)
+	mark, _ := s.LastAuditID(ctx)
+	insertRequest(t, other, r2)
+	insertRequest(t, s, r3)
+	inTx(t, s, func(tx service.Tx) error {
+		r2.Status = airlock.StatusWithdrawn
+		if err := tx.UpdateRequest(ctx, r2, event(airlock.AuditRequestWithdraw, "bob", r2, "", nil)); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, airlock.NewWorkspaceAuditEvent(airlock.AuditWorkspaceFileView, airlock.User{Username: "dan"}, "ws1", "a.csv", nil))
+	})
+	want, _ := s.LastAuditID(ctx)
+	refs, next, err := s.RequestsAuditedAfter(ctx, mark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustEqual(t, "requests", refs, []sqlstore.RequestRef{
+		{ID: "r2", Workspace: "ws2", Status: airlock.StatusWithdrawn},
+		{ID: "r3", Workspace: "ws1", Status: airlock.StatusPending},
+	})
+	if next != want || next != mark+4 {
+		t.Fatalf("next mark %d, want %d (the newest of four new events)", next, mark+4)
+	}
+	refs, again, err := s.RequestsAuditedAfter(ctx, next)
+	if err != nil || len(refs) != 0 || again != next {
+		t.Fatalf("nothing newer: %v, %d, %v", refs, again, err)
+	}
+	refs, again, err = s.RequestsAuditedAfter(ctx, next+10)
+	if err != nil || len(refs) != 0 || again != next+10 {
+		t.Fatalf("a mark past the newest: %v, %d, %v; want none and the mark kept", refs, again, err)
 	}
 }
 
