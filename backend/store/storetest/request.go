@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -118,6 +119,24 @@ func testInsertRequestConflicts(t *testing.T, open Opener) {
 		return tx.InsertRequest(ctx, r, event(airlock.AuditRequestCreate, "bob", r, "", nil))
 	})
 	wantCode(t, err, airlock.CodeConflict)
+	wantMessage(t, err, "Request r1 already exists.")
+
+	// A second active request of the same author in the workspace says so instead.
+	err = s.InTx(ctx, func(tx service.Tx) error {
+		r := newRequest("r2", "ws", "alice")
+		return tx.InsertRequest(ctx, r, event(airlock.AuditRequestCreate, "alice", r, "", nil))
+	})
+	wantCode(t, err, airlock.CodeConflict)
+	wantMessage(t, err, "alice already has an active request in workspace ws.")
+}
+
+// wantMessage checks the message a coded error gives its reader.
+func wantMessage(t testing.TB, err error, msg string) {
+	t.Helper()
+	var ae *airlock.Error
+	if !errors.As(err, &ae) || ae.Message != msg {
+		t.Fatalf("error %v; want the message %q", err, msg)
+	}
 }
 
 func testOneActiveRequestPerAuthorAndWorkspace(t *testing.T, open Opener) {
