@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"context"
 	"database/sql"
 	"testing"
 
@@ -21,8 +20,6 @@ var _ service.Store = (*postgres.Store)(nil)
 var _ func(func(service.Tx) error) func(postgres.TxPort) error = func(f func(service.Tx) error) func(postgres.TxPort) error { return f }
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
-
-var ctx = context.Background()
 
 // openStore opens a store on a fresh database and returns it with the database's URL.
 func openStore(t testing.TB) (*postgres.Store, string) {
