@@ -67,7 +67,7 @@ func TestServerThatLosesItsListener(t *testing.T) {
 	u.Path = "/postgres"
 	admin, err := pgx.Connect(ctx, u.String())
 	require.NoError(t, err)
-	defer admin.Close(context.Background())
+	t.Cleanup(func() { _ = admin.Close(context.Background()) }) // after the clean-up below
 	allow := func(on bool) {
 		_, err := admin.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s ALLOW_CONNECTIONS %t`, pgx.Identifier{db}.Sanitize(), on))
 		require.NoError(t, err)
