@@ -100,6 +100,12 @@ func (s *Store) Put(ctx context.Context, workspace, requestID string, src io.Rea
 	// (another server's, on a shared folder) never removes — an old blob no request refers
 	// to may be swept, but not the copy an add is about to commit a reference to (Sweep).
 	if err := tmp.Commit(sum); err != nil {
+		// Where a file open for reading cannot be replaced (Windows: the rename fails),
+		// identical content already in place is as good.
+		var renameErr *os.LinkError
+		if fi, serr := root.Lstat(sum); errors.As(err, &renameErr) && serr == nil && fi.Mode().IsRegular() && fi.Size() == size {
+			return sum, size, nil
+		}
 		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot store file")
 	}
 	return sum, size, nil
