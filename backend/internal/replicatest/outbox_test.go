@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -213,4 +214,90 @@ func TestTwoServersReleaseToSharedOutbox(t *testing.T) {
 	got, err := c.command("check")
 	require.NoError(t, err, "airlock check: %s", got)
 	assert.Contains(t, got, "consistent: ")
+}
+
+// A server killed (SIGKILL) while it writes a released file into the shared outbox: the
+// other server delivers the file, intact, under its own temporary name; the killed server's
+// temporary file stays (it is recent: it could be a write in progress) and is no problem for
+// `airlock check`, until a sweep finds it older than the grace and removes it.
+func TestKilledServerOutboxWriteTakenOver(t *testing.T) {
+	c := newCluster(t)
+	c.outbox = true
+	const bigPath = "output/big.txt"
+	line := []byte("a long output line, written many times over to make a big file\n")
+	size := 64 << 20
+	h := sha256.New()
+	full := filepath.Join(c.wsRoot, workspace, filepath.FromSlash(bigPath))
+	f, err := os.Create(full)
+	require.NoError(t, err)
+	for written := 0; written < size; written += len(line) {
+		_, err = f.Write(line)
+		require.NoError(t, err)
+		h.Write(line)
+	}
+	require.NoError(t, f.Close())
+	want := hex.EncodeToString(h.Sum(nil))
+	fi, err := os.Stat(full)
+	require.NoError(t, err)
+
+	servers := map[string]*server{"a": c.start("a"), "b": c.start("b")}
+	a, b := servers["a"], servers["b"]
+	alice, _ := login(t, a, "alice", "alice-token")
+	olivia, _ := login(t, b, "olivia", "olivia-token")
+	oscar, _ := login(t, a, "oscar", "oscar-token")
+	var r reqView
+	must(t, a, alice, "POST", "/api/v1/requests", map[string]string{"workspace": workspace}, &r)
+	id := r.ID
+	addFiles(t, a, alice, id, bigPath)
+	must(t, a, alice, "POST", "/api/v1/requests/"+id+"/submit", nil, nil)
+	review(t, b, olivia, id)
+	review(t, a, oscar, id)
+	must(t, b, olivia, "POST", "/api/v1/requests/"+id+"/release", nil, nil)
+
+	// Caught in the first half of the copy.
+	outDir := filepath.Join(c.data, "released", workspace, id, "output")
+	midCopy := func() bool {
+		entries, err := os.ReadDir(outDir)
+		if err != nil {
+			return false
+		}
+		for _, e := range entries {
+			if strings.Contains(e.Name(), ".airlock-tmp-") {
+				if info, err := e.Info(); err == nil && info.Size() > 0 && info.Size() < fi.Size()/2 {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	require.Eventually(t, midCopy, 2*time.Minute, time.Millisecond, "the big file's delivery in progress")
+	holder := claimHolder(t, c.db)
+	require.Contains(t, servers, holder, "the claim is held by a server")
+	require.NoError(t, servers[holder].proc.Cmd.Process.Signal(syscall.SIGKILL))
+	require.Eventually(t, servers[holder].proc.Exited, time.Minute, 10*time.Millisecond)
+	other := a
+	if holder == "a" {
+		other = b
+	}
+
+	require.Eventually(t, func() bool {
+		var v reqView
+		status, _ := call(t, other, alice, "GET", "/api/v1/requests/"+id, nil, &v)
+		return status == 200 && v.Status == "RELEASED"
+	}, 2*time.Minute, 50*time.Millisecond, "released by %s", other.name)
+	data, err := os.ReadFile(filepath.Join(outDir, "big.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, want, sha(data), "delivered intact by %s", other.name)
+	assert.FileExists(t, filepath.Join(c.data, "released", workspace, id, "release.json"))
+	left := leftovers(t, filepath.Join(c.data, "released"))
+	require.Len(t, left, 1, "the killed server's temporary file stays while it is recent")
+
+	got, err := c.command("check")
+	require.NoError(t, err, "a recent temporary file is no problem: %s", got)
+	assert.Contains(t, got, "(1 recent temporary or unreferenced files not counted")
+	got, err = c.command("check", "--sweep", "--recovery-grace", "0s")
+	require.NoError(t, err, got)
+	rel, _ := filepath.Rel(filepath.Join(c.data, "released"), left[0])
+	assert.Contains(t, got, "removed outbox/"+filepath.ToSlash(rel))
+	assert.Empty(t, leftovers(t, c.data))
 }
