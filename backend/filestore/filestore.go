@@ -3,8 +3,7 @@
 //
 // A copy is streamed once into a temporary file in the request's folder while it is
 // hashed, fsynced, checked against the expected hash, renamed to its hash and the folder
-// fsynced. Identical content in one request shares one blob (a later copy replaces it with
-// the same bytes). Nothing is left behind when
+// fsynced. Identical content in one request shares one blob. Nothing is left behind when
 // any step fails, unless the process dies: then a temporary file (or a blob whose add never
 // committed) stays until Sweep removes it. A blob is deleted only by Remove — the service
 // removes the copies written by an add or update whose transaction failed
@@ -21,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/internal/fsutil"
@@ -95,10 +95,19 @@ func (s *Store) Put(ctx context.Context, workspace, requestID string, src io.Rea
 		return "", 0, airlock.Errorf(airlock.CodeInvalid,
 			"The file has changed on disk since the workspace manifest was written (its content no longer matches the recorded hash), so it cannot be added.")
 	}
-	// The copy is renamed into place even when identical content is stored already: the
-	// name then holds a file just written, which a recovery sweep running at this moment
-	// (another server's, on a shared folder) never removes — an old blob no request refers
-	// to may be swept, but not the copy an add is about to commit a reference to (Sweep).
+	if fi, err := root.Lstat(sum); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
+		// Identical content is stored already. That file stays (a reader, perhaps on
+		// another server, may have it open) and is marked as just stored, so that a
+		// recovery sweep running at this moment (another server's, on a shared folder)
+		// leaves it: an old blob no request refers to may be swept, but not the copy an add
+		// is about to commit a reference to (Sweep). The copy is dropped (the deferred
+		// Discard).
+		now := time.Now()
+		if err := root.Chtimes(sum, now, now); err == nil {
+			return sum, size, nil
+		}
+		// Swept meanwhile, or its time cannot be set: this copy takes its place.
+	}
 	if err := tmp.Commit(sum); err != nil {
 		// Where a file open for reading cannot be replaced (Windows: the rename fails),
 		// identical content already in place is as good.

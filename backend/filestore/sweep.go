@@ -127,10 +127,10 @@ func (s *Store) List(workspace, requestID string) ([]Entry, error) {
 // Adds of other processes on the same folder (servers sharing the data folder, operator
 // commands) are not held back by the caller, so an old blob is not removed by its name: it
 // is first renamed to a temporary name, which takes exactly the file that was there, and
-// looked at again. If that file is recent after all — a Put of the same content renamed a
-// fresh copy onto the name since the listing — it is put back; else it is removed. Put
-// always renames its fresh copy into place, so once Put has returned the name holds a
-// recent file, and the reference the add commits next has its copy.
+// looked at again. If that file is recent after all — a Put of the same content marked it
+// as just stored since the listing — it is put back; else it is removed. A Put that finds
+// the name gone stores its own copy. So once Put has returned the name holds a recent
+// file, and the reference the add commits next has its copy.
 func (s *Store) Sweep(workspace, requestID string, keep map[string]bool, before time.Time) ([]string, error) {
 	entries, err := s.List(workspace, requestID)
 	if err != nil {
@@ -185,8 +185,8 @@ func removeOld(dir string, e Entry, before time.Time) (bool, error) {
 	if err == nil && fi.ModTime().Before(before) {
 		return true, os.Remove(aside)
 	}
-	// A fresh copy took the name since the listing (or it cannot be told): put it back. A
-	// copy renamed onto the name meanwhile has the same content, so either may stay.
+	// Marked as just stored since the listing (or it cannot be told): put it back. A copy
+	// stored under the name meanwhile has the same content, so either may stay.
 	if rerr := os.Rename(aside, p); rerr != nil {
 		return false, errors.Join(err, rerr)
 	}
