@@ -53,7 +53,7 @@ func BenchmarkAppendAudit(b *testing.B) {
 	s, _ := openStore(b)
 	ev := airlock.AuditEvent{Type: airlock.AuditRequestFileView, User: "carol", Workspace: "ws",
 		Request: "r1", Path: "group/output/file.csv",
-		Extra: map[string]string{"group": "group", "review_turn": "1"}, CreatedAt: t0}
+		Extra: map[string]string{"group": "group", "review_turn": "1"}, CreatedAt: at(0)}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -70,7 +70,7 @@ func BenchmarkVerifyAudit(b *testing.B) {
 	err := s.InTx(ctx, func(tx service.Tx) error {
 		for i := 0; i < n; i++ {
 			if err := tx.AppendAudit(ctx, airlock.AuditEvent{Type: airlock.AuditRequestFileView, User: "carol",
-				Workspace: "ws", Request: "r1", Extra: map[string]string{"review_turn": "1"}, CreatedAt: t0}); err != nil {
+				Workspace: "ws", Request: "r1", Extra: map[string]string{"review_turn": "1"}, CreatedAt: at(0)}); err != nil {
 				return err
 			}
 		}
