@@ -131,3 +131,15 @@ func FinishNotification(q QueuedNotification, server string, o SendOutcome, atte
 	}
 	return q, true, false
 }
+
+// NotificationIsNext reports whether q may be worked on now: every earlier notification of
+// its request (ofRequest, any order) is done, so a request's notifications reach
+// job-server in the order its status changes committed.
+func NotificationIsNext(q QueuedNotification, ofRequest []QueuedNotification) bool {
+	for _, o := range ofRequest {
+		if o.ID < q.ID && !o.State.Done() {
+			return false
+		}
+	}
+	return true
+}

@@ -159,8 +159,12 @@ type Publisher interface {
 	Publish(events ...airlock.Event)
 }
 
-// Notifier tells job-server about status changes (docs/reference/domain.md §7.5). It is
-// called after commit and never fails the action: implementations log their own errors.
+// Notifier tells job-server about status changes (docs/reference/domain.md §7.5). Each
+// status change queues its notification in the outbox (Tx.EnqueueNotification) in its own
+// transaction; after commit Notify is told of it, so that a serving process's dispatcher
+// (release.Notifier) sends it from the outbox at once. Notify never blocks and never fails
+// the action; a process that does not dispatch (an operator command) leaves the
+// notification queued for the server.
 type Notifier interface {
 	Notify(ctx context.Context, n airlock.Notification)
 }
