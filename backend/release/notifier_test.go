@@ -43,7 +43,9 @@ func newNotifyEnv(t *testing.T, endpoint string, timeout time.Duration, org, rep
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = n.Close(context.Background()) })
 	e := &notifyEnv{env: newEnv(t, envConfig{Notifier: n}), n: n, logs: lb, unknown: make(chan unknownNote, 10)}
-	n.OnUnknown(func(_ context.Context, note airlock.Notification, cause string) { e.unknown <- unknownNote{note, cause} })
+	n.OnUnknown(func(_ context.Context, note airlock.Notification, cause string) {
+		e.unknown <- unknownNote{note, cause}
+	})
 	n.Start(e.svc, nil, "server A")
 	return e
 }
