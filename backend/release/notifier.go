@@ -101,6 +101,9 @@ type Notifier struct {
 // DefaultNotificationPoll is the longest pause between two looks at the outbox.
 const DefaultNotificationPoll = 2 * time.Second
 
+// heldPoll is the pause between looks while another server holds a notification's claim.
+const heldPoll = 250 * time.Millisecond
+
 // queueBatch is how many notifications one look at the outbox reads.
 const queueBatch = 64
 
@@ -210,8 +213,13 @@ func (n *Notifier) run() {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		n.pass()
-		timer.Reset(n.poll)
+		wait := n.poll
+		if n.pass() {
+			// Another server is sending one: look again soon, to take over quickly if it
+			// dies (its claim ends with its connection; nothing else tells this server).
+			wait = min(wait, heldPoll)
+		}
+		timer.Reset(wait)
 		select {
 		case <-n.ctx.Done():
 			return
@@ -224,8 +232,9 @@ func (n *Notifier) run() {
 	}
 }
 
-// pass sends what the outbox holds for this server until nothing more can be done now.
-func (n *Notifier) pass() {
+// pass sends what the outbox holds for this server until nothing more can be done now;
+// held reports a notification left because another server holds its claim.
+func (n *Notifier) pass() (held bool) {
 	n.mu.Lock()
 	n.passes++
 	this := n.passes
@@ -242,33 +251,46 @@ func (n *Notifier) pass() {
 			if n.ctx.Err() == nil {
 				n.log.Error("notification outbox not read; retrying at the next look", "err", err)
 			}
-			return
+			return false
 		}
 		progressed := false
+		held = false
 		for _, q := range queue {
 			if n.ctx.Err() != nil {
-				return
+				return held
 			}
-			if n.dispatch(q) {
+			switch n.dispatch(q) {
+			case dispatched:
 				progressed = true
+			case claimHeld:
+				held = true
 			}
 		}
 		if !progressed {
-			return
+			return held
 		}
 	}
+	return held
 }
 
-// dispatch takes q under its claim and sends it; false when it was left (another server
-// holds it).
-func (n *Notifier) dispatch(q airlock.QueuedNotification) bool {
+// dispatchResult is what dispatch did with a notification.
+type dispatchResult int
+
+const (
+	dispatched dispatchResult = iota // taken (sent, or found left by a stopped sender)
+	claimHeld                        // another server holds its claim
+	notNow                           // not readable now (an error, or held by a transaction)
+)
+
+// dispatch takes q under its claim and sends it.
+func (n *Notifier) dispatch(q airlock.QueuedNotification) dispatchResult {
 	ctx, release, ok, err := n.claims.Claim(n.ctx, NotificationClaim(q.ID))
 	if err != nil {
 		n.log.Error("notification not claimed; retrying at the next look", "id", q.ID, "request", q.RequestID, "err", err)
-		return false
+		return notNow
 	}
 	if !ok {
-		return false
+		return claimHeld
 	}
 	defer release()
 	cur, send, err := n.outbox.TakeNotification(ctx, q.ID, n.server)
@@ -276,10 +298,10 @@ func (n *Notifier) dispatch(q airlock.QueuedNotification) bool {
 		if n.ctx.Err() == nil {
 			n.log.Error("notification not taken; retrying at the next look", "id", q.ID, "request", q.RequestID, "err", err)
 		}
-		return false
+		return notNow
 	}
 	if cur.ID == 0 {
-		return false
+		return notNow
 	}
 	if !send {
 		if cur.State == airlock.NotificationUnknown && cur.LastError == airlock.UnknownSenderGone {
@@ -288,7 +310,7 @@ func (n *Notifier) dispatch(q airlock.QueuedNotification) bool {
 				"message", cur.LastError, "claimed_by", cur.ClaimedBy)
 			n.reportUnknown(cur.Note, cur.LastError)
 		}
-		return true
+		return dispatched
 	}
 	o, attempts, msg := n.send(ctx, cur.Note)
 	// The outcome is recorded even while shutting down: it may have been handled.
@@ -300,7 +322,7 @@ func (n *Notifier) dispatch(q airlock.QueuedNotification) bool {
 	if o == airlock.SendUnknown {
 		n.reportUnknown(cur.Note, msg)
 	}
-	return true
+	return dispatched
 }
 
 func (n *Notifier) reportUnknown(note airlock.Notification, cause string) {
