@@ -74,6 +74,9 @@ type cluster struct {
 	wsRoot   string
 	fake     *fakejobserver.Server
 	accounts []string
+	// outbox, when set, has the servers release to the outbox folder in the shared data
+	// folder (<data>/released) instead of job-server; users log in with the users file.
+	outbox bool
 }
 
 func newCluster(t testing.TB) *cluster {
@@ -118,9 +121,12 @@ func (c *cluster) dbURL(name string) string {
 
 // settings are the flags every command of a server named name gets.
 func (c *cluster) settings(name string) []string {
-	return []string{"--database", c.dbURL(name), "--data-dir", c.data, "--workspaces", c.wsRoot,
-		"--users", filepath.Join(c.data, "users.json"), "--api-endpoint", c.fake.URL, "--api-token", apiToken,
-		"--log-format", "json"}
+	s := []string{"--database", c.dbURL(name), "--data-dir", c.data, "--workspaces", c.wsRoot,
+		"--users", filepath.Join(c.data, "users.json"), "--log-format", "json"}
+	if c.outbox {
+		return append(s, "--release-dir", filepath.Join(c.data, "released"))
+	}
+	return append(s, "--api-endpoint", c.fake.URL, "--api-token", apiToken)
 }
 
 // server is one `airlock serve` process.
