@@ -71,7 +71,8 @@ type Store struct {
 
 // dialect is PostgreSQL's spelling of the shared SQL: $n placeholders, real booleans, jsonb
 // to read the JSON text, ids through RETURNING, the write lock taken first in every write
-// transaction, snapshots at repeatable read, and the audit chain's head in audit_head,
+// transaction, a claimed row skipped by other claimers (FOR UPDATE SKIP LOCKED), snapshots
+// at repeatable read, and the audit chain's head in audit_head,
 // locked by every append (FOR UPDATE) and moved in the same transaction, so that ids have
 // no gaps and the head says how long the chain must be.
 var dialect = sqlstore.Dialect{
@@ -85,6 +86,7 @@ var dialect = sqlstore.Dialect{
 	ReturningID:   true,
 	WriteLock:     fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, writeLockKey),
 	ReadTx:        sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead},
+	LockRow:       " FOR UPDATE SKIP LOCKED",
 	AuditHead:     `SELECT last_id, hash FROM audit_head FOR UPDATE`,
 	MoveAuditHead: `UPDATE audit_head SET last_id = ?, hash = ?`,
 	AuditSequence: `SELECT last_id FROM audit_head`,

@@ -48,6 +48,10 @@ type Dialect struct {
 	WriteLock string
 	// ReadTx are the options of View's read-only snapshot transactions.
 	ReadTx sql.TxOptions
+	// LockRow ends a SELECT of one row that a write transaction is about to change, so that
+	// a concurrent transaction skips it instead of waiting (PostgreSQL: FOR UPDATE SKIP
+	// LOCKED); empty where the write lock already keeps every other writer out.
+	LockRow string
 
 	// AuditHead reads the audit chain's head in the writing transaction: the highest id
 	// ever given out and the hash of the newest row ("" when there is none), locking it
