@@ -72,9 +72,9 @@ type Store struct {
 // dialect is PostgreSQL's spelling of the shared SQL: $n placeholders, real booleans, jsonb
 // to read the JSON text, ids through RETURNING, the write lock taken first in every write
 // transaction, a claimed row skipped by other claimers (FOR UPDATE SKIP LOCKED), snapshots
-// at repeatable read, and the audit chain's head in audit_head,
-// locked by every append (FOR UPDATE) and moved in the same transaction, so that ids have
-// no gaps and the head says how long the chain must be.
+// at repeatable read, and the audit chain's head in audit_head, locked by every append
+// (FOR UPDATE) and moved in the same transaction, so that ids have no gaps and the head
+// says how long the chain must be.
 var dialect = sqlstore.Dialect{
 	Name:   "postgres",
 	Rebind: sqlstore.NumberPlaceholders,
