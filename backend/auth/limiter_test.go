@@ -128,3 +128,14 @@ func TestLoginFailuresSurviveRestart(t *testing.T) {
 		})
 	}
 }
+
+// A login whose failures cannot be read is refused as an error, never let through
+// uncounted, even with the right token.
+func TestLoginRefusedWhenFailuresCannotBeRead(t *testing.T) {
+	st := databases["sqlite"](t)()
+	a := auth.New(auth.Config{Store: st, Users: loadUsers(t), Clock: newClock().Now})
+	require.NoError(t, st.Close())
+	err := login(t, a, "alice", "alice-secret", "10.0.0.1")
+	assertCode(t, err, airlock.CodeInternal)
+	assert.Contains(t, err.Error(), "failed logins")
+}
