@@ -23,8 +23,9 @@ const (
 	busUserRevoked   = "user-revoked"   // a username whose sessions were ended
 )
 
-// Kinds an earlier version sent, for its login limits; failed logins are in the database
-// now, and servers of an earlier version still running during an upgrade are ignored.
+// Kinds an earlier version sent for its login limits. Failed logins are in the database now:
+// these messages, from servers of the earlier version still running during an upgrade, are
+// ignored without a warning.
 const (
 	busOldLoginFailed = "login-failed"
 	busOldLoginOK     = "login-ok"
