@@ -51,6 +51,19 @@ types:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
+## bench-stores: the benchmarks of issue 16 in one run on both stores (sub-benchmarks
+## sqlite and postgres; PostgreSQL from AIRLOCK_TEST_POSTGRES or a private cluster):
+## request detail throughput (HTTP and service), write throughput, commit-to-socket latency
+## on one server, and two `airlock serve` on PostgreSQL for the cross-server event latency
+## p50/p99 (BENCH_TIME per benchmark, as go test -benchtime)
+BENCH_TIME ?= 1s
+.PHONY: bench-stores
+bench-stores:
+	@bash build/postgres.sh
+	$(GO) test -p 1 -run '^$$' -benchtime $(BENCH_TIME) -timeout 60m \
+	  -bench '^Benchmark(RequestDetailThroughput|GetRequest10Files|GetRequest500Files|WriteThroughput|CommitToEvent|CrossReplicaEventLatency)$$' \
+	  ./backend/httpapi/ ./backend/service/ ./backend/internal/replicatest/
+
 ## load: `airlock serve` on demo data driven by LOAD_CLIENTS clients for LOAD_DURATION over
 ## loopback (logins, listings, views, comments, votes); prints p50/p99/max per call and
 ## checks after a restart that every acknowledged write is there. LOAD_PROFILE=file keeps

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/trelab/airlock/backend/airlock"
 	"github.com/trelab/airlock/internal/fsutil"
@@ -95,10 +96,25 @@ func (s *Store) Put(ctx context.Context, workspace, requestID string, src io.Rea
 			"The file has changed on disk since the workspace manifest was written (its content no longer matches the recorded hash), so it cannot be added.")
 	}
 	if fi, err := root.Lstat(sum); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
-		// Identical content is already stored: drop the copy (the deferred Discard).
-		return sum, size, nil
+		// Identical content is stored already. That file stays (a reader, perhaps on
+		// another server, may have it open) and is marked as just stored, so that a
+		// recovery sweep running at this moment (another server's, on a shared folder)
+		// leaves it: an old blob no request refers to may be swept, but not the copy an add
+		// is about to commit a reference to (Sweep). The copy is dropped (the deferred
+		// Discard).
+		now := time.Now()
+		if err := root.Chtimes(sum, now, now); err == nil {
+			return sum, size, nil
+		}
+		// Swept meanwhile, or its time cannot be set: this copy takes its place.
 	}
 	if err := tmp.Commit(sum); err != nil {
+		// Where a file open for reading cannot be replaced (Windows: the rename fails),
+		// identical content already in place is as good.
+		var renameErr *os.LinkError
+		if fi, serr := root.Lstat(sum); errors.As(err, &renameErr) && serr == nil && fi.Mode().IsRegular() && fi.Size() == size {
+			return sum, size, nil
+		}
 		return "", 0, airlock.WrapError(airlock.CodeInternal, err, "cannot store file")
 	}
 	return sum, size, nil

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,5 +67,50 @@ func TestConcurrentWritersOnOneFolder(t *testing.T) {
 	assert.Len(t, names, 1+10, "one copy of the shared content and one of each different one")
 	for _, n := range names {
 		require.False(t, strings.HasPrefix(n, tempPrefix), "temporary file %s left behind", n)
+	}
+}
+
+// The recovery sweep of one server and an add of another race on a blob no request refers
+// to any more (left by a file removed from the request long ago): the sweep finds it old,
+// while the add, storing the same content, finds it in place. Whatever the order, once Put
+// has returned the blob is there, so the reference the add then commits is never left
+// without its copy. Each round starts both at once on a fresh folder.
+func TestSweepNeverRemovesWhatAPutJustStored(t *testing.T) {
+	root := t.TempDir()
+	sweeper, adder := New(root), New(root)
+	content := strings.Repeat("an output kept for a long time\n", 2000)
+	ctx := context.Background()
+	old := time.Now().Add(-2 * time.Hour)
+	for i := range 100 {
+		id := fmt.Sprintf("r%03d", i)
+		sum, _, err := adder.Put(ctx, "ws", id, strings.NewReader(content), "")
+		require.NoError(t, err)
+		p, err := adder.Path("ws", id, sum)
+		require.NoError(t, err)
+		require.NoError(t, os.Chtimes(p, old, old))
+
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		var putErr, sweepErr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, _, putErr = adder.Put(ctx, "ws", id, strings.NewReader(content), sum)
+		}()
+		go func() {
+			defer wg.Done()
+			<-start
+			_, sweepErr = sweeper.Sweep("ws", id, nil, time.Now().Add(-time.Hour))
+		}()
+		close(start)
+		wg.Wait()
+		require.NoError(t, putErr)
+		require.NoError(t, sweepErr)
+		require.NoError(t, adder.Verify("ws", id, sum, int64(len(content)), true),
+			"round %d: the copy Put just stored was swept", i)
+		for _, e := range entries(t, filepath.Join(root, "requests", "ws", id)) {
+			require.False(t, strings.HasPrefix(e, tempPrefix), "round %d: temporary file %s left behind", i, e)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package filestore
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -122,6 +123,14 @@ func (s *Store) List(workspace, requestID string) ([]Entry, error) {
 // place may belong to an add that has not committed yet). The caller makes sure no add of
 // its own process is writing to this folder while it sweeps (service.SweepFiles). It
 // returns the names it removed; files of KindOther are never touched.
+//
+// Adds of other processes on the same folder (servers sharing the data folder, operator
+// commands) are not held back by the caller, so an old blob is not removed by its name: it
+// is first renamed to a temporary name, which takes exactly the file that was there, and
+// looked at again. If that file is recent after all — a Put of the same content marked it
+// as just stored since the listing — it is put back; else it is removed. A Put that finds
+// the name gone stores its own copy. So once Put has returned the name holds a recent
+// file, and the reference the add commits next has its copy.
 func (s *Store) Sweep(workspace, requestID string, keep map[string]bool, before time.Time) ([]string, error) {
 	entries, err := s.List(workspace, requestID)
 	if err != nil {
@@ -134,11 +143,14 @@ func (s *Store) Sweep(workspace, requestID string, keep map[string]bool, before 
 		if e.Kind == KindOther || !e.ModTime.Before(before) || (e.Kind == KindBlob && keep[e.Name]) {
 			continue
 		}
-		if err := os.Remove(filepath.Join(dir, e.Name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		gone, err := removeOld(dir, e, before)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("filestore: remove %s/%s/%s: %w", workspace, requestID, e.Name, err))
 			continue
 		}
-		removed = append(removed, e.Name)
+		if gone {
+			removed = append(removed, e.Name)
+		}
 	}
 	if len(removed) > 0 {
 		if err := fsutil.SyncDirAt(dir); err != nil {
@@ -146,6 +158,39 @@ func (s *Store) Sweep(workspace, requestID string, keep map[string]bool, before 
 		}
 	}
 	return removed, errors.Join(errs...)
+}
+
+// removeOld removes entry e of folder dir, found last modified before `before`, and reports
+// whether it did. A temporary file is removed by its name (it is private to the copy that
+// wrote it). A blob is renamed aside first and removed only if what was taken is still old
+// (Sweep); a crash between the two leaves a temporary file, which a later sweep removes.
+func removeOld(dir string, e Entry, before time.Time) (bool, error) {
+	p := filepath.Join(dir, e.Name)
+	if e.Kind != KindBlob {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return false, err
+		}
+		return true, nil
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	aside := filepath.Join(dir, tempPrefix+"swept-"+hex.EncodeToString(rnd[:]))
+	if err := os.Rename(p, aside); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil // removed meanwhile
+		}
+		return false, err
+	}
+	fi, err := os.Lstat(aside)
+	if err == nil && fi.ModTime().Before(before) {
+		return true, os.Remove(aside)
+	}
+	// Marked as just stored since the listing (or it cannot be told): put it back. A copy
+	// stored under the name meanwhile has the same content, so either may stay.
+	if rerr := os.Rename(aside, p); rerr != nil {
+		return false, errors.Join(err, rerr)
+	}
+	return false, err
 }
 
 // Verify checks that the stored copy fileID of a request is there with the given size and,

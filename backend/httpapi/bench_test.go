@@ -105,14 +105,26 @@ func BenchmarkMeThroughput(b *testing.B) {
 // clients, against hello world in the same run. Goal (issue 3): ratio ≥ 0.3. Without a
 // watcher the workspace status of the files is checked on disk on every view: the
 // workspace reader's stat cache answers it after one lstat of each folder that counts.
-func BenchmarkRequestDetailThroughput(b *testing.B) { benchRequestDetail(b, false) }
+// It runs on both stores in the same run (sub-benchmarks sqlite and postgres; issue 16).
+func BenchmarkRequestDetailThroughput(b *testing.B) {
+	onEachStore(b, func(b *testing.B, store string) { benchRequestDetail(b, store, false) })
+}
 
 // BenchmarkRequestDetailThroughputWatched: the same with a workspace watcher running, as
 // serve runs one (the workspace view then answers from its cache between changes).
-func BenchmarkRequestDetailThroughputWatched(b *testing.B) { benchRequestDetail(b, true) }
+func BenchmarkRequestDetailThroughputWatched(b *testing.B) {
+	onEachStore(b, func(b *testing.B, store string) { benchRequestDetail(b, store, true) })
+}
 
-func benchRequestDetail(b *testing.B, watched bool) {
-	h := newHarness(b, harnessOptions{})
+// onEachStore runs bench once per store, as sub-benchmarks sqlite and postgres of one run.
+func onEachStore(b *testing.B, bench func(b *testing.B, store string)) {
+	for _, store := range []string{"sqlite", "postgres"} {
+		b.Run(store, func(b *testing.B) { bench(b, store) })
+	}
+}
+
+func benchRequestDetail(b *testing.B, store string, watched bool) {
+	h := newHarness(b, harnessOptions{store: store})
 	if watched {
 		w := workspace.NewWatcher(h.env.Workspaces, nil)
 		errc := make(chan error, 1)

@@ -47,6 +47,9 @@ type harnessOptions struct {
 	jobServer *auth.JobServer
 	// info is what GET /api/v1/config answers
 	info contract.ServerInfo
+	// store, when set, chooses the store ("sqlite", "postgres") whatever
+	// AIRLOCK_TEST_STORE says: benchmarks measure both in one run.
+	store string
 }
 
 // harnessUsers are the users of the users file, with token "<username>-token".
@@ -84,7 +87,11 @@ func usersFileJSON(t testing.TB, users []airlock.User) string {
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
-	env := testenv.NewEnv(t)
+	var opts []testenv.Option
+	if o.store != "" {
+		opts = append(opts, testenv.WithStore(o.store))
+	}
+	env := testenv.NewEnv(t, opts...)
 	h := &harness{env: env, clock: env.Clock}
 	uf, err := auth.LoadUsersFile(usersFileJSON(t, harnessUsers))
 	require.NoError(t, err)

@@ -60,7 +60,7 @@ type Outbox struct {
 	log   *slog.Logger
 
 	mu sync.Mutex
-	// dirMu serialises the first use of a directory (creation and clean-up).
+	// dirMu serialises the first use of a directory (its creation).
 	dirMu sync.Mutex
 	// delivered remembers, per request, the files known to be in place (an optimisation
 	// only: the disk is checked for everything else).
@@ -238,8 +238,9 @@ func (o *Outbox) writeAtomic(ctx context.Context, name string, fill func(io.Writ
 }
 
 // ensureDir creates dir (and its parents) below the root and makes their entries durable.
-// The first time this process uses dir it also removes temporary files that an interrupted
-// earlier run left there (no write of this process can be in flight in dir yet).
+// It removes nothing: the folder may be shared by several servers, and a temporary file
+// here may be another server's write in progress. The leftovers of interrupted writes are
+// SweepTemps' work, by age.
 func (o *Outbox) ensureDir(dir string) error {
 	o.dirMu.Lock()
 	defer o.dirMu.Unlock()
@@ -258,7 +259,6 @@ func (o *Outbox) ensureDir(dir string) error {
 			break
 		}
 	}
-	o.removeStaleTemps(dir)
 	o.syncedDirs[dir] = true
 	return nil
 }
@@ -268,26 +268,6 @@ func (o *Outbox) syncDir(dir string) error {
 		return fmt.Errorf("release: sync folder %s: %w", dir, err)
 	}
 	return nil
-}
-
-// removeStaleTemps deletes the temporary files interrupted earlier writes left in dir.
-func (o *Outbox) removeStaleTemps(dir string) {
-	d, err := o.root.Open(dir)
-	if err != nil {
-		return
-	}
-	entries, err := d.ReadDir(-1)
-	d.Close()
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		if isOutboxTemp(e.Name()) && e.Type().IsRegular() {
-			if err := o.root.Remove(path.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				o.log.Warn("could not remove a stale temporary file", "path", path.Join(dir, e.Name()), "err", err)
-			}
-		}
-	}
 }
 
 // SweepTemps removes, anywhere in the release folder, the temporary files of interrupted

@@ -168,16 +168,25 @@ func TestOutbox_NoPartialFiles(t *testing.T) {
 		require.ErrorIs(t, err, context.Canceled)
 		assert.NoFileExists(t, filepath.Join(reqDir, "output", "big.csv"))
 	})
-	t.Run("a temporary file left by a killed process is cleaned up on the next start", func(t *testing.T) {
+	t.Run("a temporary file left by a killed process is swept once older than the grace", func(t *testing.T) {
 		stale := filepath.Join(reqDir, "output", ".big.csv.airlock-tmp-deadbeef")
 		require.NoError(t, os.WriteFile(stale, big[:1000], 0o644))
 		o2 := newOutbox(t, dir)
 		require.NoError(t, o2.Upload(context.Background(), r, r.File("output/big.csv"), opener(big)))
-		assert.NoFileExists(t, stale)
 		got, err := os.ReadFile(filepath.Join(reqDir, "output", "big.csv"))
 		require.NoError(t, err)
 		assert.True(t, bytes.Equal(big, got))
 		assert.FileExists(t, filepath.Join(reqDir, release.ManifestName))
+		// Delivering into the folder removes nothing (another server may be writing there).
+		assert.FileExists(t, stale)
+		removed, err := o2.SweepTemps(time.Now().Add(-time.Hour))
+		require.NoError(t, err)
+		assert.Empty(t, removed, "younger than the grace")
+		old := time.Now().Add(-2 * time.Hour)
+		require.NoError(t, os.Chtimes(stale, old, old))
+		removed, err = o2.SweepTemps(time.Now().Add(-time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"ws1/01HCRASH/output/.big.csv.airlock-tmp-deadbeef"}, removed)
 		assert.Len(t, listFiles(t, dir), 3)
 	})
 }
