@@ -597,20 +597,26 @@ func claimHolder(t testing.TB, db string) string {
 	defer conn.Close(ctx)
 	var names []string
 	// A notification's claim is held only while it is sent: wait for those to end.
-	eventually(t, "one claim at a time", func() bool {
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		names = nil
 		rows, err := conn.Query(ctx, `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 			WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()
 			  AND a.application_name LIKE 'airlock-%'`)
-		require.NoError(t, err)
+		if !assert.NoError(c, err) {
+			return
+		}
+		defer rows.Close()
 		for rows.Next() {
 			var n string
-			require.NoError(t, rows.Scan(&n))
+			if !assert.NoError(c, rows.Scan(&n)) {
+				return
+			}
 			names = append(names, strings.TrimPrefix(n, "airlock-"))
 		}
-		require.NoError(t, rows.Err())
-		return len(names) <= 1
-	})
+		if assert.NoError(c, rows.Err()) {
+			assert.LessOrEqual(c, len(names), 1, "claims held: %v", names)
+		}
+	}, waitFor, tick, "waiting for one claim at a time")
 	if len(names) == 0 {
 		return ""
 	}
@@ -656,7 +662,8 @@ func TestKilledServerNotificationsTakenOver(t *testing.T) {
 	addFiles(t, a, alice, id, "output/counts.csv")
 	submitting := time.Now()
 	must(t, a, alice, "POST", "/api/v1/requests/"+id+"/submit", nil, nil)
-	eventually(t, "request_submitted delivered", func() bool { return len(eventTypes(c.fake, id)) == 1 })
+	require.Eventually(t, func() bool { return len(eventTypes(c.fake, id)) == 1 }, waitFor, tick,
+		"waiting for request_submitted to be delivered")
 	t.Logf("from the submit call to job-server handling its notification: %v",
 		lastEventAt(c.fake, id).Sub(submitting).Round(time.Millisecond))
 
@@ -686,11 +693,12 @@ func TestKilledServerNotificationsTakenOver(t *testing.T) {
 
 	require.NoError(t, servers[holder].proc.Cmd.Process.Signal(syscall.SIGKILL))
 	killed := time.Now()
-	eventually(t, "the killed server's end", servers[holder].proc.Exited)
+	require.Eventually(t, servers[holder].proc.Exited, waitFor, tick, "waiting for the end of the killed server %s", holder)
 	c.fake.Unhang()
 
 	want := []string{"request_submitted", "request_partially_reviewed", "request_reviewed", "request_returned"}
-	eventually(t, "the queued notifications delivered by "+other.name, func() bool { return len(eventTypes(c.fake, id)) >= len(want) })
+	require.Eventually(t, func() bool { return len(eventTypes(c.fake, id)) >= len(want) }, waitFor, tick,
+		"waiting for the queued notifications to be delivered by %s", other.name)
 	t.Logf("from the kill to job-server handling the last queued notification, sent by %s: %v", other.name,
 		lastEventAt(c.fake, id).Sub(killed).Round(time.Millisecond))
 	assert.Equal(t, want, eventTypes(c.fake, id), "each once, in order: the held one never resent")
