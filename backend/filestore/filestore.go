@@ -61,6 +61,10 @@ func validHash(h string) bool {
 	return true
 }
 
+// afterTouch, when set (by tests), runs in Put between marking stored content as just
+// stored and looking at its name again: what a sweep does at that moment.
+var afterTouch func(name string)
+
 // Put streams src into the request's folder, hashing while copying. When wantHash is not
 // empty the content must match it (else CodeInvalid). It returns the SHA-256 hex and size.
 func (s *Store) Put(ctx context.Context, workspace, requestID string, src io.Reader, wantHash string) (sum string, size int64, err error) {
@@ -102,9 +106,22 @@ func (s *Store) Put(ctx context.Context, workspace, requestID string, src io.Rea
 		// leaves it: an old blob no request refers to may be swept, but not the copy an add
 		// is about to commit a reference to (Sweep). The copy is dropped (the deferred
 		// Discard).
+		//
+		// Setting the time looks the name up first and changes the file it found. A sweep
+		// may take that file aside and look at its time between the two (on a network
+		// file system the lookup may even be one cached earlier) and, finding it still old,
+		// remove it — the time is then set on a file no longer in the folder. So the name
+		// is looked at again after setting the time: a sweep that went wrong this way has
+		// taken the file aside before, so the name is gone (this copy then takes its place)
+		// or holds a copy stored since (recent, so no sweep removes it).
 		now := time.Now()
 		if err := root.Chtimes(sum, now, now); err == nil {
-			return sum, size, nil
+			if afterTouch != nil {
+				afterTouch(sum)
+			}
+			if fi, err := root.Lstat(sum); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
+				return sum, size, nil
+			}
 		}
 		// Swept meanwhile, or its time cannot be set: this copy takes its place.
 	}
