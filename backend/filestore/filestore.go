@@ -5,9 +5,10 @@
 // hashed, fsynced, checked against the expected hash, renamed to its hash and the folder
 // fsynced. Identical content in one request shares one blob. Nothing is left behind when
 // any step fails, unless the process dies: then a temporary file (or a blob whose add never
-// committed) stays until Sweep removes it. A blob is deleted only by Remove — the service
-// removes the copies written by an add or update whose transaction failed
-// (docs/decisions.md §7) — and by Sweep, the recovery of docs/reliability.md.
+// committed, or of an add or update that failed) stays until Sweep removes it. A blob is
+// deleted only by Sweep, the recovery of docs/reliability.md, once it is old and no request
+// file refers to it: a blob may be shared by several adds at once, on several servers of a
+// shared folder, so no add removes one (docs/decisions.md §7).
 package filestore
 
 import (
@@ -148,22 +149,6 @@ func (s *Store) Open(workspace, requestID, fileID string) (io.ReadSeekCloser, er
 		return nil, notFound(err)
 	}
 	return f, nil
-}
-
-// Remove deletes a stored copy; one that is not there is not an
-// error. Like Open, it never follows a name outside the request's folder.
-func (s *Store) Remove(workspace, requestID, fileID string) error {
-	p, err := s.Path(workspace, requestID, fileID)
-	if err != nil {
-		if airlock.ErrorCode(err) == airlock.CodeNotFound {
-			return nil
-		}
-		return err
-	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return airlock.WrapError(airlock.CodeInternal, err, "cannot remove a stored copy")
-	}
-	return nil
 }
 
 // Path is the on-disk path of a stored copy; CodeNotFound when there is none.
