@@ -164,17 +164,12 @@ func OpenCore(s Settings, log *slog.Logger) (*Core, error) {
 		Notifier: c.Notifier, Releaser: c.Target, Policy: policy, Logger: log, Checks: c.Checks,
 		CodeURL: s.CodeURL,
 	})
-	svc := c.Service
-	c.Notifier.OnUnknown(func(ctx context.Context, note airlock.Notification, cause string) {
-		if err := svc.RecordNotificationUnknown(ctx, note.Request, note.EventType, cause); err != nil {
-			log.Error("recording a notification of unknown outcome", "request", note.Request, "event_type", note.EventType, "err", err)
-		}
-	})
 	ok = true
 	return c, nil
 }
 
-// Close waits for pending notifications (a few seconds at most) and closes the database.
+// Close stops the notification dispatcher, if it was started, after one last pass over the
+// outbox (a few seconds at most), and closes the database.
 func (c *Core) Close() error {
 	var errs []error
 	if c.Checks != nil {
@@ -308,7 +303,7 @@ func Open(s Settings, log *slog.Logger) (*Backend, error) {
 	}
 	core.pub.set(b.Hub, b.Uploader.Kick)
 	if core.replicas != nil {
-		core.replicas.attach(b.Hub, b.Auth, b.Uploader.Kick)
+		core.replicas.attach(b.Hub, b.Auth, b.Uploader.Kick, core.Notifier.Wake)
 	}
 	b.Watcher = workspace.NewWatcher(core.Workspaces, core.pub)
 	b.Watcher.Logger = log
@@ -345,6 +340,12 @@ func (b *Backend) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
 	b.recoverAtStart(ctx)
+	// Only serving processes dispatch the notification outbox; commands only queue.
+	var claims release.Claims
+	if b.replicas != nil {
+		claims = b.replicas.claims()
+	}
+	b.Notifier.Start(b.Service, claims, serverName())
 	b.wg.Add(3)
 	go func() {
 		defer b.wg.Done()
@@ -426,6 +427,16 @@ func (b *Backend) registerMetrics() {
 	m.CounterFunc("airlock_notifications_sent_total", "Notifications job-server answered (201).", func() float64 { return float64(ns().Sent) })
 	m.CounterFunc("airlock_notifications_failed_total", "Notifications given up without reaching job-server, or refused by it.", func() float64 { return float64(ns().Failed) })
 	m.CounterFunc("airlock_notifications_unknown_total", "Notifications sent without an answer (maybe handled; never resent).", func() float64 { return float64(ns().Unknown) })
+	m.CounterFunc("airlock_notifications_logged_total", "Notifications only logged (no job-server configured).", func() float64 { return float64(ns().Logged) })
+	m.GaugeFunc("airlock_notifications_queued", "Notifications in the outbox not yet done (pending or sending), of every server of the database.", func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		c, err := b.Service.NotificationCounts(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(c[airlock.NotificationPending] + c[airlock.NotificationSending])
+	})
 	m.CounterFunc("airlock_notification_retries_total", "Notification attempts after the first (only when the event provably did not reach job-server).", func() float64 { return float64(ns().Retries) })
 	if r := b.replicas; r != nil {
 		bs := func() postgres.BusStats { return r.bus.Stats() }
@@ -503,3 +514,13 @@ func unwrapPathError(err error) error {
 // (one set for both, so a count always matches the warnings a checker is shown).
 // Its zero value (Settings made without ParseSettings) is the OpenSAFELY preset.
 func disclosureRules(s Settings) render.DisclosureRules { return s.Disclosure }
+
+// serverName names this process in the notification outbox (claimed_by): its host and
+// process id.
+func serverName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "airlock"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
+}

@@ -32,6 +32,8 @@ func (b *Backend) followExternalChanges(ctx context.Context, interval time.Durat
 		}
 		b.Logger.Info("requests changed by another process", "requests", len(refs))
 		b.pub.Publish(events...)
+		// A command (`airlock request close`) queues its notification for this server.
+		b.Notifier.Wake()
 	}, func(err error) {
 		b.Logger.Warn("following changes by other processes", "err", err)
 	})

@@ -60,4 +60,18 @@ func TestServeHearsRequestCloseFromAnotherProcess(t *testing.T) {
 	assert.Equal(t, airlock.Event{Type: airlock.EventRequestChanged, RequestID: id, Workspace: "heart-failure-study",
 		Status: airlock.StatusRejected}, ev)
 	assert.Contains(t, s.logs.String(), "requests changed by another process")
+
+	// The command only queued the close's notification; the server dispatches it (no
+	// job-server here: it is logged, and its outbox row says so).
+	assert.Contains(t, string(out), "its job-server notification is queued: the running server sends it")
+	require.Eventually(t, func() bool {
+		return strings.Contains(s.logs.String(), "notification (no job-server configured)")
+	}, 30*time.Second, 20*time.Millisecond, "the server sends what the command queued")
+	check, err := OpenCore(mustSettings(t, "--data-dir", d), nil)
+	require.NoError(t, err)
+	defer check.Close()
+	require.Eventually(t, func() bool {
+		notes, err := check.Service.Notifications(ctx, id)
+		return err == nil && len(notes) == 1 && notes[0].State == airlock.NotificationLogged
+	}, 30*time.Second, 20*time.Millisecond, "the outbox row is logged")
 }

@@ -523,6 +523,7 @@ func TestAuditAndRequestClose(t *testing.T) {
 	env, stdout, _ := testEnv(map[string]string{"USER": "ops"})
 	require.NoError(t, Run(ctx, env, []string{"request", "close", id, "--data-dir", d, "--status", "rejected", "--reason", "stuck for months", "--operator", "olivia"}))
 	assert.Contains(t, stdout.String(), "closed as REJECTED by olivia")
+	assert.Contains(t, stdout.String(), "its job-server notification is queued: the running server sends it")
 	out, _, err = runCmd(t, "audit", "--data-dir", d, "--limit", "1")
 	require.NoError(t, err)
 	assert.Contains(t, out, "REQUEST_FORCE_CLOSE")

@@ -24,6 +24,8 @@ func submittedDemoRequest(t *testing.T, d string, args ...string) (*Core, string
 	core, err := OpenCore(mustSettings(t, append([]string{"--data-dir", d}, args...)...), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = core.Close() })
+	// This core plays the serving process: it dispatches the outbox.
+	core.Notifier.Start(core.Service, nil, "the server")
 	alice := demoUserRecord("alice")
 	view, _, err := core.Service.GetOrCreateRequest(ctx, alice, "heart-failure-study")
 	require.NoError(t, err)
@@ -75,6 +77,13 @@ func TestForcedCloseOperatorAgainstJobServer(t *testing.T) {
 	view, err = core.Service.GetRequest(ctx, demoUserRecord("olivia"), id)
 	require.NoError(t, err)
 	assert.Equal(t, airlock.StatusWithdrawn, view.Request.Status)
+	// The command only queued the notification; the serving process sends it.
+	assert.Equal(t, []string{"request_submitted"}, fake.EventTypes(), "the command sends nothing itself")
+	notes, err := core.Service.Notifications(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, notes, 2)
+	assert.Equal(t, airlock.NotificationPending, notes[1].State, "queued for the server")
+	core.Notifier.Wait()
 	require.Equal(t, []string{"request_submitted", "request_withdrawn"}, fake.EventTypes(), "job-server accepted it")
 	assert.Equal(t, "olivia", fake.Events()[1].Body["user"])
 }

@@ -49,11 +49,15 @@ func TestMigrateStore(t *testing.T) {
 	require.NoError(t, err)
 	auditBefore, err := core.Service.Audit(ctx, airlock.SystemUser(), airlock.AuditFilter{})
 	require.NoError(t, err)
+	notesBefore, err := core.Service.Notifications(ctx, "")
+	require.NoError(t, err)
+	require.Len(t, notesBefore, 1, "the submission's notification, queued (no server ran)")
 	require.NoError(t, core.Close())
 
 	out, _, err := runCmd(t, "migrate-store", "--data-dir", d, "--database", url)
 	require.NoError(t, err)
-	for _, line := range []string{"requests       1 rows", "request_files  1 rows", "comments       1 rows", "sessions       1 rows"} {
+	for _, line := range []string{"requests       1 rows", "request_files  1 rows", "comments       1 rows", "sessions       1 rows",
+		"notification   1 rows"} {
 		assert.Contains(t, out, line+"\n")
 	}
 	assert.Contains(t, out, "audit log intact: ")
@@ -70,6 +74,9 @@ func TestMigrateStore(t *testing.T) {
 	username, _, _, err := pg.Store.GetSession(ctx, "session-hash")
 	require.NoError(t, err)
 	assert.Equal(t, "alice", username, "sessions come along: nobody is logged out")
+	notesAfter, err := pg.Service.Notifications(ctx, "")
+	require.NoError(t, err)
+	assert.Equal(t, notesBefore, notesAfter, "queued notifications come along, for a server on PostgreSQL to send")
 
 	c3, err := pg.Service.AddComment(ctx, olivia, id, "tables", "After the move.", airlock.VisibilityPrivate)
 	require.NoError(t, err)

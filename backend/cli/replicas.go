@@ -38,6 +38,9 @@ type replicas struct {
 	hub  *live.Hub
 	auth *auth.Authenticator
 	kick func()
+	// notify wakes the notification dispatcher: another server's change may have queued
+	// notifications.
+	notify func()
 }
 
 // openReplicas starts the live bus and the claims on the database at url.
@@ -54,17 +57,18 @@ func openReplicas(url string, log *slog.Logger) (*replicas, error) {
 	return r, nil
 }
 
-// attach points what the other servers send at this server's hub, logins and uploader.
-func (r *replicas) attach(hub *live.Hub, a *auth.Authenticator, kick func()) {
+// attach points what the other servers send at this server's hub, logins, uploader and
+// notification dispatcher.
+func (r *replicas) attach(hub *live.Hub, a *auth.Authenticator, kick, notify func()) {
 	r.mu.Lock()
-	r.hub, r.auth, r.kick = hub, a, kick
+	r.hub, r.auth, r.kick, r.notify = hub, a, kick, notify
 	r.mu.Unlock()
 }
 
-func (r *replicas) parts() (*live.Hub, *auth.Authenticator, func()) {
+func (r *replicas) parts() (*live.Hub, *auth.Authenticator, func(), func()) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return r.hub, r.auth, r.kick
+	return r.hub, r.auth, r.kick, r.notify
 }
 
 // claims is the uploaders' port onto the cross-server claims.
@@ -116,7 +120,7 @@ func (r *replicas) send(kind string, body []byte) {
 
 // receive applies what another server sent (on the bus's listening goroutine).
 func (r *replicas) receive(kind string, body []byte) {
-	hub, a, kick := r.parts()
+	hub, a, kick, notify := r.parts()
 	switch kind {
 	case busEvents:
 		var events []airlock.Event
@@ -129,6 +133,9 @@ func (r *replicas) receive(kind string, body []byte) {
 		}
 		if kick != nil && approved(events) {
 			kick()
+		}
+		if notify != nil {
+			notify()
 		}
 		return
 	}
@@ -164,15 +171,19 @@ func (r *replicas) receive(kind string, body []byte) {
 	}
 }
 
-// gap: events may have been missed; every socket is told to reconnect and refetch, and a
-// pass of the uploader looks for work another server may have released.
+// gap: events may have been missed; every socket is told to reconnect and refetch, and
+// passes of the uploader and the notification dispatcher look for work another server may
+// have queued.
 func (r *replicas) gap() {
-	hub, _, kick := r.parts()
+	hub, _, kick, notify := r.parts()
 	if hub != nil {
 		hub.Resync()
 	}
 	if kick != nil {
 		kick()
+	}
+	if notify != nil {
+		notify()
 	}
 }
 

@@ -55,7 +55,9 @@ func request(ctx context.Context, env *Env, args []string) error {
 	if err := core.Service.ForceClose(ctx, op, pos[0], to, reason); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "request %s closed as %s by %s\n", pos[0], to, operator)
+	// A command does not send notifications: the serving process dispatches the outbox
+	// (docs/operations.md, "Uploads and notifications").
+	fmt.Fprintf(env.Stdout, "request %s closed as %s by %s; its job-server notification is queued: the running server sends it\n", pos[0], to, operator)
 	return nil
 }
 

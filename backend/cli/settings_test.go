@@ -194,6 +194,7 @@ func TestNotificationsCarryOutputCheckingRepo(t *testing.T) {
 			core, err := OpenCore(mustSettings(t, args...), nil)
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = core.Close() })
+			core.Notifier.Start(core.Service, nil, "the server")
 
 			alice := demoUserRecord("alice")
 			view, _, err := core.Service.GetOrCreateRequest(ctx, alice, "heart-failure-study")

@@ -15,10 +15,11 @@ import (
 )
 
 var (
-	_ service.Releaser = (*release.JobServer)(nil)
-	_ service.Releaser = (*release.Outbox)(nil)
-	_ service.Notifier = (*release.Notifier)(nil)
-	_ release.Service  = (*service.Airlock)(nil)
+	_ service.Releaser           = (*release.JobServer)(nil)
+	_ service.Releaser           = (*release.Outbox)(nil)
+	_ service.Notifier           = (*release.Notifier)(nil)
+	_ release.Service            = (*service.Airlock)(nil)
+	_ release.NotificationOutbox = (*service.Airlock)(nil)
 )
 
 // panicTarget stands in for a remote that makes our code panic (a fake at the edge).

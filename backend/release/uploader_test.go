@@ -39,6 +39,7 @@ func newJSEnv(t *testing.T, timeout time.Duration) *jsEnv {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = n.Close(context.Background()) })
 	e := newEnv(t, envConfig{Releaser: releaser, Notifier: n})
+	n.Start(e.svc, nil, "test server")
 	return &jsEnv{env: e, fake: fake, js: js, notifier: n, logs: lb}
 }
 

@@ -1,7 +1,8 @@
 // Package service is Airlock's business-logic layer: the only way state changes. Every
 // mutating method follows one sequence: open a transaction, load fresh state, check the rule
 // in package airlock, write the change together with its audit event, commit, and only then
-// publish a thin live event and (for status changes) notify job-server.
+// publish a thin live event and (for status changes, whose job-server notification is
+// queued in the outbox in the same transaction) wake the Notifier.
 //
 // The rules it applies are those of docs/reference/domain.md (a bare "§N" in this package,
 // tests included, cites it) as amended by docs/decisions.md.
@@ -150,7 +151,8 @@ func (s *Airlock) write(ctx context.Context, fn func(tx Tx, eff *effects) error)
 	return nil
 }
 
-// afterCommit publishes live events, then notifies job-server; neither can fail the action.
+// afterCommit publishes live events, then tells the Notifier of the notifications queued
+// in the outbox; neither can fail the action.
 func (s *Airlock) afterCommit(ctx context.Context, eff effects) {
 	if s.pub != nil && len(eff.events) > 0 {
 		s.pub.Publish(eff.events...)
@@ -184,6 +186,12 @@ func (s *Airlock) transit(ctx context.Context, tx Tx, eff *effects, r *airlock.R
 	}
 	eff.changed(r)
 	if t.Notification != nil {
+		// Queued with the change: both commit or neither does (docs/operations.md, "Uploads
+		// and notifications"); a serving process's Notifier sends it from the outbox.
+		q := airlock.QueueNotification(*t.Notification, s.now())
+		if err := tx.EnqueueNotification(ctx, &q); err != nil {
+			return err
+		}
 		eff.notifications = append(eff.notifications, *t.Notification)
 	}
 	return nil

@@ -94,6 +94,25 @@ type Tx = interface {
 	// Users: the cache of job-server user records.
 	UpsertUser(ctx context.Context, u airlock.User, refreshedAt time.Time) error
 	GetUser(ctx context.Context, username string) (airlock.User, time.Time, error)
+
+	// The notification outbox (docs/operations.md, "Uploads and notifications").
+	// EnqueueNotification queues q in the status change's own transaction and sets q.ID
+	// (the commit order).
+	EnqueueNotification(ctx context.Context, q *airlock.QueuedNotification) error
+	// NotificationQueue returns at most limit notifications that may be worked on next, in
+	// commit order: pending or sending, with no earlier one of their request pending or
+	// sending.
+	NotificationQueue(ctx context.Context, limit int) ([]airlock.QueuedNotification, error)
+	// LockNotification reads notification id to change it in this transaction; ok is false
+	// when there is none or (PostgreSQL) another transaction holds it.
+	LockNotification(ctx context.Context, id int64) (q airlock.QueuedNotification, ok bool, err error)
+	// UpdateNotification saves q's state, claim, attempts, finish time and last error.
+	UpdateNotification(ctx context.Context, q airlock.QueuedNotification) error
+	// ListNotifications returns request id's notifications (every request's for ""), in
+	// commit order.
+	ListNotifications(ctx context.Context, requestID string) ([]airlock.QueuedNotification, error)
+	// CountNotifications counts the notifications in each state.
+	CountNotifications(ctx context.Context) (map[airlock.NotificationState]int, error)
 }
 
 // Workspaces is the read-only view of workspace folders, implemented by backend/workspace.
@@ -138,8 +157,12 @@ type Publisher interface {
 	Publish(events ...airlock.Event)
 }
 
-// Notifier tells job-server about status changes (docs/reference/domain.md §7.5). It is
-// called after commit and never fails the action: implementations log their own errors.
+// Notifier tells job-server about status changes (docs/reference/domain.md §7.5). Each
+// status change queues its notification in the outbox (Tx.EnqueueNotification) in its own
+// transaction; after commit Notify is told of it, so that a serving process's dispatcher
+// (release.Notifier) sends it from the outbox at once. Notify never blocks and never fails
+// the action; a process that does not dispatch (an operator command) leaves the
+// notification queued for the server.
 type Notifier interface {
 	Notify(ctx context.Context, n airlock.Notification)
 }

@@ -21,6 +21,8 @@ func TestAirlock_TxMutationsTakeAnAuditEvent(t *testing.T) {
 		"HideAuditEventsForTurn": "early return hides events; REQUEST_EARLY_RETURN records it",
 		"AppendAudit":            "is the audit event",
 		"UpsertUser":             "a cache of job-server's user records",
+		"EnqueueNotification":    "the outbox: the status change queuing it writes its own event in the same transaction",
+		"UpdateNotification":     "the outbox's bookkeeping; an unknown outcome is audited in the same transaction",
 	}
 	evType := reflect.TypeOf(airlock.AuditEvent{})
 	tx := reflect.TypeOf((*service.Tx)(nil)).Elem()
@@ -28,7 +30,7 @@ func TestAirlock_TxMutationsTakeAnAuditEvent(t *testing.T) {
 	for i := range tx.NumMethod() {
 		m := tx.Method(i)
 		mutating := false
-		for _, p := range []string{"Insert", "Update", "Upsert", "Delete", "Set", "Append", "Hide", "Record"} {
+		for _, p := range []string{"Insert", "Update", "Upsert", "Delete", "Set", "Append", "Hide", "Record", "Enqueue"} {
 			mutating = mutating || strings.HasPrefix(m.Name, p)
 		}
 		if !mutating {

@@ -243,16 +243,21 @@ func (s *Airlock) RecordNotificationUnknown(ctx context.Context, id, eventType, 
 		cause = strings.ToValidUTF8(cause[:maxUploadError], "") + "…"
 	}
 	return s.write(ctx, func(tx Tx, eff *effects) error {
-		r, err := loadRequest(ctx, tx, airlock.SystemUser(), id)
-		if err != nil {
-			return err
-		}
-		ev := s.audit(airlock.AuditRequestNotificationUnknown, airlock.SystemUser(), r, "",
-			map[string]string{"event_type": eventType, "error": cause})
-		if err := tx.AppendAudit(ctx, ev); err != nil {
-			return err
-		}
-		eff.changed(r)
-		return nil
+		return s.recordNotificationUnknown(ctx, tx, eff, id, eventType, cause)
 	})
+}
+
+// recordNotificationUnknown writes RecordNotificationUnknown's audit event inside tx.
+func (s *Airlock) recordNotificationUnknown(ctx context.Context, tx Tx, eff *effects, id, eventType, cause string) error {
+	r, err := loadRequest(ctx, tx, airlock.SystemUser(), id)
+	if err != nil {
+		return err
+	}
+	ev := s.audit(airlock.AuditRequestNotificationUnknown, airlock.SystemUser(), r, "",
+		map[string]string{"event_type": eventType, "error": cause})
+	if err := tx.AppendAudit(ctx, ev); err != nil {
+		return err
+	}
+	eff.changed(r)
+	return nil
 }

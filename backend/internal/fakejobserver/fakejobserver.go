@@ -102,6 +102,8 @@ type Event struct {
 	Body   map[string]any
 	// Raw is the body exactly as received.
 	Raw string
+	// At is when the stand-in handled it (for latency figures).
+	At time.Time
 }
 
 type fault struct {
@@ -833,7 +835,7 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.events = append(s.events, Event{OSUser: r.Header.Get("OS-User"), Body: body, Raw: string(raw)})
+	s.events = append(s.events, Event{OSUser: r.Header.Get("OS-User"), Body: body, Raw: string(raw), At: time.Now()})
 	st := s.faults[Events].eventsSt
 	s.mu.Unlock()
 	if s.hangAfterHandling(r, Events) {

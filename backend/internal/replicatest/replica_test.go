@@ -584,19 +584,112 @@ func claimHolder(t testing.TB, db string) string {
 	require.NoError(t, err)
 	defer conn.Close(ctx)
 	var names []string
-	rows, err := conn.Query(ctx, `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-		WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()
-		  AND a.application_name LIKE 'airlock-%'`)
-	require.NoError(t, err)
-	for rows.Next() {
-		var n string
-		require.NoError(t, rows.Scan(&n))
-		names = append(names, strings.TrimPrefix(n, "airlock-"))
-	}
-	require.NoError(t, rows.Err())
-	require.LessOrEqual(t, len(names), 1, "one claim at a time here: %v", names)
+	// A notification's claim is held only while it is sent: wait for those to end.
+	eventually(t, "one claim at a time", func() bool {
+		names = nil
+		rows, err := conn.Query(ctx, `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()
+			  AND a.application_name LIKE 'airlock-%'`)
+		require.NoError(t, err)
+		for rows.Next() {
+			var n string
+			require.NoError(t, rows.Scan(&n))
+			names = append(names, strings.TrimPrefix(n, "airlock-"))
+		}
+		require.NoError(t, rows.Err())
+		return len(names) <= 1
+	})
 	if len(names) == 0 {
 		return ""
 	}
 	return names[0]
+}
+
+// eventTypes are the notifications job-server handled for request id, in order.
+func eventTypes(fake *fakejobserver.Server, id string) []string {
+	var out []string
+	for _, ev := range fake.Events() {
+		if ev.Body["request"] == id {
+			out = append(out, fmt.Sprint(ev.Body["event_type"]))
+		}
+	}
+	return out
+}
+
+// lastEventAt is when job-server handled request id's latest notification.
+func lastEventAt(fake *fakejobserver.Server, id string) time.Time {
+	var at time.Time
+	for _, ev := range fake.Events() {
+		if ev.Body["request"] == id {
+			at = ev.At
+		}
+	}
+	return at
+}
+
+// A server killed while it sends a notification (job-server handled it, the answer never
+// came), with the request's later notifications queued behind it: the other server
+// delivers each later one once, in order, and never resends the one that may have been
+// handled: it is recorded on the request as of unknown outcome.
+func TestKilledServerNotificationsTakenOver(t *testing.T) {
+	c := newCluster(t)
+	servers := map[string]*server{"a": c.start("a"), "b": c.start("b")}
+	a, b := servers["a"], servers["b"]
+	alice, _ := login(t, a, "alice", "alice-token")
+	olivia, _ := login(t, b, "olivia", "olivia-token")
+	oscar, _ := login(t, a, "oscar", "oscar-token")
+	var r reqView
+	must(t, a, alice, "POST", "/api/v1/requests", map[string]string{"workspace": workspace}, &r)
+	id := r.ID
+	addFiles(t, a, alice, id, "output/counts.csv")
+	submitting := time.Now()
+	must(t, a, alice, "POST", "/api/v1/requests/"+id+"/submit", nil, nil)
+	eventually(t, "request_submitted delivered", func() bool { return len(eventTypes(c.fake, id)) == 1 })
+	t.Logf("from the submit call to job-server handling its notification: %v",
+		lastEventAt(c.fake, id).Sub(submitting).Round(time.Millisecond))
+
+	// job-server handles the next notification and its answer never comes: whichever
+	// server sends it is caught holding its claim.
+	c.fake.Hang(fakejobserver.Events, true)
+	review(t, b, olivia, id)
+	select {
+	case e := <-c.fake.Hanging():
+		require.Equal(t, fakejobserver.Events, e)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("no notification sent")
+	}
+	holder := claimHolder(t, c.db)
+	require.Contains(t, servers, holder, "the claim is held by a server")
+	var other *server
+	for name, s := range servers {
+		if name != holder {
+			other = s
+		}
+	}
+	// Later status changes queue behind it (their request's order holds).
+	review(t, a, oscar, id)
+	must(t, b, olivia, "POST", "/api/v1/requests/"+id+"/return", nil, nil)
+	assert.Equal(t, []string{"request_submitted", "request_partially_reviewed"}, eventTypes(c.fake, id),
+		"nothing overtakes the notification being sent")
+
+	require.NoError(t, servers[holder].proc.Cmd.Process.Signal(syscall.SIGKILL))
+	killed := time.Now()
+	eventually(t, "the killed server's end", servers[holder].proc.Exited)
+	c.fake.Unhang()
+
+	want := []string{"request_submitted", "request_partially_reviewed", "request_reviewed", "request_returned"}
+	eventually(t, "the queued notifications delivered by "+other.name, func() bool { return len(eventTypes(c.fake, id)) >= len(want) })
+	t.Logf("from the kill to job-server handling the last queued notification, sent by %s: %v", other.name,
+		lastEventAt(c.fake, id).Sub(killed).Round(time.Millisecond))
+	assert.Equal(t, want, eventTypes(c.fake, id), "each once, in order: the held one never resent")
+
+	out, err := c.command("audit", "--request", id)
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(out, "REQUEST_NOTIFICATION_UNKNOWN"), "the held one recorded on the request: %s", out)
+	assert.Contains(t, out, "request_partially_reviewed")
+
+	status, body := call(t, other, nil, "GET", "/metrics", nil, nil)
+	require.Equal(t, 200, status)
+	assert.Contains(t, body, "airlock_notifications_queued 0\n")
+	assert.Contains(t, body, "airlock_notifications_unknown_total 1\n")
 }

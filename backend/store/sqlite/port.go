@@ -47,6 +47,13 @@ type TxPort = interface {
 
 	UpsertUser(ctx context.Context, u airlock.User, refreshedAt time.Time) error
 	GetUser(ctx context.Context, username string) (airlock.User, time.Time, error)
+
+	EnqueueNotification(ctx context.Context, q *airlock.QueuedNotification) error
+	NotificationQueue(ctx context.Context, limit int) ([]airlock.QueuedNotification, error)
+	LockNotification(ctx context.Context, id int64) (q airlock.QueuedNotification, ok bool, err error)
+	UpdateNotification(ctx context.Context, q airlock.QueuedNotification) error
+	ListNotifications(ctx context.Context, requestID string) ([]airlock.QueuedNotification, error)
+	CountNotifications(ctx context.Context) (map[airlock.NotificationState]int, error)
 }
 
 var _ TxPort = (*Tx)(nil)

@@ -105,6 +105,9 @@ var tests = []struct {
 	{"RequestVersionMovesWithEveryChange", testRequestVersionMovesWithEveryChange},
 	{"GetRequestWithoutComments", testGetRequestWithoutComments},
 	{"CommentsAfter", testCommentsAfter},
+	{"NotificationQueueOrder", testNotificationQueueOrder},
+	{"NotificationConstraints", testNotificationConstraints},
+	{"NotificationClaimsRace", testNotificationClaimsRace},
 }
 
 var ctx = context.Background()
