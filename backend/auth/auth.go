@@ -57,6 +57,8 @@ type Store interface {
 	ConsumeLoginToken(ctx context.Context, username, tokenHash string, now time.Time) (bool, error)
 	UpsertUser(ctx context.Context, u airlock.User, refreshedAt time.Time) error
 	GetUser(ctx context.Context, username string) (airlock.User, time.Time, error)
+	// FailureLog keeps failed logins, for the rate limits.
+	FailureLog
 }
 
 // Config configures an Authenticator. Store is required; at least one of Users and
@@ -81,8 +83,9 @@ type Config struct {
 	// OnUserRevoked, when set, is called with the name of a user whose sessions were ended
 	// because job-server took their access away (the live hub closes their sockets).
 	OnUserRevoked func(username string)
-	// Peers, when set, is told of ended sessions, refreshed and revoked users and login
-	// outcomes, for the other servers sharing the database.
+	// Peers, when set, is told of ended sessions and refreshed and revoked users, for the
+	// other servers sharing the database (failed logins need no telling: they are counted in
+	// the database).
 	Peers Peers
 }
 
@@ -126,7 +129,7 @@ func New(cfg Config) *Authenticator {
 	}
 	return &Authenticator{
 		cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger,
-		limiter:    newLimiter(cfg.FailureWindow),
+		limiter:    newLimiter(cfg.Store, cfg.FailureWindow),
 		refreshing: map[string]bool{}, lastFailed: map[string]time.Time{},
 		cache: newCache(),
 	}
@@ -154,21 +157,34 @@ func (a *Authenticator) Login(ctx context.Context, username, token, addr string)
 		return Session{}, airlock.Errorf(airlock.CodeInvalid, "Enter your username and token")
 	}
 	now := a.clock()
-	if wait := a.limiter.blocked(now, a.limits(username, addr)...); wait > 0 {
+	limits := a.limits(username, addr)
+	wait, userFailures, err := a.limiter.blocked(ctx, now, limits...)
+	if err != nil {
+		return Session{}, fmt.Errorf("auth: reading the failed logins of %q: %w", username, err)
+	}
+	if wait > 0 {
 		return Session{}, airlock.Errorf(airlock.CodeRateLimited,
 			"Too many failed login attempts; try again in %s", roundUpMinutes(wait))
 	}
 	user, err := a.verify(ctx, username, token, now)
 	if err != nil {
 		if airlock.ErrorCode(err) == airlock.CodeUnauthenticated {
-			a.limiter.fail(now, a.limits(username, addr)...)
-			a.peer(func(p Peers) { p.LoginFailed(username, addr) })
+			// A failure that cannot be counted refuses the login as an error, never as a
+			// plain wrong token, so that guesses are never free.
+			if ferr := a.limiter.fail(ctx, now, limits...); ferr != nil {
+				return Session{}, fmt.Errorf("auth: recording a failed login of %q: %w", username, ferr)
+			}
 			a.log.Info("login failed", "user", username, "addr", addr)
 		}
 		return Session{}, err
 	}
-	a.limiter.reset(userKey(username))
-	a.peer(func(p Peers) { p.LoginSucceeded(username) })
+	// A success clears the user's failures (when any count: most logins follow none, and
+	// then write nothing more than the session).
+	if userFailures > 0 {
+		if err := a.limiter.reset(ctx, userKey(username)); err != nil {
+			return Session{}, fmt.Errorf("auth: clearing the failed logins of %q: %w", username, err)
+		}
+	}
 	user = normalizeUser(user)
 	id := randomString(32)
 	s := Session{
@@ -514,6 +530,8 @@ func NewLoginToken() string {
 	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
 }
 
+// limits are the keys a login attempt counts against: the user's first (blocked reports its
+// count), then the client address's.
 func (a *Authenticator) limits(username, addr string) []limit {
 	l := []limit{{userKey(username), a.cfg.MaxUserFailures}}
 	if addr != "" {

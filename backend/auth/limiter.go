@@ -1,17 +1,30 @@
 package auth
 
 import (
-	"sync"
+	"context"
 	"time"
 )
 
-// limiter counts login failures per key (user or address) over a sliding window.
-type limiter struct {
-	window time.Duration
+// FailureLog keeps the failed logins the limiter counts, in the database (implemented by
+// the stores): every server of a database counts the same failures, and a restart forgets
+// none. It only stores and lists; what the failures mean is the limiter's rule.
+type FailureLog interface {
+	// RecordLoginFailure stores one failure at at under each of keys and, in the same
+	// transaction, removes a bounded batch of failures recorded at or before since (they no
+	// longer count).
+	RecordLoginFailure(ctx context.Context, keys []string, at, since time.Time) error
+	// LoginFailures returns the times of key's failures after since, newest first, at most
+	// limit of them.
+	LoginFailures(ctx context.Context, key string, since time.Time, limit int) ([]time.Time, error)
+	// ClearLoginFailures removes every failure of key.
+	ClearLoginFailures(ctx context.Context, key string) error
+}
 
-	mu       sync.Mutex
-	failures map[string][]time.Time
-	sweptAt  time.Time
+// limiter counts login failures per key (user or address) over a sliding window: a key with
+// max failures within the window is refused until the oldest of those leaves it.
+type limiter struct {
+	log    FailureLog
+	window time.Duration
 }
 
 type limit struct {
@@ -19,62 +32,44 @@ type limit struct {
 	max int
 }
 
-func newLimiter(window time.Duration) *limiter {
-	return &limiter{window: window, failures: map[string][]time.Time{}}
+func newLimiter(log FailureLog, window time.Duration) *limiter {
+	return &limiter{log: log, window: window}
 }
 
-// blocked returns how long until the first over-limit key accepts attempts again (0: allowed).
-func (l *limiter) blocked(now time.Time, limits ...limit) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// blocked returns how long until the first over-limit key accepts attempts again (0:
+// allowed), and how many failures of the first key (the user's) count now.
+func (l *limiter) blocked(ctx context.Context, now time.Time, limits ...limit) (time.Duration, int, error) {
 	var wait time.Duration
-	for _, lim := range limits {
-		ts := l.recent(now, lim.key)
+	first := 0
+	for i, lim := range limits {
+		ts, err := l.log.LoginFailures(ctx, lim.key, now.Add(-l.window), lim.max)
+		if err != nil {
+			return 0, 0, err
+		}
+		if i == 0 {
+			first = len(ts)
+		}
 		if len(ts) >= lim.max {
-			if w := ts[len(ts)-lim.max].Add(l.window).Sub(now); w > wait {
+			// ts is newest first: the max-th newest failure is the one that must leave the
+			// window before the key is under its limit again.
+			if w := ts[lim.max-1].Add(l.window).Sub(now); w > wait {
 				wait = w
 			}
 		}
 	}
-	return wait
+	return wait, first, nil
 }
 
-func (l *limiter) fail(now time.Time, limits ...limit) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, lim := range limits {
-		l.failures[lim.key] = append(l.recent(now, lim.key), now)
+// fail records a failure at now under every key.
+func (l *limiter) fail(ctx context.Context, now time.Time, limits ...limit) error {
+	keys := make([]string, len(limits))
+	for i, lim := range limits {
+		keys[i] = lim.key
 	}
-	if now.Sub(l.sweptAt) > l.window {
-		l.sweptAt = now
-		for k := range l.failures {
-			if len(l.recent(now, k)) == 0 {
-				delete(l.failures, k)
-			}
-		}
-	}
+	return l.log.RecordLoginFailure(ctx, keys, now, now.Add(-l.window))
 }
 
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.failures, key)
-}
-
-// recent drops the failures of key older than the window and returns the rest.
-func (l *limiter) recent(now time.Time, key string) []time.Time {
-	ts := l.failures[key]
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= l.window {
-		i++
-	}
-	if i > 0 {
-		ts = append([]time.Time(nil), ts[i:]...)
-		if len(ts) == 0 {
-			delete(l.failures, key)
-		} else {
-			l.failures[key] = ts
-		}
-	}
-	return ts
+// reset forgets the failures of key.
+func (l *limiter) reset(ctx context.Context, key string) error {
+	return l.log.ClearLoginFailures(ctx, key)
 }

@@ -7,15 +7,14 @@ import (
 )
 
 // Peers is told what the other servers sharing this server's database must know at once:
-// they keep sessions and user records in memory for a few seconds (cacheTTL) and count
-// login failures in memory. The composition root sends it over the live bus
-// (docs/operations.md, "Several servers"); with one server it is nil.
+// they keep sessions and user records in memory for a few seconds (cacheTTL). The
+// composition root sends it over the live bus (docs/operations.md, "Several servers"); with
+// one server it is nil. Failed logins are not among it: they are in the database
+// (FailureLog), which every server reads.
 type Peers interface {
 	SessionEnded(key string)
 	UserRefreshed(username string)
 	UserRevoked(username string)
-	LoginFailed(username, addr string)
-	LoginSucceeded(username string)
 }
 
 // ForgetSession drops a session ended on another server from memory: the next request
@@ -35,17 +34,6 @@ func (a *Authenticator) ReloadUser(ctx context.Context, username string) (airloc
 func (a *Authenticator) ForgetUser(username string) {
 	a.cache.sessions.dropWhere(func(cs cachedSession) bool { return cs.username == username })
 	a.cache.users.drop(username)
-}
-
-// LoginFailedElsewhere counts a failed login on another server, so the limits hold for the
-// servers together.
-func (a *Authenticator) LoginFailedElsewhere(username, addr string) {
-	a.limiter.fail(a.clock(), a.limits(username, addr)...)
-}
-
-// LoginSucceededElsewhere clears the failures of a user who logged in on another server.
-func (a *Authenticator) LoginSucceededElsewhere(username string) {
-	a.limiter.reset(userKey(username))
 }
 
 // peer calls f with the Peers, when there are any.

@@ -19,13 +19,11 @@ func (r *relay) SessionEnded(key string) { r.to.ForgetSession(key) }
 func (r *relay) UserRefreshed(username string) {
 	_, _ = r.to.ReloadUser(context.Background(), username)
 }
-func (r *relay) UserRevoked(username string)       { r.to.ForgetUser(username) }
-func (r *relay) LoginFailed(username, addr string) { r.to.LoginFailedElsewhere(username, addr) }
-func (r *relay) LoginSucceeded(username string)    { r.to.LoginSucceededElsewhere(username) }
+func (r *relay) UserRevoked(username string) { r.to.ForgetUser(username) }
 
 // Two servers on one database: a session started on one is accepted by the other; one
 // ended on either is refused by both at once (not after the cache's few seconds); failed
-// logins count against the limit on both.
+// logins count against the limit on both (they are in the database: nothing is relayed).
 func TestPeersShareSessionsAndLimits(t *testing.T) {
 	ctx := context.Background()
 	users := loadUsers(t)

@@ -20,7 +20,7 @@ import (
 // change_counters are PostgreSQL's bookkeeping and are set after the copy.
 var migrateTables = []string{
 	"users", "requests", "file_groups", "request_files", "file_reviews", "comments",
-	"audit_log", "sessions", "login_tokens", "notification",
+	"audit_log", "sessions", "login_tokens", "login_failure", "notification",
 }
 
 // migrateStore copies the SQLite database of the data directory into an empty PostgreSQL

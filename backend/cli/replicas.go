@@ -21,8 +21,14 @@ const (
 	busSessionEnded  = "session-ended"  // a session key (the hash of the cookie, never the cookie)
 	busUserRefreshed = "user-refreshed" // a username whose stored record was refreshed
 	busUserRevoked   = "user-revoked"   // a username whose sessions were ended
-	busLoginFailed   = "login-failed"   // {"u": username, "a": address}
-	busLoginOK       = "login-ok"       // a username who logged in
+)
+
+// Kinds an earlier version sent for its login limits. Failed logins are in the database now:
+// these messages, from servers of the earlier version still running during an upgrade, are
+// ignored without a warning.
+const (
+	busOldLoginFailed = "login-failed"
+	busOldLoginOK     = "login-ok"
 )
 
 // replicas links this process with the other servers of its PostgreSQL database: events
@@ -159,13 +165,7 @@ func (r *replicas) receive(kind string, body []byte) {
 	case busUserRevoked:
 		a.ForgetUser(text)
 		hub.CloseUser(text)
-	case busLoginFailed:
-		var f struct{ U, A string }
-		if json.Unmarshal(body, &f) == nil {
-			a.LoginFailedElsewhere(f.U, f.A)
-		}
-	case busLoginOK:
-		a.LoginSucceededElsewhere(text)
+	case busOldLoginFailed, busOldLoginOK:
 	default:
 		r.log.Warn("live bus: message of an unknown kind ignored", "kind", kind)
 	}
@@ -203,13 +203,6 @@ type replicaPeers struct{ r *replicas }
 func (p replicaPeers) SessionEnded(key string)       { p.r.send(busSessionEnded, []byte(key)) }
 func (p replicaPeers) UserRefreshed(username string) { p.r.send(busUserRefreshed, []byte(username)) }
 func (p replicaPeers) UserRevoked(username string)   { p.r.send(busUserRevoked, []byte(username)) }
-func (p replicaPeers) LoginSucceeded(username string) {
-	p.r.send(busLoginOK, []byte(username))
-}
-func (p replicaPeers) LoginFailed(username, addr string) {
-	body, _ := json.Marshal(struct{ U, A string }{username, addr})
-	p.r.send(busLoginFailed, body)
-}
 
 // health is what /healthz says of the bus while its listener is down.
 func (r *replicas) health() map[string]any {

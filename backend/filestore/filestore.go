@@ -5,9 +5,10 @@
 // hashed, fsynced, checked against the expected hash, renamed to its hash and the folder
 // fsynced. Identical content in one request shares one blob. Nothing is left behind when
 // any step fails, unless the process dies: then a temporary file (or a blob whose add never
-// committed) stays until Sweep removes it. A blob is deleted only by Remove — the service
-// removes the copies written by an add or update whose transaction failed
-// (docs/decisions.md §7) — and by Sweep, the recovery of docs/reliability.md.
+// committed, or of an add or update that failed) stays until Sweep removes it. A blob is
+// deleted only by Sweep, the recovery of docs/reliability.md, once it is old and no request
+// file refers to it: a blob may be shared by several adds at once, on several servers of a
+// shared folder, so no add removes one (docs/decisions.md §7).
 package filestore
 
 import (
@@ -61,6 +62,10 @@ func validHash(h string) bool {
 	return true
 }
 
+// afterTouch, when set (by tests), runs in Put between marking stored content as just
+// stored and looking at its name again: what a sweep does at that moment.
+var afterTouch func(name string)
+
 // Put streams src into the request's folder, hashing while copying. When wantHash is not
 // empty the content must match it (else CodeInvalid). It returns the SHA-256 hex and size.
 func (s *Store) Put(ctx context.Context, workspace, requestID string, src io.Reader, wantHash string) (sum string, size int64, err error) {
@@ -102,9 +107,22 @@ func (s *Store) Put(ctx context.Context, workspace, requestID string, src io.Rea
 		// leaves it: an old blob no request refers to may be swept, but not the copy an add
 		// is about to commit a reference to (Sweep). The copy is dropped (the deferred
 		// Discard).
+		//
+		// Setting the time looks the name up first and changes the file it found. A sweep
+		// may take that file aside and look at its time between the two (on a network
+		// file system the lookup may even be one cached earlier) and, finding it still old,
+		// remove it — the time is then set on a file no longer in the folder. So the name
+		// is looked at again after setting the time: a sweep that went wrong this way has
+		// taken the file aside before, so the name is gone (this copy then takes its place)
+		// or holds a copy stored since (recent, so no sweep removes it).
 		now := time.Now()
 		if err := root.Chtimes(sum, now, now); err == nil {
-			return sum, size, nil
+			if afterTouch != nil {
+				afterTouch(sum)
+			}
+			if fi, err := root.Lstat(sum); err == nil && fi.Mode().IsRegular() && fi.Size() == size {
+				return sum, size, nil
+			}
 		}
 		// Swept meanwhile, or its time cannot be set: this copy takes its place.
 	}
@@ -131,22 +149,6 @@ func (s *Store) Open(workspace, requestID, fileID string) (io.ReadSeekCloser, er
 		return nil, notFound(err)
 	}
 	return f, nil
-}
-
-// Remove deletes a stored copy; one that is not there is not an
-// error. Like Open, it never follows a name outside the request's folder.
-func (s *Store) Remove(workspace, requestID, fileID string) error {
-	p, err := s.Path(workspace, requestID, fileID)
-	if err != nil {
-		if airlock.ErrorCode(err) == airlock.CodeNotFound {
-			return nil
-		}
-		return err
-	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return airlock.WrapError(airlock.CodeInternal, err, "cannot remove a stored copy")
-	}
-	return nil
 }
 
 // Path is the on-disk path of a stored copy; CodeNotFound when there is none.

@@ -171,32 +171,6 @@ func TestSegmentsValidated(t *testing.T) {
 	assertCode(t, err, airlock.CodeNotFound)
 }
 
-// Remove deletes one request's copy only; removing it again, or a name that is not a blob,
-// is not an error and touches nothing.
-func TestRemove(t *testing.T) {
-	root := t.TempDir()
-	s := New(root)
-	ctx := context.Background()
-	sum, _, err := s.Put(ctx, "ws", "r1", strings.NewReader("x"), "")
-	require.NoError(t, err)
-	_, _, err = s.Put(ctx, "ws", "r2", strings.NewReader("x"), "")
-	require.NoError(t, err)
-
-	require.NoError(t, s.Remove("ws", "r1", sum))
-	_, err = s.Path("ws", "r1", sum)
-	assertCode(t, err, airlock.CodeNotFound)
-	_, err = s.Path("ws", "r2", sum)
-	require.NoError(t, err, "the other request's copy stays")
-	require.NoError(t, s.Remove("ws", "r1", sum), "already gone")
-
-	for _, bad := range []string{"..", "../r2/" + sum, ".tmp-1"} {
-		require.NoError(t, s.Remove("ws", "r2", bad))
-		require.NoError(t, s.Remove(bad, "r2", sum))
-	}
-	_, err = s.Path("ws", "r2", sum)
-	require.NoError(t, err)
-}
-
 // Sweep removes temporary files and unkept blobs older than the cut-off, and never a kept
 // blob, a younger file or a name the store does not write.
 func TestSweep(t *testing.T) {

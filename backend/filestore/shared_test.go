@@ -114,3 +114,38 @@ func TestSweepNeverRemovesWhatAPutJustStored(t *testing.T) {
 		}
 	}
 }
+
+// The narrowest case of the race above: the add's marking of the stored content as just
+// stored has looked the name up but lands only after another server's sweep has taken the
+// file aside, found it old and removed it. Put looks at the name again after marking it,
+// finds it gone and stores its own copy, so the reference the add commits has its copy.
+func TestPutStoresItsCopyWhenASweepRemovedTheFileItMarked(t *testing.T) {
+	root := t.TempDir()
+	sweeper, adder := New(root), New(root)
+	content := "kept for a long time\n"
+	ctx := context.Background()
+	old := time.Now().Add(-2 * time.Hour)
+	sum, _, err := adder.Put(ctx, "ws", "r1", strings.NewReader(content), "")
+	require.NoError(t, err)
+	p, err := adder.Path("ws", "r1", sum)
+	require.NoError(t, err)
+	require.NoError(t, os.Chtimes(p, old, old))
+
+	var removed []string
+	afterTouch = func(name string) {
+		// The sweep saw the time from before the mark: as if the mark had not landed.
+		require.NoError(t, os.Chtimes(p, old, old))
+		removed, err = sweeper.Sweep("ws", "r1", nil, time.Now().Add(-time.Hour))
+		require.NoError(t, err)
+	}
+	t.Cleanup(func() { afterTouch = nil })
+	got, _, err := adder.Put(ctx, "ws", "r1", strings.NewReader(content), sum)
+	require.NoError(t, err)
+	assert.Equal(t, sum, got)
+	require.Equal(t, []string{sum}, removed, "the sweep removed the file the add had marked")
+	require.NoError(t, adder.Verify("ws", "r1", sum, int64(len(content)), true),
+		"Put returned, but the name holds no copy")
+	for _, e := range entries(t, filepath.Join(root, "requests", "ws", "r1")) {
+		require.False(t, strings.HasPrefix(e, tempPrefix), "temporary file %s left behind", e)
+	}
+}

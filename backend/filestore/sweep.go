@@ -129,8 +129,10 @@ func (s *Store) List(workspace, requestID string) ([]Entry, error) {
 // is first renamed to a temporary name, which takes exactly the file that was there, and
 // looked at again. If that file is recent after all — a Put of the same content marked it
 // as just stored since the listing — it is put back; else it is removed. A Put that finds
-// the name gone stores its own copy. So once Put has returned the name holds a recent
-// file, and the reference the add commits next has its copy.
+// the name gone stores its own copy, and so does a Put whose mark landed only after this
+// look (it looks at the name again after marking it, and finds it gone). So once Put has
+// returned the name holds a recent file, and the reference the add commits next has its
+// copy.
 func (s *Store) Sweep(workspace, requestID string, keep map[string]bool, before time.Time) ([]string, error) {
 	entries, err := s.List(workspace, requestID)
 	if err != nil {

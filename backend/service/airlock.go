@@ -105,8 +105,6 @@ type effects struct {
 	notifications []airlock.Notification
 }
 
-type blob struct{ workspace, requestID, fileID string }
-
 // changed records that r changed (a request.changed event after commit).
 func (e *effects) changed(r *airlock.ReleaseRequest) {
 	for i, ev := range e.events {

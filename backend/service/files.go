@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"io/fs"
 	"strings"
 
 	"github.com/trelab/airlock/backend/airlock"
@@ -45,8 +44,8 @@ func cleanPaths(paths []string) ([]string, error) {
 // AddFiles adds workspace files to group of request id (created on first use; "" is
 // "default"), as OUTPUT unless a spec says SUPPORTING (§4.4.2). A file on the request as
 // WITHDRAWN is re-added in its place (§4.4.4). All or nothing: every file is validated
-// before anything is copied, the copies are checked against the manifest's content hash,
-// and copies written for a failed call are removed again (docs/decisions.md §7).
+// before anything is copied, and the copies are checked against the manifest's content hash.
+// The copies of a failed call are left to the recovery sweep (docs/decisions.md §7).
 func (s *Airlock) AddFiles(ctx context.Context, u airlock.User, id, group string, files []FileSpec) (RequestView, error) {
 	group = strings.TrimSpace(group)
 	if group == "" {
@@ -160,7 +159,14 @@ func (s *Airlock) UpdateFiles(ctx context.Context, u airlock.User, id string, pa
 // copyAndWrite is the shared flow of adding and updating files: plan (validate every file
 // against fresh state) in a read transaction, copy each file into the store outside any
 // transaction, then plan again in the write transaction (the state or the workspace may have
-// changed meanwhile) and apply each copy. Copies this call wrote are removed if it fails.
+// changed meanwhile) and apply each copy.
+//
+// A call that fails removes nothing it stored: another add of the same content to the same
+// request (of this process or of another server on a shared data folder) may have found that
+// copy in place meanwhile and be committing a reference to it, or have committed one already,
+// and nothing here can tell. Its copies are left to the recovery sweep, which removes a copy
+// only once it is older than the grace period and no file of the request refers to it
+// (SweepFiles, docs/reliability.md).
 func (s *Airlock) copyAndWrite(ctx context.Context, u airlock.User, id string,
 	plan func(ctx context.Context, tx Tx, r *airlock.ReleaseRequest) ([]*fileCopy, error),
 	apply func(ctx context.Context, tx Tx, r *airlock.ReleaseRequest, c *fileCopy) error,
@@ -184,18 +190,9 @@ func (s *Airlock) copyAndWrite(ctx context.Context, u airlock.User, id string,
 	// From the first copy until the references are committed (or the copies removed), the
 	// recovery sweep keeps out of this request's folder.
 	defer s.adds.begin(r.Workspace, r.ID)()
-	var written []blob
-	fail := func(err error) (RequestView, error) {
-		s.removeBlobs(written)
-		return RequestView{}, err
-	}
 	for _, c := range copies {
-		b, err := s.copyIn(ctx, r, c)
-		if b != nil {
-			written = append(written, *b)
-		}
-		if err != nil {
-			return fail(err)
+		if err := s.copyIn(ctx, r, c); err != nil {
+			return RequestView{}, err
 		}
 		s.countCopy(ctx, r, c)
 	}
@@ -218,24 +215,18 @@ func (s *Airlock) copyAndWrite(ctx context.Context, u airlock.User, id string,
 		return nil
 	})
 	if err != nil {
-		return fail(err)
+		return RequestView{}, err
 	}
 	// Committed: the copies belong to the request now, whatever happens next.
 	return s.GetRequest(ctx, u, id)
 }
 
 // copyIn copies workspace file c into the request's store, checking it against the content
-// hash the workspace reports. It returns the blob when this call created it.
-func (s *Airlock) copyIn(ctx context.Context, r *airlock.ReleaseRequest, c *fileCopy) (*blob, error) {
-	existed := false
-	if c.wf.ContentHash != "" {
-		if _, err := s.files.Stat(r.Workspace, r.ID, c.wf.ContentHash); err == nil {
-			existed = true
-		}
-	}
+// hash the workspace reports.
+func (s *Airlock) copyIn(ctx context.Context, r *airlock.ReleaseRequest, c *fileCopy) error {
 	src, err := s.ws.Open(r.Workspace, c.path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer src.Close()
 	// The size was checked before copying; a file that grew since is still never copied
@@ -253,17 +244,14 @@ func (s *Airlock) copyIn(ctx context.Context, r *airlock.ReleaseRequest, c *file
 			grown = end
 		}
 		if err := airlock.CheckFileSize(c.path, grown, s.policy); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.fileID, c.size = sum, size
-	if existed {
-		return nil, nil
-	}
-	return &blob{workspace: r.Workspace, requestID: r.ID, fileID: sum}, nil
+	return nil
 }
 
 // limitedReader reads at most left bytes of r and fails, setting over, when r has more.
@@ -293,17 +281,6 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 }
 
 var errFileOverLimit = errors.New("file over the size limit")
-
-// removeBlobs deletes stored copies written by a call that failed.
-func (s *Airlock) removeBlobs(bs []blob) {
-	for _, b := range bs {
-		err := s.files.Remove(b.workspace, b.requestID, b.fileID)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) && airlock.ErrorCode(err) != airlock.CodeNotFound {
-			s.log.Warn("cannot remove stored copy of a failed add", "workspace", b.workspace,
-				"request", b.requestID, "file", b.fileID, "err", err)
-		}
-	}
-}
 
 // newRequestFile is the request file for a stored copy, with the workspace's metadata.
 func newRequestFile(c *fileCopy, group string, ft airlock.FileType) *airlock.RequestFile {

@@ -1,10 +1,14 @@
 package service_test
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,7 +94,7 @@ func TestAirlock_AddFiles(t *testing.T) {
 		assertNothingPublished(t, env)
 	})
 
-	t.Run("a copy failing the manifest hash fails the call and removes the copies already made (§12.33, docs/decisions.md §7)", func(t *testing.T) {
+	t.Run("a copy failing the manifest hash fails the call; the copies already made are left to the recovery sweep (§12.33, docs/decisions.md §7)", func(t *testing.T) {
 		env := testenv.NewEnv(t)
 		env.WriteFile(t, testenv.Workspace, "output/good.csv", "1\n")
 		env.WriteFile(t, testenv.Workspace, "output/changed.csv", "as in manifest\n")
@@ -100,8 +104,18 @@ func TestAirlock_AddFiles(t *testing.T) {
 			{Path: "output/good.csv"}, {Path: "output/changed.csv"}})
 		testenv.AssertCode(t, err, airlock.CodeInvalid)
 		assert.Empty(t, env.Request(t, id).AllFiles())
-		assert.Empty(t, env.Blobs(t, testenv.Workspace, id), "the good file's copy is removed too")
 		assertNothingPublished(t, env)
+		// The good file's copy stays (another add may have found it meanwhile) until the
+		// sweep finds it unreferenced and older than the grace.
+		assert.Equal(t, []string{testenv.SHA256("1\n")}, env.Blobs(t, testenv.Workspace, id))
+		rep, err := env.Svc.SweepFiles(ctx, time.Now().Add(-time.Hour))
+		require.NoError(t, err)
+		assert.Empty(t, rep.Removed, "younger than the grace")
+		assert.Equal(t, []string{testenv.SHA256("1\n")}, env.Blobs(t, testenv.Workspace, id))
+		rep, err = env.Svc.SweepFiles(ctx, time.Now().Add(time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, []string{testenv.Workspace + "/" + id + "/" + testenv.SHA256("1\n")}, rep.Removed)
+		assert.Empty(t, env.Blobs(t, testenv.Workspace, id), "past the grace: swept")
 	})
 
 	t.Run("a failed call keeps copies that other files of the request use", func(t *testing.T) {
@@ -588,4 +602,53 @@ func TestAirlock_OpenRequestFile(t *testing.T) {
 		_, err = read(t, testenv.Outsider(), r.ID, "out/a.csv", false)
 		testenv.AssertCode(t, err, airlock.CodeNotFound)
 	})
+}
+
+// Two adds of the same content to one request at once: the first stores the copy, the
+// second finds it in place and commits its reference, and then the first fails (here: the
+// file is on the request already). The failed add must not take the copy away from the
+// request that now refers to it — it removes nothing, the recovery sweep does (once the
+// copy is old and unreferenced).
+func TestAirlock_AddFiles_AFailedAddKeepsTheCopyAnotherAddFound(t *testing.T) {
+	env := testenv.NewEnv(t)
+	id := newPending(t, env)
+	u := testenv.Researcher()
+	happened := 0
+	for round := 0; round < 10 && happened == 0; round++ {
+		shared := fmt.Sprintf("output/shared%d.csv", round)
+		big := fmt.Sprintf("output/big%d.csv", round)
+		// A large second file keeps the first add copying (and counting warnings) while the
+		// second add runs.
+		env.WriteFiles(t, testenv.Workspace, map[string]string{
+			shared: fmt.Sprintf("n\n%d\n", round),
+			big:    fmt.Sprintf("n\n%d\n", round) + strings.Repeat("12345678\n", 1<<20),
+		})
+		sum := testenv.SHA256(fmt.Sprintf("n\n%d\n", round))
+
+		first := make(chan error, 1)
+		go func() {
+			_, err := env.Svc.AddFiles(ctx, u, id, "first", []service.FileSpec{{Path: shared}, {Path: big}})
+			first <- err
+		}()
+		require.Eventually(t, func() bool { return slices.Contains(env.Blobs(t, testenv.Workspace, id), sum) },
+			10*time.Second, time.Millisecond, "the first add stores its copy")
+		_, errSecond := env.Svc.AddFiles(ctx, u, id, "second", []service.FileSpec{{Path: shared}})
+		errFirst := <-first
+		if errSecond != nil || errFirst == nil {
+			// The first add committed before the second: not the order under test; again.
+			continue
+		}
+		happened++
+		f := env.Request(t, id).File(shared)
+		require.NotNil(t, f)
+		assert.Equal(t, "second", f.Group)
+		rc, _, err := env.Svc.OpenRequestFile(ctx, u, id, shared, false)
+		if assert.NoError(t, err, "the failed add removed the copy the other add committed") {
+			got, err := io.ReadAll(rc)
+			rc.Close()
+			require.NoError(t, err)
+			assert.Equal(t, fmt.Sprintf("n\n%d\n", round), string(got))
+		}
+	}
+	require.Positive(t, happened, "the second add never committed while the first was copying")
 }

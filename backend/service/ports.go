@@ -138,7 +138,9 @@ type Workspaces interface {
 }
 
 // Files is the content-addressed store of request file copies, implemented by
-// backend/filestore.
+// backend/filestore. The service never removes a copy by its name: a copy is shared by every
+// add of the same content to the request, on every server of a shared data folder, so only
+// the recovery sweep removes one (FileSweeper), once it is old and unreferenced.
 type Files interface {
 	// Put streams src into the store of a request, hashing while copying; when wantHash is
 	// not empty the content must match it. It returns the sha256 hex and the size.
@@ -148,10 +150,6 @@ type Files interface {
 	// Stat describes a stored copy (its size and modification time); CodeNotFound when
 	// there is none.
 	Stat(workspace, requestID, fileID string) (fs.FileInfo, error)
-	// Remove deletes a stored copy; one that is not there is not an error. AddFiles and
-	// UpdateFiles remove the copies they wrote when their transaction fails
-	// (docs/decisions.md §7).
-	Remove(workspace, requestID, fileID string) error
 }
 
 // Publisher receives events after commit (live.Hub). Publish never blocks.

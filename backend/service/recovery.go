@@ -11,7 +11,7 @@ import (
 
 // addGuard keeps the request folders that adds (and updates) of this process are writing
 // apart from the sweep: an add holds its folder from its first copy until its transaction
-// has committed or its copies are removed again, and the sweep of a folder waits for none
+// has committed or failed, and the sweep of a folder waits for none
 // of them — it skips a folder in use, and an add that starts while its folder is being swept
 // waits the moment that takes (one database read and one folder listing).
 type addGuard struct {
@@ -76,8 +76,8 @@ type SweepReport struct {
 }
 
 // SweepFiles is the file store's recovery: it removes the temporary files and the blobs no
-// request file refers to (what an add interrupted by a crash, or a failed add whose clean-up
-// failed, leaves behind) that were last modified before `before` (the caller's grace period,
+// request file refers to (what an add interrupted by a crash, or a failed add, leaves
+// behind) that were last modified before `before` (the caller's grace period,
 // on the file system's clock), and never in a folder an add of this process is writing to. Files the database refers to are never removed. Each removal is
 // logged. It needs a Files store that implements FileSweeper (else it does nothing).
 func (s *Airlock) SweepFiles(ctx context.Context, before time.Time) (SweepReport, error) {

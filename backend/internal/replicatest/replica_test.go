@@ -180,17 +180,30 @@ type session struct {
 
 var client = &http.Client{Timeout: 2 * time.Minute}
 
-// call makes one API call on s; out, when set, receives the JSON answer.
+// call makes one API call on s; out, when set, receives the JSON answer. A call that gets
+// no answer is status 0 with the error as the body.
 func call(t testing.TB, s *server, who *session, method, path string, in, out any) (int, string) {
 	t.Helper()
+	status, body, err := try(s, who, method, path, in, out)
+	require.NoError(t, err)
+	return status, body
+}
+
+// try is call without a test to fail, for conditions polled by Eventually (which run on
+// another goroutine): a request that cannot be made or an answer that cannot be read is err.
+func try(s *server, who *session, method, path string, in, out any) (int, string, error) {
 	var body io.Reader
 	if in != nil {
 		data, err := json.Marshal(in)
-		require.NoError(t, err)
+		if err != nil {
+			return 0, "", err
+		}
 		body = bytes.NewReader(data)
 	}
 	req, err := http.NewRequest(method, s.base+path, body)
-	require.NoError(t, err)
+	if err != nil {
+		return 0, "", err
+	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -200,14 +213,16 @@ func call(t testing.TB, s *server, who *session, method, path string, in, out an
 	}
 	res, err := client.Do(req)
 	if err != nil {
-		return 0, err.Error()
+		return 0, err.Error(), nil
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
 	if out != nil && res.StatusCode < 300 {
-		require.NoError(t, json.Unmarshal(data, out), "%s %s: %s", method, path, data)
+		if err := json.Unmarshal(data, out); err != nil {
+			return 0, "", fmt.Errorf("%s %s: %w: %s", method, path, err, data)
+		}
 	}
-	return res.StatusCode, string(data)
+	return res.StatusCode, string(data), nil
 }
 
 // must is call that requires a 2xx answer.
@@ -340,16 +355,25 @@ func (so *socket) next(t testing.TB, what string, match func(frame) bool) frame 
 	}
 }
 
-// eventually waits for cond, re-checking every 50 ms (a condition, never a fixed sleep).
-func eventually(t testing.TB, what string, cond func() bool) {
+// How long a condition is awaited (require.Eventually and EventuallyWithT) and how often
+// it is checked again: a condition, never a fixed sleep.
+const (
+	waitFor = 2 * time.Minute
+	tick    = 50 * time.Millisecond
+)
+
+// requireStatus waits until s shows request id at status (read as who), and says which
+// status it showed last when it gives up.
+func requireStatus(t testing.TB, s *server, who *session, id, status string) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: gave up after 2 minutes", what)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var r reqView
+		code, body, err := try(s, who, "GET", "/api/v1/requests/"+id, nil, &r)
+		if !assert.NoError(c, err) || !assert.Equal(c, 200, code, body) {
+			return
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		assert.Equal(c, status, r.Status)
+	}, waitFor, tick, "waiting for request %s to be %s on %s", id, status, s.name)
 }
 
 // review has a checker approve every file and submit the review, on server s.
@@ -428,7 +452,7 @@ func TestTwoServers(t *testing.T) {
 
 	// Released on B with both servers running: every file delivered exactly once.
 	must(t, b, olivia, "POST", "/api/v1/requests/"+id+"/release", nil, nil)
-	eventually(t, "RELEASED", func() bool { return getRequest(t, a, alice, id).Status == "RELEASED" })
+	requireStatus(t, a, alice, id, "RELEASED")
 	rel, ok := c.fake.ReleaseFor(id)
 	require.True(t, ok)
 	require.Len(t, rel.Files, 4)
@@ -458,31 +482,20 @@ func TestTwoServers(t *testing.T) {
 		assert.Contains(t, body, "airlock_live_bus_gaps_total 0\n", s.name)
 	}
 
-	// The login limit holds for the servers together: 3 failures on A and 2 on B (once B
-	// has heard A's) lock olivia out on A.
-	heard := func(s *server) int {
-		_, body := call(t, s, nil, "GET", "/metrics", nil, nil)
-		for _, line := range strings.Split(body, "\n") {
-			if n, ok := strings.CutPrefix(line, "airlock_live_bus_received_total "); ok {
-				var v int
-				_, _ = fmt.Sscan(n, &v)
-				return v
-			}
-		}
-		return -1
-	}
+	// The login limit holds for the servers together (the failures are in the database):
+	// 3 failures on A and 2 on B lock olivia out on both, at once.
 	fails := func(s *server, n int) {
-		before := heard(otherOf(a, b, s))
 		for range n {
 			_, status := login(t, s, "olivia", "wrong-token")
-			require.Equal(t, 401, status)
+			require.Equal(t, 401, status, "a wrong token on %s", s.name)
 		}
-		eventually(t, "the failures heard by the other server", func() bool { return heard(otherOf(a, b, s)) >= before+n })
 	}
 	fails(a, 3)
 	fails(b, 2)
-	_, status = login(t, a, "olivia", "olivia-token")
-	assert.Equal(t, 429, status, "five failures across the two servers lock the user out")
+	for _, s := range []*server{a, b} {
+		_, status = login(t, s, "olivia", "olivia-token")
+		assert.Equal(t, 429, status, "five failures across the two servers lock the user out on %s", s.name)
+	}
 
 	// A forced close from the command line (another process) reaches B's socket.
 	alice, _ = login(t, b, "alice", "alice-token")
@@ -494,14 +507,12 @@ func TestTwoServers(t *testing.T) {
 	live.next(t, "request.changed WITHDRAWN from the command", func(f frame) bool {
 		return f.Type == "request.changed" && f.RequestID == r.ID && f.Status == "WITHDRAWN"
 	})
-}
 
-// otherOf is the server of the two that is not s.
-func otherOf(a, b, s *server) *server {
-	if s == a {
-		return b
-	}
-	return a
+	// A server started after the failures refuses olivia too: it heard none of them, and
+	// needs not to.
+	late := c.start("c")
+	_, status = login(t, late, "olivia", "olivia-token")
+	assert.Equal(t, 429, status, "a server started after the failures counts them")
 }
 
 // assertNotifiedOnce checks that job-server heard each status change of request id once.
@@ -517,7 +528,8 @@ func assertNotifiedOnce(t testing.TB, fake *fakejobserver.Server, id string) {
 		}
 	}
 	// Notifications leave after commit, from the server that made the change.
-	eventually(t, "the release notification", func() bool { count(); return seen["request_released"] > 0 })
+	require.Eventually(t, func() bool { count(); return seen["request_released"] > 0 }, waitFor, tick,
+		"waiting for the release notification of %s", id)
 	require.Contains(t, seen, "request_submitted")
 	for tp, n := range seen {
 		assert.Equal(t, 1, n, "%s notified once", tp)
@@ -559,10 +571,10 @@ func TestKilledServerUploadTakenOver(t *testing.T) {
 		}
 	}
 	require.NoError(t, servers[holder].proc.Cmd.Process.Signal(syscall.SIGKILL))
-	eventually(t, "the killed server's end", servers[holder].proc.Exited)
+	require.Eventually(t, servers[holder].proc.Exited, waitFor, tick, "waiting for the end of the killed server %s", holder)
 	c.fake.Unhang()
 
-	eventually(t, "RELEASED by "+other.name, func() bool { return getRequest(t, other, alice, id).Status == "RELEASED" })
+	requireStatus(t, other, alice, id, "RELEASED")
 	rel, ok := c.fake.ReleaseFor(id)
 	require.True(t, ok)
 	f := rel.Files["output/counts.csv"]
@@ -585,20 +597,26 @@ func claimHolder(t testing.TB, db string) string {
 	defer conn.Close(ctx)
 	var names []string
 	// A notification's claim is held only while it is sent: wait for those to end.
-	eventually(t, "one claim at a time", func() bool {
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		names = nil
 		rows, err := conn.Query(ctx, `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 			WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()
 			  AND a.application_name LIKE 'airlock-%'`)
-		require.NoError(t, err)
+		if !assert.NoError(c, err) {
+			return
+		}
+		defer rows.Close()
 		for rows.Next() {
 			var n string
-			require.NoError(t, rows.Scan(&n))
+			if !assert.NoError(c, rows.Scan(&n)) {
+				return
+			}
 			names = append(names, strings.TrimPrefix(n, "airlock-"))
 		}
-		require.NoError(t, rows.Err())
-		return len(names) <= 1
-	})
+		if assert.NoError(c, rows.Err()) {
+			assert.LessOrEqual(c, len(names), 1, "claims held: %v", names)
+		}
+	}, waitFor, tick, "waiting for one claim at a time")
 	if len(names) == 0 {
 		return ""
 	}
@@ -644,7 +662,8 @@ func TestKilledServerNotificationsTakenOver(t *testing.T) {
 	addFiles(t, a, alice, id, "output/counts.csv")
 	submitting := time.Now()
 	must(t, a, alice, "POST", "/api/v1/requests/"+id+"/submit", nil, nil)
-	eventually(t, "request_submitted delivered", func() bool { return len(eventTypes(c.fake, id)) == 1 })
+	require.Eventually(t, func() bool { return len(eventTypes(c.fake, id)) == 1 }, waitFor, tick,
+		"waiting for request_submitted to be delivered")
 	t.Logf("from the submit call to job-server handling its notification: %v",
 		lastEventAt(c.fake, id).Sub(submitting).Round(time.Millisecond))
 
@@ -674,11 +693,12 @@ func TestKilledServerNotificationsTakenOver(t *testing.T) {
 
 	require.NoError(t, servers[holder].proc.Cmd.Process.Signal(syscall.SIGKILL))
 	killed := time.Now()
-	eventually(t, "the killed server's end", servers[holder].proc.Exited)
+	require.Eventually(t, servers[holder].proc.Exited, waitFor, tick, "waiting for the end of the killed server %s", holder)
 	c.fake.Unhang()
 
 	want := []string{"request_submitted", "request_partially_reviewed", "request_reviewed", "request_returned"}
-	eventually(t, "the queued notifications delivered by "+other.name, func() bool { return len(eventTypes(c.fake, id)) >= len(want) })
+	require.Eventually(t, func() bool { return len(eventTypes(c.fake, id)) >= len(want) }, waitFor, tick,
+		"waiting for the queued notifications to be delivered by %s", other.name)
 	t.Logf("from the kill to job-server handling the last queued notification, sent by %s: %v", other.name,
 		lastEventAt(c.fake, id).Sub(killed).Round(time.Millisecond))
 	assert.Equal(t, want, eventTypes(c.fake, id), "each once, in order: the held one never resent")

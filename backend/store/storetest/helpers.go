@@ -102,6 +102,7 @@ var tests = []struct {
 	{"Sessions", testSessions},
 	{"LoginTokens", testLoginTokens},
 	{"ConsumeLoginTokenOnce", testConsumeLoginTokenOnce},
+	{"LoginFailures", testLoginFailures},
 	{"MigratedAndReopened", testMigratedAndReopened},
 	{"LastAuditID", testLastAuditID},
 	{"ForeignKeysAreEnforced", testForeignKeysAreEnforced},
