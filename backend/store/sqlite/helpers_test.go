@@ -37,8 +37,6 @@ var (
 	listAudit     = storetest.ListAudit
 )
 
-func ptr[T any](v T) *T { return &v }
-
 // openStore opens a fresh store in a temporary directory.
 func openStore(t testing.TB) (*sqlite.Store, string) {
 	t.Helper()
