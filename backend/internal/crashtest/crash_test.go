@@ -282,7 +282,7 @@ func (tr *trial) ack(what string) { tr.acks = append(tr.acks, what) }
 var client = &http.Client{Timeout: 2 * time.Minute}
 
 // call makes one API call as user; out, when set, receives the JSON answer. A transport
-// error (the server was killed) is status 0.
+// error (the server was killed, before or during its answer) is status 0.
 func (tr *trial) call(user, method, path string, in, out any) (int, string) {
 	var body io.Reader
 	if in != nil {
@@ -304,7 +304,12 @@ func (tr *trial) call(user, method, path string, in, out any) (int, string) {
 		return 0, err.Error()
 	}
 	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		// The kill cut the answer short: a transport error too (CI saw a request view
+		// polled during an upload end mid-body).
+		return 0, err.Error()
+	}
 	if out != nil && res.StatusCode < 300 {
 		require.NoError(tr.t, json.Unmarshal(data, out), "%s %s: %s", method, path, data)
 	}
